@@ -1,0 +1,66 @@
+// Diagnostic catalog: every user-facing error has a stable code, a one-line message and a hint.
+
+/** The catalog: code -> what went wrong in general and what the user should do. */
+export const DIAGNOSTICS = {
+  SAC001: { title: 'file not found', hint: 'check the path' },
+  SAC002: { title: 'file is empty', hint: 'pass a non-empty file' },
+  SAC003: { title: 'not a valid ONNX model', hint: 'the file is truncated or not an ONNX ModelProto; re-export it' },
+  SAC004: { title: 'unsupported opset', hint: 'export with an ONNX opset between 6 and 21' },
+  SAC005: { title: 'unsupported operators', hint: 'replace these ops in the source model or file an issue' },
+  SAC006: { title: 'missing value', hint: 'the model references a tensor that no initializer, input or node provides; re-export it' },
+  SAC007: { title: 'graph has a cycle', hint: 'the model is malformed; re-export it' },
+  SAC008: { title: 'invalid tensor data', hint: 'the tensor bytes do not match its declared type and shape; re-export the model' },
+  SAC009: { title: 'tensor too large', hint: 'a declared dimension or size exceeds the limit; check the model' },
+  SAC010: { title: 'external data outside the model folder', hint: 'external data must be a relative path inside the model folder' },
+  SAC011: { title: 'external data missing', hint: 'place the external data file next to the model' },
+  SAC012: { title: 'invalid attribute', hint: 'the node has an attribute value this op does not accept' },
+  SAC013: { title: 'shape mismatch', hint: 'the node inputs have incompatible shapes' },
+  SAC014: { title: 'non-constant parameter', hint: 'this input must be a constant (initializer or foldable) for static compilation' },
+  SAC015: { title: 'unsupported dtype', hint: 'only float32 models (with integer shape tensors) are supported' },
+  SAC016: { title: 'duplicate value name', hint: 'the model defines a tensor twice; re-export it' },
+  SAC020: { title: 'invalid .npy file', hint: 'write the array with numpy.save' },
+  SAC021: { title: 'input does not match the model', hint: 'check the shape and dtype the model expects (shiftaddc inspect)' },
+  SAC022: { title: 'wrong number of inputs', hint: 'pass one --input per model input' },
+  SAC030: { title: 'IR verification failed', hint: 'this is a compiler bug; rerun with --debug and report it' },
+  SAC031: { title: 'IR parse error', hint: 'fix the textual IR at the given line' },
+  SAC040: { title: 'invalid option', hint: 'see shiftaddc --help' },
+  SAC041: { title: 'cannot write output', hint: 'check that the output folder exists and is writable' },
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTICS;
+
+/** The one error type the library throws; the CLI prints `format()` and exits 1. */
+export class ShiftaddcError extends Error {
+  readonly code: DiagnosticCode;
+  readonly where: string | undefined;
+  readonly hint: string;
+
+  constructor(code: DiagnosticCode, detail: string, where?: string, hint?: string) {
+    const entry = DIAGNOSTICS[code];
+    super(`${entry.title}: ${detail}`);
+    this.name = 'ShiftaddcError';
+    this.code = code;
+    this.where = where;
+    this.hint = hint ?? entry.hint;
+  }
+
+  /** One line: `error SAC005: unsupported operators: ... (at node 'x'); hint`. */
+  format(): string {
+    const where = this.where ? ` (at ${this.where})` : '';
+    return `error ${this.code}: ${oneLine(this.message)}${where}; ${this.hint}`;
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Throws a diagnostic; a function so expressions like `x ?? fail(...)` work. */
+export function fail(code: DiagnosticCode, detail: string, where?: string, hint?: string): never {
+  throw new ShiftaddcError(code, detail, where, hint);
+}
+
+/** Node location string used in diagnostics. */
+export function atNode(name: string, opType?: string): string {
+  return opType ? `node '${name}' (${opType})` : `node '${name}'`;
+}

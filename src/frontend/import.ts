@@ -1,0 +1,138 @@
+// ONNX ModelProto -> IR graph: opset check, unsupported-op report, topological order, per-node translation.
+import { onnx } from 'onnx-proto';
+import { fail, ShiftaddcError } from '../diagnostics.js';
+import { GraphBuilder, type Graph } from '../ir/graph.js';
+import type { TensorType } from '../ir/tensor.js';
+import { ImportContext } from './context.js';
+import { IMPORTERS, OUT_OF_SCOPE } from './importers/index.js';
+import { checkedShape, decodeTensor, onnxDType, type TensorSource } from './tensor-proto.js';
+
+export const MIN_OPSET = 6;
+export const MAX_OPSET = 21;
+
+/** Decodes bytes into a ModelProto, turning every protobuf failure into SAC003. */
+export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
+  if (bytes.length === 0) fail('SAC002', 'model file has 0 bytes');
+  let m: onnx.ModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    return fail('SAC003', `protobuf decoding failed (${(e as Error).message})`);
+  }
+  if (!m.graph || (m.graph.node ?? []).length === 0 && (m.graph.output ?? []).length === 0) fail('SAC003', 'the file decodes but holds no graph');
+  return m;
+}
+
+export function modelOpset(m: onnx.IModelProto): number {
+  const imports = m.opsetImport ?? [];
+  const main = imports.find((o) => !o.domain || o.domain === 'ai.onnx');
+  const v = main ? Number(main.version ?? 0) : MAX_OPSET;
+  if (!Number.isInteger(v) || v < MIN_OPSET || v > MAX_OPSET) fail('SAC004', `model uses ai.onnx opset ${v}, supported ${MIN_OPSET}..${MAX_OPSET}`);
+  return v;
+}
+
+/** Lists every unsupported op type with the first node using it, all at once. */
+export function unsupportedOps(g: onnx.IGraphProto): { op: string; node: string }[] {
+  const seen = new Map<string, string>();
+  (g.node ?? []).forEach((n, k) => {
+    const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : '';
+    const op = `${domain}${n.opType ?? ''}`;
+    if ((domain || !Object.prototype.hasOwnProperty.call(IMPORTERS, op)) && !seen.has(op)) seen.set(op, n.name || `#${k}`);
+  });
+  return [...seen].map(([op, node]) => ({ op, node }));
+}
+
+function valueInfoType(vi: onnx.IValueInfoProto, where: string): TensorType {
+  const tt = vi.type?.tensorType;
+  if (!tt) fail('SAC015', 'input is not a tensor', where);
+  const dims = (tt.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? d.dimValue : 1));
+  // Symbolic or unknown dims (batch) are bound to 1; runFloat then streams larger batches sample by sample.
+  return { dtype: onnxDType(tt.elemType ?? 0, where), shape: checkedShape(dims, where) };
+}
+
+/** Orders nodes so producers come first; reports dangling inputs and cycles. */
+function topoOrder(g: onnx.IGraphProto, known: Set<string>): onnx.INodeProto[] {
+  const nodes = g.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((n, k) => (n.output ?? []).forEach((o) => { if (o) producer.set(o, k); }));
+  nodes.forEach((n, k) => {
+    for (const i of n.input ?? []) {
+      if (i && !known.has(i) && !producer.has(i)) fail('SAC006', `input '${i}' is not produced by any node, initializer or graph input`, `node '${n.name || `#${k}`}' (${n.opType})`);
+    }
+  });
+  const state = new Uint8Array(nodes.length); // 0 new, 1 on stack, 2 done
+  const order: onnx.INodeProto[] = [];
+  for (let root = 0; root < nodes.length; root++) {
+    if (state[root]) continue;
+    // Iterative DFS so deep graphs cannot overflow the JS stack.
+    const stack: [number, number][] = [[root, 0]];
+    state[root] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const ins = nodes[top[0]]!.input ?? [];
+      if (top[1] < ins.length) {
+        const name = ins[top[1]++]!;
+        const p = name && !known.has(name) ? producer.get(name) : undefined;
+        if (p === undefined) continue;
+        if (state[p] === 1) fail('SAC007', `tensor '${name}' depends on itself`, `node '${nodes[p]!.name || `#${p}`}' (${nodes[p]!.opType})`);
+        if (state[p] === 0) { state[p] = 1; stack.push([p, 0]); }
+      } else {
+        state[top[0]] = 2;
+        order.push(nodes[top[0]]!);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+export function importModel(m: onnx.IModelProto, src: TensorSource = {}): Graph {
+  const opset = modelOpset(m);
+  const g = m.graph!;
+  const unsupported = unsupportedOps(g);
+  if (unsupported.length) {
+    const list = unsupported.map((u) => `${u.op}${OUT_OF_SCOPE[u.op] ? ` (${OUT_OF_SCOPE[u.op]})` : ''} at node '${u.node}'`).join(', ');
+    fail('SAC005', list, undefined);
+  }
+  const b = new GraphBuilder(g.name || 'model', opset);
+  const ids = new Map<string, number>();
+  for (const init of g.initializer ?? []) {
+    const name = init.name ?? '';
+    if (ids.has(name)) fail('SAC016', `initializer '${name}' is defined twice`);
+    ids.set(name, b.addConst(name, decodeTensor(init, `initializer '${name}'`, src)));
+  }
+  const inputs: number[] = [];
+  for (const vi of g.input ?? []) {
+    const name = vi.name ?? '';
+    if (ids.has(name)) continue; // opset < 9 lists initializers as inputs too
+    const id = b.addValue(name, valueInfoType(vi, `input '${name}'`));
+    ids.set(name, id);
+    inputs.push(id);
+  }
+  const used = new Set<string>([...(g.node ?? []).flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name ?? '')]);
+  for (const [k, node] of topoOrder(g, new Set(ids.keys())).entries()) {
+    const name = node.name || `${node.opType}_${k}`;
+    const inIds = (node.input ?? []).map((i) => (i ? ids.get(i)! : -1));
+    const ctx = new ImportContext(b, node, name, opset, inIds, src);
+    const outs = IMPORTERS[node.opType!]!(ctx);
+    (node.output ?? []).forEach((o, j) => {
+      if (!o) return;
+      if (ids.has(o)) fail('SAC016', `tensor '${o}' is produced twice`, ctx.where);
+      if (outs[j] === undefined) {
+        if (used.has(o)) fail('SAC005', `output ${j} of ${node.opType} ('${o}') is not supported`, ctx.where);
+        return;
+      }
+      ids.set(o, outs[j]!);
+    });
+  }
+  const outputs = (g.output ?? []).map((o) => {
+    const id = ids.get(o.name ?? '');
+    if (id === undefined) fail('SAC006', `graph output '${o.name}' is never produced`);
+    return id;
+  });
+  return b.finish(inputs, outputs);
+}
+
+export function isDiagnostic(e: unknown): e is ShiftaddcError {
+  return e instanceof ShiftaddcError;
+}

@@ -1,0 +1,12 @@
+// Identity: passes its input through (Dropout imports as this; canonicalize removes it).
+import { defineOp } from '../op.js';
+import { need, needT } from './util.js';
+
+export type IdentityAttrs = Record<string, never>;
+
+export const identityOp = defineOp<IdentityAttrs>({
+  arity: [1, 1],
+  outputs: 1,
+  infer: (_a, inputs, where) => [need(inputs, 0, where)],
+  run: (_a, inputs) => [needT(inputs, 0)],
+});
