@@ -1,5 +1,6 @@
 // ONNX ModelProto -> IR graph: opset check, unsupported-op report, topological order, per-node translation.
-import { onnx } from 'onnx-proto';
+import type { onnx } from 'onnx-proto';
+import { ONNX } from './onnx-proto.js';
 import { fail, ShiftaddcError } from '../diagnostics.js';
 import { GraphBuilder, type Graph } from '../ir/graph.js';
 import type { TensorType } from '../ir/tensor.js';
@@ -15,7 +16,7 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
   if (bytes.length === 0) fail('SAC002', 'model file has 0 bytes');
   let m: onnx.ModelProto;
   try {
-    m = onnx.ModelProto.decode(bytes);
+    m = ONNX.ModelProto.decode(bytes);
   } catch (e) {
     return fail('SAC003', `protobuf decoding failed (${(e as Error).message})`);
   }

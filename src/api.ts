@@ -1,0 +1,47 @@
+// Library API: load, run and inspect models. Never prints, never exits; throws ShiftaddcError.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fail } from './diagnostics.js';
+import { decodeModel, importModel } from './frontend/import.js';
+import type { Graph } from './ir/graph.js';
+import { runGraph } from './ir/interp-float.js';
+import type { Tensor } from './ir/tensor.js';
+import { verifyGraph } from './ir/verify.js';
+
+/** Reads a file with diagnostics for the common failures. */
+export function readInputFile(file: string, what = 'file'): Uint8Array {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return fail('SAC001', `${what} '${file}' does not exist`);
+  }
+  if (st.isDirectory()) fail('SAC001', `${what} '${file}' is a directory`, undefined, 'pass a file path');
+  const bytes = fs.readFileSync(file);
+  if (bytes.length === 0) fail('SAC002', `${what} '${file}' has 0 bytes`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** Loads an ONNX model from bytes or a path into a verified IR graph. */
+export function loadModel(model: Uint8Array | string): Graph {
+  const bytes = typeof model === 'string' ? readInputFile(model, 'model') : model;
+  const modelDir = typeof model === 'string' ? path.dirname(path.resolve(model)) : undefined;
+  const graph = importModel(decodeModel(bytes), modelDir ? { modelDir } : {});
+  verifyGraph(graph);
+  return graph;
+}
+
+/** Converts integer inputs to the float32 the model expects (images are often stored as uint8). */
+function coerceInput(t: Tensor, want: Graph['values'][number]['type']): Tensor {
+  if (want.dtype !== 'float32' || t.dtype === 'float32') return t;
+  return { dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>) };
+}
+
+/** Float32 inference; inputs in graph-input order or by name. Leading dim may hold N samples. */
+export function runFloat(graph: Graph, inputs: readonly Tensor[] | Readonly<Record<string, Tensor>>): Tensor[] {
+  const list = Array.isArray(inputs) ? (inputs as Tensor[]) : graph.inputs.map((id) => {
+    const name = graph.values[id]!.name;
+    return (inputs as Record<string, Tensor>)[name] ?? fail('SAC022', `no tensor given for input '${name}'`);
+  });
+  return runGraph(graph, list.map((t, k) => (graph.inputs[k] === undefined ? t : coerceInput(t, graph.values[graph.inputs[k]!]!.type))));
+}
