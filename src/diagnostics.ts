@@ -24,6 +24,7 @@ export const DIAGNOSTICS = {
   SAC030: { title: 'IR verification failed', hint: 'this is a compiler bug; rerun with --debug and report it' },
   SAC031: { title: 'IR parse error', hint: 'fix the textual IR at the given line' },
   SAC040: { title: 'invalid option', hint: 'see shiftaddc --help' },
+  SAC042: { title: 'calibration data required', hint: 'pass --calibrate calib.npy (a few hundred representative inputs)' },
   SAC041: { title: 'cannot write output', hint: 'check that the output folder exists and is writable' },
 } as const;
 

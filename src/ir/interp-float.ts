@@ -11,15 +11,18 @@ function lastUses(g: Graph): Int32Array {
   return last;
 }
 
+/** Called with every node output as it is produced (calibration and recovery watch activations). */
+export type Observer = (valueId: number, t: Tensor) => void;
+
 /** Runs one sample (shapes exactly as declared). */
-function runOnce(g: Graph, inputs: readonly Tensor[], last: Int32Array): Tensor[] {
+function runOnce(g: Graph, inputs: readonly Tensor[], last: Int32Array, observe?: Observer): Tensor[] {
   const env: (Tensor | undefined)[] = new Array(g.values.length);
   for (const v of g.values) if (v.data) env[v.id] = v.data;
   g.inputs.forEach((id, k) => { env[id] = inputs[k]; });
   g.nodes.forEach((node, k) => {
     const args = node.inputs.map((i) => (i < 0 ? undefined : env[i]));
     const outs = runOp(node.op, args);
-    node.outputs.forEach((o, j) => { env[o] = outs[j]; });
+    node.outputs.forEach((o, j) => { env[o] = outs[j]; if (observe) observe(o, outs[j]!); });
     for (const i of node.inputs) if (i >= 0 && last[i] === k && !g.values[i]!.data) env[i] = undefined;
   });
   return g.outputs.map((o) => env[o]!);
@@ -29,7 +32,7 @@ function runOnce(g: Graph, inputs: readonly Tensor[], last: Int32Array): Tensor[
  * Runs the graph on the given inputs. When every input carries N times the declared leading
  * (batch) dimension, the N slices run one after another and the outputs are stacked.
  */
-export function runGraph(g: Graph, inputs: readonly Tensor[]): Tensor[] {
+export function runGraph(g: Graph, inputs: readonly Tensor[], observe?: Observer): Tensor[] {
   if (inputs.length !== g.inputs.length) fail('SAC022', `model has ${g.inputs.length} input(s), got ${inputs.length}`);
   const last = lastUses(g);
   const declared = g.inputs.map((id) => g.values[id]!.type);
@@ -44,11 +47,11 @@ export function runGraph(g: Graph, inputs: readonly Tensor[]): Tensor[] {
     if (reps >= 0 && r !== reps) fail('SAC021', `inputs disagree on the number of samples (${reps} vs ${r})`);
     reps = r;
   });
-  if (reps === 1 || inputs.length === 0) return runOnce(g, inputs, last);
+  if (reps === 1 || inputs.length === 0) return runOnce(g, inputs, last, observe);
   const perSample: Tensor[][] = [];
   for (let s = 0; s < reps; s++) {
     const slice = inputs.map((t, k) => sliceBatch(t, declared[k]!.shape[0]!, s));
-    perSample.push(runOnce(g, slice, last));
+    perSample.push(runOnce(g, slice, last, observe));
   }
   return g.outputs.map((_, j) => stackBatch(perSample.map((outs) => outs[j]!)));
 }

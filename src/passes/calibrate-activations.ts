@@ -1,0 +1,76 @@
+// calibrate-activations: runs the float model on calibration inputs and gives every activation a power-of-two scale.
+import { fail } from '../diagnostics.js';
+import type { Graph, Value } from '../ir/graph.js';
+import { runGraph } from '../ir/interp-float.js';
+import type { Tensor } from '../ir/tensor.js';
+import type { PassOptions } from './options.js';
+
+const SAMPLE_CAP = 1 << 15;
+
+/** Mean squared error of quantising `xs` to `bits`-bit integers with `frac` fractional bits. */
+export function quantMse(xs: Float32Array, n: number, frac: number, bits: number): number {
+  const scale = 2 ** frac;
+  const inv = 2 ** -frac;
+  const hi = 2 ** (bits - 1) - 1;
+  const lo = -hi - 1;
+  let err = 0;
+  for (let i = 0; i < n; i++) {
+    let q = Math.floor(xs[i]! * scale + 0.5);
+    q = q > hi ? hi : q < lo ? lo : q;
+    const d = q * inv - xs[i]!;
+    err += d * d;
+  }
+  return err / Math.max(1, n);
+}
+
+/**
+ * Chooses the fractional bits minimising quantisation MSE: starting from the largest frac with no
+ * clipping, it also tries finer scales that clip rare outliers (max-only calibration wastes range).
+ */
+export function chooseFrac(xs: Float32Array, n: number, bits: number): number {
+  let maxAbs = 0;
+  for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(xs[i]!));
+  if (maxAbs === 0) return bits - 1;
+  const noClip = Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs));
+  let best = noClip;
+  let bestErr = quantMse(xs, n, noClip, bits);
+  for (let f = noClip + 1; f <= noClip + 4; f++) {
+    const e = quantMse(xs, n, f, bits);
+    if (e < bestErr) { best = f; bestErr = e; }
+  }
+  return best;
+}
+
+/** Keeps an evenly strided sample of every observed tensor, bounded per value. */
+class Sampler {
+  readonly buf: Float32Array = new Float32Array(SAMPLE_CAP);
+  n = 0;
+  constructor(private readonly stride: number) {}
+  add(t: Tensor): void {
+    const d = t.data;
+    for (let i = 0; i < d.length && this.n < SAMPLE_CAP; i += this.stride) this.buf[this.n++] = d[i]!;
+  }
+}
+
+export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph {
+  const calib = options.calibration ?? fail('SAC042', 'calibrate-activations needs calibration data');
+  const bits = options.actBits ?? 8;
+  const samples = calib[0]?.shape[0] ?? 1;
+  const samplers = new Map<number, Sampler>();
+  const strideFor = (v: Value) => Math.max(1, Math.floor((v.type.shape.reduce((a, b) => a * b, 1) * samples) / SAMPLE_CAP));
+  const watch = (id: number, t: Tensor) => {
+    const v = g.values[id]!;
+    if (v.type.dtype !== 'float32') return;
+    let s = samplers.get(id);
+    if (!s) { s = new Sampler(strideFor(v)); samplers.set(id, s); }
+    s.add(t);
+  };
+  g.inputs.forEach((id, k) => watch(id, calib[k]!));
+  runGraph(g, calib, (id, t) => watch(id, t));
+  const values = g.values.map((v): Value => {
+    const s = samplers.get(v.id);
+    if (!s || v.data) return v;
+    return { ...v, quant: { frac: chooseFrac(s.buf, s.n, bits) } };
+  });
+  return { ...g, values };
+}

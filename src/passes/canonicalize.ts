@@ -1,0 +1,24 @@
+// canonicalize: drop Identity/Dropout, fold nodes whose inputs are all constant, remove dead nodes.
+import { runOp, type Graph } from '../ir/graph.js';
+import type { PassOptions } from './options.js';
+import { liveNodes, Rewriter } from './rewriter.js';
+
+export function canonicalize(g: Graph, _options: PassOptions = {}): Graph {
+  const live = liveNodes(g);
+  const r = new Rewriter(g);
+  g.nodes.forEach((n, k) => {
+    if (!live[k]) return;
+    if (n.op.kind === 'Identity') {
+      r.alias(n.outputs[0]!, r.get(n.inputs[0]!));
+      return;
+    }
+    const present = n.inputs.filter((i) => i >= 0);
+    if (present.length > 0 && present.every((i) => g.values[i]!.data)) {
+      const outs = runOp(n.op, n.inputs.map((i) => (i < 0 ? undefined : g.values[i]!.data)));
+      n.outputs.forEach((o, j) => r.alias(o, r.constant(g.values[o]!.name, outs[j]!)));
+      return;
+    }
+    r.copy(k);
+  });
+  return r.finish();
+}

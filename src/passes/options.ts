@@ -1,0 +1,23 @@
+// Options shared by the conversion passes (the CLI's compile/run/eval flags map onto these).
+import type { Tensor } from '../ir/tensor.js';
+
+export interface PassOptions {
+  /** Calibration inputs (leading dim = samples), required from calibrate-activations on. */
+  calibration?: readonly Tensor[];
+  /** Max power-of-two terms per weight (1..4). */
+  terms?: number;
+  /** Bits of the per-channel exponent window (window holds 2^B exponents). */
+  shiftBits?: number;
+  /** Activation width: 8 or 16. */
+  actBits?: 8 | 16;
+  /** Average term budget per weight (overrides `terms` as the per-layer maximum if set). */
+  avgTerms?: number;
+  /** Global magnitude sparsity 0..1. */
+  prune?: number;
+  /** Structured channel pruning ratio 0..1. */
+  pruneChannels?: number;
+  /** Label-free recovery (exponent search, bias correction, error-aware rounding); default on. */
+  recover?: boolean;
+  /** Progress callback (the CLI draws it on a TTY; the library never prints). */
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
