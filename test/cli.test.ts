@@ -1,0 +1,149 @@
+// CLI behaviour on good and bad input: one-line diagnostics, exit codes, no stack traces, no partial outputs.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { onnx } from 'onnx-proto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../src/io/npy.js';
+import { buildModel, type ModelSpec } from './helpers/onnx-builder.js';
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'bin', 'shiftaddc.js');
+const lenet = path.join(root, 'examples', 'lenet.onnx');
+let dir = '';
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** A bad input must exit 1 with exactly one diagnostic line carrying `code`, and no stack trace. */
+function expectDiagnostic(r: ReturnType<typeof cli>, code: string) {
+  expect(r.code, r.err).toBe(1);
+  const lines = r.err.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^shiftaddc: error ${code}: .+; .+`));
+  expect(r.err).not.toMatch(/\n\s+at /);
+}
+
+const tiny: ModelSpec = {
+  inputs: [{ name: 'x', shape: [1, 2] }],
+  initializers: [{ name: 'w', dims: [2], data: [1, 2] }],
+  nodes: [{ op: 'Mul', inputs: ['x', 'w'], outputs: ['y'], name: 'scale' }],
+  outputs: ['y'],
+};
+
+function write(name: string, bytes: Uint8Array | string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiftaddc-cli-'));
+  if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) throw new Error('dist/ missing: run `npm run build` (npm test does)');
+});
+
+describe('shiftaddc CLI', () => {
+  it('prints help and exits 0', () => {
+    const r = cli('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/inspect/);
+    expect(r.out).toMatch(/run/);
+  });
+
+  it('inspects an example model with per-layer MACs', () => {
+    const r = cli('inspect', lenet, '--json');
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.layers.some((l: { op: string }) => l.op === 'Conv')).toBe(true);
+    expect(report.totals.macs).toBeGreaterThan(100_000);
+  });
+
+  it('runs a batch and writes float32 logits', () => {
+    const out = path.join(dir, 'y.npy');
+    const r = cli('run', lenet, '--input', path.join(root, 'examples', 'data', 'test-images-16.npy'), '--output', out);
+    expect(r.code, r.err).toBe(0);
+    const bytes = fs.readFileSync(out);
+    expect(bytes.subarray(0, 6).toString('latin1')).toBe('\x93NUMPY');
+    expect(bytes.toString('latin1')).toMatch(/'shape': \(16, 10\)/);
+  });
+
+  const modelCases: [string, () => string, string][] = [
+    ['missing file', () => path.join(dir, 'nope.onnx'), 'SAC001'],
+    ['empty file', () => write('empty.onnx', new Uint8Array()), 'SAC002'],
+    ['truncated model', () => write('trunc.onnx', fs.readFileSync(lenet).subarray(0, 999)), 'SAC003'],
+    ['random bytes', () => write('random.onnx', Uint8Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24)), 'SAC003'],
+    ['missing initializer', () => write('noinit.onnx', buildModel({ ...tiny, initializers: [] })), 'SAC006'],
+    ['dangling input', () => write('dangling.onnx', buildModel({ ...tiny, nodes: [{ op: 'Relu', inputs: ['ghost'], outputs: ['y'] }] })), 'SAC006'],
+    ['cycle', () => write('cycle.onnx', buildModel({ inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
+      { op: 'Add', inputs: ['x', 'b'], outputs: ['a'], name: 'first' }, { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'second' }], outputs: ['b'] })), 'SAC007'],
+    ['unsupported ops listed together', () => write('unsup.onnx', buildModel({ inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
+      { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' }, { op: 'ConvTranspose', inputs: ['a'], outputs: ['y'], name: 'up' }], outputs: ['y'] })), 'SAC005'],
+    ['dim of 2^40', () => write('huge.onnx', buildModel({ ...tiny, inputs: [{ name: 'x', shape: [1, 2 ** 40] }] })), 'SAC009'],
+  ];
+  for (const [label, make, code] of modelCases) {
+    it(`inspect: ${label} -> ${code}`, () => expectDiagnostic(cli('inspect', make()), code));
+  }
+
+  it('lists every unsupported op with its first node', () => {
+    const r = cli('inspect', write('unsup2.onnx', buildModel({ inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
+      { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' }, { op: 'Frobnicate', inputs: ['a'], outputs: ['b'], name: 'f2' },
+      { op: 'ConvTranspose', inputs: ['b'], outputs: ['y'], name: 'up' }], outputs: ['y'] })));
+    expect(r.err).toMatch(/Frobnicate at node 'f1'/);
+    expect(r.err).toMatch(/ConvTranspose \(transposed convolution is out of scope\) at node 'up'/);
+    expect(r.err).not.toMatch(/f2/);
+  });
+
+  it('rejects external data that escapes the model folder', () => {
+    const m = onnx.ModelProto.decode(buildModel(tiny));
+    const init = m.graph!.initializer![0]!;
+    init.rawData = new Uint8Array();
+    init.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    init.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: '../secret.bin' })];
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    const file = path.join(dir, 'sub', 'escape.onnx');
+    fs.writeFileSync(file, onnx.ModelProto.encode(m).finish());
+    expectDiagnostic(cli('inspect', file), 'SAC010');
+  });
+
+  it('reads external data from inside the model folder', () => {
+    const m = onnx.ModelProto.decode(buildModel(tiny));
+    const init = m.graph!.initializer![0]!;
+    fs.mkdirSync(path.join(dir, 'ext'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'ext', 'w.bin'), Buffer.concat([Buffer.alloc(4), Buffer.from(init.rawData!)]));
+    init.rawData = new Uint8Array();
+    init.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    init.externalData = [{ key: 'location', value: 'w.bin' }, { key: 'offset', value: '4' }, { key: 'length', value: '8' }].map((e) => onnx.StringStringEntryProto.create(e));
+    const file = path.join(dir, 'ext', 'model.onnx');
+    fs.writeFileSync(file, onnx.ModelProto.encode(m).finish());
+    const x = write('x12.npy', writeNpy({ dtype: 'float32', shape: [1, 2], data: Float32Array.from([3, 4]) }));
+    const r = cli('run', file, '--input', x, '--output', path.join(dir, 'ext-y.npy'));
+    expect(r.code, r.err).toBe(0);
+    const y = new Float32Array(fs.readFileSync(path.join(dir, 'ext-y.npy')).buffer.slice(-8));
+    expect([...y]).toEqual([3, 8]);
+  });
+
+  const npyCases: [string, () => string, string][] = [
+    ['wrong shape', () => write('bad-shape.npy', writeNpy({ dtype: 'float32', shape: [1, 3], data: new Float32Array(3) })), 'SAC021'],
+    ['unsupported dtype', () => write('bad-dtype.npy', writeNpy({ dtype: 'float32', shape: [1, 2], data: new Float32Array(2) }).map((b, i, a) => (i > 10 && a[i - 1] === 0x3c && b === 0x66 ? 0x63 : b))), 'SAC020'],
+    ['truncated payload', () => write('bad-trunc.npy', writeNpy({ dtype: 'float32', shape: [1, 2], data: new Float32Array(2) }).subarray(0, 130)), 'SAC020'],
+    ['not an npy file', () => write('bad-magic.npy', 'hello'), 'SAC020'],
+  ];
+  for (const [label, make, code] of npyCases) {
+    it(`run: input ${label} -> ${code}, no output file left`, () => {
+      const model = write('tiny.onnx', buildModel(tiny));
+      const out = path.join(dir, `out-${code}-${label.replace(/\W/g, '')}.npy`);
+      expectDiagnostic(cli('run', model, '--input', make(), '--output', out), code);
+      expect(fs.existsSync(out)).toBe(false);
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+  }
+
+  it('--debug adds a stack trace', () => {
+    const r = cli('--debug', 'inspect', path.join(dir, 'nope.onnx'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\n\s+at /);
+  });
+});
