@@ -71,7 +71,7 @@ function fromRaw(raw: Uint8Array, code: number, n: number, where: string): Typed
   if (raw.length !== n * info.bytes) fail('SAC008', `raw data holds ${raw.length} bytes, ${n} x ${info.label} needs ${n * info.bytes}`, where);
   const aligned = raw.byteOffset % info.bytes === 0;
   const view = <T>(C: { new (b: ArrayBufferLike, o: number, l: number): T; new (l: number): T }, bytes: number): T =>
-    aligned ? new C(raw.buffer, raw.byteOffset, n) : new C(raw.slice().buffer, 0, raw.length / bytes);
+    aligned ? new C(raw.buffer, raw.byteOffset, n) : new C(new Uint8Array(raw).buffer, 0, raw.length / bytes); // copy: Buffer.slice() would share memory
   switch (code) {
     case 1: return view(Float32Array, 4); // viewed in place when aligned: weights are not copied
     case 2: case 9: return new Uint8Array(raw.buffer, raw.byteOffset, n);

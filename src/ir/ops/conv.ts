@@ -39,7 +39,7 @@ function inferConv(a: ConvAttrs, inputs: readonly (TensorType | undefined)[], wh
 }
 
 /** Views a 1-D conv as 2-D with height 1 so one kernel serves both. */
-function as2d(a: ConvAttrs): { k: number[]; s: number[]; p: number[]; d: number[] } {
+export function as2d(a: ConvAttrs): { k: number[]; s: number[]; p: number[]; d: number[] } {
   if (a.kernel.length === 2) return { k: [...a.kernel], s: [...a.strides], p: [...a.pads], d: [...a.dilations] };
   return { k: [1, a.kernel[0]!], s: [1, a.strides[0]!], p: [0, a.pads[0]!, 0, a.pads[1]!], d: [1, a.dilations[0]!] };
 }

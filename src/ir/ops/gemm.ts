@@ -1,0 +1,68 @@
+// Gemm: Y = alpha * op(A) @ op(B) + beta * C, with op() an optional transpose and C broadcast to [M, N].
+import { allocData, type Tensor, type TensorType } from '../tensor.js';
+import { defineOp } from '../op.js';
+import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+
+export type GemmAttrs = { transA: boolean; transB: boolean; alpha: number; beta: number };
+
+function dims(a: GemmAttrs, A: TensorType, B: TensorType, where: string): { M: number; K: number; N: number } {
+  check(A.shape.length === 2 && B.shape.length === 2, `Gemm needs 2-D operands, got [${A.shape}] and [${B.shape}]`, where);
+  const [M, K] = a.transA ? [A.shape[1]!, A.shape[0]!] : [A.shape[0]!, A.shape[1]!];
+  const [K2, N] = a.transB ? [B.shape[1]!, B.shape[0]!] : [B.shape[0]!, B.shape[1]!];
+  check(K === K2, `inner dimensions differ: A [${A.shape}] and B [${B.shape}] (transA=${a.transA}, transB=${a.transB})`, where);
+  return { M, K, N };
+}
+
+function inferGemm(a: GemmAttrs, inputs: readonly (TensorType | undefined)[], where: string): TensorType[] {
+  const A = need(inputs, 0, where);
+  const B = need(inputs, 1, where);
+  check(A.dtype === B.dtype, `operand dtypes differ (${A.dtype} vs ${B.dtype})`, where);
+  const { M, N } = dims(a, A, B, where);
+  const C = inputs[2];
+  // C broadcasts unidirectionally: it may not grow the [M, N] result.
+  if (C) check(C.shape.length <= 2 && broadcastShapes(C.shape, [M, N], where).every((d, i) => d === [M, N][i]), `C [${C.shape}] does not broadcast to [${M},${N}]`, where);
+  return [{ dtype: A.dtype, shape: [M, N] }];
+}
+
+function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] {
+  const A = needT(inputs, 0);
+  const B = needT(inputs, 1);
+  const C = inputs[2];
+  const { M, K, N } = dims(a, A, B, 'kernel');
+  // Element (m,k) of op(A) is ad[m*sAm + k*sAk]; likewise for B. Untransposed B keeps the inner loop contiguous.
+  const [sAm, sAk] = a.transA ? [1, M] : [K, 1];
+  const [sBk, sBn] = a.transB ? [1, K] : [N, 1];
+  const ad = A.data;
+  const bd = B.data;
+  const out = allocData(A.dtype, M * N);
+  const acc = new Float64Array(N);
+  const ci = C && C.data.length !== M * N ? broadcastIndex(C.shape, [M, N]) : null;
+  for (let m = 0; m < M; m++) {
+    acc.fill(0);
+    for (let k = 0; k < K; k++) {
+      const av = ad[m * sAm + k * sAk]!;
+      if (av === 0) continue;
+      const bBase = k * sBk;
+      for (let n = 0; n < N; n++) acc[n] += av * bd[bBase + n * sBn]!;
+    }
+    const row = m * N;
+    for (let n = 0; n < N; n++) {
+      const c = C ? C.data[ci ? ci[row + n]! : row + n]! : 0;
+      out[row + n] = a.alpha * acc[n]! + a.beta * c;
+    }
+  }
+  return [{ dtype: A.dtype, shape: [M, N], data: out }];
+}
+
+export const gemmOp = defineOp<GemmAttrs>({
+  arity: [2, 3],
+  outputs: 1,
+  infer: inferGemm,
+  run: runGemm,
+  cost: (a, inputs) => {
+    const A = inputs[0]!;
+    const B = inputs[1]!;
+    const { M, K, N } = dims(a, A, B, 'cost');
+    return { macs: M * K * N };
+  },
+});

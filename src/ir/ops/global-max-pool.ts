@@ -1,0 +1,12 @@
+// GlobalMaxPool: max over all spatial dims, keeping them as size 1.
+import { defineOp } from '../op.js';
+import { inferGlobalPool, runGlobalPool, type GlobalPoolAttrs } from './global-pool.js';
+
+export type GlobalMaxPoolAttrs = GlobalPoolAttrs;
+
+export const globalMaxPoolOp = defineOp<GlobalMaxPoolAttrs>({
+  arity: [1, 1],
+  outputs: 1,
+  infer: (_a, inputs, where) => inferGlobalPool(inputs, where),
+  run: (_a, inputs) => runGlobalPool('max', inputs),
+});

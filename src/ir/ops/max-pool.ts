@@ -1,0 +1,12 @@
+// MaxPool: 1-D/2-D max over sliding windows (padding never wins; dilations supported).
+import { defineOp } from '../op.js';
+import { inferPool, runPool, type PoolGeometry } from './pool.js';
+
+export type MaxPoolAttrs = PoolGeometry;
+
+export const maxPoolOp = defineOp<MaxPoolAttrs>({
+  arity: [1, 1],
+  outputs: 1,
+  infer: inferPool,
+  run: (a, inputs) => runPool(a, 'max', false, inputs),
+});

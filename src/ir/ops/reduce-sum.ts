@@ -1,0 +1,12 @@
+// ReduceSum: sum over static axes (keepdims optional).
+import { defineOp } from '../op.js';
+import { inferReduce, runReduce, type ReduceAttrs } from './reduce.js';
+
+export type ReduceSumAttrs = ReduceAttrs;
+
+export const reduceSumOp = defineOp<ReduceSumAttrs>({
+  arity: [1, 1],
+  outputs: 1,
+  infer: inferReduce,
+  run: (a, inputs) => runReduce(a, inputs, false),
+});

@@ -1,0 +1,78 @@
+// Shared checks and helpers of the lowered integer ops (ShiftConv, ShiftGemm, QAdd, Requantize, ...).
+import { fail } from '../../diagnostics.js';
+import type { DType, Tensor, TensorType } from '../tensor.js';
+import { numel } from '../tensor.js';
+import { check, checkAttr, need } from './util.js';
+
+/** Output width and fused activation clamp carried by every narrowing op. */
+export type ActAttrs = { bits: number; actMin: number; actMax: number };
+
+/** Attrs common to the shift-add layers: K terms per weight, B-bit shift window, output activation. */
+export type ShiftAttrs = ActAttrs & { terms: number; shiftBits: number };
+
+/** Largest B: codes are int8 (1 + sh <= 127) and shift amounts must stay within [0, 31]. */
+export const MAX_SHIFT_BITS = 5;
+
+export function actDtype(bits: number): DType {
+  return bits === 16 ? 'int16' : 'int8';
+}
+
+export function checkAct(a: ActAttrs, where: string): void {
+  checkAttr(a.bits === 8 || a.bits === 16, `bits must be 8 or 16 (got ${a.bits})`, where);
+  const hi = 2 ** (a.bits - 1) - 1;
+  checkAttr(Number.isInteger(a.actMin) && Number.isInteger(a.actMax) && -hi - 1 <= a.actMin && a.actMin <= a.actMax && a.actMax <= hi,
+    `activation range [${a.actMin}, ${a.actMax}] is not inside the int${a.bits} range`, where);
+}
+
+/** Requantisation shifts stay within [-31, 31] so every shift amount is in [0, 31]. */
+export function checkShift(r: number, what: string, where: string): void {
+  checkAttr(Number.isInteger(r) && r >= -31 && r <= 31, `${what} ${r} is outside [-31, 31]`, where);
+}
+
+export function checkShiftAttrs(a: ShiftAttrs, where: string): void {
+  checkAct(a, where);
+  checkAttr(Number.isInteger(a.terms) && a.terms >= 1, `terms must be a positive integer (got ${a.terms})`, where);
+  checkAttr(Number.isInteger(a.shiftBits) && a.shiftBits >= 0 && a.shiftBits <= MAX_SHIFT_BITS, `shiftBits must be in [0, ${MAX_SHIFT_BITS}] (got ${a.shiftBits})`, where);
+}
+
+/** Fails with SAC013 unless input k is one of the integer dtypes `allowed`. */
+export function needInt(inputs: readonly (TensorType | undefined)[], k: number, allowed: readonly DType[], what: string, where: string): TensorType {
+  const t = need(inputs, k, where);
+  check(allowed.includes(t.dtype), `${what} must be ${allowed.join('/')}, got ${t.dtype} (the graph is not lowered to integers here)`, where);
+  return t;
+}
+
+/** Checks the codes / bias / rshift operands of a shift layer with M output channels and K terms. */
+export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a: ShiftAttrs, codesRank: number, where: string): number {
+  const codes = needInt(inputs, 1, ['int8'], 'codes', where);
+  check(codes.shape.length === codesRank, `codes rank ${codes.shape.length} should be ${codesRank}`, where);
+  check(codes.shape[codesRank - 1] === a.terms, `codes last dim ${codes.shape[codesRank - 1]} does not match terms ${a.terms}`, where);
+  const M = codes.shape[0]!;
+  for (const [k, name] of [[2, 'bias'], [3, 'rshift']] as const) {
+    const t = needInt(inputs, k, ['int32'], name, where);
+    check(t.shape.length === 1 && t.shape[0] === M, `${name} shape [${t.shape}] does not match ${M} output channels`, where);
+  }
+  return M;
+}
+
+/** Decodes |code| - 1 (the left shift) and validates it against the B-bit window (fails SAC012). */
+export function checkCodes(codes: Tensor, shiftBits: number, where: string): void {
+  const cd = codes.data;
+  const maxSh = 2 ** shiftBits - 1;
+  for (let i = 0; i < cd.length; i++) {
+    const c = cd[i]!;
+    if (c > maxSh + 1 || c < -maxSh - 1) fail('SAC012', `code ${c} encodes shift ${Math.abs(c) - 1} outside [0, ${maxSh}]`, where);
+  }
+}
+
+/** Shift and add counts of a shift layer: every non-zero term is one shift and one add per output position. */
+export function shiftTermCounts(codes: Tensor, outShape: readonly number[]): { shifts: number; adds: number } {
+  const M = codes.shape[0]!;
+  const outs = numel(outShape);
+  const perChannel = M > 0 ? outs / M : 0;
+  const cd = codes.data;
+  let nz = 0;
+  for (let i = 0; i < cd.length; i++) if (cd[i] !== 0) nz++;
+  const applications = nz * perChannel;
+  return { shifts: applications, adds: applications + outs };
+}

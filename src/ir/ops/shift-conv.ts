@@ -1,0 +1,98 @@
+// ShiftConv: multiplication-free 1-D/2-D convolution; weights are signed power-of-two terms (docs/numerics.md).
+import { allocData, type Tensor, type TensorType } from '../tensor.js';
+import { defineOp } from '../op.js';
+import { requant } from '../fixed-point.js';
+import { as2d, convOp, type ConvAttrs } from './conv.js';
+import { needT } from './util.js';
+import { actDtype, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
+
+/** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift. */
+export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
+
+function inferShiftConv(a: ShiftConvAttrs, inputs: readonly (TensorType | undefined)[], where: string): TensorType[] {
+  checkShiftAttrs(a, where);
+  const x = needInt(inputs, 0, ['int8', 'int16'], 'ShiftConv input', where);
+  checkShiftParams(inputs, a, a.kernel.length + 3, where);
+  const codes = inputs[1]!;
+  // Geometry is exactly Conv's with the terms axis dropped from the weight shape.
+  const [t] = convOp.infer(a, [x, { dtype: x.dtype, shape: codes.shape.slice(0, -1) }], where);
+  return [{ dtype: actDtype(a.bits), shape: t!.shape }];
+}
+
+function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] {
+  const x = needT(inputs, 0);
+  const codes = needT(inputs, 1);
+  const [outType] = inferShiftConv(a, inputs, 'kernel');
+  checkCodes(codes, a.shiftBits, 'kernel ShiftConv');
+  const bd = needT(inputs, 2).data;
+  const rd = needT(inputs, 3).data;
+  const { k, s, p, d } = as2d(a);
+  const [N, C] = x.shape as [number, number];
+  const H = x.shape.length === 4 ? x.shape[2]! : 1;
+  const W = x.shape[x.shape.length - 1]!;
+  const M = codes.shape[0]!;
+  const OH = outType!.shape.length === 4 ? outType!.shape[2]! : 1;
+  const OW = outType!.shape[outType!.shape.length - 1]!;
+  const [KH, KW] = k as [number, number];
+  const K = a.terms;
+  const cPerG = C / a.group;
+  const mPerG = M / a.group;
+  const plane = OH * OW;
+  const out = allocData(outType!.dtype, N * M * plane);
+  // Int32Array stores wrap modulo 2^32 like the C backend's uint32 arithmetic (no wrap occurs once overflow.ts passed).
+  const acc = new Int32Array(plane);
+  const xd = x.data;
+  const cd = codes.data;
+  const { bits, actMin, actMax } = a;
+  for (let n = 0; n < N; n++) {
+    for (let m = 0; m < M; m++) {
+      const g = Math.floor(m / mPerG);
+      acc.fill(bd[m]!);
+      for (let ci = 0; ci < cPerG; ci++) {
+        const xBase = (n * C + g * cPerG + ci) * H * W;
+        for (let kh = 0; kh < KH; kh++) {
+          for (let kw = 0; kw < KW; kw++) {
+            const tBase = (((m * cPerG + ci) * KH + kh) * KW + kw) * K;
+            // Padding reads the zero point 0, which contributes nothing: only in-bounds taps are visited.
+            const offW = kw * d[1]! - p[1]!;
+            const owStart = Math.max(0, Math.ceil(-offW / s[1]!));
+            const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / s[1]!) + 1);
+            for (let t = 0; t < K; t++) {
+              const code = cd[tBase + t]!;
+              if (code === 0) continue;
+              const sh = code > 0 ? code - 1 : -code - 1;
+              for (let oh = 0; oh < OH; oh++) {
+                const ih = oh * s[0]! + kh * d[0]! - p[0]!;
+                if (ih < 0 || ih >= H) continue;
+                const row = xBase + ih * W + offW;
+                const orow = oh * OW;
+                if (code > 0) for (let ow = owStart; ow < owEnd; ow++) acc[orow + ow] += xd[row + ow * s[1]!]! << sh;
+                else for (let ow = owStart; ow < owEnd; ow++) acc[orow + ow] -= xd[row + ow * s[1]!]! << sh;
+              }
+            }
+          }
+        }
+      }
+      const r = rd[m]!;
+      const oBase = (n * M + m) * plane;
+      for (let i = 0; i < plane; i++) {
+        const y = requant(acc[i]!, r, bits);
+        out[oBase + i] = y < actMin ? actMin : y > actMax ? actMax : y;
+      }
+    }
+  }
+  return [{ dtype: outType!.dtype, shape: outType!.shape, data: out }];
+}
+
+/** Shift/add counts for `inspect`: one shift and one add per non-zero term per output position, plus bias adds. */
+export function shiftConvCounts(_a: ShiftConvAttrs, codes: Tensor, outShape: readonly number[]): { shifts: number; adds: number } {
+  return shiftTermCounts(codes, outShape);
+}
+
+export const shiftConvOp = defineOp<ShiftConvAttrs>({
+  arity: [4, 4],
+  outputs: 1,
+  infer: inferShiftConv,
+  run: runShiftConv,
+  cost: () => ({ macs: 0 }),
+});

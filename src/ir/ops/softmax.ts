@@ -1,0 +1,12 @@
+// Softmax along one axis: exp(x - max) / sum(exp(x - max)).
+import { defineOp } from '../op.js';
+import { inferSoftmax, runSoftmax, type SoftmaxAttrs } from './softmax-common.js';
+
+export type { SoftmaxAttrs };
+
+export const softmaxOp = defineOp<SoftmaxAttrs>({
+  arity: [1, 1],
+  outputs: 1,
+  infer: inferSoftmax,
+  run: (a, inputs) => runSoftmax(a, false, inputs),
+});
