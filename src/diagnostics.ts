@@ -23,9 +23,12 @@ export const DIAGNOSTICS = {
   SAC022: { title: 'wrong number of inputs', hint: 'pass one --input per model input' },
   SAC030: { title: 'IR verification failed', hint: 'this is a compiler bug; rerun with --debug and report it' },
   SAC031: { title: 'IR parse error', hint: 'fix the textual IR at the given line' },
+  SAC052: { title: 'cannot lower to shift-add', hint: 'this op or configuration has no multiplication-free form yet; see docs/numerics.md' },
   SAC040: { title: 'invalid option', hint: 'see shiftaddc --help' },
   SAC042: { title: 'calibration data required', hint: 'pass --calibrate calib.npy (a few hundred representative inputs)' },
   SAC041: { title: 'cannot write output', hint: 'check that the output folder exists and is writable' },
+  SAC050: { title: 'accumulator may overflow', hint: 'reduce --shift-bits or split the layer' },
+  SAC051: { title: 'graph is not fully lowered', hint: 'this is a compiler bug: a float op survived lowering; rerun with --debug and report it' },
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -72,6 +72,17 @@ export class GraphBuilder {
     return v;
   }
 
+  /** Nodes added so far (passes that execute as they build read them back). */
+  nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  node(id: number): Node {
+    const n = this.nodes[id];
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
   /** Returns a unique value name derived from `base`. */
   uniqueName(base: string): string {
     let name = base || 'v';

@@ -22,6 +22,7 @@ import { identityOp } from './ops/identity.js';
 import { leakyReluOp } from './ops/leaky-relu.js';
 import { logSoftmaxOp } from './ops/log-softmax.js';
 import { lrnOp } from './ops/lrn.js';
+import { lutOp } from './ops/lut.js';
 import { matmulOp } from './ops/matmul.js';
 import { maxOp } from './ops/max.js';
 import { maxPoolOp } from './ops/max-pool.js';
@@ -31,11 +32,16 @@ import { negOp } from './ops/neg.js';
 import { padOp } from './ops/pad.js';
 import { powOp } from './ops/pow.js';
 import { preluOp } from './ops/prelu.js';
+import { qaddOp } from './ops/qadd.js';
+import { qAveragePoolOp } from './ops/qavg-pool.js';
 import { reduceMeanOp } from './ops/reduce-mean.js';
 import { reduceSumOp } from './ops/reduce-sum.js';
 import { reluOp } from './ops/relu.js';
+import { requantizeOp } from './ops/requantize.js';
 import { reshapeOp } from './ops/reshape.js';
 import { seluOp } from './ops/selu.js';
+import { shiftConvOp } from './ops/shift-conv.js';
+import { shiftGemmOp } from './ops/shift-gemm.js';
 import { sigmoidOp } from './ops/sigmoid.js';
 import { signOp } from './ops/sign.js';
 import { sliceOp } from './ops/slice.js';
@@ -73,6 +79,7 @@ export const OPS = {
   LeakyRelu: leakyReluOp,
   LogSoftmax: logSoftmaxOp,
   LRN: lrnOp,
+  Lut: lutOp,
   MatMul: matmulOp,
   Max: maxOp,
   MaxPool: maxPoolOp,
@@ -82,11 +89,16 @@ export const OPS = {
   Pad: padOp,
   PRelu: preluOp,
   Pow: powOp,
+  QAdd: qaddOp,
+  QAveragePool: qAveragePoolOp,
   ReduceMean: reduceMeanOp,
   ReduceSum: reduceSumOp,
   Relu: reluOp,
+  Requantize: requantizeOp,
   Reshape: reshapeOp,
   Selu: seluOp,
+  ShiftConv: shiftConvOp,
+  ShiftGemm: shiftGemmOp,
   Sigmoid: sigmoidOp,
   Sign: signOp,
   Slice: sliceOp,

@@ -1,5 +1,5 @@
 // Rebuilds a graph node by node: passes copy, replace or alias nodes; unused constants and dead nodes drop out.
-import { GraphBuilder, type Graph, type Quant } from '../ir/graph.js';
+import { GraphBuilder, type Graph, type Quant, type Value } from '../ir/graph.js';
 import type { Op } from '../ir/registry.js';
 import type { Tensor, TensorType } from '../ir/tensor.js';
 
@@ -7,12 +7,13 @@ export class Rewriter {
   readonly b: GraphBuilder;
   private readonly map: Int32Array;
 
-  constructor(readonly src: Graph) {
+  /** `inputType` retypes graph inputs (lowering turns float inputs into fixed-point ones). */
+  constructor(readonly src: Graph, inputType?: (v: Value) => TensorType) {
     this.b = new GraphBuilder(src.name, src.opset);
     this.map = new Int32Array(src.values.length).fill(-1);
     for (const id of src.inputs) {
       const v = src.values[id]!;
-      this.map[id] = this.b.addValue(v.name, v.type, v.quant ? { quant: v.quant } : {});
+      this.map[id] = this.b.addValue(v.name, inputType ? inputType(v) : v.type, v.quant ? { quant: v.quant } : {});
     }
   }
 
@@ -44,10 +45,10 @@ export class Rewriter {
   }
 
   /** Emits `op` standing in for old node `nodeId`: outputs keep the old names/quant and are aliased. */
-  emitFor(nodeId: number, op: Op, inputs: readonly number[], outTypes?: readonly TensorType[], quant?: readonly (Quant | undefined)[]): number[] {
+  emitFor(nodeId: number, op: Op, inputs: readonly number[], outTypes?: readonly TensorType[], quant?: readonly (Quant | undefined)[], names?: readonly string[]): number[] {
     const n = this.src.nodes[nodeId]!;
     const olds = n.outputs.map((o) => this.src.values[o]!);
-    const outs = this.b.addNode(n.name, op, inputs, olds.map((v) => v.name), outTypes, quant ?? olds.map((v) => v.quant));
+    const outs = this.b.addNode(n.name, op, inputs, names ?? olds.map((v) => v.name), outTypes, quant ?? olds.map((v) => v.quant));
     n.outputs.forEach((o, k) => { this.map[o] = outs[k]!; });
     return outs;
   }

@@ -1,0 +1,65 @@
+// compile(): the conversion pipeline from a float model to the verified integer shift-add graph plus its report.
+import { loadModel } from './api.js';
+import { fail } from './diagnostics.js';
+import type { Graph } from './ir/graph.js';
+import { assertLowered } from './ir/interp-int.js';
+import { checkAccumulators } from './ir/overflow.js';
+import { printGraph } from './ir/printer.js';
+import type { Tensor } from './ir/tensor.js';
+import { verifyGraph } from './ir/verify.js';
+import { lowerToShift } from './passes/lower-to-shift.js';
+import type { PassOptions } from './passes/options.js';
+import { checkPassName, PREPARE_PIPELINE, runPipeline, type Pass } from './passes/pipeline.js';
+import { buildReport, type CompileReport } from './report.js';
+
+/** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
+export const SHIFT_PIPELINE: readonly Pass[] = [
+  ...PREPARE_PIPELINE,
+  { name: 'lower-to-shift', run: lowerToShift },
+];
+
+export interface CompileOptions extends PassOptions {
+  verifyEach?: boolean;
+  /** Pass name after which `onIr` receives the printed IR. */
+  printIrAfter?: string;
+  onIr?: (pass: string, text: string) => void;
+}
+
+export interface CompileResult {
+  /** The lowered integer graph (the specification every backend reproduces). */
+  graph: Graph;
+  /** The prepared float graph it was derived from (canonicalised, BN folded, calibrated). */
+  floatGraph: Graph;
+  report: CompileReport;
+}
+
+function validate(o: CompileOptions): void {
+  const bad = (what: string) => fail('SAC040', what);
+  if (o.terms !== undefined && !(Number.isInteger(o.terms) && o.terms >= 1 && o.terms <= 4)) bad(`--terms must be 1..4 (got ${o.terms})`);
+  if (o.shiftBits !== undefined && !(Number.isInteger(o.shiftBits) && o.shiftBits >= 1 && o.shiftBits <= 5)) bad(`--shift-bits must be 1..5 (got ${o.shiftBits})`);
+  if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
+  if (o.printIrAfter) checkPassName(o.printIrAfter, SHIFT_PIPELINE);
+  if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
+}
+
+export function compile(model: Graph | Uint8Array | string, options: CompileOptions): CompileResult {
+  validate(options);
+  const t0 = performance.now();
+  const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model) : model;
+  const calibration = options.calibration as Tensor[];
+  let floatGraph = source;
+  const graph = runPipeline(source, SHIFT_PIPELINE, options, {
+    verifyEach: options.verifyEach,
+    after: (pass, g) => {
+      if (pass === 'calibrate-activations') floatGraph = g;
+      if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
+    },
+  });
+  verifyGraph(graph, 'lower-to-shift');
+  assertLowered(graph);
+  checkAccumulators(graph);
+  const seconds = (performance.now() - t0) / 1000;
+  const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
+  const report = buildReport(floatGraph, graph, calibration, { terms: 2, shiftBits: 4, actBits: 8, recover: true, ...shown }, [], seconds);
+  return { graph, floatGraph, report };
+}

@@ -1,0 +1,139 @@
+// Second-order statistics of a layer's inputs on calibration data (quantised and float networks), per input group.
+import type { Tensor } from '../ir/tensor.js';
+import type { ConvAttrs } from '../ir/ops/conv.js';
+import { mulberry32 } from '../testing/fuzz.js';
+
+/** Patch matrices [P, D] (row-major) of one group: what the layer's rows are dotted with. */
+export interface Patches {
+  P: number;
+  D: number;
+  xq: Float64Array;
+  xf: Float64Array;
+}
+
+const MAX_POSITIONS = 2048;
+
+/** Samples conv input patches at deterministic pseudo-random output positions (zero padding). */
+export function convPatches(fl: readonly Tensor[], qf: readonly Tensor[], a: ConvAttrs, groups: number, g: number, outHW: [number, number]): Patches {
+  const x0 = fl[0]!;
+  const C = x0.shape[1]!;
+  const H = x0.shape.length === 4 ? x0.shape[2]! : 1;
+  const W = x0.shape[x0.shape.length - 1]!;
+  const two = a.kernel.length === 2;
+  const [KH, KW] = two ? a.kernel : [1, a.kernel[0]!];
+  const [sh, sw] = two ? a.strides : [1, a.strides[0]!];
+  const [dh, dw] = two ? a.dilations : [1, a.dilations[0]!];
+  const [ph, pw] = two ? [a.pads[0]!, a.pads[1]!] : [0, a.pads[0]!];
+  const Cg = C / groups;
+  const D = Cg * KH * KW;
+  const [OH, OW] = outHW;
+  const perSample = Math.max(1, Math.min(OH * OW, Math.ceil(MAX_POSITIONS / fl.length)));
+  const P = perSample * fl.length;
+  const xq = new Float64Array(P * D);
+  const xf = new Float64Array(P * D);
+  const rnd = mulberry32(0x5eed + g);
+  let row = 0;
+  for (let s = 0; s < fl.length; s++) {
+    const fd = fl[s]!.data;
+    const qd = qf[s]!.data;
+    for (let j = 0; j < perSample; j++, row++) {
+      const pos = perSample === OH * OW ? j : Math.floor(rnd() * OH * OW);
+      const oh = Math.floor(pos / OW);
+      const ow = pos - oh * OW;
+      let col = row * D;
+      for (let c = 0; c < Cg; c++) {
+        const base = (g * Cg + c) * H * W;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh + kh * dh - ph;
+          for (let kw = 0; kw < KW; kw++, col++) {
+            const iw = ow * sw + kw * dw - pw;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            xf[col] = fd[base + ih * W + iw]!;
+            xq[col] = qd[base + ih * W + iw]!;
+          }
+        }
+      }
+    }
+  }
+  return { P, D, xq, xf };
+}
+
+/** Gemm inputs: one patch per sample row. */
+export function denseRows(fl: readonly Tensor[], qf: readonly Tensor[]): Patches {
+  const D = fl[0]!.data.length / fl[0]!.shape[0]!;
+  const P = fl.reduce((s, t) => s + t.shape[0]!, 0);
+  const xf = new Float64Array(P * D);
+  const xq = new Float64Array(P * D);
+  let at = 0;
+  fl.forEach((t, s) => { xf.set(t.data, at); xq.set(qf[s]!.data, at); at += t.data.length; });
+  return { P, D, xq, xf };
+}
+
+export interface LayerStats {
+  D: number;
+  /** Centred or raw Gram matrix of quantised inputs, D x D. */
+  H: Float64Array;
+  meanQ: Float64Array;
+  meanF: Float64Array;
+}
+
+/** Gram matrix and means of rows `from..to` of the patches (symmetric fill). */
+export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerStats {
+  const { D, xq, xf } = p;
+  const n = to - from;
+  const H = new Float64Array(D * D);
+  const meanQ = new Float64Array(D);
+  const meanF = new Float64Array(D);
+  for (let r = from; r < to; r++) {
+    const o = r * D;
+    for (let i = 0; i < D; i++) {
+      const a = xq[o + i]!;
+      meanQ[i] += a;
+      meanF[i] += xf[o + i]!;
+      if (a === 0) continue;
+      const hi = i * D;
+      for (let j = i; j < D; j++) H[hi + j] += a * xq[o + j]!;
+    }
+  }
+  for (let i = 0; i < D; i++) { meanQ[i] /= n; meanF[i] /= n; }
+  for (let i = 0; i < D; i++) {
+    for (let j = i; j < D; j++) {
+      let v = H[i * D + j]! / n;
+      if (centred) v -= meanQ[i]! * meanQ[j]!;
+      H[i * D + j] = v;
+      H[j * D + i] = v;
+    }
+  }
+  return { D, H, meanQ, meanF };
+}
+
+/** Target vectors t_m = Xq^T (X w_m) / n (optionally centred) for every row: the float layer's output, projected. */
+export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStats, centred: boolean, from = 0, to = p.P): Float64Array[] {
+  const { D, xq, xf } = p;
+  const n = to - from;
+  const out = rows.map(() => new Float64Array(D));
+  const y = new Float64Array(rows.length);
+  for (let r = from; r < to; r++) {
+    const o = r * D;
+    for (let m = 0; m < rows.length; m++) {
+      const w = rows[m]!;
+      let s = 0;
+      for (let i = 0; i < D; i++) s += w[i]! * xf[o + i]!;
+      y[m] = s;
+    }
+    for (let m = 0; m < rows.length; m++) {
+      const ym = y[m]!;
+      if (ym === 0) continue;
+      const t = out[m]!;
+      for (let i = 0; i < D; i++) t[i] += xq[o + i]! * ym;
+    }
+  }
+  for (let m = 0; m < rows.length; m++) {
+    const t = out[m]!;
+    const w = rows[m]!;
+    let yMean = 0;
+    for (let i = 0; i < D; i++) yMean += w[i]! * st.meanF[i]!;
+    for (let i = 0; i < D; i++) t[i] = t[i]! / n - (centred ? st.meanQ[i]! * yMean : 0);
+  }
+  return out;
+}

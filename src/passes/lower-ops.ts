@@ -1,0 +1,96 @@
+// Lowering rules for the ops without weights: scale-preserving ops, Add/Concat alignment, pooling, activations.
+import type { Node } from '../ir/graph.js';
+import { csdDigits, CSD_FRAC_DIGITS, lutTable } from '../ir/fixed-point.js';
+import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
+
+/** Ops that compute exactly on the integers and keep their input's scale. */
+const SCALE_PRESERVING = new Set(['Relu', 'MaxPool', 'GlobalMaxPool', 'Reshape', 'Transpose', 'Slice', 'Identity', 'Split', 'Gather']);
+
+export function lowerStructural(ctx: LowerContext, n: Node): void {
+  const { r, o } = ctx;
+  const bits = o.actBits;
+  const x = r.get(n.inputs[0]!);
+  if (SCALE_PRESERVING.has(n.op.kind)) {
+    const frac = ctx.fracOfNew(x);
+    ctx.r.emitFor(n.id, n.op, n.inputs.map((i) => r.get(i)), undefined, n.outputs.map(() => ({ frac })));
+    return;
+  }
+  switch (n.op.kind) {
+    case 'Pad': {
+      if (n.op.attrs.mode !== 'constant' || n.op.attrs.value !== 0) unsupported(n, 'only zero constant padding keeps the integer zero point');
+      emitLowered(ctx, n, n.op, [x], { frac: ctx.fracOfNew(x) });
+      return;
+    }
+    case 'Clip': {
+      const frac = ctx.fracOfNew(x);
+      const [actMin, actMax] = activationRange(n, frac, bits);
+      emitLowered(ctx, n, { kind: 'Requantize', attrs: { shift: 0, bits, actMin, actMax } }, [x], { frac });
+      return;
+    }
+    case 'Add': {
+      const b = r.get(n.inputs[1]!);
+      if (r.b.value(x).data || r.b.value(b).data) unsupported(n, 'Add of a constant is not lowered (fold it into the preceding layer\'s bias)');
+      const act = ctx.fusedAct(n);
+      const fracOut = ctx.fracOfOld((act ?? n).outputs[0]!);
+      const [actMin, actMax] = activationRange(act, fracOut, bits);
+      emitLowered(ctx, n, { kind: 'QAdd', attrs: { fracA: ctx.fracOfNew(x), fracB: ctx.fracOfNew(b), fracOut, bits, actMin, actMax } }, [x, b], { frac: fracOut }, act);
+      return;
+    }
+    case 'Concat': {
+      const fracOut = ctx.fracOfOld(n.outputs[0]!);
+      const [lo, hi] = activationRange(undefined, fracOut, bits);
+      const aligned = n.inputs.map((i, k) => {
+        const id = r.get(i);
+        const f = ctx.fracOfNew(id);
+        if (f === fracOut) return id;
+        return r.emit(`${n.name}/align${k}`, { kind: 'Requantize', attrs: { shift: f - fracOut, bits, actMin: lo, actMax: hi } }, [id], `${r.b.value(id).name}_aligned`, undefined, { frac: fracOut });
+      });
+      emitLowered(ctx, n, n.op, aligned, { frac: fracOut });
+      return;
+    }
+    case 'AveragePool': case 'GlobalAveragePool': {
+      const fracIn = ctx.fracOfNew(x);
+      const fracOut = ctx.fracOfOld(n.outputs[0]!);
+      const global = n.op.kind === 'GlobalAveragePool';
+      const shape = r.b.value(x).type.shape;
+      const geo = n.op.kind === 'AveragePool'
+        ? { ...n.op.attrs }
+        : { kernel: shape.slice(2), strides: shape.slice(2).map(() => 1), pads: [...shape.slice(2), ...shape.slice(2)].map(() => 0), dilations: shape.slice(2).map(() => 1), ceilMode: false, countIncludePad: true };
+      const window = geo.kernel.reduce((a, b) => a * b, 1);
+      const attrs = { ...geo, global, digits: [...csdDigits(1 / window, CSD_FRAC_DIGITS)], shiftOut: CSD_FRAC_DIGITS + fracIn - fracOut, bits };
+      emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], { frac: fracOut });
+      return;
+    }
+    case 'Softmax': case 'LogSoftmax': {
+      // Monotonic: top-1 is unchanged, so a trailing softmax is left to the application (noted in the report).
+      if (!ctx.g.outputs.includes(n.outputs[0]!)) unsupported(n, 'only a trailing Softmax can be dropped');
+      r.alias(n.outputs[0]!, x);
+      return;
+    }
+    default:
+      unsupported(n, `${n.op.kind} has no shift-add lowering`);
+  }
+}
+
+/** Float activation functions evaluated in float64 to build 256-entry tables. */
+function activationFn(n: Node): (x: number) => number {
+  switch (n.op.kind) {
+    case 'Sigmoid': return (x) => 1 / (1 + Math.exp(-x));
+    case 'Tanh': return Math.tanh;
+    case 'HardSigmoid': { const { alpha, beta } = n.op.attrs; return (x) => Math.max(0, Math.min(1, alpha * x + beta)); }
+    case 'HardSwish': return (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5));
+    case 'LeakyRelu': { const { alpha } = n.op.attrs; return (x) => (x >= 0 ? x : alpha * x); }
+    case 'Elu': { const a = (n.op.attrs as { alpha: number }).alpha; return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)); }
+    case 'Softplus': return (x) => Math.log1p(Math.exp(x));
+    default: return unsupported(n, 'no table form');
+  }
+}
+
+export function lowerActivation(ctx: LowerContext, n: Node): void {
+  if (ctx.o.actBits !== 8) unsupported(n, 'lookup-table activations need int8 activations');
+  const x = ctx.r.get(n.inputs[0]!);
+  const fracIn = ctx.fracOfNew(x);
+  const fracOut = ctx.fracOfOld(n.outputs[0]!);
+  const table = [...lutTable(activationFn(n), fracIn, fracOut, 8)];
+  emitLowered(ctx, n, { kind: 'Lut', attrs: { table } }, [x], { frac: fracOut });
+}

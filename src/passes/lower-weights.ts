@@ -1,0 +1,77 @@
+// Lowering of weight layers (Conv, Gemm, MatMul with constant weights) to ShiftConv / ShiftGemm.
+import type { Node } from '../ir/graph.js';
+import { tensor, type Tensor } from '../ir/tensor.js';
+import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
+import { recoverRows } from './recover.js';
+import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
+
+/** A weight layer seen as a matrix: rows = output channels, D weights each, `groups` input groups. */
+export interface WeightMatrix {
+  rows: Float64Array[];
+  bias: Float64Array;
+  groups: number;
+  /** Shape of the codes tensor without the terms axis. */
+  codeShape: number[];
+}
+
+function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
+  const w = ctx.g.values[n.inputs[1]!]!.data ?? unsupported(n, 'weights must be constant');
+  const biasId = n.inputs[2];
+  const b = biasId !== undefined && biasId >= 0 ? ctx.g.values[biasId]!.data ?? unsupported(n, 'bias must be constant') : undefined;
+  if (n.op.kind === 'Conv') {
+    const M = w.shape[0]!;
+    const D = w.data.length / M;
+    return { rows: rowsOf(w.data, M, D, 1), bias: biasOf(b, M, 1), groups: n.op.attrs.group, codeShape: [...w.shape] };
+  }
+  const a = n.op.kind === 'Gemm' ? n.op.attrs : { transA: false, transB: false, alpha: 1, beta: 1 };
+  if (a.transA) unsupported(n, 'transA is not lowered');
+  const [r0, c0] = w.shape as [number, number];
+  const M = a.transB ? r0 : c0;
+  const D = a.transB ? c0 : r0;
+  const rows = Array.from({ length: M }, (_, m) => {
+    const row = new Float64Array(D);
+    for (let i = 0; i < D; i++) row[i] = a.alpha * (a.transB ? w.data[m * D + i]! : w.data[i * M + m]!);
+    return row;
+  });
+  if (b && b.data.length !== M) unsupported(n, `bias of ${b.data.length} values does not match ${M} outputs`);
+  return { rows, bias: biasOf(b, M, a.beta), groups: 1, codeShape: [M, D] };
+}
+
+function rowsOf(data: ArrayLike<number>, M: number, D: number, scale: number): Float64Array[] {
+  return Array.from({ length: M }, (_, m) => Float64Array.from({ length: D }, (_, i) => data[m * D + i]! * scale));
+}
+
+function biasOf(b: Tensor | undefined, M: number, scale: number): Float64Array {
+  const out = new Float64Array(M);
+  if (b) for (let m = 0; m < M; m++) out[m] = b.data[m]! * scale;
+  return out;
+}
+
+export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
+  const { r, o } = ctx;
+  const x = r.get(n.inputs[0]!);
+  const mat = asMatrix(ctx, n);
+  const act = ctx.fusedAct(n);
+  const fracIn = ctx.fracOfNew(x);
+  const fracOut = ctx.fracOfOld((act ?? n).outputs[0]!);
+  const K = o.terms;
+  const B = o.shiftBits;
+  const M = mat.rows.length;
+  const D = mat.rows[0]!.length;
+  const rows: RowCodes[] = o.recover
+    ? recoverRows(ctx, n, mat, x, { K, B })
+    : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
+  const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: o.actBits, fracIn, fracOut }, `node '${n.name}'`);
+  const [actMin, actMax] = activationRange(act, fracOut, o.actBits);
+  const codes = r.constant(`${n.name}/codes`, tensor('int8', [...mat.codeShape, K], enc.codes));
+  const bias = r.constant(`${n.name}/bias`, tensor('int32', [M], enc.bias));
+  const rshift = r.constant(`${n.name}/rshift`, tensor('int32', [M], enc.rshift));
+  const common = { terms: K, shiftBits: B, bits: o.actBits, actMin, actMax };
+  if (n.op.kind === 'Conv') {
+    emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, [x, codes, bias, rshift], { frac: fracOut }, act);
+  } else {
+    const xt = r.b.value(x).type;
+    if (xt.shape.length !== 2) unsupported(n, `input of rank ${xt.shape.length}: only [N, D] inputs are lowered`);
+    emitLowered(ctx, n, { kind: 'ShiftGemm', attrs: common }, [x, codes, bias, rshift], { frac: fracOut }, act);
+  }
+}

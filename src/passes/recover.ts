@@ -1,0 +1,165 @@
+// Label-free recovery for one weight layer: exponent search on output error, error-aware rounding, bias refit.
+import type { Node } from '../ir/graph.js';
+import type { Tensor } from '../ir/tensor.js';
+import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
+import { convPatches, denseRows, gram, targets, type LayerStats, type Patches } from './layer-stats.js';
+import type { LowerContext } from './lower-to-shift.js';
+import type { WeightMatrix } from './lower-weights.js';
+import { greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
+
+const PASSES = 4;
+const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+
+/** Output-error objective of a row: wq^T H wq - 2 wq^T t + lambda * s * |wq - w|^2 (constant terms dropped). */
+function objective(wq: Float64Array, w: Float64Array, H: Float64Array, t: Float64Array, reg: number): number {
+  const D = wq.length;
+  let f = 0;
+  for (let i = 0; i < D; i++) {
+    const a = wq[i]!;
+    if (a !== 0) {
+      let hi = 0;
+      for (let j = 0; j < D; j++) hi += H[i * D + j]! * wq[j]!;
+      f += a * hi - 2 * a * t[i]!;
+    }
+    const e = a - w[i]!;
+    f += reg * e * e;
+  }
+  return f;
+}
+
+/**
+ * Coordinate descent over {0, the two representable neighbours of w_i, current} per weight, keeping the
+ * gradient g = H wq - t current with one column update per accepted change (O(D) each).
+ */
+function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes): RowCodes {
+  const D = w.length;
+  const { H } = st;
+  const scale = 2 ** E;
+  const wq = start.wq.slice();
+  const idx = new Int32Array(D);
+  for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
+  const g = new Float64Array(D);
+  for (let i = 0; i < D; i++) {
+    let s = -t[i]!;
+    for (let j = 0; j < D; j++) s += H[i * D + j]! * wq[j]!;
+    g[i] = s;
+  }
+  const cand = new Int32Array(4);
+  for (let pass = 0; pass < PASSES; pass++) {
+    let changed = 0;
+    for (let i = 0; i < D; i++) {
+      const wi = w[i]!;
+      const sign = wi < 0 ? -1 : 1;
+      const lo = floorIndex(book, Math.abs(wi) / scale);
+      cand[0] = 0; cand[1] = lo; cand[2] = Math.min(lo + 1, book.values.length - 1); cand[3] = idx[i]!;
+      const cur = wq[i]!;
+      const hii = H[i * D + i]!;
+      let best = 0;
+      let bestIdx = idx[i]!;
+      for (let c = 0; c < 4; c++) {
+        const v = sign * book.values[cand[c]!]! * scale;
+        const d = v - cur;
+        if (d === 0) continue;
+        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2);
+        if (delta < best - 1e-15) { best = delta; bestIdx = cand[c]!; }
+      }
+      if (bestIdx === idx[i]) continue;
+      const v = sign * book.values[bestIdx]! * scale;
+      const d = v - cur;
+      for (let j = 0; j < D; j++) g[j] += d * H[j * D + i]!;
+      wq[i] = v;
+      idx[i] = bestIdx;
+      changed++;
+    }
+    if (!changed) break;
+  }
+  const K = book.K;
+  const codes = new Int8Array(D * K);
+  for (let i = 0; i < D; i++) writeCodes(book, idx[i]!, wq[i]! < 0, codes, i * K);
+  return { E, codes, wq, biasDelta: 0 };
+}
+
+/** Quantises one row: exponent chosen on output error, then error-aware rounding and the bias refit. */
+export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number): RowCodes {
+  const D = w.length;
+  let trace = 0;
+  for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
+  const reg = lambda * (trace / D);
+  const E0 = maxExponent(w);
+  let best: RowCodes | undefined;
+  let bestErr = Infinity;
+  for (let E = E0 - 2; E <= E0 + 1; E++) {
+    const start = greedyLogRow(w, E, K, B);
+    const err = objective(start.wq, w, st.H, t, reg);
+    if (err < bestErr) { bestErr = err; best = start; }
+  }
+  const row = descend(w, best!.E, codebook(K, B), st, t, reg, best!);
+  let delta = 0;
+  for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - row.wq[i]! * st.meanQ[i]!;
+  row.biasDelta = delta;
+  return row;
+}
+
+/** Output error of rows on held-out patch rows (for choosing lambda without labels). */
+function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly RowCodes[], from: number, to: number): number {
+  const { D, xq, xf } = p;
+  let err = 0;
+  for (let r = from; r < to; r++) {
+    for (let m = 0; m < rows.length; m++) {
+      let e = fit[m]!.biasDelta;
+      for (let i = 0; i < D; i++) e += fit[m]!.wq[i]! * xq[r * D + i]! - rows[m]![i]! * xf[r * D + i]!;
+      err += e * e;
+    }
+  }
+  return err;
+}
+
+/** Few samples per weight (dense layers): pick the pull toward the float weights by 2-fold cross-validation. */
+function chooseLambda(p: Patches, rows: readonly Float64Array[], K: number, B: number): number {
+  if (p.P >= 4 * p.D) return 0;
+  const half = Math.floor(p.P / 2);
+  const folds: [number, number, number, number][] = [[0, half, half, p.P], [half, p.P, 0, half]];
+  let best = 0;
+  let bestErr = Infinity;
+  for (const lambda of LAMBDAS) {
+    let err = 0;
+    for (const [a, b, c, d] of folds) {
+      const st = gram(p, true, a, b);
+      const ts = targets(p, rows, st, true, a, b);
+      err += heldOutError(p, rows, rows.map((w, m) => recoverRow(w, st, ts[m]!, K, B, lambda)), c, d);
+    }
+    if (err < bestErr) { bestErr = err; best = lambda; }
+  }
+  return best;
+}
+
+function dequantized(ts: readonly Tensor[], frac: number): Tensor[] {
+  const s = 2 ** -frac;
+  return ts.map((t) => ({ dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, (v) => v * s) }));
+}
+
+export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number }): RowCodes[] {
+  const fl = ctx.floatActs(n.inputs[0]!);
+  const qf = dequantized(ctx.intActs(x), ctx.fracOfNew(x));
+  const M = mat.rows.length;
+  const perGroup = M / mat.groups;
+  const out: RowCodes[] = new Array(M);
+  for (let g = 0; g < mat.groups; g++) {
+    let p: Patches;
+    if (n.op.kind === 'Conv') {
+      const y = ctx.g.values[n.outputs[0]!]!.type.shape;
+      p = convPatches(fl, qf, n.op.attrs, mat.groups, g, [y.length === 4 ? y[2]! : 1, y[y.length - 1]!]);
+    } else {
+      p = denseRows(fl, qf);
+    }
+    const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
+    const lambda = n.op.kind === 'Conv' ? 0 : chooseLambda(p, rows, spec.K, spec.B);
+    const st = gram(p, true);
+    const ts = targets(p, rows, st, true);
+    rows.forEach((w, j) => {
+      out[g * perGroup + j] = recoverRow(w, st, ts[j]!, spec.K, spec.B, lambda);
+      ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
+    });
+  }
+  return out;
+}

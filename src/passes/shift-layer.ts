@@ -1,0 +1,126 @@
+// Turns a float weight matrix (rows = output channels) into shift-add codes, int32 biases and per-channel shifts.
+import { fail } from '../diagnostics.js';
+
+/** One quantised row: base exponent E, K codes per weight (docs/numerics.md), dequantised values, bias fix. */
+export interface RowCodes {
+  E: number;
+  codes: Int8Array;
+  wq: Float64Array;
+  biasDelta: number;
+}
+
+export interface EncodedLayer {
+  codes: Int8Array;
+  bias: Int32Array;
+  rshift: Int32Array;
+  /** Dequantised weights (for reports and tests). */
+  wq: Float64Array;
+  /** Smallest/largest term exponent actually used. */
+  expRange: [number, number];
+  /** Weights with no term at all. */
+  zeroWeights: number;
+  /** Non-zero terms stored. */
+  terms: number;
+}
+
+export interface LayerParams {
+  M: number;
+  D: number;
+  K: number;
+  B: number;
+  bits: number;
+  fracIn: number;
+  fracOut: number;
+}
+
+/** Greedy log-domain encoding: each term is the power of two nearest the residual in log2 (the K=1 rule). */
+export function greedyLogRow(w: Float64Array, E: number, K: number, B: number): RowCodes {
+  const D = w.length;
+  const span = 2 ** B - 1;
+  const tMin = E - span;
+  const codes = new Int8Array(D * K);
+  const wq = new Float64Array(D);
+  for (let i = 0; i < D; i++) {
+    let r = w[i]!;
+    for (let k = 0; k < K && r !== 0; k++) {
+      const mag = Math.abs(r);
+      // Between zero and the smallest power there is no log midpoint: round linearly (half of 2^tMin).
+      if (mag < 2 ** (tMin - 1)) break;
+      const t = Math.min(E, Math.max(tMin, Math.round(Math.log2(mag))));
+      const term = Math.sign(r) * 2 ** t;
+      codes[i * K + k] = Math.sign(r) * (1 + t - tMin);
+      wq[i] += term;
+      r -= term;
+    }
+  }
+  return { E, codes, wq, biasDelta: 0 };
+}
+
+/** Base exponent that represents the row's largest magnitude by log-nearest rounding. */
+export function maxExponent(w: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < w.length; i++) m = Math.max(m, Math.abs(w[i]!));
+  return m === 0 ? 0 : Math.round(Math.log2(m));
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Assembles the layer: per channel F_c = fracIn - (E_c - (2^B - 1)) accumulator bits, bias in that scale,
+ * r_c = F_c - fracOut. If a channel's worst case could overflow int32 its window is trimmed from the bottom
+ * (dropping the smallest terms) until the bound holds; if it still cannot hold the layer is rejected.
+ */
+export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: LayerParams, where: string): EncodedLayer {
+  const { M, D, K, B, bits, fracIn, fracOut } = p;
+  const span = 2 ** B - 1;
+  const codes = new Int8Array(M * D * K);
+  const ib = new Int32Array(M);
+  const rs = new Int32Array(M);
+  const wq = new Float64Array(M * D);
+  const xMax = 2 ** (bits - 1);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let zero = 0;
+  let terms = 0;
+  for (let m = 0; m < M; m++) {
+    const row = rows[m]!;
+    const c = row.codes.slice();
+    let trim = 0;
+    for (;;) {
+      const F = fracIn - (row.E - span) - trim;
+      const r = F - fracOut;
+      const b = Math.round((bias[m]! + row.biasDelta) * 2 ** F);
+      let bound = Math.abs(b) + (r > 0 ? 2 ** (r - 1) : 0);
+      for (let j = 0; j < c.length; j++) if (c[j]) bound += xMax * 2 ** (Math.abs(c[j]!) - 1);
+      if (bound <= INT32_MAX && r <= 31 && r >= -31) {
+        ib[m] = b;
+        rs[m] = r;
+        break;
+      }
+      if (trim >= span) fail('SAC050', `channel ${m} cannot be proven free of int32 overflow (bound ${bound}, shift ${r})`, where);
+      trim++;
+      // Drop terms at the bottom of the window and move the rest down one step.
+      for (let j = 0; j < c.length; j++) {
+        const a = Math.abs(c[j]!);
+        c[j] = a <= 1 ? 0 : Math.sign(c[j]!) * (a - 1);
+      }
+    }
+    codes.set(c, m * D * K);
+    const tMin = row.E - span + trim;
+    for (let i = 0; i < D; i++) {
+      let v = 0;
+      for (let k = 0; k < K; k++) {
+        const code = c[i * K + k]!;
+        if (!code) continue;
+        const t = tMin + Math.abs(code) - 1;
+        v += Math.sign(code) * 2 ** t;
+        lo = Math.min(lo, t);
+        hi = Math.max(hi, t);
+        terms++;
+      }
+      wq[m * D + i] = v;
+      if (v === 0 && c.subarray(i * K, i * K + K).every((x) => x === 0)) zero++;
+    }
+  }
+  return { codes, bias: ib, rshift: rs, wq, expRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi], zeroWeights: zero, terms };
+}

@@ -1,0 +1,138 @@
+// Conversion report: per shift layer terms, exponents, sparsity, SQNR vs float, op counts, storage; totals.
+import type { Graph } from './ir/graph.js';
+import { runGraph } from './ir/interp-float.js';
+import { shiftTermCounts } from './ir/ops/shift-common.js';
+import { quantizeInput } from './ir/interp-int.js';
+import type { Tensor } from './ir/tensor.js';
+import { inspect } from './inspect.js';
+
+export interface LayerReport {
+  name: string;
+  op: string;
+  weights: number;
+  termsPerWeight: number;
+  exponentRange: [number, number];
+  sparsity: number;
+  sqnrDb: number | null;
+  shifts: number;
+  adds: number;
+  multiplies: number;
+  weightBits: number;
+}
+
+export interface CompileReport {
+  options: Record<string, unknown>;
+  layers: LayerReport[];
+  totals: {
+    floatMacs: number;
+    floatWeightBytes: number;
+    shifts: number;
+    adds: number;
+    multiplies: number;
+    weightBits: number;
+    weightBytes: number;
+    int8WeightBytes: number;
+  };
+  inputFrac: number[];
+  outputFrac: number[];
+  notes: string[];
+  seconds: number;
+}
+
+/** Signal-to-quantisation-noise ratio in dB of dequantised `q` against float `f`. */
+export function sqnr(f: ArrayLike<number>, q: ArrayLike<number>, frac: number): number {
+  const s = 2 ** -frac;
+  let sig = 0;
+  let noise = 0;
+  for (let i = 0; i < f.length; i++) {
+    sig += f[i]! * f[i]!;
+    const d = q[i]! * s - f[i]!;
+    noise += d * d;
+  }
+  return noise === 0 ? Infinity : 10 * Math.log10(sig / noise);
+}
+
+/** Collects every named value's outputs over the calibration set, concatenated per value name. */
+function observeAll(g: Graph, inputs: readonly Tensor[]): Map<string, number[]> {
+  const seen = new Map<string, number[]>();
+  runGraph(g, inputs, (id, t) => {
+    const name = g.values[id]!.name;
+    let arr = seen.get(name);
+    if (!arr) { arr = []; seen.set(name, arr); }
+    for (let i = 0; i < t.data.length; i++) arr.push(t.data[i]!);
+  });
+  return seen;
+}
+
+export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor[], options: Record<string, unknown>, notes: string[], seconds: number): CompileReport {
+  const f = inspect(floatG);
+  const inputFrac = shiftG.inputs.map((id) => shiftG.values[id]!.quant?.frac ?? 0);
+  const bits = (options.actBits as number | undefined) ?? 8;
+  const sample = calib.map((t) => ({ ...t, shape: [Math.min(64, t.shape[0]!), ...t.shape.slice(1)], data: t.data.subarray(0, Math.min(64, t.shape[0]!) * (t.data.length / t.shape[0]!)) }));
+  const floatActs = observeAll(floatG, sample);
+  const intActs = observeAll(shiftG, sample.map((t, k) => quantizeInput(t, inputFrac[k]!, bits as 8 | 16)));
+  const layers: LayerReport[] = [];
+  for (const n of shiftG.nodes) {
+    if (n.op.kind !== 'ShiftConv' && n.op.kind !== 'ShiftGemm') continue;
+    const codes = shiftG.values[n.inputs[1]!]!.data!;
+    const rshift = shiftG.values[n.inputs[3]!]!.data!;
+    const out = shiftG.values[n.outputs[0]!]!;
+    const fracIn = shiftG.values[n.inputs[0]!]!.quant!.frac;
+    const fracOut = out.quant!.frac;
+    const K = n.op.attrs.terms;
+    const span = 2 ** n.op.attrs.shiftBits - 1;
+    const M = codes.shape[0]!;
+    const weights = codes.data.length / K;
+    const perRow = weights / M;
+    let terms = 0;
+    let zero = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let w = 0; w < weights; w++) {
+      let any = false;
+      // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md).
+      const base = fracIn - (rshift.data[Math.floor(w / perRow)]! + fracOut);
+      for (let k = 0; k < K; k++) {
+        const c = codes.data[w * K + k]!;
+        if (!c) continue;
+        any = true;
+        terms++;
+        const t = base + Math.abs(c) - 1;
+        lo = Math.min(lo, t);
+        hi = Math.max(hi, t);
+      }
+      if (!any) zero++;
+    }
+    const counts = shiftTermCounts(codes, out.type.shape);
+    const fa = floatActs.get(out.name);
+    const qa = intActs.get(out.name);
+    layers.push({
+      name: n.name, op: n.op.kind, weights,
+      termsPerWeight: terms / weights,
+      exponentRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi],
+      sparsity: zero / weights,
+      sqnrDb: fa && qa && fa.length === qa.length ? round2(sqnr(fa, qa, fracOut)) : null,
+      shifts: counts.shifts, adds: counts.adds, multiplies: 0,
+      // Each term is a sign bit plus a B-bit shift; each channel adds an int32 bias and an 8-bit shift.
+      weightBits: terms * (1 + n.op.attrs.shiftBits) + M * (32 + 8),
+    });
+  }
+  const sum = (k: 'shifts' | 'adds' | 'weightBits') => layers.reduce((s, l) => s + l[k], 0);
+  return {
+    options, layers, notes, seconds,
+    inputFrac,
+    outputFrac: shiftG.outputs.map((id) => shiftG.values[id]!.quant?.frac ?? 0),
+    totals: {
+      floatMacs: f.totals.macs,
+      floatWeightBytes: f.totals.weightBytes,
+      shifts: sum('shifts'), adds: sum('adds'), multiplies: 0,
+      weightBits: sum('weightBits'),
+      weightBytes: Math.ceil(sum('weightBits') / 8),
+      int8WeightBytes: layers.reduce((s, l) => s + l.weights, 0),
+    },
+  };
+}
+
+function round2(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
+}

@@ -1,0 +1,367 @@
+// Integer numerics contract (docs/numerics.md): fixed-point helpers, lowered op kernels vs naive references, overflow proof.
+import { describe, expect, it } from 'vitest';
+import { ShiftaddcError } from '../src/diagnostics.js';
+import { csdApply, csdDigits, lutTable, requant, rshr, sat, shl } from '../src/ir/fixed-point.js';
+import { GraphBuilder, runOp } from '../src/ir/graph.js';
+import { dequantizeOutput, quantizeInput, runInteger } from '../src/ir/interp-int.js';
+import { checkAccumulators } from '../src/ir/overflow.js';
+import type { Op } from '../src/ir/registry.js';
+import { floatTensor, tensor, type Tensor } from '../src/ir/tensor.js';
+import { shiftConvCounts, type ShiftConvAttrs } from '../src/ir/ops/shift-conv.js';
+import { mulberry32, pick, randInt, type Rng } from './helpers/prng.js';
+
+function run1(op: Op, ...inputs: Tensor[]): Tensor {
+  return runOp(op, inputs)[0]!;
+}
+
+function codeOf(e: unknown): string | undefined {
+  return e instanceof ShiftaddcError ? e.code : undefined;
+}
+
+function throwsCode(f: () => unknown, code: string): void {
+  let got: unknown;
+  try { f(); } catch (e) { got = e; }
+  expect(codeOf(got)).toBe(code);
+}
+
+describe('fixed-point primitives', () => {
+  it('rshr rounds half up on negatives and halves', () => {
+    expect(rshr(5, 1)).toBe(3);
+    expect(rshr(-5, 1)).toBe(-2);
+    expect(rshr(-6, 2)).toBe(-1);
+    expect(rshr(-7, 2)).toBe(-2);
+    expect(rshr(6, 2)).toBe(2);
+    expect(rshr(-1, 1)).toBe(0);
+    expect(rshr(-3, 1)).toBe(-1);
+    expect(rshr(1, 31)).toBe(0);
+    expect(rshr(2 ** 30 - 1, 31)).toBe(0);
+    expect(rshr(-(2 ** 30) - 1, 31)).toBe(-1);
+  });
+  it('r = 0 is the identity and r < 0 shifts left', () => {
+    expect(rshr(-17, 0)).toBe(-17);
+    expect(rshr(-3, -2)).toBe(-12);
+    expect(requant(-3, -2, 8)).toBe(-12);
+  });
+  it('shl is exact up to the int32 limit (and wraps like C beyond it)', () => {
+    expect(shl(1, 30)).toBe(2 ** 30);
+    expect(shl(-1, 31)).toBe(-(2 ** 31));
+    expect(shl(127, 24)).toBe(127 * 2 ** 24);
+    expect(shl(-128, 24)).toBe(-(2 ** 31));
+    expect(shl(1, 31)).toBe(-(2 ** 31));
+  });
+  it('sat and requant saturate at both ends', () => {
+    expect(sat(128, 8)).toBe(127);
+    expect(sat(-129, 8)).toBe(-128);
+    expect(sat(-128, 8)).toBe(-128);
+    expect(sat(40000, 16)).toBe(32767);
+    expect(sat(-40000, 16)).toBe(-32768);
+    expect(sat(NaN, 8)).toBe(0);
+    expect(requant(2 ** 30, 4, 8)).toBe(127);
+    expect(requant(-(2 ** 31), 4, 8)).toBe(-128);
+    expect(requant(255, 1, 8)).toBe(127); // 127.5 rounds up to 128, then saturates
+    expect(requant(-257, 1, 8)).toBe(-128);
+  });
+  it('requant with r < 0 equals sat(v * 2^-r) without wrapping', () => {
+    for (const v of [-(2 ** 31), -70000, -129, -1, 0, 1, 3, 64, 127, 2 ** 31 - 1]) {
+      for (const r of [-1, -3, -8, -15, -31]) {
+        for (const bits of [8, 16]) expect(requant(v, r, bits)).toBe(sat(v * 2 ** -r, bits));
+      }
+    }
+  });
+});
+
+describe('canonical signed digits', () => {
+  it('1/N for N in 1..64: close to s/N and non-adjacent', () => {
+    for (let N = 1; N <= 64; N++) {
+      const d = csdDigits(1 / N);
+      expect(d.length).toBe(17);
+      let value = 0;
+      for (let j = 0; j < d.length; j++) {
+        value += d[j]! * 2 ** -j;
+        if (j > 0) expect(d[j]! !== 0 && d[j - 1]! !== 0).toBe(false);
+      }
+      expect(value * 2 ** 16).toBe(Math.floor(2 ** 16 / N + 0.5));
+      for (const s of [0, 1, -1, 127 * N, -128 * N, 1234, -999]) {
+        const got = csdApply(s, d) / 2 ** 16;
+        expect(Math.abs(got - s / N)).toBeLessThanOrEqual(Math.abs(s) * 2 ** -17 + 1e-12);
+      }
+    }
+  });
+  it('negative values and exact powers of two', () => {
+    expect(Array.from(csdDigits(0.5, 4))).toEqual([0, 1, 0, 0, 0]);
+    expect(Array.from(csdDigits(1, 4))).toEqual([1, 0, 0, 0, 0]);
+    expect(Array.from(csdDigits(-0.25, 4))).toEqual([0, 0, -1, 0, 0]);
+    expect(Array.from(csdDigits(15 / 16, 4))).toEqual([1, 0, 0, 0, -1]);
+    expect(() => csdDigits(1.5)).toThrow();
+  });
+});
+
+describe('lookup tables', () => {
+  it('identity, sigmoid and saturation', () => {
+    const id = lutTable((v) => v, 4, 4);
+    for (let q = -128; q < 128; q++) expect(id[q + 128]).toBe(q);
+    const sig = lutTable((v) => 1 / (1 + Math.exp(-v)), 4, 7);
+    expect(sig[128]).toBe(64); // sigmoid(0) * 128 = 64
+    expect(sig[255]).toBe(127); // 0.9996 * 128 -> 128 saturates
+    expect(sig[0]).toBe(0);
+    const nan = lutTable(() => NaN, 0, 0);
+    expect(nan.every((v) => v === 0)).toBe(true);
+  });
+  it('Lut op indexes by q + 128 and rejects non-int8 input', () => {
+    const table = Array.from(lutTable((v) => -v, 0, 0));
+    const y = run1({ kind: 'Lut', attrs: { table } }, tensor('int8', [4], [-128, -1, 0, 127]));
+    expect(Array.from(y.data)).toEqual([127, 1, 0, -127]);
+    expect(y.data).toBeInstanceOf(Int8Array);
+    throwsCode(() => run1({ kind: 'Lut', attrs: { table } }, floatTensor([1], [0])), 'SAC013');
+  });
+});
+
+/** Decodes one code to its exact integer weight contribution sign * 2^sh. */
+function decode(c: number): number {
+  return c === 0 ? 0 : Math.sign(c) * 2 ** (Math.abs(c) - 1);
+}
+
+/** Rounding right shift by definition, in float64 (exact: every value is an integer below 2^53). */
+function refRequant(acc: number, r: number, bits: number): number {
+  const v = r > 0 ? Math.floor((acc + 2 ** (r - 1)) / 2 ** r) : acc * 2 ** -r;
+  return Math.min(2 ** (bits - 1) - 1, Math.max(-(2 ** (bits - 1)), v));
+}
+
+/** Naive direct ShiftConv: decoded integer weights, plain integer conv, then requant and clamp. */
+function refShiftConv(a: ShiftConvAttrs, x: Tensor, codes: Tensor, bias: Tensor, rsh: Tensor, outShape: number[]): number[] {
+  const two = a.kernel.length === 2;
+  const [N, C] = x.shape as [number, number];
+  const H = two ? x.shape[2]! : 1;
+  const W = x.shape[x.shape.length - 1]!;
+  const M = codes.shape[0]!;
+  const [KH, KW] = two ? a.kernel : [1, a.kernel[0]!];
+  const [sH, sW] = two ? a.strides : [1, a.strides[0]!];
+  const [dH, dW] = two ? a.dilations : [1, a.dilations[0]!];
+  const [pT, pL] = two ? [a.pads[0]!, a.pads[1]!] : [0, a.pads[0]!];
+  const OH = two ? outShape[2]! : 1;
+  const OW = outShape[outShape.length - 1]!;
+  const cPerG = C / a.group;
+  const out: number[] = [];
+  for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    let acc = bias.data[m]!;
+    const g = Math.floor(m / (M / a.group));
+    for (let ci = 0; ci < cPerG; ci++) for (let kh = 0; kh < KH!; kh++) for (let kw = 0; kw < KW!; kw++) {
+      const ih = oh * sH! + kh * dH! - pT;
+      const iw = ow * sW! + kw * dW! - pL;
+      const xv = ih < 0 || ih >= H || iw < 0 || iw >= W ? 0 : x.data[((n * C + g * cPerG + ci) * H + ih) * W + iw]!;
+      let w = 0;
+      for (let t = 0; t < a.terms; t++) w += decode(codes.data[(((m * cPerG + ci) * KH! + kh) * KW! + kw) * a.terms + t]!);
+      acc += w * xv;
+    }
+    out.push(Math.min(a.actMax, Math.max(a.actMin, refRequant(acc, rsh.data[m]!, a.bits))));
+  }
+  return out;
+}
+
+function randTensor(rng: Rng, dtype: 'int8' | 'int16' | 'int32', shape: number[], lo: number, hi: number): Tensor {
+  const t = tensor(dtype, shape);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = randInt(rng, lo, hi);
+  return t;
+}
+
+function randomShiftConvCase(rng: Rng, seed: number) {
+  const two = seed % 3 !== 0;
+  const r = two ? 2 : 1;
+  const depthwise = seed % 5 === 0;
+  const group = depthwise ? randInt(rng, 1, 4) : pick(rng, [1, 1, 2]);
+  const C = depthwise ? group : group * randInt(rng, 1, 3);
+  const M = depthwise ? group : group * randInt(rng, 1, 3);
+  const kernel = Array.from({ length: r }, () => randInt(rng, 1, 3));
+  const dilations = Array.from({ length: r }, () => randInt(rng, 1, 2));
+  const strides = Array.from({ length: r }, () => randInt(rng, 1, 2));
+  const pads = Array.from({ length: 2 * r }, (_, i) => randInt(rng, 0, kernel[i % r]! - 1));
+  const spatial = Array.from({ length: r }, (_, i) => randInt(rng, (kernel[i]! - 1) * dilations[i]! + 1, 7));
+  const bits = seed % 4 === 3 ? 16 : 8;
+  const xBits = pick(rng, [8, bits]);
+  const shiftBits = randInt(rng, 0, 3);
+  const terms = randInt(rng, 1, 3);
+  const relu = seed % 2 === 0;
+  const hi = 2 ** (bits - 1) - 1;
+  const attrs: ShiftConvAttrs = { group, kernel, strides, pads, dilations, terms, shiftBits, bits, actMin: relu ? 0 : -hi - 1, actMax: hi };
+  const xMax = 2 ** (xBits - 1);
+  const x = randTensor(rng, xBits === 16 ? 'int16' : 'int8', [randInt(rng, 1, 2), C, ...spatial], -xMax, xMax - 1);
+  const maxCode = 2 ** shiftBits;
+  const codes = randTensor(rng, 'int8', [M, C / group, ...kernel, terms], -maxCode, maxCode);
+  // Prune one channel entirely (bias only) to cover that path.
+  if (M > 1) codes.data.fill(0, 0, codes.data.length / M);
+  const bias = randTensor(rng, 'int32', [M], -5000, 5000);
+  const rsh = randTensor(rng, 'int32', [M], -2, 12);
+  return { attrs, x, codes, bias, rsh };
+}
+
+describe('ShiftConv kernel', () => {
+  it('matches the naive definition on random seeded cases (groups, depthwise, stride, padding, dilation, int16)', () => {
+    for (let seed = 1; seed <= 120; seed++) {
+      const rng = mulberry32(seed);
+      const { attrs, x, codes, bias, rsh } = randomShiftConvCase(rng, seed);
+      const y = run1({ kind: 'ShiftConv', attrs }, x, codes, bias, rsh);
+      expect(y.dtype).toBe(attrs.bits === 16 ? 'int16' : 'int8');
+      expect(Array.from(y.data), `seed ${seed}`).toEqual(refShiftConv(attrs, x, codes, bias, rsh, [...y.shape]));
+    }
+  });
+  it('shift 0 and 2^B - 1, bias only, and shift/add counts', () => {
+    const attrs: ShiftConvAttrs = { group: 1, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], terms: 2, shiftBits: 3, bits: 8, actMin: -128, actMax: 127 };
+    const x = tensor('int8', [1, 1, 1, 2], [3, -128]);
+    // channel 0: w = 2^0 - 2^7 = -127; channel 1: pruned (bias only)
+    const codes = tensor('int8', [2, 1, 1, 1, 2], [1, -8, 0, 0]);
+    const y = run1({ kind: 'ShiftConv', attrs }, x, codes, tensor('int32', [2], [5, -77]), tensor('int32', [2], [7, 0]));
+    expect(Array.from(y.data)).toEqual([refRequant(5 - 127 * 3, 7, 8), refRequant(5 + 127 * 128, 7, 8), -77, -77]);
+    expect(shiftConvCounts(attrs, codes, [...y.shape])).toEqual({ shifts: 4, adds: 8 });
+    expect(() => run1({ kind: 'ShiftConv', attrs }, x, tensor('int8', [2, 1, 1, 1, 2], [10, 0, 0, 0]), tensor('int32', [2]), tensor('int32', [2]))).toThrow(/outside/);
+  });
+  it('rejects float inputs with SAC013', () => {
+    const attrs: ShiftConvAttrs = { group: 1, kernel: [1], strides: [1], pads: [0, 0], dilations: [1], terms: 1, shiftBits: 2, bits: 8, actMin: -128, actMax: 127 };
+    throwsCode(() => run1({ kind: 'ShiftConv', attrs }, floatTensor([1, 1, 2]), tensor('int8', [1, 1, 1, 1]), tensor('int32', [1]), tensor('int32', [1])), 'SAC013');
+    throwsCode(() => run1({ kind: 'ShiftConv', attrs }, tensor('int8', [1, 1, 2]), tensor('int8', [1, 1, 1, 1]), floatTensor([1]), tensor('int32', [1])), 'SAC013');
+  });
+});
+
+describe('ShiftGemm kernel', () => {
+  it('matches the naive definition', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rng = mulberry32(1000 + seed);
+      const bits = seed % 2 ? 8 : 16;
+      // Shift windows small enough that the overflow proof holds (wrapping is tested separately).
+      const [N, D, M, K, B] = [randInt(rng, 1, 3), randInt(rng, 1, 20), randInt(rng, 1, 6), randInt(rng, 1, 3), randInt(rng, 0, bits === 8 ? 4 : 2)];
+      const x = randTensor(rng, bits === 16 ? 'int16' : 'int8', [N, D], -(2 ** (bits - 1)), 2 ** (bits - 1) - 1);
+      const codes = randTensor(rng, 'int8', [M, D, K], -(2 ** B), 2 ** B);
+      const bias = randTensor(rng, 'int32', [M], -1000, 1000);
+      const rsh = randTensor(rng, 'int32', [M], -1, 10);
+      const attrs = { terms: K, shiftBits: B, bits, actMin: -(2 ** (bits - 1)), actMax: 2 ** (bits - 1) - 1 };
+      const y = run1({ kind: 'ShiftGemm', attrs }, x, codes, bias, rsh);
+      const want: number[] = [];
+      for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
+        let acc = bias.data[m]!;
+        for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) acc += decode(codes.data[(m * D + d) * K + k]!) * x.data[n * D + d]!;
+        want.push(refRequant(acc, rsh.data[m]!, bits));
+      }
+      expect(Array.from(y.data), `seed ${seed}`).toEqual(want);
+    }
+  });
+});
+
+describe('QAdd, Requantize, QAveragePool', () => {
+  it('QAdd aligns to the finer frac and requantises with broadcasting', () => {
+    const a = tensor('int8', [2, 2], [10, -10, 127, -128]); // frac 2
+    const b = tensor('int8', [2], [3, -3]); // frac 4
+    const y = run1({ kind: 'QAdd', attrs: { fracA: 2, fracB: 4, fracOut: 3, bits: 8, actMin: -128, actMax: 127 } }, a, b);
+    // v = a*4 + b (frac 4), out frac 3: rshr(v, 1)
+    expect(Array.from(y.data)).toEqual([rshr(43, 1), rshr(-43, 1), 127, -128]);
+    const relu = run1({ kind: 'QAdd', attrs: { fracA: 0, fracB: 0, fracOut: 1, bits: 8, actMin: 0, actMax: 127 } }, tensor('int8', [3], [1, -5, 100]), tensor('int8', [1], [2]));
+    expect(Array.from(relu.data)).toEqual([6, 0, 127]);
+    const wide = run1({ kind: 'QAdd', attrs: { fracA: 0, fracB: 0, fracOut: 0, bits: 16, actMin: -32768, actMax: 32767 } }, tensor('int8', [1], [127]), tensor('int16', [1], [32767]));
+    expect(wide.dtype).toBe('int16');
+    expect(Array.from(wide.data)).toEqual([32767]);
+  });
+  it('Requantize narrows int32 with rounding and clamps', () => {
+    const y = run1({ kind: 'Requantize', attrs: { shift: 2, bits: 8, actMin: -128, actMax: 100 } }, tensor('int32', [5], [6, -6, -7, 1000, -100000]));
+    expect(Array.from(y.data)).toEqual([2, -1, -2, 100, -128]);
+  });
+  it('QAveragePool: global and padded windows match s/N rounded through the CSD reciprocal', () => {
+    const digits = Array.from(csdDigits(1 / 4));
+    const x = tensor('int8', [1, 1, 2, 2], [1, 2, 3, 5]);
+    const base = { kernel: [], strides: [], pads: [], dilations: [], ceilMode: false, countIncludePad: false };
+    const g = run1({ kind: 'QAveragePool', attrs: { ...base, global: true, digits, shiftOut: 16, bits: 8 } }, x);
+    expect(Array.from(g.data)).toEqual([3]); // 11/4 = 2.75 -> 3
+    const win = { kernel: [2, 2], strides: [1, 1], pads: [1, 1, 0, 0], dilations: [1, 1], ceilMode: false, global: false, shiftOut: 16, bits: 8, digits };
+    const p0 = run1({ kind: 'QAveragePool', attrs: { ...win, countIncludePad: false } }, x);
+    expect(Array.from(p0.data)).toEqual([1, 2, 2, 3]); // 1/1, 3/2=1.5->2, 4/2, 11/4
+    const p1 = run1({ kind: 'QAveragePool', attrs: { ...win, countIncludePad: true } }, x);
+    expect(Array.from(p1.data)).toEqual([0, 1, 1, 3]); // 1/4->0, 3/4->1, 4/4, 11/4
+    throwsCode(() => run1({ kind: 'QAveragePool', attrs: { ...win, countIncludePad: true, digits: Array.from(csdDigits(1 / 3)) } }, x), 'SAC012');
+  });
+});
+
+/** Builds x -> ShiftConv(1x1) -> MaxPool -> Reshape -> output; the conv parameters come from the caller. */
+function convGraph(codes: Tensor, bias: Tensor, rsh: Tensor, shiftBits: number, xDtype: 'int8' | 'int16' = 'int8') {
+  const b = new GraphBuilder('g', 13);
+  const x = b.addValue('x', { dtype: xDtype, shape: [1, 1, 2, 2] }, { quant: { frac: 4 } });
+  const M = codes.shape[0]!;
+  const conv = { group: 1, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], terms: codes.shape[4]!, shiftBits, bits: 8, actMin: 0, actMax: 127 };
+  const [y] = b.addNode('conv1', { kind: 'ShiftConv', attrs: conv }, [x, b.addConst('codes', codes), b.addConst('bias', bias), b.addConst('rsh', rsh)]);
+  const pool = { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false };
+  const [p] = b.addNode('pool', { kind: 'MaxPool', attrs: pool }, [y!]);
+  const [z] = b.addNode('flat', { kind: 'Reshape', attrs: { shape: [1, M] } }, [p!]);
+  return b.finish([x], [z!]);
+}
+
+describe('overflow proof and integer interpreter', () => {
+  it('reports headroom and rejects a crafted overflowing layer with SAC050 naming it', () => {
+    const ok = convGraph(tensor('int8', [1, 1, 1, 1, 2], [3, -1]), tensor('int32', [1], [100]), tensor('int32', [1], [2]), 2);
+    const [rep] = checkAccumulators(ok);
+    expect(rep).toEqual({ layer: 'conv1', worstBound: 100 + 2 + 128 * 4 + 128, headroomBits: 21 });
+    // 1x1 conv with 4 terms of shift 31 - 7 = 24 on int16 input: 4 * 2^15 * 2^24 overflows.
+    const bad = convGraph(tensor('int8', [1, 1, 1, 1, 2], [25, 25]), tensor('int32', [1], [0]), tensor('int32', [1], [0]), 5, 'int16');
+    let err: unknown;
+    try { checkAccumulators(bad); } catch (e) { err = e; }
+    expect(codeOf(err)).toBe('SAC050');
+    expect((err as ShiftaddcError).where).toContain('conv1');
+    // Just fits: int8 input, one term of shift 23 plus bias: 2^30 + 2^30 - 1 = 2^31 - 1.
+    const edge = convGraph(tensor('int8', [1, 1, 1, 1, 1], [24]), tensor('int32', [1], [2 ** 30 - 1]), tensor('int32', [1], [0]), 5);
+    expect(checkAccumulators(edge)[0]!.headroomBits).toBe(0);
+    const over = convGraph(tensor('int8', [1, 1, 1, 1, 1], [24]), tensor('int32', [1], [2 ** 30 - 1]), tensor('int32', [1], [1]), 5);
+    throwsCode(() => checkAccumulators(over), 'SAC050');
+  });
+  it('CSD average pooling fits int32 for every window size with D = 16 (int8) and D = 14 (int16), not D = 16 for int16', () => {
+    const pool = (dtype: 'int8' | 'int16', N: number, D: number) => {
+      const b = new GraphBuilder('p', 13);
+      const x = b.addValue('x', { dtype, shape: [1, 1, 1, N] });
+      const attrs = { kernel: [1, N], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false, countIncludePad: false, global: false, digits: Array.from(csdDigits(1 / N, D)), shiftOut: D, bits: 8 };
+      const [y] = b.addNode('avg', { kind: 'QAveragePool', attrs }, [x]);
+      return b.finish([x], [y!]);
+    };
+    expect(() => checkAccumulators(pool('int8', 300, 16))).not.toThrow();
+    expect(() => checkAccumulators(pool('int16', 300, 14))).not.toThrow();
+    throwsCode(() => checkAccumulators(pool('int16', 11, 16)), 'SAC050');
+  });
+  it('runInteger runs a lowered graph bit-exactly and quantize/dequantize follow the doc', () => {
+    const g = convGraph(tensor('int8', [2, 1, 1, 1, 1], [2, -1]), tensor('int32', [2], [0, 8]), tensor('int32', [2], [1, 0]), 2);
+    const xq = quantizeInput(floatTensor([1, 1, 2, 2], [0.5, -0.25, 1.03125, 100]), 4, 8);
+    expect(Array.from(xq.data)).toEqual([8, -4, 17, 127]); // 16.5 rounds half up to 17
+    const [y] = runInteger(g, [xq]);
+    // ch0: w = 2 -> rshr(2x, 1) = x, max = 127; ch1: w = -1, bias 8 -> max(8 - x) = 12
+    expect(Array.from(y!.data)).toEqual([127, 12]);
+    expect(Array.from(dequantizeOutput(y!, 4).data)).toEqual([127 / 16, 0.75]);
+    expect(Array.from(quantizeInput(floatTensor([3], [-1e9, NaN, 2.5]), 0, 16).data)).toEqual([-32768, 0, 3]);
+  });
+  it('runInteger rejects graphs with float values (SAC051 naming the node)', () => {
+    const b = new GraphBuilder('f', 13);
+    const x = b.addValue('x', { dtype: 'int8', shape: [1, 4] });
+    const [c] = b.addNode('tofloat', { kind: 'Cast', attrs: { to: 'float32' } } as Op, [x]);
+    const [r] = b.addNode('relu', { kind: 'Relu', attrs: {} }, [c!]);
+    let err: unknown;
+    try { runInteger(b.finish([x], [r!]), [tensor('int8', [1, 4])]); } catch (e) { err = e; }
+    expect(codeOf(err)).toBe('SAC051');
+    expect((err as ShiftaddcError).where).toContain('tofloat');
+  });
+});
+
+describe('structural ops are dtype-generic on int8', () => {
+  const x = tensor('int8', [1, 2, 2, 2], [-128, 5, 7, -1, 127, 0, -3, 4]);
+  const ops: Op[] = [
+    { kind: 'MaxPool', attrs: { kernel: [2, 2], strides: [1, 1], pads: [1, 1, 0, 0], dilations: [1, 1], ceilMode: false } },
+    { kind: 'Concat', attrs: { axis: 1 } },
+    { kind: 'Reshape', attrs: { shape: [2, 4] } },
+    { kind: 'Transpose', attrs: { perm: [0, 2, 3, 1] } },
+    { kind: 'Pad', attrs: { mode: 'constant', pads: [0, 0, 1, 0, 0, 0, 0, 1], value: 0 } },
+    { kind: 'Slice', attrs: { starts: [1], ends: [2], axes: [1], steps: [1] } },
+  ];
+  for (const op of ops) {
+    it(op.kind, () => {
+      const y = run1(op, ...(op.kind === 'Concat' ? [x, x] : [x]));
+      expect(y.dtype).toBe('int8');
+      expect(y.data).toBeInstanceOf(Int8Array);
+      const vals = new Set(Array.from(x.data).concat(0));
+      for (const v of y.data) expect(vals.has(v)).toBe(true);
+    });
+  }
+  it('MaxPool values', () => {
+    const y = run1(ops[0]!, x);
+    expect(Array.from(y.data)).toEqual([-128, 5, 7, 7, 127, 127, 127, 127]);
+  });
+});
