@@ -1,8 +1,15 @@
 // The shiftaddc command line: parses options, calls the library, prints results and diagnostics.
 import { Command, CommanderError } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
+import { addConversionOptions, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
 import { runCommand, writeFileAtomic } from './cli-util.js';
+import { compile } from './compile.js';
 import { fail } from './diagnostics.js';
+import { evaluate, runShift } from './eval.js';
+import { printGraph } from './ir/printer.js';
+import { reportMarkdown } from './report-md.js';
 import { formatInspect, inspect } from './inspect.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import { formatType, type Tensor } from './ir/tensor.js';
@@ -40,17 +47,38 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }));
     });
 
-  program.command('run')
-    .description('run float32 inference on .npy inputs and write .npy outputs')
+  const printIr = (pass: string, text: string) => process.stdout.write(`// IR after ${pass}\n${text}`);
+
+  addConversionOptions(program.command('compile')
+    .description('convert a float model to a multiplication-free shift-add network')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-o, --out <dir>', 'output folder (created if missing)'))
+    .action(async (model: string, opts: ConversionFlags & { out: string }) => {
+      setExit(await runCommand(debug(), () => {
+        const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
+        const name = path.basename(model).replace(/\.onnx$/i, '');
+        fs.mkdirSync(opts.out, { recursive: true });
+        writeFileAtomic(path.join(opts.out, `${name}.shift.ir`), printGraph(result.graph, { elideConstantsOver: Infinity }));
+        writeFileAtomic(path.join(opts.out, 'report.json'), `${JSON.stringify(result.report, null, 2)}\n`);
+        writeFileAtomic(path.join(opts.out, 'report.md'), reportMarkdown(result.report, name));
+        const t = result.report.totals;
+        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${t.shifts.toLocaleString('en-US')} shifts + ${t.adds.toLocaleString('en-US')} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
+      }));
+    });
+
+  addConversionOptions(program.command('run')
+    .description('run inference on .npy inputs and write .npy outputs (float or shift-add stage)')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--input <file>', '.npy input (repeat for several model inputs)', collect, [])
     .option('--output <file>', '.npy output (repeat for several model outputs)', collect, [])
-    .action(async (model: string, opts: { input: string[]; output: string[] }) => {
+    .option('--stage <stage>', 'float (reference) or shift (integer interpreter, dequantised outputs)', 'float'))
+    .action(async (model: string, opts: ConversionFlags & { input: string[]; output: string[]; stage: string }) => {
       setExit(await runCommand(debug(), () => {
+        if (opts.stage !== 'float' && opts.stage !== 'shift') fail('SAC040', `--stage must be float or shift (got '${opts.stage}')`);
         const graph = loadModel(model);
         const inputs = opts.input.map((f) => readNpy(readInputFile(f, 'input'), `input '${f}'`));
         if (opts.output.length > graph.outputs.length) fail('SAC040', `${opts.output.length} --output files for ${graph.outputs.length} model output(s)`);
-        const outs = runFloat(graph, inputs);
+        const outs = opts.stage === 'float' ? runFloat(graph, inputs) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress())), inputs);
         outs.forEach((t, k) => {
           const file = opts.output[k];
           if (file) writeFileAtomic(file, writeNpy(t));
@@ -60,6 +88,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
         });
       }));
     });
+
+  addConversionOptions(program.command('eval')
+    .description('float vs shift-add top-1 accuracy on labelled data, agreement and per-layer SQNR')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('--data <file>', 'inputs (.npy)')
+    .requiredOption('--labels <file>', 'integer class labels (.npy)')
+    .option('--json', 'print one JSON object'))
+    .action(async (model: string, opts: ConversionFlags & { data: string; labels: string; json?: boolean }) => {
+      setExit(await runCommand(debug(), () => {
+        const data = readNpy(readInputFile(opts.data, 'data'), `data '${opts.data}'`);
+        const labels = readNpy(readInputFile(opts.labels, 'labels'), `labels '${opts.labels}'`);
+        const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
+        const ev = evaluate(result, data, labels);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ...ev, compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
+          return;
+        }
+        const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+        process.stdout.write([
+          `samples ${ev.samples}`,
+          `float top-1   ${pct(ev.float.top1)}`,
+          `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points)`,
+          `top-1 agreement ${pct(ev.agreement)}`,
+          'per-layer SQNR (calibration set):',
+          ...ev.layers.map((l) => `  ${l.name.padEnd(24)} ${l.op.padEnd(10)} ${String(l.sqnrDb).padStart(7)} dB  ${l.termsPerWeight.toFixed(2)} terms/weight`),
+        ].join('\n') + '\n');
+      }));
+    });
+
   return program;
 }
 

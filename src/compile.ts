@@ -38,6 +38,10 @@ function validate(o: CompileOptions): void {
   if (o.terms !== undefined && !(Number.isInteger(o.terms) && o.terms >= 1 && o.terms <= 4)) bad(`--terms must be 1..4 (got ${o.terms})`);
   if (o.shiftBits !== undefined && !(Number.isInteger(o.shiftBits) && o.shiftBits >= 1 && o.shiftBits <= 5)) bad(`--shift-bits must be 1..5 (got ${o.shiftBits})`);
   if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
+  // Accepted by the CLI already; rejected until their passes land rather than silently ignored.
+  if (o.avgTerms !== undefined) bad('--avg-terms is not implemented yet');
+  if (o.prune !== undefined) bad('--prune is not implemented yet');
+  if (o.pruneChannels !== undefined) bad('--prune-channels is not implemented yet');
   if (o.printIrAfter) checkPassName(o.printIrAfter, SHIFT_PIPELINE);
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }

@@ -1,0 +1,74 @@
+// Conversion options shared by `compile`, `run --stage shift` and `eval`, and their mapping to CompileOptions.
+import type { Command } from 'commander';
+import { readInputFile } from './api.js';
+import type { CompileOptions } from './compile.js';
+import { fail } from './diagnostics.js';
+import { readNpy } from './io/npy.js';
+
+export interface ConversionFlags {
+  calibrate?: string;
+  terms?: string;
+  shiftBits?: string;
+  actBits?: string;
+  avgTerms?: string;
+  prune?: string;
+  pruneChannels?: string;
+  recover?: boolean;
+  verifyEach?: boolean;
+  printIrAfter?: string;
+}
+
+export function addConversionOptions(cmd: Command): Command {
+  return cmd
+    .option('--calibrate <file>', 'calibration inputs (.npy, a few hundred samples)')
+    .option('--terms <K>', 'power-of-two terms per weight, 1..4', '2')
+    .option('--shift-bits <B>', 'exponent window bits per channel (2^B exponents)', '4')
+    .option('--act-bits <bits>', 'activation width: 8 or 16', '8')
+    .option('--avg-terms <A>', 'average terms per weight budget (e.g. 1.5)')
+    .option('--prune <R>', 'global magnitude sparsity 0..1')
+    .option('--prune-channels <R>', 'structured channel pruning ratio 0..1')
+    .option('--no-recover', 'turn off label-free recovery (to measure its effect)')
+    .option('--verify-each', 'run the IR verifier after every pass')
+    .option('--print-ir-after <pass>', 'print the textual IR after a pass');
+}
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) fail('SAC040', `${flag} expects a number, got '${v}'`);
+  return n;
+}
+
+export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: string) => void, onProgress?: CompileOptions['onProgress']): CompileOptions {
+  if (!f.calibrate) fail('SAC042', 'the shift-add stage needs calibration inputs');
+  const calibration = [readNpy(readInputFile(f.calibrate, 'calibration file'), `calibration '${f.calibrate}'`)];
+  const actBits = num(f.actBits, '--act-bits');
+  const o: CompileOptions = {
+    calibration,
+    terms: num(f.terms, '--terms'),
+    shiftBits: num(f.shiftBits, '--shift-bits'),
+    actBits: actBits as 8 | 16 | undefined,
+    avgTerms: num(f.avgTerms, '--avg-terms'),
+    prune: num(f.prune, '--prune'),
+    pruneChannels: num(f.pruneChannels, '--prune-channels'),
+    recover: f.recover !== false,
+    verifyEach: Boolean(f.verifyEach),
+    printIrAfter: f.printIrAfter,
+    onIr,
+  };
+  if (onProgress) o.onProgress = onProgress;
+  return o;
+}
+
+/** A one-line progress indicator for TTYs (the library only calls back; drawing is the CLI's job). */
+export function ttyProgress(): CompileOptions['onProgress'] | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (stage, done, total) => {
+    const now = Date.now();
+    if (now - last < 100 && done < total) return;
+    last = now;
+    process.stderr.write(`\r\x1b[K${stage} ${done}/${total}`);
+    if (done >= total) process.stderr.write('\r\x1b[K');
+  };
+}

@@ -1,0 +1,54 @@
+// Accuracy evaluation: float vs shift-add top-1 on labelled data, agreement, and per-layer SQNR.
+import { runFloat } from './api.js';
+import type { CompileResult } from './compile.js';
+import { fail } from './diagnostics.js';
+import { dequantizeOutput, quantizeInput, runInteger } from './ir/interp-int.js';
+import type { Tensor } from './ir/tensor.js';
+
+export interface EvalResult {
+  samples: number;
+  float: { top1: number };
+  shift: { top1: number };
+  drop: number;
+  agreement: number;
+  layers: { name: string; op: string; sqnrDb: number | null; termsPerWeight: number }[];
+}
+
+function argmax(d: ArrayLike<number>, from: number, n: number): number {
+  let best = 0;
+  for (let j = 1; j < n; j++) if (d[from + j]! > d[from + best]!) best = j;
+  return best;
+}
+
+/** Float32 logits of the shift-add model (inputs quantised, outputs dequantised as docs/numerics.md says). */
+export function runShift(c: CompileResult, inputs: readonly Tensor[]): Tensor[] {
+  const q = inputs.map((t, k) => quantizeInput(t.dtype === 'float32' ? t : { dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>) }, c.report.inputFrac[k]!, (c.report.options.actBits as 8 | 16) ?? 8));
+  return runInteger(c.graph, q).map((t, k) => dequantizeOutput(t, c.report.outputFrac[k]!));
+}
+
+export function evaluate(c: CompileResult, data: Tensor, labels: Tensor): EvalResult {
+  const n = data.shape[0]!;
+  if (labels.data.length !== n) fail('SAC021', `labels hold ${labels.data.length} entries for ${n} samples`);
+  const [fl] = runFloat(c.floatGraph, [data]);
+  const [sh] = runShift(c, [data]);
+  const classes = fl!.data.length / n;
+  let fOk = 0;
+  let sOk = 0;
+  let agree = 0;
+  for (let i = 0; i < n; i++) {
+    const a = argmax(fl!.data, i * classes, classes);
+    const b = argmax(sh!.data, i * classes, classes);
+    const y = labels.data[i]!;
+    if (a === y) fOk++;
+    if (b === y) sOk++;
+    if (a === b) agree++;
+  }
+  return {
+    samples: n,
+    float: { top1: fOk / n },
+    shift: { top1: sOk / n },
+    drop: (fOk - sOk) / n,
+    agreement: agree / n,
+    layers: c.report.layers.map((l) => ({ name: l.name, op: l.op, sqnrDb: l.sqnrDb, termsPerWeight: l.termsPerWeight })),
+  };
+}
