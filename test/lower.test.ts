@@ -1,0 +1,124 @@
+// Shift-add conversion: pipeline goldens, lowering of every supported op, recovery gains and the error bound.
+import { describe, expect, it } from 'vitest';
+import { compile, SHIFT_PIPELINE } from '../src/compile.js';
+import { runFloat } from '../src/api.js';
+import { runShift } from '../src/eval.js';
+import type { Graph } from '../src/ir/graph.js';
+import { printGraph } from '../src/ir/printer.js';
+import { tensor, type Tensor } from '../src/ir/tensor.js';
+import { expectGolden } from './helpers/golden.js';
+import { modelGraph, type ModelSpec } from './helpers/onnx-builder.js';
+import { mulberry32 } from './helpers/prng.js';
+
+function randn(rng: () => number, n: number, scale = 1): number[] {
+  return Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng()));
+}
+
+/** A small CNN touching every lowering rule: conv+BN+ReLU, depthwise+ReLU6, residual add, concat, pools, gemm. */
+function tinyCnn(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  return {
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    initializers: [
+      { name: 'w1', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.5) },
+      { name: 'b1', dims: [4], data: randn(rng, 4, 0.1) },
+      { name: 'bn_s', dims: [4], data: [1, 0.8, 1.2, 0.9] },
+      { name: 'bn_b', dims: [4], data: [0.1, -0.1, 0, 0.05] },
+      { name: 'bn_m', dims: [4], data: [0.05, 0, -0.05, 0.1] },
+      { name: 'bn_v', dims: [4], data: [1, 1.5, 0.7, 1.1] },
+      { name: 'wd', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.4) },
+      { name: 'w2', dims: [4, 8, 1, 1], data: randn(rng, 32, 0.4) },
+      { name: 'wf', dims: [3, 4], data: randn(rng, 12, 0.6) },
+      { name: 'bf', dims: [3], data: randn(rng, 3, 0.1) },
+      { name: 'zero', dims: [], data: [0] },
+      { name: 'six', dims: [], data: [6] },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv1' },
+      { op: 'BatchNormalization', inputs: ['c1', 'bn_s', 'bn_b', 'bn_m', 'bn_v'], outputs: ['n1'], name: 'bn1' },
+      { op: 'Relu', inputs: ['n1'], outputs: ['r1'], name: 'relu1' },
+      { op: 'Conv', inputs: ['r1', 'wd'], outputs: ['d1'], attrs: { pads: [1, 1, 1, 1], group: 4 }, name: 'dw' },
+      { op: 'Clip', inputs: ['d1', 'zero', 'six'], outputs: ['d2'], name: 'relu6' },
+      { op: 'Add', inputs: ['r1', 'd2'], outputs: ['a1'], name: 'residual' },
+      { op: 'Concat', inputs: ['a1', 'd2'], outputs: ['cat'], attrs: { axis: 1 }, name: 'concat' },
+      { op: 'MaxPool', inputs: ['cat'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
+      { op: 'Conv', inputs: ['p1', 'w2'], outputs: ['c2'], name: 'conv2' },
+      { op: 'Sigmoid', inputs: ['c2'], outputs: ['s2'], name: 'sigmoid' },
+      { op: 'GlobalAveragePool', inputs: ['s2'], outputs: ['g'], name: 'gap' },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
+function images(seed: number, n: number): Tensor {
+  const rng = mulberry32(seed);
+  return tensor('float32', [n, 1, 8, 8], Array.from({ length: n * 64 }, () => rng()));
+}
+
+function maxAbsDiff(a: Tensor, b: Tensor): number {
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i]! - b.data[i]!));
+  return m;
+}
+
+function rms(t: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < t.data.length; i++) s += t.data[i]! ** 2;
+  return Math.sqrt(s / t.data.length);
+}
+
+describe('shift-add conversion', () => {
+  const graph: Graph = modelGraph(tinyCnn(1));
+  const calib = images(2, 64);
+
+  it('prints stable IR after every pass (golden)', () => {
+    for (const pass of new Set(SHIFT_PIPELINE.map((p) => p.name))) {
+      let text = '';
+      compile(graph, { calibration: [calib], terms: 2, verifyEach: true, printIrAfter: pass, onIr: (_p, t) => { text = t; } });
+      expectGolden(`pipeline/after-${pass}.ir`, text);
+    }
+  });
+
+  it('lowers every op to integers with zero multiplies', () => {
+    const r = compile(graph, { calibration: [calib], terms: 2, verifyEach: true });
+    const kinds = new Set(r.graph.nodes.map((n) => n.op.kind));
+    for (const k of ['ShiftConv', 'ShiftGemm', 'QAdd', 'QAveragePool', 'Lut', 'MaxPool', 'Concat']) expect(kinds).toContain(k);
+    expect(r.graph.values.every((v) => v.type.dtype !== 'float32')).toBe(true);
+    expect(r.report.totals.multiplies).toBe(0);
+    expect(r.report.layers.every((l) => l.multiplies === 0 && l.shifts > 0)).toBe(true);
+  });
+
+  it('K=3 tracks the float model closely; more terms never hurt much', () => {
+    const test = images(3, 32);
+    const [ref] = runFloat(graph, [test]);
+    const errs = [1, 2, 3].map((terms) => maxAbsDiff(runShift(compile(graph, { calibration: [calib], terms }), [test])[0]!, ref!));
+    expect(errs[2]!).toBeLessThan(0.1 * rms(ref!) + 0.05);
+    expect(errs[2]!).toBeLessThanOrEqual(errs[0]! + 1e-9);
+  });
+
+  it('recovery lowers the output error compared with plain log rounding', () => {
+    const test = images(4, 64);
+    const [ref] = runFloat(graph, [test]);
+    const err = (recover: boolean) => {
+      const [y] = runShift(compile(graph, { calibration: [calib], terms: 1, recover }), [test]);
+      let s = 0;
+      for (let i = 0; i < y!.data.length; i++) s += (y!.data[i]! - ref!.data[i]!) ** 2;
+      return s;
+    };
+    expect(err(true)).toBeLessThan(err(false));
+  });
+
+  it('is deterministic', () => {
+    const a = printGraph(compile(graph, { calibration: [calib] }).graph, { elideConstantsOver: Infinity });
+    const b = printGraph(compile(graph, { calibration: [calib] }).graph, { elideConstantsOver: Infinity });
+    expect(a).toBe(b);
+  });
+
+  it('rejects bad options and missing calibration with diagnostics', () => {
+    expect(() => compile(graph, { calibration: [calib], terms: 7 })).toThrow(/SAC040|--terms/);
+    expect(() => compile(graph, {})).toThrow(/calibration/);
+    expect(() => compile(graph, { calibration: [calib], printIrAfter: 'nope' })).toThrow(/unknown pass/);
+  });
+});
