@@ -39,8 +39,9 @@ function validate(o: CompileOptions): void {
   if (o.shiftBits !== undefined && !(Number.isInteger(o.shiftBits) && o.shiftBits >= 1 && o.shiftBits <= 5)) bad(`--shift-bits must be 1..5 (got ${o.shiftBits})`);
   if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
   // Accepted by the CLI already; rejected until their passes land rather than silently ignored.
-  if (o.avgTerms !== undefined) bad('--avg-terms is not implemented yet');
-  if (o.prune !== undefined) bad('--prune is not implemented yet');
+  if (o.avgTerms !== undefined && !(o.avgTerms >= 0.25 && o.avgTerms <= 4)) bad(`--avg-terms must be in [0.25, 4] (got ${o.avgTerms})`);
+  if (o.avgTerms !== undefined && o.recover === false) bad('--avg-terms needs recovery (it allocates terms by output error); drop --no-recover');
+  if (o.prune !== undefined && !(o.prune >= 0 && o.prune < 1)) bad(`--prune must be in [0, 1) (got ${o.prune})`);
   if (o.pruneChannels !== undefined) bad('--prune-channels is not implemented yet');
   if (o.printIrAfter) checkPassName(o.printIrAfter, SHIFT_PIPELINE);
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');

@@ -5,6 +5,8 @@ export interface Codebook {
   readonly values: Float64Array;
   /** K codes per value in docs/numerics.md form (sign * (1 + sh)), fewest terms first. */
   readonly codes: Int8Array;
+  /** Number of non-zero terms of each value's encoding. */
+  readonly termCount: Int8Array;
   readonly K: number;
   readonly B: number;
 }
@@ -37,7 +39,8 @@ export function codebook(K: number, B: number): Codebook {
   const values = Float64Array.from(entries, ([v]) => v);
   const codes = new Int8Array(entries.length * K);
   entries.forEach(([, t], i) => t.forEach((c, k) => { codes[i * K + k] = c; }));
-  const book = { values, codes, K, B };
+  const termCount = Int8Array.from(entries, ([, t]) => t.length);
+  const book = { values, codes, termCount, K, B };
   cache.set(key, book);
   return book;
 }

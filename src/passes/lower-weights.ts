@@ -54,12 +54,13 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const act = ctx.fusedAct(n);
   const fracIn = ctx.fracOfNew(x);
   const fracOut = ctx.fracOfOld((act ?? n).outputs[0]!);
-  const K = o.terms;
+  // With a term budget, K is the per-weight maximum and the budget decides how many are used.
+  const K = o.avgTerms !== undefined ? Math.max(o.terms, Math.ceil(o.avgTerms)) : o.terms;
   const B = o.shiftBits;
   const M = mat.rows.length;
   const D = mat.rows[0]!.length;
   const rows: RowCodes[] = o.recover
-    ? recoverRows(ctx, n, mat, x, { K, B })
+    ? recoverRows(ctx, n, mat, x, o.avgTerms !== undefined ? { K, B, avgTerms: o.avgTerms } : { K, B })
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
   const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: o.actBits, fracIn, fracOut }, `node '${n.name}'`);
   const [actMin, actMax] = activationRange(act, fracOut, o.actBits);

@@ -6,6 +6,7 @@ import { calibrateActivations } from './calibrate-activations.js';
 import { canonicalize } from './canonicalize.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
 import type { PassOptions } from './options.js';
+import { pruneWeights } from './prune-weights.js';
 
 export interface Pass {
   readonly name: string;
@@ -17,6 +18,7 @@ export const PREPARE_PIPELINE: readonly Pass[] = [
   { name: 'canonicalize', run: canonicalize },
   { name: 'fold-batchnorm', run: foldBatchnorm },
   { name: 'canonicalize', run: canonicalize },
+  { name: 'prune-weights', run: pruneWeights },
   { name: 'calibrate-activations', run: calibrateActivations },
 ];
 

@@ -31,7 +31,7 @@ function objective(wq: Float64Array, w: Float64Array, H: Float64Array, t: Float6
  * Coordinate descent over {0, the two representable neighbours of w_i, current} per weight, keeping the
  * gradient g = H wq - t current with one column update per accepted change (O(D) each).
  */
-function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes): RowCodes {
+function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number): RowCodes {
   const D = w.length;
   const { H } = st;
   const scale = 2 ** E;
@@ -44,23 +44,34 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     for (let j = 0; j < D; j++) s += H[i * D + j]! * wq[j]!;
     g[i] = s;
   }
-  const cand = new Int32Array(4);
+  const cand = new Int32Array(6);
+  const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   for (let pass = 0; pass < PASSES; pass++) {
     let changed = 0;
     for (let i = 0; i < D; i++) {
       const wi = w[i]!;
+      // Exact zeros are pruned weights (or true zeros): they stay without a term.
+      if (wi === 0) continue;
       const sign = wi < 0 ? -1 : 1;
       const lo = floorIndex(book, Math.abs(wi) / scale);
       cand[0] = 0; cand[1] = lo; cand[2] = Math.min(lo + 1, book.values.length - 1); cand[3] = idx[i]!;
+      // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
+      let nc = 4;
+      if (one) {
+        const lo1 = floorIndex(one, Math.abs(wi) / scale);
+        cand[nc++] = floorIndex(book, one.values[lo1]!);
+        cand[nc++] = floorIndex(book, one.values[Math.min(lo1 + 1, one.values.length - 1)]!);
+      }
       const cur = wq[i]!;
       const hii = H[i * D + i]!;
       let best = 0;
       let bestIdx = idx[i]!;
-      for (let c = 0; c < 4; c++) {
+      const curTerms = book.termCount[idx[i]!]!;
+      for (let c = 0; c < nc; c++) {
         const v = sign * book.values[cand[c]!]! * scale;
         const d = v - cur;
         if (d === 0) continue;
-        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2);
+        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2) + mu * (book.termCount[cand[c]!]! - curTerms);
         if (delta < best - 1e-15) { best = delta; bestIdx = cand[c]!; }
       }
       if (bestIdx === idx[i]) continue;
@@ -80,7 +91,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
 }
 
 /** Quantises one row: exponent chosen on output error, then error-aware rounding and the bias refit. */
-export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number): RowCodes {
+export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number, mu = 0): RowCodes {
   const D = w.length;
   let trace = 0;
   for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
@@ -93,7 +104,7 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
     const err = objective(start.wq, w, st.H, t, reg);
     if (err < bestErr) { bestErr = err; best = start; }
   }
-  const row = descend(w, best!.E, codebook(K, B), st, t, reg, best!);
+  const row = descend(w, best!.E, codebook(K, B), st, t, reg, best!, mu);
   let delta = 0;
   for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - row.wq[i]! * st.meanQ[i]!;
   row.biasDelta = delta;
@@ -138,13 +149,19 @@ function dequantized(ts: readonly Tensor[], frac: number): Tensor[] {
   return ts.map((t) => ({ dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, (v) => v * s) }));
 }
 
-export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number }): RowCodes[] {
+function countTerms(rows: readonly RowCodes[]): number {
+  let n = 0;
+  for (const r of rows) for (let i = 0; i < r.codes.length; i++) if (r.codes[i]) n++;
+  return n;
+}
+
+export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number; avgTerms?: number }): RowCodes[] {
   const fl = ctx.floatActs(n.inputs[0]!);
   const qf = dequantized(ctx.intActs(x), ctx.fracOfNew(x));
   const M = mat.rows.length;
   const perGroup = M / mat.groups;
-  const out: RowCodes[] = new Array(M);
-  for (let g = 0; g < mat.groups; g++) {
+  // Statistics once per input group; rows are then quantised (possibly several times for the term budget).
+  const groups = Array.from({ length: mat.groups }, (_, g) => {
     let p: Patches;
     if (n.op.kind === 'Conv') {
       const y = ctx.g.values[n.outputs[0]!]!.type.shape;
@@ -155,11 +172,28 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
     const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
     const lambda = n.op.kind === 'Conv' ? 0 : chooseLambda(p, rows, spec.K, spec.B);
     const st = gram(p, true);
-    const ts = targets(p, rows, st, true);
-    rows.forEach((w, j) => {
-      out[g * perGroup + j] = recoverRow(w, st, ts[j]!, spec.K, spec.B, lambda);
-      ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
-    });
+    return { rows, lambda, st, ts: targets(p, rows, st, true) };
+  });
+  const quantizeAll = (mu: number): RowCodes[] => groups.flatMap((gr, g) => gr.rows.map((w, j) => {
+    ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
+    return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu);
+  }));
+  const free = quantizeAll(0);
+  const budget = spec.avgTerms === undefined ? Infinity : spec.avgTerms * M * mat.rows[0]!.length;
+  if (countTerms(free) <= budget) return free;
+  // Price terms (Lagrangian) and bisect the price until the layer meets its average-terms budget.
+  let scale = 0;
+  for (const gr of groups) for (let i = 0; i < gr.st.D; i++) scale += gr.st.H[i * gr.st.D + i]!;
+  let w2 = 0;
+  for (const r of mat.rows) for (const v of r) w2 += v * v;
+  scale = (scale / (groups.length * groups[0]!.st.D)) * (w2 / (M * mat.rows[0]!.length)) || 1;
+  let lo = -30;
+  let hi = 12;
+  let best = quantizeAll(scale * 2 ** hi);
+  for (let it = 0; it < 14; it++) {
+    const mid = (lo + hi) / 2;
+    const rows = quantizeAll(scale * 2 ** mid);
+    if (countTerms(rows) <= budget) { best = rows; hi = mid; } else lo = mid;
   }
-  return out;
+  return best;
 }

@@ -1,5 +1,5 @@
 // Per-channel term budget allocation (K per output channel) across layers, greedy by normalised error per term.
-import { centredStats, type QuantStats } from './layer-stats.js';
+import { centredStats, rowTarget, type QuantStats } from './layer-stats.js';
 import { chooseBaseExponent, errorAwareRound, type RoundOptions, type RoundResult } from './round.js';
 
 /** One layer's per-row outcomes at K = 1..Kmax. */
@@ -28,6 +28,12 @@ export interface Allocation {
 
 /** Output energy of a layer: trace(W H W^T) with H = Hx when available (else Hq), centred when refitting bias. */
 export function layerEnergy(W: Float64Array, M: number, D: number, stats: QuantStats, refitBias = false): number {
+  if (!stats.Hx && stats.cross) {
+    // Per-weights mode: E[(x.w)^2] is stored per row (rowTarget centres it).
+    let e = 0;
+    for (let m = 0; m < M; m++) e += rowTarget(stats, W.subarray(m * D, (m + 1) * D), m, refitBias).c0;
+    return e;
+  }
   const s = refitBias ? centredStats(stats) : stats;
   const H = s.Hx ?? s.Hq;
   let e = 0;
@@ -61,8 +67,8 @@ export function sweepK(
     const w = W.subarray(m * D, (m + 1) * D);
     const row: RoundResult[] = [];
     for (let k = 1; k <= Kmax; k++) {
-      const { E } = chooseBaseExponent(w, stats, k, B, { refitBias: opts.refitBias });
-      const r = errorAwareRound(w, E, stats, k, B, opts);
+      const { E } = chooseBaseExponent(w, stats, k, B, { refitBias: opts.refitBias, row: m });
+      const r = errorAwareRound(w, E, stats, k, B, { ...opts, row: m });
       err[m * Kmax + k - 1] = r.err;
       terms[m * Kmax + k - 1] = r.terms;
       if (results) row.push(r);

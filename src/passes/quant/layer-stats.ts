@@ -7,8 +7,10 @@ export interface QuantStats {
   P: number;
   /** E[xq xq^T] over the quantised network's inputs. */
   Hq: Float64Array;
-  /** E[xq x^T]: quantised inputs against the float network's inputs. */
-  Cx: Float64Array;
+  /** E[xq x^T]: quantised inputs against the float network's inputs (null in per-weights mode). */
+  Cx: Float64Array | null;
+  /** Per-weights mode: Cx W^T rows ([M, D]) and E[(x.w_m)^2] ([M]) instead of the D x D Cx and Hx. */
+  cross: { M: number; CxW: Float64Array; yy: Float64Array } | null;
   /** E[x x^T] of the float inputs; only needed to report absolute errors (a per-row constant otherwise). */
   Hx: Float64Array | null;
   meanXq: Float64Array;
@@ -19,8 +21,8 @@ const CHUNK = 64;
 
 /**
  * Streams [P, D] sample blocks into running sums. Blocks are transposed into CHUNK-sample column panels so
- * every Gram entry is a contiguous dot product held in L1/L2, computed 2x2 at a time (register blocking);
- * D is padded to even internally so the kernel has no tails. Memory: 3 D^2 doubles + 2 panels.
+ * every Gram entry is a contiguous dot product held in L1/L2, computed 4x2 at a time (register blocking);
+ * D is padded to a multiple of 4 internally so the kernel has no tails. Memory: 3 D^2 doubles + 2 panels.
  */
 export class StatsAccumulator {
   readonly Dp: number;
@@ -32,16 +34,31 @@ export class StatsAccumulator {
   private readonly sx: Float64Array;
   private readonly pq: Float64Array;
   private readonly px: Float64Array;
+  private readonly W: Float64Array | null;
+  private readonly M: number;
+  private readonly cxw: Float64Array;
+  private readonly yy: Float64Array;
+  private readonly py: Float64Array;
 
+  /**
+   * `weights` (the layer's float rows, [M, D]) switches to per-weights mode: only C w_m and w_m'Hx w_m are
+   * ever used, and Xq'(X W^T) costs 2 P D M instead of P D^2 (+ P D^2 / 2 for Hx) — 4x less for 64 x 576.
+   */
   constructor(
     readonly D: number,
-    opts: { floatGram?: boolean } = {},
+    opts: { floatGram?: boolean; weights?: { W: Float64Array; M: number } } = {},
   ) {
-    const Dp = D + (D & 1);
+    const Dp = (D + 3) & ~3;
     this.Dp = Dp;
+    const perW = opts.weights ?? null;
+    this.W = perW ? perW.W : null;
+    this.M = perW ? perW.M : 0;
+    this.cxw = new Float64Array(this.M * D);
+    this.yy = new Float64Array(this.M);
+    this.py = new Float64Array(this.M * CHUNK);
     this.hq = new Float64Array(Dp * Dp);
-    this.cx = new Float64Array(Dp * Dp);
-    this.hx = opts.floatGram === false ? null : new Float64Array(Dp * Dp);
+    this.cx = new Float64Array(perW ? 0 : Dp * Dp);
+    this.hx = opts.floatGram === false || perW ? null : new Float64Array(Dp * Dp);
     this.sq = new Float64Array(D);
     this.sx = new Float64Array(D);
     this.pq = new Float64Array(Dp * CHUNK);
@@ -71,17 +88,46 @@ export class StatsAccumulator {
         }
       }
       gram(this.pq, this.pq, this.Dp, this.hq, true);
-      gram(this.pq, this.px, this.Dp, this.cx, false);
+      if (this.W) this.addCross();
+      else gram(this.pq, this.px, this.Dp, this.cx, false);
       if (this.hx) gram(this.px, this.px, this.Dp, this.hx, true);
     }
     this.P += P;
+  }
+
+  /** Per-weights mode: panel Y = W X^T, then CxW[m, i] += pq_i . y_m and yy[m] += |y_m|^2. */
+  private addCross(): void {
+    const { D, M, py, pq, px } = this;
+    const W = this.W!;
+    py.fill(0);
+    for (let m = 0; m < M; m++) {
+      const yo = m * CHUNK;
+      for (let i = 0; i < D; i++) {
+        const wv = W[m * D + i]!;
+        if (wv === 0) continue;
+        const xo = i * CHUNK;
+        for (let r = 0; r < CHUNK; r++) py[yo + r] += wv * px[xo + r]!;
+      }
+      let e = 0;
+      for (let r = 0; r < CHUNK; r++) e += py[yo + r]! * py[yo + r]!;
+      this.yy[m] += e;
+      for (let i = 0; i < D; i++) {
+        const xo = i * CHUNK;
+        let sdot = 0;
+        for (let r = 0; r < CHUNK; r++) sdot += pq[xo + r]! * py[yo + r]!;
+        this.cxw[m * D + i] += sdot;
+      }
+    }
   }
 
   /** Adds another accumulator's sums (e.g. the two calibration halves back into one). */
   merge(o: StatsAccumulator): void {
     if (o.D !== this.D) throw new Error('stats: merging different D');
     addInto(this.hq, o.hq);
+    if (o.M !== this.M) throw new Error('stats: merging different modes');
     addInto(this.cx, o.cx);
+    addInto(this.cxw, o.cxw);
+    addInto(this.yy, o.yy);
     if (this.hx && o.hx) addInto(this.hx, o.hx);
     addInto(this.sq, o.sq);
     addInto(this.sx, o.sx);
@@ -95,7 +141,7 @@ export class StatsAccumulator {
       const out = new Float64Array(D * D);
       for (let i = 0; i < D; i++) {
         for (let j = 0; j < D; j++) {
-          // Symmetric sums only hold the lower triangle (j <= i, plus the 2x2 block's upper corner).
+          // Symmetric sums only hold the lower triangle (j <= i, plus the diagonal blocks' upper corners).
           out[i * D + j] = (sym && j > i ? src[j * Dp + i]! : src[i * Dp + j]!) * inv;
         }
       }
@@ -107,7 +153,9 @@ export class StatsAccumulator {
       mq[i] = this.sq[i]! * inv;
       mx[i] = this.sx[i]! * inv;
     }
-    return { D, P: this.P, Hq: unpad(this.hq, true), Cx: unpad(this.cx, false), Hx: this.hx ? unpad(this.hx, true) : null, meanXq: mq, meanX: mx };
+    const cross = this.W ? { M: this.M, CxW: this.cxw.map((v) => v * inv), yy: this.yy.map((v) => v * inv) } : null;
+    const Cx = this.W ? null : unpad(this.cx, false);
+    return { D, P: this.P, Hq: unpad(this.hq, true), Cx, cross, Hx: this.hx ? unpad(this.hx, true) : null, meanXq: mq, meanX: mx };
   }
 }
 
@@ -115,34 +163,43 @@ function addInto(a: Float64Array, b: Float64Array): void {
   for (let i = 0; i < a.length; i++) a[i] += b[i]!;
 }
 
-/** out[i, j] += sum_r A[i, r] B[j, r] over CHUNK-wide panels; lower triangle (by 2x2 blocks) when symmetric. */
+/** out[i, j] += sum_r A[i, r] B[j, r] over CHUNK-wide panels; lower triangle (by 4x4 blocks) when symmetric. */
 function gram(A: Float64Array, B: Float64Array, Dp: number, out: Float64Array, sym: boolean): void {
-  for (let i = 0; i < Dp; i += 2) {
+  for (let i = 0; i < Dp; i += 4) {
     const a0 = i * CHUNK;
     const a1 = a0 + CHUNK;
-    const jEnd = sym ? i + 2 : Dp;
+    const a2 = a1 + CHUNK;
+    const a3 = a2 + CHUNK;
+    const jEnd = sym ? i + 4 : Dp;
     for (let j = 0; j < jEnd; j += 2) {
       const b0 = j * CHUNK;
       const b1 = b0 + CHUNK;
-      let s00 = 0;
-      let s01 = 0;
-      let s10 = 0;
-      let s11 = 0;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
       for (let r = 0; r < CHUNK; r++) {
-        const x0 = A[a0 + r]!;
-        const x1 = A[a1 + r]!;
         const y0 = B[b0 + r]!;
         const y1 = B[b1 + r]!;
+        const x0 = A[a0 + r]!;
+        const x1 = A[a1 + r]!;
+        const x2 = A[a2 + r]!;
+        const x3 = A[a3 + r]!;
         s00 += x0 * y0;
         s01 += x0 * y1;
         s10 += x1 * y0;
         s11 += x1 * y1;
+        s20 += x2 * y0;
+        s21 += x2 * y1;
+        s30 += x3 * y0;
+        s31 += x3 * y1;
       }
       const o = i * Dp + j;
       out[o] += s00;
       out[o + 1] += s01;
       out[o + Dp] += s10;
       out[o + Dp + 1] += s11;
+      out[o + 2 * Dp] += s20;
+      out[o + 2 * Dp + 1] += s21;
+      out[o + 3 * Dp] += s30;
+      out[o + 3 * Dp + 1] += s31;
     }
   }
 }
@@ -158,19 +215,49 @@ export function centredStats(s: QuantStats): QuantStats {
   if (c) return c;
   const { D, meanXq: mq, meanX: mx } = s;
   const Hq = new Float64Array(D * D);
-  const Cx = new Float64Array(D * D);
+  const Cx = s.Cx ? new Float64Array(D * D) : null;
   const Hx = s.Hx ? new Float64Array(D * D) : null;
   for (let i = 0; i < D; i++) {
     for (let j = 0; j < D; j++) {
       const o = i * D + j;
       Hq[o] = s.Hq[o]! - mq[i]! * mq[j]!;
-      Cx[o] = s.Cx[o]! - mq[i]! * mx[j]!;
+      if (Cx) Cx[o] = s.Cx![o]! - mq[i]! * mx[j]!;
       if (Hx) Hx[o] = s.Hx![o]! - mx[i]! * mx[j]!;
     }
   }
-  c = { D, P: s.P, Hq, Cx, Hx, meanXq: mq, meanX: mx };
+  // The per-weights cross terms stay uncentred: rowTarget centres them per row.
+  c = { D, P: s.P, Hq, Cx, cross: s.cross, Hx, meanXq: mq, meanX: mx };
   centredCache.set(s, c);
   return c;
+}
+
+/**
+ * The row-dependent part of the output error: cw = C w and c0 = w'Hx w (0 when unknown), from Cx/Hx or, in
+ * per-weights mode, from row `row` of the cross terms. Centred: cw - mq (mx.w) and c0 - (mx.w)^2.
+ */
+export function rowTarget(s: QuantStats, w: Float64Array, row: number | undefined, centred: boolean): { cw: Float64Array; c0: number } {
+  const D = s.D;
+  const cw = new Float64Array(D);
+  let c0 = 0;
+  if (s.Cx) {
+    for (let i = 0; i < D; i++) {
+      let a = 0;
+      for (let j = 0; j < D; j++) a += s.Cx[i * D + j]! * w[j]!;
+      cw[i] = a;
+    }
+    if (s.Hx) for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) c0 += w[i]! * s.Hx[i * D + j]! * w[j]!;
+  } else {
+    if (!s.cross || row === undefined || row < 0 || row >= s.cross.M) throw new Error('stats in per-weights mode need the row index');
+    cw.set(s.cross.CxW.subarray(row * D, (row + 1) * D));
+    c0 = s.cross.yy[row]!;
+  }
+  if (centred) {
+    let my = 0;
+    for (let i = 0; i < D; i++) my += s.meanX[i]! * w[i]!;
+    for (let i = 0; i < D; i++) cw[i] -= s.meanXq[i]! * my;
+    if (s.Hx || s.cross) c0 -= my * my;
+  }
+  return { cw, c0 };
 }
 
 /** Small seeded PRNG (mulberry32) so the sampled positions are reproducible. */

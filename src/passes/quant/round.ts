@@ -1,6 +1,6 @@
 // Label-free recovery for one weight row: output-error base exponent, error-aware rounding, bias refit, lambda.
 import { codebook, type Codebook } from './codebook.js';
-import { centredStats, type QuantStats } from './layer-stats.js';
+import { centredStats, rowTarget, type QuantStats } from './layer-stats.js';
 
 /** One quantised row (field-compatible with RowCodes in ../shift-layer.ts). */
 export interface RoundResult {
@@ -23,6 +23,8 @@ export interface RoundOptions {
   lambda?: number;
   /** Fit the centred statistics and return the bias correction that absorbs the mean output error. */
   refitBias?: boolean;
+  /** Row index of w in the layer: required when the stats were accumulated in per-weights mode. */
+  row?: number;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -62,10 +64,10 @@ function quad(M: Float64Array, x: Float64Array): number {
  * Output MSE of replacing w by wq (+ biasDelta) on uncentred stats:
  * wq'Hq wq - 2 wq'Cx w + w'Hx w + 2 d (mq.wq - mx.w) + d^2.
  */
-export function outputError(wq: Float64Array, w: Float64Array, s: QuantStats, biasDelta = 0): number {
-  const cw = matvec(s.Cx, w, new Float64Array(s.D));
+export function outputError(wq: Float64Array, w: Float64Array, s: QuantStats, biasDelta = 0, row?: number): number {
+  const { cw, c0 } = rowTarget(s, w, row, false);
   const mean = dot(s.meanXq, wq) - dot(s.meanX, w);
-  return quad(s.Hq, wq) - 2 * dot(wq, cw) + (s.Hx ? quad(s.Hx, w) : 0) + 2 * biasDelta * mean + biasDelta * biasDelta;
+  return quad(s.Hq, wq) - 2 * dot(wq, cw) + c0 + 2 * biasDelta * mean + biasDelta * biasDelta;
 }
 
 /** Bias change that makes the quantised row's mean output equal the float row's: w.mean(X) - wq.mean(Xq). */
@@ -91,6 +93,7 @@ export interface ExponentOptions {
   /** Offsets searched around floor(log2 max|w|), inclusive. */
   range?: [number, number];
   refitBias?: boolean;
+  row?: number;
   /** Score by weight MSE instead of output error (baseline for comparisons). */
   weightError?: boolean;
 }
@@ -108,8 +111,9 @@ export function chooseBaseExponent(w: Float64Array, stats: QuantStats, K: number
   const [lo, hi] = opts.range ?? [-2, 1];
   const D = w.length;
   const wq = new Float64Array(D);
-  const cw = opts.weightError ? null : matvec(s.Cx, w, new Float64Array(D));
-  const c0 = opts.weightError || !s.Hx ? 0 : quad(s.Hx, w);
+  const t = opts.weightError ? null : rowTarget(stats, w, opts.row, !!opts.refitBias);
+  const cw = t ? t.cw : null;
+  const c0 = t ? t.c0 : 0;
   let best = { E: e0, err: Infinity };
   for (let e = e0 + lo; e <= e0 + hi; e++) {
     logNearestRow(w, e, cb, wq);
@@ -138,7 +142,7 @@ export function errorAwareRound(w: Float64Array, E: number, stats: QuantStats, K
   for (let i = 0; i < D; i++) tr += H[i * D + i]!;
   const lam = (opts.lambda ?? 0) * (tr / D);
   const wq = logNearestRow(w, E, cb);
-  const cw = matvec(s.Cx, w, new Float64Array(D));
+  const { cw, c0 } = rowTarget(stats, w, opts.row, !!opts.refitBias);
   const g = matvec(H, wq, new Float64Array(D));
   for (let i = 0; i < D; i++) g[i] -= cw[i]!;
   // Accept only clear improvements so rounding noise cannot cycle.
@@ -188,20 +192,20 @@ export function errorAwareRound(w: Float64Array, E: number, stats: QuantStats, K
   const codes = new Int8Array(D * K);
   let terms = 0;
   for (let i = 0; i < D; i++) terms += cb.encodeInto(wq[i]! * inv, codes, i * K);
-  const err = dot(wq, g) - dot(wq, cw) + (s.Hx ? quad(s.Hx, w) : 0);
+  const err = dot(wq, g) - dot(wq, cw) + c0;
   const biasDelta = opts.refitBias ? biasCorrection(w, wq, stats) : 0;
   return { E, wq, codes, biasDelta, err, terms };
 }
 
 /** Encodes a row by log-nearest rounding only (the baseline), with the same result shape. */
-export function logNearestResult(w: Float64Array, E: number, stats: QuantStats, K: number, B: number, refitBias = false): RoundResult {
+export function logNearestResult(w: Float64Array, E: number, stats: QuantStats, K: number, B: number, refitBias = false, row?: number): RoundResult {
   const cb = codebook(K, B);
   const wq = logNearestRow(w, E, cb);
   const codes = new Int8Array(w.length * K);
   let terms = 0;
   for (let i = 0; i < w.length; i++) terms += cb.encodeInto(wq[i]! * 2 ** -E, codes, i * K);
   const biasDelta = refitBias ? biasCorrection(w, wq, stats) : 0;
-  return { E, wq, codes, biasDelta, err: outputError(wq, w, stats, biasDelta), terms };
+  return { E, wq, codes, biasDelta, err: outputError(wq, w, stats, biasDelta, row), terms };
 }
 
 export interface LambdaOptions extends RoundOptions {
@@ -233,10 +237,10 @@ export function chooseLambdaByHalves(
     for (let f = 0; f < 2; f++) {
       const fit = halves[f]!;
       const test = halves[1 - f]!;
-      const { E } = chooseBaseExponent(w, fit, K, B, { refitBias: opts.refitBias });
+      const { E } = chooseBaseExponent(w, fit, K, B, { refitBias: opts.refitBias, row: m });
       for (let l = 0; l < grid.length; l++) {
-        const res = errorAwareRound(w, E, fit, K, B, { ...opts, lambda: grid[l]! });
-        scores[l] += outputError(res.wq, w, test, res.biasDelta);
+        const res = errorAwareRound(w, E, fit, K, B, { ...opts, lambda: grid[l]!, row: m });
+        scores[l] += outputError(res.wq, w, test, res.biasDelta, m);
       }
     }
   }

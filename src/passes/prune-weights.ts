@@ -1,0 +1,33 @@
+// prune-weights: global magnitude pruning (--prune R) of Conv/Gemm/MatMul weights; pruned weights become exact zeros.
+import type { Graph, Value } from '../ir/graph.js';
+import { fail } from '../diagnostics.js';
+import type { PassOptions } from './options.js';
+
+const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul']);
+
+/**
+ * Zeroes the fraction R of weights with the smallest magnitude, over all layers at once, so layers with many
+ * small weights give up more. Exact zeros are kept as "no term" by lowering and recovery.
+ */
+export function pruneWeights(g: Graph, options: PassOptions = {}): Graph {
+  const ratio = options.prune ?? 0;
+  if (ratio === 0) return g;
+  if (!(ratio > 0 && ratio < 1)) fail('SAC040', `--prune must be in [0, 1) (got ${ratio})`);
+  const ids = new Set<number>();
+  for (const n of g.nodes) {
+    const w = n.inputs[1];
+    if (WEIGHTED.has(n.op.kind) && w !== undefined && w >= 0 && g.values[w]!.data?.dtype === 'float32') ids.add(w);
+  }
+  const mags: number[] = [];
+  for (const id of ids) for (const v of g.values[id]!.data!.data) mags.push(Math.abs(v));
+  if (mags.length === 0) return g;
+  const sorted = Float64Array.from(mags).sort();
+  const threshold = sorted[Math.min(sorted.length - 1, Math.floor(ratio * sorted.length))]!;
+  const values = g.values.map((v): Value => {
+    if (!ids.has(v.id)) return v;
+    const src = v.data!.data as Float32Array;
+    const data = Float32Array.from(src, (x) => (Math.abs(x) < threshold ? 0 : x));
+    return { ...v, data: { ...v.data!, data } };
+  });
+  return { ...g, values };
+}
