@@ -63,34 +63,59 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const od = out.data as Float32Array;
   const xd = x.data as Float32Array;
   const wd = w.data as Float32Array;
-  // Scatter form: for each weight, add a shifted input row into the output row (inner loop is contiguous).
+  const P = OH * OW;
+  const D = cPerG * KH * KW;
+  const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
+  const cols = direct ? null : new Float32Array(D * P);
+  // im2col then one long contiguous axpy per (output channel, tap): few loop overheads even for small images.
   for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / mPerG);
-      const oBase = (n * M + m) * OH * OW;
-      if (bias) od.fill((bias.data as Float32Array)[m]!, oBase, oBase + OH * OW);
-      for (let ci = 0; ci < cPerG; ci++) {
-        const xBase = (n * C + g * cPerG + ci) * H * W;
-        for (let kh = 0; kh < KH; kh++) {
-          for (let kw = 0; kw < KW; kw++) {
-            const wv = wd[((m * cPerG + ci) * KH + kh) * KW + kw]!;
-            if (wv === 0) continue;
-            const offW = kw * d[1]! - p[1]!;
-            const owStart = Math.max(0, Math.ceil(-offW / s[1]!));
-            const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / s[1]!) + 1);
-            for (let oh = 0; oh < OH; oh++) {
-              const ih = oh * s[0]! + kh * d[0]! - p[0]!;
-              if (ih < 0 || ih >= H) continue;
-              const row = xBase + ih * W + offW;
-              const orow = oBase + oh * OW;
-              for (let ow = owStart; ow < owEnd; ow++) od[orow + ow] += wv * xd[row + ow * s[1]!]!;
-            }
-          }
+    for (let g = 0; g < a.group; g++) {
+      const xg = (n * C + g * cPerG) * H * W;
+      const src = cols ?? xd.subarray(xg, xg + D * P);
+      if (cols) im2col(xd, xg, cols, cPerG, H, W, KH, KW, OH, OW, s, p, d);
+      for (let m = g * mPerG; m < (g + 1) * mPerG; m++) {
+        const o = od.subarray((n * M + m) * P, (n * M + m + 1) * P);
+        o.fill(bias ? (bias.data as Float32Array)[m]! : 0);
+        const wBase = m * D;
+        for (let t = 0; t < D; t++) {
+          const wv = wd[wBase + t]!;
+          if (wv === 0) continue;
+          const c = t * P;
+          for (let i = 0; i < P; i++) o[i] += wv * src[c + i]!;
         }
       }
     }
   }
   return [out];
+}
+
+/** Unfolds one group's input into [cPerG*KH*KW, OH*OW] columns (zeros where the window hits padding). */
+function im2col(xd: Float32Array, xg: number, cols: Float32Array, cPerG: number, H: number, W: number, KH: number, KW: number,
+  OH: number, OW: number, s: readonly number[], p: readonly number[], d: readonly number[]): void {
+  const [sh, sw] = s as [number, number];
+  const [ph, pw] = [p[0]!, p[1]!];
+  const [dh, dw] = d as [number, number];
+  let t = 0;
+  for (let ci = 0; ci < cPerG; ci++) {
+    const xc = xg + ci * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, t++) {
+        const base = t * OH * OW;
+        const offW = kw * dw - pw;
+        const owStart = Math.max(0, Math.ceil(-offW / sw));
+        const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / sw) + 1);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * sh + kh * dh - ph;
+          const orow = base + oh * OW;
+          if (ih < 0 || ih >= H || owStart >= owEnd) { cols.fill(0, orow, orow + OW); continue; }
+          cols.fill(0, orow, orow + owStart);
+          cols.fill(0, orow + owEnd, orow + OW);
+          const row = xc + ih * W + offW;
+          for (let ow = owStart; ow < owEnd; ow++) cols[orow + ow] = xd[row + ow * sw]!;
+        }
+      }
+    }
+  }
 }
 
 export const convOp = defineOp<ConvAttrs>({
