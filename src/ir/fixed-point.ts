@@ -47,6 +47,11 @@ export function requant(v: number, r: number, bits: number): number {
 /** Default number of fractional CSD digits (the doc's D for int8 operands). */
 export const CSD_FRAC_DIGITS = 16;
 
+/** The doc's D for average pooling: 16 for int8 inputs, 14 for int16 (16 would overflow int32, e.g. N = 11). */
+export function csdFracDigits(inBits: number): number {
+  return inBits > 8 ? 14 : CSD_FRAC_DIGITS;
+}
+
 /**
  * Canonical signed digits (non-adjacent form) of `round(x * 2^fracDigits)` (round half up), |x| <= 1.
  * `digits[j]` in {-1, 0, 1} is the coefficient of 2^-j, j = 0..fracDigits. Compile-time only (uses float).

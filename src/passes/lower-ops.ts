@@ -1,6 +1,6 @@
 // Lowering rules for the ops without weights: scale-preserving ops, Add/Concat alignment, pooling, activations.
 import type { Node } from '../ir/graph.js';
-import { csdDigits, CSD_FRAC_DIGITS, lutTable } from '../ir/fixed-point.js';
+import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
 
 /** Ops that compute exactly on the integers and keep their input's scale. */
@@ -57,7 +57,8 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
         ? { ...n.op.attrs }
         : { kernel: shape.slice(2), strides: shape.slice(2).map(() => 1), pads: [...shape.slice(2), ...shape.slice(2)].map(() => 0), dilations: shape.slice(2).map(() => 1), ceilMode: false, countIncludePad: true };
       const window = geo.kernel.reduce((a, b) => a * b, 1);
-      const attrs = { ...geo, global, digits: [...csdDigits(1 / window, CSD_FRAC_DIGITS)], shiftOut: CSD_FRAC_DIGITS + fracIn - fracOut, bits };
+      const D = csdFracDigits(intBits(r.b.value(x).type.dtype));
+      const attrs = { ...geo, global, digits: [...csdDigits(1 / window, D)], shiftOut: D + fracIn - fracOut, bits };
       emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], { frac: fracOut });
       return;
     }
