@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeNpy } from '../src/io/npy.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
 import { buildModel, type ModelSpec } from './helpers/onnx-builder.js';
 
 const root = path.resolve(__dirname, '..');
@@ -121,8 +121,8 @@ describe('shiftaddc CLI', () => {
     const x = write('x12.npy', writeNpy({ dtype: 'float32', shape: [1, 2], data: Float32Array.from([3, 4]) }));
     const r = cli('run', file, '--input', x, '--output', path.join(dir, 'ext-y.npy'));
     expect(r.code, r.err).toBe(0);
-    const y = new Float32Array(fs.readFileSync(path.join(dir, 'ext-y.npy')).buffer.slice(-8));
-    expect([...y]).toEqual([3, 8]);
+    const y = readNpy(new Uint8Array(fs.readFileSync(path.join(dir, 'ext-y.npy'))));
+    expect([...y.data]).toEqual([3, 8]);
   });
 
   const npyCases: [string, () => string, string][] = [
