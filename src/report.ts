@@ -39,6 +39,9 @@ export interface CompileReport {
   seconds: number;
 }
 
+/** Calibration samples the per-layer SQNR is measured on (enough for a stable dB figure, cheap to run). */
+const REPORT_SAMPLES = 32;
+
 /** Signal-to-quantisation-noise ratio in dB of dequantised `q` against float `f`. */
 export function sqnr(f: ArrayLike<number>, q: ArrayLike<number>, frac: number): number {
   const s = 2 ** -frac;
@@ -53,13 +56,18 @@ export function sqnr(f: ArrayLike<number>, q: ArrayLike<number>, frac: number): 
 }
 
 /** Collects every named value's outputs over the calibration set, concatenated per value name. */
-function observeAll(g: Graph, inputs: readonly Tensor[]): Map<string, number[]> {
-  const seen = new Map<string, number[]>();
+function observeAll(g: Graph, inputs: readonly Tensor[], names: ReadonlySet<string>): Map<string, Float64Array> {
+  const seen = new Map<string, Float64Array>();
+  const filled = new Map<string, number>();
+  const samples = inputs[0]!.shape[0]! / g.values[g.inputs[0]!]!.type.shape[0]!;
   runGraph(g, inputs, (id, t) => {
     const name = g.values[id]!.name;
+    if (!names.has(name)) return;
     let arr = seen.get(name);
-    if (!arr) { arr = []; seen.set(name, arr); }
-    for (let i = 0; i < t.data.length; i++) arr.push(t.data[i]!);
+    if (!arr) { arr = new Float64Array(t.data.length * samples); seen.set(name, arr); }
+    const at = filled.get(name) ?? 0;
+    arr.set(t.data, at);
+    filled.set(name, at + t.data.length);
   });
   return seen;
 }
@@ -68,9 +76,11 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
   const f = inspect(floatG);
   const inputFrac = shiftG.inputs.map((id) => shiftG.values[id]!.quant?.frac ?? 0);
   const bits = (options.actBits as number | undefined) ?? 8;
-  const sample = calib.map((t) => ({ ...t, shape: [Math.min(64, t.shape[0]!), ...t.shape.slice(1)], data: t.data.subarray(0, Math.min(64, t.shape[0]!) * (t.data.length / t.shape[0]!)) }));
-  const floatActs = observeAll(floatG, sample);
-  const intActs = observeAll(shiftG, sample.map((t, k) => quantizeInput(t, inputFrac[k]!, bits as 8 | 16)));
+  const n = Math.min(REPORT_SAMPLES, calib[0]!.shape[0]!);
+  const sample = calib.map((t) => ({ ...t, shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, n * (t.data.length / t.shape[0]!)) }));
+  const watched = new Set(shiftG.nodes.filter((x) => x.op.kind === 'ShiftConv' || x.op.kind === 'ShiftGemm').map((x) => shiftG.values[x.outputs[0]!]!.name));
+  const floatActs = observeAll(floatG, sample, watched);
+  const intActs = observeAll(shiftG, sample.map((t, k) => quantizeInput(t, inputFrac[k]!, bits as 8 | 16)), watched);
   const layers: LayerReport[] = [];
   for (const n of shiftG.nodes) {
     if (n.op.kind !== 'ShiftConv' && n.op.kind !== 'ShiftGemm') continue;

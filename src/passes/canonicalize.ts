@@ -1,4 +1,4 @@
-// canonicalize: drop Identity/Dropout, fold nodes whose inputs are all constant, remove dead nodes.
+// canonicalize: drop Identity/Dropout, fold constant nodes, remove dead nodes, and rewrite Sum as a chain of Adds.
 import { runOp, type Graph } from '../ir/graph.js';
 import type { PassOptions } from './options.js';
 import { liveNodes, Rewriter } from './rewriter.js';
@@ -16,6 +16,18 @@ export function canonicalize(g: Graph, _options: PassOptions = {}): Graph {
     if (present.length > 0 && present.every((i) => g.values[i]!.data)) {
       const outs = runOp(n.op, n.inputs.map((i) => (i < 0 ? undefined : g.values[i]!.data)));
       n.outputs.forEach((o, j) => r.alias(o, r.constant(g.values[o]!.name, outs[j]!)));
+      return;
+    }
+    if (n.op.kind === 'Sum') {
+      // Later passes (and the lowering) only need to know binary Add.
+      let acc = r.get(n.inputs[0]!);
+      n.inputs.slice(1).forEach((i, j) => {
+        const last = j === n.inputs.length - 2;
+        acc = last
+          ? r.emitFor(k, { kind: 'Add', attrs: {} }, [acc, r.get(i)])[0]!
+          : r.emit(`${n.name}/add${j}`, { kind: 'Add', attrs: {} }, [acc, r.get(i)], `${g.values[n.outputs[0]!]!.name}_partial${j}`);
+      });
+      r.alias(n.outputs[0]!, acc);
       return;
     }
     r.copy(k);

@@ -8,7 +8,8 @@ import type { WeightMatrix } from './lower-weights.js';
 import { greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 
 const PASSES = 4;
-const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
+const LAMBDA_ROWS = 16;
 
 /** Output-error objective of a row: wq^T H wq - 2 wq^T t + lambda * s * |wq - w|^2 (constant terms dropped). */
 function objective(wq: Float64Array, w: Float64Array, H: Float64Array, t: Float64Array, reg: number): number {
@@ -126,19 +127,26 @@ function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly R
 }
 
 /** Few samples per weight (dense layers): pick the pull toward the float weights by 2-fold cross-validation. */
-function chooseLambda(p: Patches, rows: readonly Float64Array[], K: number, B: number): number {
+function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B: number): number {
   if (p.P >= 4 * p.D) return 0;
+  // An evenly spread subset of rows is enough to pick one scalar and keeps this cheap for wide layers.
+  const stride = Math.max(1, Math.floor(allRows.length / LAMBDA_ROWS));
+  const rows = allRows.filter((_, m) => m % stride === 0).slice(0, LAMBDA_ROWS);
   const half = Math.floor(p.P / 2);
   const folds: [number, number, number, number][] = [[0, half, half, p.P], [half, p.P, 0, half]];
+  // Fold statistics do not depend on lambda: compute them once.
+  const fits = folds.map(([a, b]) => {
+    const st = gram(p, true, a, b);
+    return { st, ts: targets(p, rows, st, true, a, b) };
+  });
   let best = 0;
   let bestErr = Infinity;
   for (const lambda of LAMBDAS) {
     let err = 0;
-    for (const [a, b, c, d] of folds) {
-      const st = gram(p, true, a, b);
-      const ts = targets(p, rows, st, true, a, b);
+    folds.forEach(([, , c, d], f) => {
+      const { st, ts } = fits[f]!;
       err += heldOutError(p, rows, rows.map((w, m) => recoverRow(w, st, ts[m]!, K, B, lambda)), c, d);
-    }
+    });
     if (err < bestErr) { bestErr = err; best = lambda; }
   }
   return best;

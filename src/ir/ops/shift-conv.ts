@@ -41,47 +41,68 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const out = allocData(outType!.dtype, N * M * plane);
   // Int32Array stores wrap modulo 2^32 like the C backend's uint32 arithmetic (no wrap occurs once overflow.ts passed).
   const acc = new Int32Array(plane);
-  const xd = x.data;
   const cd = codes.data;
   const { bits, actMin, actMax } = a;
+  const D = cPerG * KH * KW;
+  const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
+  // Columns [D, plane] of one input group (zero where a tap falls in padding, the zero point): every term
+  // then becomes one contiguous shift-and-add over the output plane.
+  const cols = direct ? null : new Int32Array(D * plane);
   for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / mPerG);
-      acc.fill(bd[m]!);
-      for (let ci = 0; ci < cPerG; ci++) {
-        const xBase = (n * C + g * cPerG + ci) * H * W;
-        for (let kh = 0; kh < KH; kh++) {
-          for (let kw = 0; kw < KW; kw++) {
-            const tBase = (((m * cPerG + ci) * KH + kh) * KW + kw) * K;
-            // Padding reads the zero point 0, which contributes nothing: only in-bounds taps are visited.
-            const offW = kw * d[1]! - p[1]!;
-            const owStart = Math.max(0, Math.ceil(-offW / s[1]!));
-            const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / s[1]!) + 1);
-            for (let t = 0; t < K; t++) {
-              const code = cd[tBase + t]!;
-              if (code === 0) continue;
-              const sh = code > 0 ? code - 1 : -code - 1;
-              for (let oh = 0; oh < OH; oh++) {
-                const ih = oh * s[0]! + kh * d[0]! - p[0]!;
-                if (ih < 0 || ih >= H) continue;
-                const row = xBase + ih * W + offW;
-                const orow = oh * OW;
-                if (code > 0) for (let ow = owStart; ow < owEnd; ow++) acc[orow + ow] += xd[row + ow * s[1]!]! << sh;
-                else for (let ow = owStart; ow < owEnd; ow++) acc[orow + ow] -= xd[row + ow * s[1]!]! << sh;
-              }
-            }
+    for (let g = 0; g < a.group; g++) {
+      const xg = (n * C + g * cPerG) * H * W;
+      const src = cols ?? x.data.subarray(xg, xg + D * plane);
+      if (cols) intIm2col(x.data, xg, cols, cPerG, H, W, KH, KW, OH, OW, s, p, d);
+      for (let m = g * mPerG; m < (g + 1) * mPerG; m++) {
+        acc.fill(bd[m]!);
+        const tBase = m * D * K;
+        for (let t = 0; t < D; t++) {
+          const c0 = t * plane;
+          for (let k = 0; k < K; k++) {
+            const code = cd[tBase + t * K + k]!;
+            if (code === 0) continue;
+            const sh = code > 0 ? code - 1 : -code - 1;
+            if (code > 0) for (let i = 0; i < plane; i++) acc[i] += src[c0 + i]! << sh;
+            else for (let i = 0; i < plane; i++) acc[i] -= src[c0 + i]! << sh;
           }
         }
-      }
-      const r = rd[m]!;
-      const oBase = (n * M + m) * plane;
-      for (let i = 0; i < plane; i++) {
-        const y = requant(acc[i]!, r, bits);
-        out[oBase + i] = y < actMin ? actMin : y > actMax ? actMax : y;
+        const r = rd[m]!;
+        const oBase = (n * M + m) * plane;
+        for (let i = 0; i < plane; i++) {
+          const y = requant(acc[i]!, r, bits);
+          out[oBase + i] = y < actMin ? actMin : y > actMax ? actMax : y;
+        }
       }
     }
   }
   return [{ dtype: outType!.dtype, shape: outType!.shape, data: out }];
+}
+
+/** Unfolds one group's integer input into [cPerG*KH*KW, OH*OW] columns (0 where the window hits padding). */
+function intIm2col(xd: ArrayLike<number>, xg: number, cols: Int32Array, cPerG: number, H: number, W: number, KH: number, KW: number,
+  OH: number, OW: number, s: readonly number[], p: readonly number[], d: readonly number[]): void {
+  const [sh, sw] = s as [number, number];
+  const [dh, dw] = d as [number, number];
+  let t = 0;
+  for (let ci = 0; ci < cPerG; ci++) {
+    const xc = xg + ci * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, t++) {
+        const base = t * OH * OW;
+        const offW = kw * dw - p[1]!;
+        const owStart = Math.max(0, Math.ceil(-offW / sw));
+        const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / sw) + 1);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * sh + kh * dh - p[0]!;
+          const orow = base + oh * OW;
+          cols.fill(0, orow, orow + OW);
+          if (ih < 0 || ih >= H) continue;
+          const row = xc + ih * W + offW;
+          for (let ow = owStart; ow < owEnd; ow++) cols[orow + ow] = xd[row + ow * sw]!;
+        }
+      }
+    }
+  }
 }
 
 /** Shift/add counts for `inspect`: one shift and one add per non-zero term per output position, plus bias adds. */
