@@ -1,18 +1,17 @@
 // bench/accuracy: float vs shift-add top-1 of every example model at K=1, 1.5, 2, 3, with and without recovery.
-// Writes the table into examples/README.md (between the accuracy markers) and bench/results/accuracy.json.
-// Usage: /usr/bin/python3 examples/prepare_data.py && npm run build && node bench/accuracy.mjs [model ...]
+// Each model's results go to bench/results/accuracy-NAME.json; `--table` merges them into examples/README.md.
+// Usage: /usr/bin/python3 examples/prepare_data.py && npm run build
+//        node bench/accuracy.mjs lenet resnet & node bench/accuracy.mjs dwsep squeeze; node bench/accuracy.mjs --table
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compile, evaluate, loadModel, readNpy } from '../dist/index.js';
+import { compile, loadModel, readNpy, runFloat, runShift } from '../dist/index.js';
 
 const root = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const ex = path.join(root, 'examples');
-const read = (f) => readNpy(new Uint8Array(fs.readFileSync(path.join(ex, 'data', f))));
-const data = read('test-images.npy');
-const labels = read('test-labels.npy');
-const calib = read('calib-256.npy');
+const out = path.join(root, 'bench', 'results');
 const models = JSON.parse(fs.readFileSync(path.join(ex, 'models.json'), 'utf8'));
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const tableOnly = args.includes('--table');
 
 const CONFIGS = [
   { label: 'K=1', opts: { terms: 1 } },
@@ -24,21 +23,52 @@ const CONFIGS = [
   { label: 'K=3 no-recover', opts: { terms: 3, recover: false } },
 ];
 
-const results = {};
-for (const [name, info] of Object.entries(models)) {
-  if (only.length && !only.includes(name)) continue;
-  const graph = loadModel(path.join(ex, info.file));
-  results[name] = {};
-  for (const c of CONFIGS) {
-    const t0 = performance.now();
-    const compiled = compile(graph, { calibration: [calib], ...c.opts });
-    const seconds = (performance.now() - t0) / 1000;
-    const ev = evaluate(compiled, data, labels);
-    results[name][c.label] = { float: ev.float.top1, shift: ev.shift.top1, drop: ev.drop, agreement: ev.agreement, seconds, termsPerWeight: compiled.report.layers.reduce((s, l) => s + l.termsPerWeight * l.weights, 0) / compiled.report.layers.reduce((s, l) => s + l.weights, 0) };
-    console.log(`${name} ${c.label}: float ${(100 * ev.float.top1).toFixed(2)} shift ${(100 * ev.shift.top1).toFixed(2)} drop ${(100 * ev.drop).toFixed(2)} agree ${(100 * ev.agreement).toFixed(2)} compile ${seconds.toFixed(2)} s`);
+function top1(t, labels) {
+  const n = labels.data.length;
+  const c = t.data.length / n;
+  const pred = new Int32Array(n);
+  let ok = 0;
+  for (let i = 0; i < n; i++) {
+    let b = 0;
+    for (let j = 1; j < c; j++) if (t.data[i * c + j] > t.data[i * c + b]) b = j;
+    pred[i] = b;
+    if (b === labels.data[i]) ok++;
   }
+  return { acc: ok / n, pred };
 }
 
+if (!tableOnly) {
+  const read = (f) => readNpy(new Uint8Array(fs.readFileSync(path.join(ex, 'data', f))));
+  const data = read('test-images.npy');
+  const labels = read('test-labels.npy');
+  const calib = read('calib-256.npy');
+  fs.mkdirSync(out, { recursive: true });
+  for (const name of args.length ? args : Object.keys(models)) {
+    const graph = loadModel(path.join(ex, models[name].file));
+    const fl = top1(runFloat(graph, [data])[0], labels);
+    const res = { float: fl.acc, configs: {} };
+    for (const c of CONFIGS) {
+      const t0 = performance.now();
+      const compiled = compile(graph, { calibration: [calib], ...c.opts });
+      const seconds = (performance.now() - t0) / 1000;
+      const sh = top1(runShift(compiled, [data])[0], labels);
+      let agree = 0;
+      for (let i = 0; i < sh.pred.length; i++) if (sh.pred[i] === fl.pred[i]) agree++;
+      const L = compiled.report.layers;
+      const tpw = L.reduce((s, l) => s + l.termsPerWeight * l.weights, 0) / L.reduce((s, l) => s + l.weights, 0);
+      res.configs[c.label] = { top1: sh.acc, drop: fl.acc - sh.acc, agreement: agree / sh.pred.length, seconds, termsPerWeight: tpw };
+      console.log(`${name} ${c.label}: float ${(100 * fl.acc).toFixed(2)} shift ${(100 * sh.acc).toFixed(2)} drop ${(100 * (fl.acc - sh.acc)).toFixed(2)} agree ${(100 * agree / sh.pred.length).toFixed(2)} terms/w ${tpw.toFixed(2)} compile ${seconds.toFixed(2)} s`);
+    }
+    fs.writeFileSync(path.join(out, `accuracy-${name}.json`), `${JSON.stringify(res, null, 2)}\n`);
+  }
+  process.exit(0);
+}
+
+const results = {};
+for (const name of Object.keys(models)) {
+  const f = path.join(out, `accuracy-${name}.json`);
+  if (fs.existsSync(f)) results[name] = JSON.parse(fs.readFileSync(f, 'utf8'));
+}
 const pct = (x) => (100 * x).toFixed(2);
 const lines = [
   `Top-1 on the 10,000 Fashion-MNIST test images; calibration on 256 training images; int8 activations,`,
@@ -46,15 +76,13 @@ const lines = [
   '',
   `| model | float | ${CONFIGS.map((c) => c.label).join(' | ')} |`,
   `| --- | ---: | ${CONFIGS.map(() => '---:').join(' | ')} |`,
-  ...Object.entries(results).map(([name, r]) => `| ${name} | ${pct(Object.values(r)[0].float)} | ${CONFIGS.map((c) => `${pct(r[c.label].shift)} (${(100 * r[c.label].drop).toFixed(2)}) [${r[c.label].seconds.toFixed(1)}]`).join(' | ')} |`),
+  ...Object.entries(results).map(([name, r]) => `| ${name} | ${pct(r.float)} | ${CONFIGS.map((c) => `${pct(r.configs[c.label].top1)} (${(100 * r.configs[c.label].drop).toFixed(2)}) [${r.configs[c.label].seconds.toFixed(1)}]`).join(' | ')} |`),
   '',
-  `Recovery gain (points of top-1 recovered by label-free recovery): ${Object.entries(results).map(([name, r]) => `${name} K=1 ${(100 * (r['K=1'].shift - r['K=1 no-recover'].shift)).toFixed(2)}, K=2 ${(100 * (r['K=2'].shift - r['K=2 no-recover'].shift)).toFixed(2)}`).join('; ')}.`,
+  `Recovery gain (points of top-1 recovered by label-free recovery): ${Object.entries(results).map(([name, r]) => `${name} K=1 ${(100 * (r.configs['K=1'].top1 - r.configs['K=1 no-recover'].top1)).toFixed(2)}, K=2 ${(100 * (r.configs['K=2'].top1 - r.configs['K=2 no-recover'].top1)).toFixed(2)}`).join('; ')}.`,
   '',
   `Generated by \`node bench/accuracy.mjs\` on ${new Date().toISOString().slice(0, 10)}.`,
 ];
-fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench', 'results', 'accuracy.json'), `${JSON.stringify(results, null, 2)}\n`);
-if (!only.length) {
+{
   const readme = path.join(ex, 'README.md');
   const text = fs.readFileSync(readme, 'utf8');
   const start = '<!-- accuracy:start -->';
