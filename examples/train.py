@@ -134,9 +134,9 @@ class DWSep(nn.Module):
 class Fire(nn.Module):
     def __init__(self, cin, squeeze, expand):
         super().__init__()
-        self.squeeze = nn.Conv2d(cin, squeeze, 1)
-        self.expand1 = nn.Conv2d(squeeze, expand, 1)
-        self.expand3 = nn.Conv2d(squeeze, expand, 3, padding=1)
+        self.squeeze = nn.Sequential(nn.Conv2d(cin, squeeze, 1, bias=False), nn.BatchNorm2d(squeeze))
+        self.expand1 = nn.Sequential(nn.Conv2d(squeeze, expand, 1, bias=False), nn.BatchNorm2d(expand))
+        self.expand3 = nn.Sequential(nn.Conv2d(squeeze, expand, 3, padding=1, bias=False), nn.BatchNorm2d(expand))
 
     def forward(self, x):
         s = F.relu(self.squeeze(x))
@@ -144,20 +144,20 @@ class Fire(nn.Module):
 
 
 class SqueezeNet(nn.Module):
-    """SqueezeNet-style: conv3x3(1->16)+relu, maxpool2 (->14x14), fire(16:s8,e16+16), fire(32:s8,e16+16),
-    maxpool2 (->7x7), fire(32:s16,e32+32), conv1x1 64->10, global average pool (no final ReLU)."""
+    """SqueezeNet-style (BN after each fire conv): conv3x3(1->24)+relu, maxpool2 (->14x14), fire(24:s12,e24+24), fire(48:s16,e24+24),
+    maxpool2 (->7x7), fire(48:s16,e48+48), conv1x1 96->10, global average pool (no final ReLU)."""
 
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(1, 24, 3, padding=1), nn.ReLU(),
             nn.MaxPool2d(2),
-            Fire(16, 8, 16),
-            Fire(32, 8, 16),
+            Fire(24, 12, 24),
+            Fire(48, 16, 24),
             nn.MaxPool2d(2),
-            Fire(32, 16, 32),
+            Fire(48, 16, 48),
         )
-        self.classifier = nn.Conv2d(64, 10, 1)
+        self.classifier = nn.Conv2d(96, 10, 1)
         self.pool = nn.AdaptiveAvgPool2d(1)
 
     def forward(self, x):
@@ -173,7 +173,7 @@ MODELS = {
                         "Exercises BatchNormalization, Add, GlobalAveragePool."),
     "dwsep": (DWSep, "MobileNet-style depthwise-separable CNN with BN and ReLU6 (Clip 0..6), AvgPool2d and "
                      "global average pool, FC 96->10. Exercises grouped (depthwise) Conv, Clip, AveragePool."),
-    "squeeze": (SqueezeNet, "SqueezeNet-style: conv3x3 stem, 3 fire modules (squeeze 1x1, expand 1x1 + 3x3 "
+    "squeeze": (SqueezeNet, "SqueezeNet-style: conv3x3 stem, 3 fire modules with BN (squeeze 1x1, expand 1x1 + 3x3 "
                             "concatenated), MaxPool, final 1x1 conv to 10 channels + global average pool. "
                             "Exercises Concat and a conv classifier."),
 }

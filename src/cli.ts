@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
 import { addConversionOptions, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
 import { runCommand, writeFileAtomic } from './cli-util.js';
+import { emitC } from './backends/c/emit.js';
 import { compile } from './compile.js';
 import { fail } from './diagnostics.js';
 import { evaluate, runShift } from './eval.js';
@@ -52,15 +53,26 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addConversionOptions(program.command('compile')
     .description('convert a float model to a multiplication-free shift-add network')
     .argument('<model>', 'ONNX model file')
-    .requiredOption('-o, --out <dir>', 'output folder (created if missing)'))
-    .action(async (model: string, opts: ConversionFlags & { out: string }) => {
+    .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
+    .option('--target <target>', 'also emit code for a target: c (NAME.h, NAME.c, NAME_io.c)')
+    .option('--name <name>', 'C identifier prefixing the generated code (default: the model file name)'))
+    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; name?: string }) => {
       setExit(await runCommand(debug(), () => {
+        if (opts.target !== undefined && opts.target !== 'c') fail('SAC040', `--target must be c (got '${opts.target}')`);
         const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
         fs.mkdirSync(opts.out, { recursive: true });
         writeFileAtomic(path.join(opts.out, `${name}.shift.ir`), printGraph(result.graph, { elideConstantsOver: Infinity }));
         writeFileAtomic(path.join(opts.out, 'report.json'), `${JSON.stringify(result.report, null, 2)}\n`);
         writeFileAtomic(path.join(opts.out, 'report.md'), reportMarkdown(result.report, name));
+        if (opts.target === 'c' || opts.name !== undefined) {
+          const cname = opts.name ?? name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+          const c = emitC(result.graph, { name: cname });
+          writeFileAtomic(path.join(opts.out, `${cname}.h`), c.header);
+          writeFileAtomic(path.join(opts.out, `${cname}.c`), c.source);
+          writeFileAtomic(path.join(opts.out, `${cname}_io.c`), c.io);
+          process.stdout.write(`${cname}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes for ${c.flash.terms} terms\n`);
+        }
         const t = result.report.totals;
         process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${t.shifts.toLocaleString('en-US')} shifts + ${t.adds.toLocaleString('en-US')} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));

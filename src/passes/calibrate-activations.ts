@@ -6,6 +6,7 @@ import type { Tensor } from '../ir/tensor.js';
 import type { PassOptions } from './options.js';
 
 const SAMPLE_CAP = 1 << 15;
+const MAX_CLIP_STEPS = 2;
 
 /** Mean squared error of quantising `xs` to `bits`-bit integers with `frac` fractional bits. */
 export function quantMse(xs: Float32Array, n: number, frac: number, bits: number): number {
@@ -25,7 +26,9 @@ export function quantMse(xs: Float32Array, n: number, frac: number, bits: number
 
 /**
  * Chooses the fractional bits minimising quantisation MSE: starting from the largest frac with no
- * clipping, it also tries finer scales that clip rare outliers (max-only calibration wastes range).
+ * clipping, it also tries up to two finer scales that clip rare outliers (max-only calibration wastes
+ * range). Further steps win on MSE but clip values later layers depend on: on the examples, allowing
+ * 4 steps cost 3.5 points of top-1 agreement on the fire/concat model, allowing 2 cost none.
  */
 export function chooseFrac(xs: Float32Array, n: number, bits: number): number {
   let maxAbs = 0;
@@ -34,7 +37,7 @@ export function chooseFrac(xs: Float32Array, n: number, bits: number): number {
   const noClip = Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs));
   let best = noClip;
   let bestErr = quantMse(xs, n, noClip, bits);
-  for (let f = noClip + 1; f <= noClip + 4; f++) {
+  for (let f = noClip + 1; f <= noClip + MAX_CLIP_STEPS; f++) {
     const e = quantMse(xs, n, f, bits);
     if (e < bestErr) { best = f; bestErr = e; }
   }

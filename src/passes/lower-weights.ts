@@ -47,13 +47,23 @@ function biasOf(b: Tensor | undefined, M: number, scale: number): Float64Array {
   return out;
 }
 
+/** Width of the lowered input (bounds the accumulator in the overflow proof). */
+function inBits(ctx: LowerContext, x: number): number {
+  return ctx.r.b.value(x).type.dtype === 'int16' ? 16 : 8;
+}
+
 export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const { r, o } = ctx;
   const x = r.get(n.inputs[0]!);
   const mat = asMatrix(ctx, n);
   const act = ctx.fusedAct(n);
   const fracIn = ctx.fracOfNew(x);
-  const fracOut = ctx.fracOfOld((act ?? n).outputs[0]!);
+  // A layer producing a model output (the logits) writes int16 with 8 more fractional bits: an int8
+  // logit grid is coarse enough to flip close top-1 decisions, and the cost is one 16-bit output tensor.
+  const result = (act ?? n).outputs[0]!;
+  const isOutput = ctx.g.outputs.includes(result) && !ctx.g.nodes.some((c) => c.inputs.includes(result));
+  const outBits = isOutput ? 16 : o.actBits;
+  const fracOut = ctx.fracOfOld(result) + (isOutput && o.actBits === 8 ? 8 : 0);
   // With a term budget, K is the per-weight maximum and the budget decides how many are used.
   const K = o.avgTerms !== undefined ? Math.max(o.terms, Math.ceil(o.avgTerms)) : o.terms;
   const B = o.shiftBits;
@@ -62,12 +72,12 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const rows: RowCodes[] = o.recover
     ? recoverRows(ctx, n, mat, x, o.avgTerms !== undefined ? { K, B, avgTerms: o.avgTerms } : { K, B })
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
-  const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: o.actBits, fracIn, fracOut }, `node '${n.name}'`);
-  const [actMin, actMax] = activationRange(act, fracOut, o.actBits);
+  const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: inBits(ctx, x), fracIn, fracOut }, `node '${n.name}'`);
+  const [actMin, actMax] = activationRange(act, fracOut, outBits);
   const codes = r.constant(`${n.name}/codes`, tensor('int8', [...mat.codeShape, K], enc.codes));
   const bias = r.constant(`${n.name}/bias`, tensor('int32', [M], enc.bias));
   const rshift = r.constant(`${n.name}/rshift`, tensor('int32', [M], enc.rshift));
-  const common = { terms: K, shiftBits: B, bits: o.actBits, actMin, actMax };
+  const common = { terms: K, shiftBits: B, bits: outBits, actMin, actMax };
   if (n.op.kind === 'Conv') {
     emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, [x, codes, bias, rshift], { frac: fracOut }, act);
   } else {

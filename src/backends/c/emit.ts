@@ -1,0 +1,162 @@
+// emitC: prints a lowered integer graph as C99 (NAME.h, multiply-free NAME.c, float helpers NAME_io.c).
+import { atNode, fail } from '../../diagnostics.js';
+import type { Graph } from '../../ir/graph.js';
+import { assertLowered } from '../../ir/interp-int.js';
+import { formatType, numel } from '../../ir/tensor.js';
+import { constArray, ctype, safeComment } from './cfmt.js';
+import { headerText, ioText, type IoSpec } from './header.js';
+import type { Kernel, LayerFlash } from './kernel.js';
+import { kernelFor } from './kernels.js';
+import { planArena, type Loc, type NodePlanInfo } from './plan.js';
+import { Runtime } from './runtime.js';
+
+export interface EmitCOptions {
+  /** C identifier prefixing every exported symbol and macro (NAME_run, NAME_ARENA_SIZE, ...). */
+  name: string;
+}
+
+export interface CFlash {
+  layers: LayerFlash[];
+  terms: number;
+  weightBytes: number;
+  idealBytes: number;
+  paramBytes: number;
+}
+
+export interface CEmitResult {
+  header: string;
+  source: string;
+  io: string;
+  /** Arena bytes, the liveness lower bound, and the no-reuse total (one buffer per tensor and scratch). */
+  memory: { arenaBytes: number; lowerBound: number; naiveBytes: number };
+  flash: CFlash;
+}
+
+export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
+  const name = opts.name;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
+  assertLowered(g);
+  const rt = new Runtime();
+  const flash: LayerFlash[] = [];
+  const isOut = new Set(g.outputs);
+  // Kernels first: the planner needs each node's scratch and in-place ability.
+  const built = g.nodes.map((node, t) => {
+    const where = atNode(node.name, node.op.kind);
+    if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
+    if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
+    const decls: string[] = [];
+    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash });
+    return { decls, kernel };
+  });
+  const info: NodePlanInfo[] = built.map(({ kernel }) => ({
+    scratchBytes: kernel?.scratch ? kernel.scratch.elems * elemBytes(kernel.scratch.type) : 0,
+    inPlace: Boolean(kernel?.inPlace),
+    alias: kernel === null,
+  }));
+  const plan = planArena(g, info);
+  const io = ioSpec(g, name);
+  const inT = io.inputs[0]!.ctype;
+  const outT = io.outputs[0]!.ctype;
+  const where = (id: number) => `value '${g.values[id]!.name}'`;
+  for (const s of [...io.inputs, ...io.outputs]) {
+    if (s.ctype !== inT && io.inputs.includes(s)) fail('SAC060', 'graph inputs of different dtypes', where(s.id));
+    if (s.ctype !== outT && io.outputs.includes(s)) fail('SAC060', 'graph outputs of different dtypes', where(s.id));
+  }
+  const constDecls: string[] = [];
+  const constName = new Map<number, string>();
+  const ptr = (id: number, l: Loc): string => {
+    const t = ctype(g.values[id]!.type.dtype, where(id));
+    switch (l.kind) {
+      case 'in': return l.off ? `in + ${l.off}` : 'in';
+      case 'out': return l.off ? `out + ${l.off}` : 'out';
+      case 'buf': return `(${t} *)(void *)(arena + ${plan.buffers[l.buf]!.offset})`;
+      case 'const': {
+        let n = constName.get(l.id);
+        if (!n) {
+          n = `C${l.id}`;
+          constName.set(l.id, n);
+          const v = g.values[l.id]!;
+          constDecls.push(`// constant '${safeComment(v.name)}' ${formatType(v.type)}`, constArray(n, ctype(v.type.dtype, where(l.id)), v.data!.data));
+        }
+        return n;
+      }
+    }
+  };
+  const layers: string[] = [];
+  const calls: string[] = [];
+  g.nodes.forEach((node, t) => {
+    const { decls, kernel } = built[t]!;
+    const types = (ids: readonly number[]) => ids.map((i) => (i >= 0 ? formatType(g.values[i]!.type) : '-')).join(', ');
+    const title = `// layer ${t}: node '${safeComment(node.name)}' (${node.op.kind}) ${types(node.inputs)} -> ${types(node.outputs)}`;
+    if (!kernel) { calls.push(`  ${title.trim()}: aliases its input, no code`); return; }
+    const yid = node.outputs[0]!;
+    const params: string[] = [];
+    const args: string[] = [];
+    for (const k of kernel.data) {
+      const id = node.inputs[k]!;
+      params.push(`const ${ctype(g.values[id]!.type.dtype, where(id))} *x${k}`);
+      args.push(ptr(id, plan.loc[id]!));
+    }
+    params.push(`${ctype(g.values[yid]!.type.dtype, where(yid))} *y`);
+    args.push(ptr(yid, plan.loc[yid]!));
+    if (kernel.scratch) {
+      params.push(`${kernel.scratch.type} *s`);
+      args.push(`(${kernel.scratch.type} *)(void *)(arena + ${plan.buffers[plan.scratch[t]!]!.offset})`);
+    }
+    layers.push(title, ...decls, `static void L${t}(${params.join(', ')}) {`, ...kernel.body.map((l) => `  ${l}`), '}', '');
+    calls.push(`  L${t}(${args.join(', ')}); // ${safeComment(node.name)}`);
+  });
+  const arenaWords = Math.max(1, (plan.arenaBytes + 3) >> 2);
+  const source = [
+    `// ${name}.c: generated by shiftaddc from graph '${safeComment(g.name)}'. Multiplication-free: no multiply, divide or modulo operators,`,
+    '// no floating point, no malloc, no recursion. Weight stream layout: see the comment in the header.',
+    '// Assumes two\'s-complement int32 with arithmetic >> of negative values and modulo uint32 -> int32',
+    '// conversion, which gcc and clang (and every mainstream embedded compiler) implement.',
+    `#include "${name}.h"`,
+    '',
+    rt.text(),
+    '',
+    ...constDecls,
+    ...layers,
+    `int ${name}_run_arena(const ${inT} *in, ${outT} *out, uint8_t *arena) {`,
+    '  if (!in || !out || !arena) return -1;',
+    ...calls,
+    '  return 0;',
+    '}',
+    '',
+    '// Static arena: uint32_t elements keep every tensor offset (multiples of 4) aligned.',
+    `static uint32_t ${name}_arena[${arenaWords}];`,
+    '',
+    `int ${name}_run(const ${inT} *in, ${outT} *out) {`,
+    `  return ${name}_run_arena(in, out, (uint8_t *)(void *)${name}_arena);`,
+    '}',
+    '',
+  ].join('\n');
+  const sum = (k: 'terms' | 'weightBytes' | 'idealBytes' | 'paramBytes') => flash.reduce((p, l) => p + l[k], 0);
+  const memory = { arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes };
+  return {
+    header: headerText(io, memory),
+    source,
+    io: ioText(io),
+    memory,
+    flash: { layers: flash, terms: sum('terms'), weightBytes: sum('weightBytes'), idealBytes: sum('idealBytes'), paramBytes: sum('paramBytes') },
+  };
+}
+
+function elemBytes(t: string): number {
+  return t.includes('8') ? 1 : t.includes('16') ? 2 : 4;
+}
+
+function ioSpec(g: Graph, name: string): IoSpec {
+  const side = (ids: readonly number[]) => {
+    let off = 0;
+    return ids.map((id) => {
+      const v = g.values[id]!;
+      const s = { id, name: v.name, ctype: ctype(v.type.dtype, `value '${v.name}'`), shape: [...v.type.shape], frac: v.quant?.frac ?? 0, offset: off, size: numel(v.type.shape) };
+      off += s.size;
+      return s;
+    });
+  };
+  if (!g.inputs.length || !g.outputs.length) fail('SAC060', 'the graph needs at least one input and one output');
+  return { name, inputs: side(g.inputs), outputs: side(g.outputs) };
+}

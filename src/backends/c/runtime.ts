@@ -1,0 +1,138 @@
+// The C runtime helpers of docs/numerics.md (shl, requant, CSD, shift-add term walk), emitted only when used.
+import { tsuffix } from './cfmt.js';
+
+/**
+ * Collects the helpers a translation unit needs. Unused `static` functions would trip -Wunused-function,
+ * so each kernel requests what it calls and the emitter prints exactly those, in a fixed order.
+ */
+export class Runtime {
+  private readonly used = new Map<string, string>();
+
+  /** Requests `name` and returns it, so kernels splice the call into their text. */
+  private add(name: string, text: () => string): string {
+    if (!this.used.has(name)) this.used.set(name, text());
+    return name;
+  }
+
+  need(name: 'sac_narrow' | 'sac_csd'): string {
+    if (name === 'sac_narrow') return this.add(name, narrowText);
+    return this.add(name, csdText);
+  }
+
+  /** The shift-add inner product over one output position (see `termsText`). */
+  terms(xt: string, tapT: string, tableT: string | null, paged: boolean): string {
+    const name = `sac_terms_${tsuffix(xt)}_${tsuffix(tapT)}${tableT ? `_${tsuffix(tableT)}` : ''}${paged ? '_pg' : ''}`;
+    return this.add(name, () => termsText(name, xt, tapT, tableT, paged));
+  }
+
+  /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */
+  pad(xt: string): string {
+    const name = `sac_pad_${tsuffix(xt)}`;
+    return this.add(name, () => padText(name, xt));
+  }
+
+  /** The opacity macro, then helper definitions in first-request order (kernels are emitted in node order). */
+  text(): string {
+    return [OPAQUE, ...this.used.values()].join('\n\n');
+  }
+}
+
+// Optimisers may rewrite a running offset as base + i * stride, which becomes a multiply instruction where
+// that is cheap (e.g. Cortex-M0 at -Os). An empty asm makes the offset opaque, so it stays a running sum.
+// Other compilers get a no-op; the multiply-free check of the machine code is done with gcc.
+const OPAQUE = `#if defined(__GNUC__)
+#define SAC_OPAQUE(v) __asm__("" : "+r"(v))
+#else
+#define SAC_OPAQUE(v) ((void)0)
+#endif`;
+
+// Shifts go through uint32_t: left shifts of negative int32 are undefined in C, and uint32 wrap-around is
+// exactly the interpreter's Int32Array/`| 0` arithmetic. Converting a uint32 >= 2^31 back to int32 is
+// implementation-defined; gcc and clang define it as modulo 2^32, which is what we rely on.
+// `>>` on a negative int32 is also implementation-defined; gcc and clang shift arithmetically (sign fill),
+// which is the numerics contract's rounding right shift.
+const narrowText = (): string => `// numerics.md requant(v, r, bits) then the fused activation clamp [lo, hi].
+static int32_t sac_narrow(int32_t v, int r, int bits, int32_t lo, int32_t hi) {
+  int32_t smax = (int32_t)(((uint32_t)1 << (bits - 1)) - 1u);
+  int32_t smin = -smax - 1;
+  if (r > 0) {
+    // Round half up: add 2^(r-1) with wrap-around, then an arithmetic right shift.
+    v = (int32_t)((uint32_t)v + ((uint32_t)1 << (r - 1))) >> r;
+  } else if (r < 0) {
+    // Saturate first, then shift by at most \`bits\`: equals sat(v * 2^-r) and can never wrap.
+    int s = -r < bits ? -r : bits;
+    v = v > smax ? smax : v < smin ? smin : v;
+    v = (int32_t)((uint32_t)v << s);
+  }
+  v = v > smax ? smax : v < smin ? smin : v;
+  return v < lo ? lo : v > hi ? hi : v;
+}`;
+
+const csdText = (): string => `// numerics.md csd(s): sum_j d_j * shl(s, D - j) for the D + 1 canonical signed digits d.
+static int32_t sac_csd(int32_t s, const int8_t *d, int D) {
+  uint32_t acc = 0;
+  int j;
+  for (j = 0; j <= D; j++) {
+    if (d[j] > 0) acc += (uint32_t)s << (D - j);
+    else if (d[j] < 0) acc -= (uint32_t)s << (D - j);
+  }
+  return (int32_t)acc;
+}`;
+
+/**
+ * Weight stream walk for one output position. Headers (uint16): per channel the bucket count, then per
+ * bucket `cnt << 6 | neg << 5 | sh`. Taps (tapT): `cnt` tap indices per bucket. Terms sharing a sign and
+ * shift are summed first and shifted once: shl distributes over modular addition, so the result is
+ * bit-identical to shifting every term, with fewer shifts.
+ */
+function termsText(name: string, xt: string, tapT: string, tableT: string | null, paged: boolean): string {
+  // Paged streams start each bucket with its page byte: the bucket's taps index page << 8 onwards.
+  const page = !paged ? [] : ['    uint32_t pg = *t++;', tableT ? `    const ${tableT} *tb = tab + (pg << 8);` : `    const ${xt} *q = p + (pg << 8);`];
+  const read = paged ? (tableT ? 'p[tb[*t++]]' : 'q[*t++]') : tableT ? 'p[tab[*t++]]' : 'p[*t++]';
+  const tabParam = tableT ? `, const ${tableT} *tab` : '';
+  return `static uint32_t ${name}(const ${xt} *p, const uint16_t **hp, const ${tapT} **tp${tabParam}) {
+  const uint16_t *h = *hp;
+  const ${tapT} *t = *tp;
+  uint32_t acc = 0;
+  unsigned nb = *h++;
+  while (nb--) {
+    unsigned hdr = *h++;
+    unsigned cnt = hdr >> 6;
+    int32_t s = 0;
+    uint32_t v;
+${page.join('\n')}${page.length ? '\n' : ''}    while (cnt--) s += ${read};
+    v = (uint32_t)s << (hdr & 31u);
+    if (hdr & 32u) acc -= v;
+    else acc += v;
+  }
+  *hp = h;
+  *tp = t;
+  return acc;
+}`;
+}
+
+function padText(name: string, xt: string): string {
+  // `top`/`bot` are the zero runs above and below the rows, precomputed by the emitter (pt * wp, pb * wp).
+  return `static void ${name}(const ${xt} *x, ${xt} *o, int planes, int h, int w, int top, int bot, int pl, int pr) {
+  int i, j;
+  while (planes--) {
+    for (i = 0; i < top; i++) o[i] = 0;
+    o += top;
+    SAC_OPAQUE(o);
+    for (i = 0; i < h; i++) {
+      for (j = 0; j < pl; j++) o[j] = 0;
+      o += pl;
+      for (j = 0; j < w; j++) o[j] = x[j];
+      o += w;
+      x += w;
+      for (j = 0; j < pr; j++) o[j] = 0;
+      o += pr;
+      SAC_OPAQUE(o);
+      SAC_OPAQUE(x);
+    }
+    for (i = 0; i < bot; i++) o[i] = 0;
+    o += bot;
+    SAC_OPAQUE(o);
+  }
+}`;
+}

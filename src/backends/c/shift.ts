@@ -1,0 +1,177 @@
+// C kernels of the shift-add layers (ShiftConv, ShiftGemm) and their packed weight streams.
+import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
+import type { ShiftGemmAttrs } from '../../ir/ops/shift-gemm.js';
+import { as2d } from '../../ir/ops/conv.js';
+import type { Tensor } from '../../ir/tensor.js';
+import { fail } from '../../diagnostics.js';
+import { constArray, ctype, lit, utype } from './cfmt.js';
+import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
+
+/** Largest bucket: the count field of a uint16 header has 10 bits. */
+const MAX_BUCKET = 1023;
+
+/**
+ * Packs codes [M, D, K] into the two streams the C term walk reads (layout documented in NAME.h):
+ * per channel a uint16 bucket count, then per (sign, shift) bucket a header `cnt << 6 | neg << 5 | sh`
+ * and `cnt` tap indices. Zero codes (pruned weights, unused term slots) are not stored at all.
+ * With `paged` (D > 256) buckets are also split by page t >> 8: the tap stream holds the page byte, then
+ * one byte per tap (t & 255), so wide layers still spend 8 bits per term on the tap index.
+ */
+export function packCodes(codes: Tensor, M: number, D: number, K: number, paged = false): { hdr: number[]; taps: number[]; terms: number } {
+  const cd = codes.data;
+  const hdr: number[] = [];
+  const taps: number[] = [];
+  let terms = 0;
+  for (let m = 0; m < M; m++) {
+    // Key = (code + 64) * 256 + page: sorting keys orders buckets by code, then page (deterministic).
+    const buckets = new Map<number, number[]>();
+    for (let t = 0; t < D; t++) {
+      for (let k = 0; k < K; k++) {
+        const c = cd[(m * D + t) * K + k]!;
+        if (c === 0) continue;
+        terms++;
+        const key = (c + 64) * 256 + (paged ? t >> 8 : 0);
+        let b = buckets.get(key);
+        if (!b) { b = []; buckets.set(key, b); }
+        b.push(t);
+      }
+    }
+    const chunks: { code: number; list: number[] }[] = [];
+    for (const key of [...buckets.keys()].sort((a, b) => a - b)) {
+      const list = buckets.get(key)!;
+      for (let i = 0; i < list.length; i += MAX_BUCKET) chunks.push({ code: (key >> 8) - 64, list: list.slice(i, i + MAX_BUCKET) });
+    }
+    hdr.push(chunks.length);
+    for (const { code, list } of chunks) {
+      hdr.push((list.length << 6) | (code < 0 ? 32 : 0) | (Math.abs(code) - 1));
+      if (paged) taps.push(list[0]! >> 8, ...list.map((t) => t & 255));
+      else taps.push(...list);
+    }
+  }
+  return { hdr, taps, terms };
+}
+
+interface Packed { tapT: string; tableName: string | null; tableT: string | null; paged: boolean }
+
+/** Emits the streams, bias and shift tables of a layer and records its flash use. */
+function emitTables(ctx: KernelCtx, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
+  // Paging needs D <= 65536 (one page byte); beyond that taps are plain uint32 indices.
+  const paged = D > 256 && D <= 65536;
+  const { hdr, taps, terms } = packCodes(codes, M, D, K, paged);
+  const tapT = paged ? 'uint8_t' : utype(D - 1);
+  const f = ctx.fn;
+  ctx.decls.push(constArray(`${f}_h`, 'uint16_t', hdr), constArray(`${f}_t`, tapT, taps));
+  ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, 2).data), constArray(`${f}_r`, 'int8_t', constData(ctx, 3).data));
+  let tableName: string | null = null;
+  let tableT: string | null = null;
+  let tableBytes = 0;
+  if (tapOff && tapOff.some((o, t) => o !== t)) {
+    tableT = utype(Math.max(...tapOff));
+    tableName = `${f}_o`;
+    ctx.decls.push(constArray(tableName, tableT, tapOff));
+    tableBytes = tapOff.length * bytesOf(tableT);
+  }
+  ctx.flash.push({
+    node: ctx.node.name, op: ctx.node.op.kind, terms,
+    weightBytes: hdr.length * 2 + taps.length * bytesOf(tapT) + tableBytes,
+    idealBytes: Math.ceil((terms * (1 + B)) / 8),
+    paramBytes: M * 5,
+  });
+  return { tapT, tableName, tableT, paged };
+}
+
+function bytesOf(t: string): number {
+  return t === 'uint8_t' ? 1 : t === 'uint16_t' ? 2 : 4;
+}
+
+/** One output element: bias + term walk, narrowed. `p` is the window's first input element. */
+function outputStmt(ctx: KernelCtx, pk: Packed, xt: string, yt: string, p: string, bits: number, lo: number, hi: number): string {
+  const terms = ctx.rt.terms(xt, pk.tapT, pk.tableT, pk.paged);
+  const narrow = ctx.rt.need('sac_narrow');
+  const tab = pk.tableName ? `, ${pk.tableName}` : '';
+  return `*y++ = (${yt})${narrow}((int32_t)((uint32_t)${ctx.fn}_b[m] + ${terms}(${p}, &h, &t${tab})), ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
+}
+
+export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
+  const x = val(ctx, 0).type;
+  const y = out(ctx).type;
+  const codes = constData(ctx, 1);
+  const xt = ctype(x.dtype, ctx.where);
+  const yt = ctype(y.dtype, ctx.where);
+  const { k, s, p, d } = as2d(a);
+  const two = x.shape.length === 4;
+  const [N, C] = x.shape as [number, number];
+  const H = two ? x.shape[2]! : 1;
+  const W = x.shape[x.shape.length - 1]!;
+  const M = codes.shape[0]!;
+  const OH = two ? y.shape[2]! : 1;
+  const OW = y.shape[y.shape.length - 1]!;
+  const [KH, KW] = k as [number, number];
+  const G = a.group;
+  const cPerG = C / G;
+  const mPerG = M / G;
+  if (!Number.isInteger(cPerG) || !Number.isInteger(mPerG)) fail('SAC060', `group ${G} does not divide the channels`, ctx.where);
+  const [pt, pl, pb, pr] = [p[0]!, p[1]!, p[2]!, p[3]!];
+  const padded = pt + pl + pb + pr > 0;
+  const Hp = H + pt + pb;
+  const Wp = W + pl + pr;
+  // Tap t = (ci, kh, kw) reads the (padded) group buffer at a constant offset from the window origin.
+  const tapOff: number[] = [];
+  for (let ci = 0; ci < cPerG; ci++) {
+    for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) tapOff.push(ci * Hp * Wp + kh * d[0]! * Wp + kw * d[1]!);
+  }
+  const pk = emitTables(ctx, codes, M, cPerG * KH * KW, a.terms, a.shiftBits, tapOff);
+  const f = ctx.fn;
+  const src = padded ? 's' : 'x0';
+  const body = [
+    `for (int32_t n = 0; n < ${N}; n++) {`,
+    `  const uint16_t *h = ${f}_h;`,
+    `  const ${pk.tapT} *t = ${f}_t;`,
+    '  int32_t m = 0;',
+    `  for (int32_t g = 0; g < ${G}; g++) {`,
+    ...(padded ? [`    ${ctx.rt.pad(xt)}(x0, s, ${cPerG}, ${H}, ${W}, ${pt * Wp}, ${pb * Wp}, ${pl}, ${pr});`] : []),
+    `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++) {`,
+    '      const uint16_t *h0 = h;',
+    `      const ${pk.tapT} *t0 = t;`,
+    `      for (int32_t oh = 0, ro = 0; oh < ${OH}; oh++, ro += ${s[0]! * Wp}) {`,
+    '        SAC_OPAQUE(ro);',
+    `        for (int32_t ow = 0, o = ro; ow < ${OW}; ow++, o += ${s[1]!}) {`,
+    '          SAC_OPAQUE(o);',
+    '          h = h0;',
+    '          t = t0;',
+    `          ${outputStmt(ctx, pk, xt, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`,
+    '        }',
+    '        SAC_OPAQUE(y);',
+    '      }',
+    '    }',
+    `    x0 += ${cPerG * H * W};`,
+    '    SAC_OPAQUE(x0);',
+    '    SAC_OPAQUE(y);',
+    '  }',
+    '}',
+  ];
+  return { data: [0], body, ...(padded ? { scratch: { type: xt, elems: cPerG * Hp * Wp } } : {}) };
+}
+
+export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
+  const x = val(ctx, 0).type;
+  const codes = constData(ctx, 1);
+  const xt = ctype(x.dtype, ctx.where);
+  const yt = ctype(out(ctx).type.dtype, ctx.where);
+  const [N, D] = x.shape as [number, number];
+  const M = codes.shape[0]!;
+  const pk = emitTables(ctx, codes, M, D, a.terms, a.shiftBits, null);
+  const body = [
+    `for (int32_t n = 0; n < ${N}; n++) {`,
+    `  const uint16_t *h = ${ctx.fn}_h;`,
+    `  const ${pk.tapT} *t = ${ctx.fn}_t;`,
+    `  for (int32_t m = 0; m < ${M}; m++) {`,
+    `    ${outputStmt(ctx, pk, xt, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
+    '  }',
+    `  x0 += ${D};`,
+    '  SAC_OPAQUE(x0);',
+    '  SAC_OPAQUE(y);',
+    '}',
+  ];
+  return { data: [0], body };
+}

@@ -1,0 +1,141 @@
+// Small test models for the C backend tests, compiled to lowered graphs and emitted as C.
+import { emitC, type CEmitResult } from '../src/backends/c/emit.js';
+import { compile, type CompileOptions } from '../src/compile.js';
+import type { Graph } from '../src/ir/graph.js';
+import { numel, tensor, type Tensor } from '../src/ir/tensor.js';
+import { float, modelGraph, type ModelSpec } from './helpers/onnx-builder.js';
+import { mulberry32, type Rng } from './helpers/prng.js';
+
+export function randn(rng: Rng, n: number, scale = 1): number[] {
+  return Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng()));
+}
+
+/** test/lower.test.ts's tinyCnn: conv+BN+ReLU, depthwise+ReLU6, residual add, concat, pools, sigmoid, gemm. */
+export function tinyCnn(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  return {
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    initializers: [
+      { name: 'w1', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.5) }, { name: 'b1', dims: [4], data: randn(rng, 4, 0.1) },
+      { name: 'bn_s', dims: [4], data: [1, 0.8, 1.2, 0.9] }, { name: 'bn_b', dims: [4], data: [0.1, -0.1, 0, 0.05] },
+      { name: 'bn_m', dims: [4], data: [0.05, 0, -0.05, 0.1] }, { name: 'bn_v', dims: [4], data: [1, 1.5, 0.7, 1.1] },
+      { name: 'wd', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.4) }, { name: 'w2', dims: [4, 8, 1, 1], data: randn(rng, 32, 0.4) },
+      { name: 'wf', dims: [3, 4], data: randn(rng, 12, 0.6) }, { name: 'bf', dims: [3], data: randn(rng, 3, 0.1) },
+      { name: 'zero', dims: [], data: [0] }, { name: 'six', dims: [], data: [6] },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv1' },
+      { op: 'BatchNormalization', inputs: ['c1', 'bn_s', 'bn_b', 'bn_m', 'bn_v'], outputs: ['n1'], name: 'bn1' },
+      { op: 'Relu', inputs: ['n1'], outputs: ['r1'], name: 'relu1' },
+      { op: 'Conv', inputs: ['r1', 'wd'], outputs: ['d1'], attrs: { pads: [1, 1, 1, 1], group: 4 }, name: 'dw' },
+      { op: 'Clip', inputs: ['d1', 'zero', 'six'], outputs: ['d2'], name: 'relu6' },
+      { op: 'Add', inputs: ['r1', 'd2'], outputs: ['a1'], name: 'residual' },
+      { op: 'Concat', inputs: ['a1', 'd2'], outputs: ['cat'], attrs: { axis: 1 }, name: 'concat' },
+      { op: 'MaxPool', inputs: ['cat'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
+      { op: 'Conv', inputs: ['p1', 'w2'], outputs: ['c2'], name: 'conv2' },
+      { op: 'Sigmoid', inputs: ['c2'], outputs: ['s2'], name: 'sigmoid' },
+      { op: 'GlobalAveragePool', inputs: ['s2'], outputs: ['g'], name: 'gap' },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
+/** Grouped/strided/dilated/asymmetric-padded convs, padded ceil-mode pools, broadcast add, layout ops. */
+export function geometryCnn(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  return {
+    inputs: [{ name: 'x', shape: [1, 4, 9, 7] }],
+    initializers: [
+      { name: 'w1', dims: [6, 2, 3, 2], data: randn(rng, 72, 0.5) }, { name: 'b1', dims: [6], data: randn(rng, 6, 0.1) },
+      { name: 'wd', dims: [6, 1, 3, 3], data: randn(rng, 54, 0.5) },
+      { name: 'w3', dims: [5, 12, 2, 2], data: randn(rng, 240, 0.3) },
+      { name: 'wf', dims: [4, 30], data: randn(rng, 120, 0.3) }, { name: 'bf', dims: [4], data: randn(rng, 4, 0.1) },
+      { name: 'zero', dims: [], data: [0] }, { name: 'six', dims: [], data: [6] },
+      { name: 'pads', dims: [8], data: [0, 0, 1, 0, 0, 0, 0, 1], dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { group: 2, strides: [2, 1], pads: [1, 0, 2, 1], dilations: [1, 2] }, name: 'gconv' },
+      { op: 'Relu', inputs: ['c1'], outputs: ['r1'], name: 'relu1' },
+      { op: 'Conv', inputs: ['r1', 'wd'], outputs: ['d1'], attrs: { group: 6, pads: [2, 2, 2, 2], dilations: [2, 2] }, name: 'dwdil' },
+      { op: 'Clip', inputs: ['d1', 'zero', 'six'], outputs: ['d2'], name: 'relu6' },
+      { op: 'GlobalAveragePool', inputs: ['d2'], outputs: ['gp'], name: 'gap' },
+      { op: 'Add', inputs: ['d2', 'gp'], outputs: ['a1'], name: 'bcast_add' },
+      { op: 'MaxPool', inputs: ['a1'], outputs: ['m1'], attrs: { kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 1, 1], ceil_mode: 1 }, name: 'maxpool' },
+      { op: 'AveragePool', inputs: ['r1'], outputs: ['ap'], attrs: { kernel_shape: [2, 3], pads: [1, 1, 0, 1], strides: [2, 1], count_include_pad: 0 }, name: 'avgpool' },
+      { op: 'Concat', inputs: ['m1', 'ap'], outputs: ['cat'], attrs: { axis: 1 }, name: 'concat' },
+      { op: 'Pad', inputs: ['cat', 'pads'], outputs: ['pm'], name: 'pad' },
+      { op: 'Conv', inputs: ['pm', 'w3'], outputs: ['c3'], attrs: { strides: [2, 2] }, name: 'conv3' },
+      { op: 'Transpose', inputs: ['c3'], outputs: ['t3'], attrs: { perm: [0, 1, 3, 2] }, name: 'transpose' },
+      { op: 'Flatten', inputs: ['t3'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1, alpha: float(1) }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
+/** 1-D convolutions (strided, dilated), tanh table, reversed strided slice, standalone ReLU, global max pool. */
+export function conv1d(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  return {
+    inputs: [{ name: 'x', shape: [1, 3, 16] }],
+    initializers: [
+      { name: 'w1', dims: [5, 3, 5], data: randn(rng, 75, 0.4) }, { name: 'w2', dims: [4, 5, 3], data: randn(rng, 60, 0.4) },
+      { name: 'wf', dims: [2, 4], data: randn(rng, 8, 0.5) },
+      { name: 'st', dims: [1], data: [-1], dtype: 'int64' }, { name: 'en', dims: [1], data: [-100], dtype: 'int64' },
+      { name: 'ax', dims: [1], data: [2], dtype: 'int64' }, { name: 'sp', dims: [1], data: [-2], dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { strides: [2], pads: [2, 1] }, name: 'c1d' },
+      { op: 'Tanh', inputs: ['c1'], outputs: ['t1'], name: 'tanh' },
+      { op: 'Slice', inputs: ['t1', 'st', 'en', 'ax', 'sp'], outputs: ['sl'], name: 'reverse_slice' },
+      { op: 'Relu', inputs: ['sl'], outputs: ['rl'], name: 'relu' },
+      { op: 'Conv', inputs: ['rl', 'w2'], outputs: ['c2'], attrs: { dilations: [2], pads: [2, 2] }, name: 'c1d_dil' },
+      { op: 'GlobalMaxPool', inputs: ['c2'], outputs: ['g'], name: 'gmp' },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
+/** More than 256 taps per output channel (paged tap streams), with and without a tap offset table. */
+export function wide(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  return {
+    inputs: [{ name: 'x', shape: [1, 32, 6, 6] }],
+    initializers: [{ name: 'w1', dims: [12, 32, 3, 3], data: randn(rng, 3456, 0.1) }, { name: 'wf', dims: [5, 432], data: randn(rng, 2160, 0.05) }],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv_wide' },
+      { op: 'Relu', inputs: ['c1'], outputs: ['r1'], name: 'relu' },
+      { op: 'Flatten', inputs: ['r1'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc_wide' },
+    ],
+    outputs: ['y'],
+  };
+}
+
+export function calib(shape: readonly number[], seed: number, n = 16): Tensor {
+  const rng = mulberry32(seed);
+  return tensor('float32', [n, ...shape.slice(1)], randn(rng, n * numel(shape.slice(1)), 0.8));
+}
+
+export interface Case { name: string; graph: Graph; c: CEmitResult }
+
+export function compileCase(name: string, spec: ModelSpec, opts: Partial<CompileOptions> = {}): Case {
+  const g = modelGraph(spec);
+  const x = g.values[g.inputs[0]!]!;
+  const r = compile(g, { calibration: [calib(x.type.shape, 7)], terms: 2, ...opts });
+  return { name, graph: r.graph, c: emitC(r.graph, { name }) };
+}
+
+export const CASES: (() => Case)[] = [
+  () => compileCase('tiny', tinyCnn(1)),
+  () => compileCase('geom', geometryCnn(3)),
+  () => compileCase('oned', conv1d(5)),
+  () => compileCase('geom16', geometryCnn(8), { actBits: 16 }),
+  () => compileCase('pruned', tinyCnn(4), { prune: 0.6, terms: 3 }),
+  () => compileCase('wide', wide(6)),
+];
+
