@@ -7,50 +7,9 @@ import type { Graph } from '../src/ir/graph.js';
 import { printGraph } from '../src/ir/printer.js';
 import { tensor, type Tensor } from '../src/ir/tensor.js';
 import { expectGolden } from './helpers/golden.js';
-import { modelGraph, type ModelSpec } from './helpers/onnx-builder.js';
+import { modelGraph } from './helpers/onnx-builder.js';
+import { tinyCnn } from './backend-c-models.js';
 import { mulberry32 } from './helpers/prng.js';
-
-function randn(rng: () => number, n: number, scale = 1): number[] {
-  return Array.from({ length: n }, () => scale * Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng()));
-}
-
-/** A small CNN touching every lowering rule: conv+BN+ReLU, depthwise+ReLU6, residual add, concat, pools, gemm. */
-function tinyCnn(seed: number): ModelSpec {
-  const rng = mulberry32(seed);
-  return {
-    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
-    initializers: [
-      { name: 'w1', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.5) },
-      { name: 'b1', dims: [4], data: randn(rng, 4, 0.1) },
-      { name: 'bn_s', dims: [4], data: [1, 0.8, 1.2, 0.9] },
-      { name: 'bn_b', dims: [4], data: [0.1, -0.1, 0, 0.05] },
-      { name: 'bn_m', dims: [4], data: [0.05, 0, -0.05, 0.1] },
-      { name: 'bn_v', dims: [4], data: [1, 1.5, 0.7, 1.1] },
-      { name: 'wd', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.4) },
-      { name: 'w2', dims: [4, 8, 1, 1], data: randn(rng, 32, 0.4) },
-      { name: 'wf', dims: [3, 4], data: randn(rng, 12, 0.6) },
-      { name: 'bf', dims: [3], data: randn(rng, 3, 0.1) },
-      { name: 'zero', dims: [], data: [0] },
-      { name: 'six', dims: [], data: [6] },
-    ],
-    nodes: [
-      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv1' },
-      { op: 'BatchNormalization', inputs: ['c1', 'bn_s', 'bn_b', 'bn_m', 'bn_v'], outputs: ['n1'], name: 'bn1' },
-      { op: 'Relu', inputs: ['n1'], outputs: ['r1'], name: 'relu1' },
-      { op: 'Conv', inputs: ['r1', 'wd'], outputs: ['d1'], attrs: { pads: [1, 1, 1, 1], group: 4 }, name: 'dw' },
-      { op: 'Clip', inputs: ['d1', 'zero', 'six'], outputs: ['d2'], name: 'relu6' },
-      { op: 'Add', inputs: ['r1', 'd2'], outputs: ['a1'], name: 'residual' },
-      { op: 'Concat', inputs: ['a1', 'd2'], outputs: ['cat'], attrs: { axis: 1 }, name: 'concat' },
-      { op: 'MaxPool', inputs: ['cat'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
-      { op: 'Conv', inputs: ['p1', 'w2'], outputs: ['c2'], name: 'conv2' },
-      { op: 'Sigmoid', inputs: ['c2'], outputs: ['s2'], name: 'sigmoid' },
-      { op: 'GlobalAveragePool', inputs: ['s2'], outputs: ['g'], name: 'gap' },
-      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
-      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
-    ],
-    outputs: ['y'],
-  };
-}
 
 function images(seed: number, n: number): Tensor {
   const rng = mulberry32(seed);

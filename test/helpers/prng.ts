@@ -2,17 +2,8 @@
 
 export type Rng = () => number;
 
-/** Uniform floats in [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform floats in [0, 1) from a 32-bit seed (the same generator the fuzz harness replays seeds with). */
+export { mulberry32 } from '../../src/testing/fuzz.js';
 
 /** Integer in [lo, hi] inclusive. */
 export function randInt(rng: Rng, lo: number, hi: number): number {

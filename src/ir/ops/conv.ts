@@ -1,5 +1,6 @@
 // Conv: 1-D/2-D convolution with groups (depthwise when group == channels), explicit pads, strides, dilations.
 import { floatTensor, type Tensor, type TensorType } from '../tensor.js';
+import { im2col } from './im2col.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
 
@@ -72,7 +73,7 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
     for (let g = 0; g < a.group; g++) {
       const xg = (n * C + g * cPerG) * H * W;
       const src = cols ?? xd.subarray(xg, xg + D * P);
-      if (cols) im2col(xd, xg, cols, cPerG, H, W, KH, KW, OH, OW, s, p, d);
+      if (cols) im2col(xd, xg, cols, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
       for (let m = g * mPerG; m < (g + 1) * mPerG; m++) {
         const o = od.subarray((n * M + m) * P, (n * M + m + 1) * P);
         o.fill(bias ? (bias.data as Float32Array)[m]! : 0);
@@ -89,34 +90,6 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   return [out];
 }
 
-/** Unfolds one group's input into [cPerG*KH*KW, OH*OW] columns (zeros where the window hits padding). */
-function im2col(xd: Float32Array, xg: number, cols: Float32Array, cPerG: number, H: number, W: number, KH: number, KW: number,
-  OH: number, OW: number, s: readonly number[], p: readonly number[], d: readonly number[]): void {
-  const [sh, sw] = s as [number, number];
-  const [ph, pw] = [p[0]!, p[1]!];
-  const [dh, dw] = d as [number, number];
-  let t = 0;
-  for (let ci = 0; ci < cPerG; ci++) {
-    const xc = xg + ci * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, t++) {
-        const base = t * OH * OW;
-        const offW = kw * dw - pw;
-        const owStart = Math.max(0, Math.ceil(-offW / sw));
-        const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / sw) + 1);
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * sh + kh * dh - ph;
-          const orow = base + oh * OW;
-          if (ih < 0 || ih >= H || owStart >= owEnd) { cols.fill(0, orow, orow + OW); continue; }
-          cols.fill(0, orow, orow + owStart);
-          cols.fill(0, orow + owEnd, orow + OW);
-          const row = xc + ih * W + offW;
-          for (let ow = owStart; ow < owEnd; ow++) cols[orow + ow] = xd[row + ow * sw]!;
-        }
-      }
-    }
-  }
-}
 
 export const convOp = defineOp<ConvAttrs>({
   arity: [2, 3],

@@ -1,5 +1,6 @@
 // ShiftConv: multiplication-free 1-D/2-D convolution; weights are signed power-of-two terms (docs/numerics.md).
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
+import { im2col } from './im2col.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
@@ -52,7 +53,7 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
     for (let g = 0; g < a.group; g++) {
       const xg = (n * C + g * cPerG) * H * W;
       const src = cols ?? x.data.subarray(xg, xg + D * plane);
-      if (cols) intIm2col(x.data, xg, cols, cPerG, H, W, KH, KW, OH, OW, s, p, d);
+      if (cols) im2col(x.data, xg, cols, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
       for (let m = g * mPerG; m < (g + 1) * mPerG; m++) {
         acc.fill(bd[m]!);
         const tBase = m * D * K;
@@ -78,32 +79,6 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   return [{ dtype: outType!.dtype, shape: outType!.shape, data: out }];
 }
 
-/** Unfolds one group's integer input into [cPerG*KH*KW, OH*OW] columns (0 where the window hits padding). */
-function intIm2col(xd: ArrayLike<number>, xg: number, cols: Int32Array, cPerG: number, H: number, W: number, KH: number, KW: number,
-  OH: number, OW: number, s: readonly number[], p: readonly number[], d: readonly number[]): void {
-  const [sh, sw] = s as [number, number];
-  const [dh, dw] = d as [number, number];
-  let t = 0;
-  for (let ci = 0; ci < cPerG; ci++) {
-    const xc = xg + ci * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, t++) {
-        const base = t * OH * OW;
-        const offW = kw * dw - p[1]!;
-        const owStart = Math.max(0, Math.ceil(-offW / sw));
-        const owEnd = Math.min(OW, Math.floor((W - 1 - offW) / sw) + 1);
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * sh + kh * dh - p[0]!;
-          const orow = base + oh * OW;
-          cols.fill(0, orow, orow + OW);
-          if (ih < 0 || ih >= H) continue;
-          const row = xc + ih * W + offW;
-          for (let ow = owStart; ow < owEnd; ow++) cols[orow + ow] = xd[row + ow * sw]!;
-        }
-      }
-    }
-  }
-}
 
 /** Shift/add counts for `inspect`: one shift and one add per non-zero term per output position, plus bias adds. */
 export function shiftConvCounts(_a: ShiftConvAttrs, codes: Tensor, outShape: readonly number[]): { shifts: number; adds: number } {
