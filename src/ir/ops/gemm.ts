@@ -39,7 +39,16 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const ci = C && C.data.length !== M * N ? broadcastIndex(C.shape, [M, N]) : null;
   for (let m = 0; m < M; m++) {
     acc.fill(0);
-    for (let k = 0; k < K; k++) {
+    if (a.transB && !a.transA) {
+      // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
+      const aBase = m * K;
+      for (let n = 0; n < N; n++) {
+        const bBase = n * K;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += ad[aBase + k]! * bd[bBase + k]!;
+        acc[n] = s;
+      }
+    } else for (let k = 0; k < K; k++) {
       const av = ad[m * sAm + k * sAk]!;
       if (av === 0) continue;
       const bBase = k * sBk;
