@@ -42,7 +42,7 @@ function validate(o: CompileOptions): void {
   if (o.avgTerms !== undefined && !(o.avgTerms >= 0.25 && o.avgTerms <= 4)) bad(`--avg-terms must be in [0.25, 4] (got ${o.avgTerms})`);
   if (o.avgTerms !== undefined && o.recover === false) bad('--avg-terms needs recovery (it allocates terms by output error); drop --no-recover');
   if (o.prune !== undefined && !(o.prune >= 0 && o.prune < 1)) bad(`--prune must be in [0, 1) (got ${o.prune})`);
-  if (o.pruneChannels !== undefined) bad('--prune-channels is not implemented yet');
+  if (o.pruneChannels !== undefined && !(o.pruneChannels >= 0 && o.pruneChannels < 1)) bad(`--prune-channels must be in [0, 1) (got ${o.pruneChannels})`);
   if (o.printIrAfter) checkPassName(o.printIrAfter, SHIFT_PIPELINE);
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }

@@ -81,3 +81,32 @@ describe('shift-add conversion', () => {
     expect(() => compile(graph, { calibration: [calib], printIrAfter: 'nope' })).toThrow(/unknown pass/);
   });
 });
+
+describe('structured channel pruning', () => {
+  it('removes the weakest channels and folds their constant output into the next layer exactly', async () => {
+    const { pruneChannels } = await import('../src/passes/prune-channels.js');
+    const rng = mulberry32(9);
+    // Channels 1 and 3 of conv1 have zero weights: their ReLU output is the constant relu(bias).
+    const w1 = Array.from({ length: 4 * 9 }, (_, i) => (Math.floor(i / 9) % 2 === 1 ? 0 : rng() - 0.5));
+    const g = modelGraph({
+      inputs: [{ name: 'x', shape: [1, 1, 6, 6] }],
+      initializers: [
+        { name: 'w1', dims: [4, 1, 3, 3], data: w1 }, { name: 'b1', dims: [4], data: [0.1, 0.5, -0.2, 0.3] },
+        { name: 'w2', dims: [2, 4, 3, 3], data: Array.from({ length: 72 }, () => rng() - 0.5) }, { name: 'b2', dims: [2], data: [0, 0.1] },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv1' },
+        { op: 'Relu', inputs: ['c1'], outputs: ['r1'], name: 'relu1' },
+        { op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['y'], name: 'conv2' },
+      ],
+      outputs: ['y'],
+    });
+    const calib = tensor('float32', [8, 1, 6, 6], Array.from({ length: 288 }, () => rng()));
+    const pruned = pruneChannels(g, { pruneChannels: 0.5, calibration: [calib] });
+    const w = pruned.nodes.find((n) => n.name === 'conv1')!;
+    expect(pruned.values[w.outputs[0]!]!.type.shape[1]).toBe(2);
+    const [a] = runFloat(g, [calib]);
+    const [b] = runFloat(pruned, [calib]);
+    expect(maxAbsDiff(a!, b!)).toBeLessThan(1e-5);
+  });
+});

@@ -6,6 +6,7 @@ import { calibrateActivations } from './calibrate-activations.js';
 import { canonicalize } from './canonicalize.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
 import type { PassOptions } from './options.js';
+import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
 
 export interface Pass {
@@ -18,6 +19,7 @@ export const PREPARE_PIPELINE: readonly Pass[] = [
   { name: 'canonicalize', run: canonicalize },
   { name: 'fold-batchnorm', run: foldBatchnorm },
   { name: 'canonicalize', run: canonicalize },
+  { name: 'prune-channels', run: pruneChannels },
   { name: 'prune-weights', run: pruneWeights },
   { name: 'calibrate-activations', run: calibrateActivations },
 ];
