@@ -74,9 +74,37 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
       const xg = (n * C + g * cPerG) * H * W;
       const src = cols ?? xd.subarray(xg, xg + D * P);
       if (cols) im2col(xd, xg, cols, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
-      for (let m = g * mPerG; m < (g + 1) * mPerG; m++) {
+      const mEnd = (g + 1) * mPerG;
+      let m = g * mPerG;
+      // Four output channels at a time share each column load (register blocking).
+      for (; m + 3 < mEnd; m += 4) {
+        const base = (n * M + m) * P;
+        const o0 = od.subarray(base, base + P);
+        const o1 = od.subarray(base + P, base + 2 * P);
+        const o2 = od.subarray(base + 2 * P, base + 3 * P);
+        const o3 = od.subarray(base + 3 * P, base + 4 * P);
+        o0.fill(bias ? bias.data[m]! : 0);
+        o1.fill(bias ? bias.data[m + 1]! : 0);
+        o2.fill(bias ? bias.data[m + 2]! : 0);
+        o3.fill(bias ? bias.data[m + 3]! : 0);
+        for (let t = 0; t < D; t++) {
+          const w0 = wd[m * D + t]!;
+          const w1 = wd[(m + 1) * D + t]!;
+          const w2 = wd[(m + 2) * D + t]!;
+          const w3 = wd[(m + 3) * D + t]!;
+          const c = t * P;
+          for (let i = 0; i < P; i++) {
+            const v = src[c + i]!;
+            o0[i] += w0 * v;
+            o1[i] += w1 * v;
+            o2[i] += w2 * v;
+            o3[i] += w3 * v;
+          }
+        }
+      }
+      for (; m < mEnd; m++) {
         const o = od.subarray((n * M + m) * P, (n * M + m + 1) * P);
-        o.fill(bias ? (bias.data as Float32Array)[m]! : 0);
+        o.fill(bias ? bias.data[m]! : 0);
         const wBase = m * D;
         for (let t = 0; t < D; t++) {
           const wv = wd[wBase + t]!;
