@@ -58,12 +58,19 @@ export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a:
 /** Decodes |code| - 1 (the left shift) and validates it against the B-bit window (fails SAC012). */
 export function checkCodes(codes: Tensor, shiftBits: number, where: string): void {
   const cd = codes.data;
+  // Weights are immutable constants: once a code array passed for a window, later runs skip the scan.
+  const seen = checkedCodes.get(cd);
+  if (seen !== undefined && seen <= shiftBits) return;
   const maxSh = 2 ** shiftBits - 1;
   for (let i = 0; i < cd.length; i++) {
     const c = cd[i]!;
     if (c > maxSh + 1 || c < -maxSh - 1) fail('SAC012', `code ${c} encodes shift ${Math.abs(c) - 1} outside [0, ${maxSh}]`, where);
   }
+  checkedCodes.set(cd, shiftBits);
 }
+
+/** Code arrays already validated, with the smallest window they were checked against. */
+const checkedCodes = new WeakMap<object, number>();
 
 /** Shift and add counts of a shift layer: every non-zero term is one shift and one add per output position. */
 export function shiftTermCounts(codes: Tensor, outShape: readonly number[]): { shifts: number; adds: number } {
