@@ -8,7 +8,7 @@ import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { verifyGraph } from './ir/verify.js';
 import { lowerToShift } from './passes/lower-to-shift.js';
-import type { PassOptions } from './passes/options.js';
+import { withDefaults, type PassOptions } from './passes/options.js';
 import { checkPassName, PREPARE_PIPELINE, runPipeline, type Pass } from './passes/pipeline.js';
 import { buildReport, type CompileReport } from './report.js';
 
@@ -65,6 +65,6 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   checkAccumulators(graph);
   const seconds = (performance.now() - t0) / 1000;
   const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { terms: 2, shiftBits: 4, actBits: 8, recover: true, ...shown }, [], seconds);
+  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, [], seconds);
   return { graph, floatGraph, report };
 }

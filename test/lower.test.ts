@@ -110,3 +110,14 @@ describe('structured channel pruning', () => {
     expect(maxAbsDiff(a!, b!)).toBeLessThan(1e-5);
   });
 });
+
+describe('library options', () => {
+  it('an explicitly undefined option takes its default instead of breaking the conversion', () => {
+    const g = modelGraph(tinyCnn(1));
+    const calib = images(2, 16);
+    const a = compile(g, { calibration: [calib], terms: undefined, shiftBits: undefined, actBits: undefined, recover: undefined });
+    const b = compile(g, { calibration: [calib] });
+    expect(printGraph(a.graph, { elideConstantsOver: Infinity })).toBe(printGraph(b.graph, { elideConstantsOver: Infinity }));
+    expect(a.report.options.terms).toBe(2);
+  });
+});

@@ -6,7 +6,7 @@ import type { Op } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
 import { lowerActivation, lowerStructural } from './lower-ops.js';
 import { lowerWeightLayer } from './lower-weights.js';
-import type { PassOptions } from './options.js';
+import { withDefaults, type PassOptions } from './options.js';
 import { Rewriter } from './rewriter.js';
 
 /** Per-sample tensors of one value over the calibration set. */
@@ -46,7 +46,7 @@ export function activationRange(act: Node | undefined, frac: number, bits: numbe
 
 export function lowerToShift(g: Graph, options: PassOptions = {}): Graph {
   const calib = options.calibration ?? fail('SAC042', 'lower-to-shift needs calibration data');
-  const o = { terms: 2, shiftBits: 4, actBits: 8 as const, recover: true, ...options };
+  const o = withDefaults(options);
   for (const v of g.values) if (!v.data && v.type.dtype === 'float32' && !v.quant) fail('SAC030', `value '${v.name}' has no calibrated scale (run calibrate-activations first)`);
   const uses = useLists(g);
   const r = new Rewriter(g, (v) => ({ dtype: o.actBits === 16 ? 'int16' : 'int8', shape: v.type.shape }));
