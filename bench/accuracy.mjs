@@ -10,8 +10,12 @@ const root = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const ex = path.join(root, 'examples');
 const out = path.join(root, 'bench', 'results');
 const models = JSON.parse(fs.readFileSync(path.join(ex, 'models.json'), 'utf8'));
-const args = process.argv.slice(2);
-const tableOnly = args.includes('--table');
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const tableOnly = flags.includes('--table');
+// --configs=LABEL,LABEL runs a subset (e.g. to split one model over two processes); parts merge in --table.
+const subset = flags.find((f) => f.startsWith('--configs='))?.slice('--configs='.length).split(',');
+const part = subset ? `.${subset.join('+').replace(/[^A-Za-z0-9+.=-]/g, '_')}` : '';
 
 const CONFIGS = [
   { label: 'K=1', opts: { terms: 1 } },
@@ -47,7 +51,7 @@ if (!tableOnly) {
     const graph = loadModel(path.join(ex, models[name].file));
     const fl = top1(runFloat(graph, [data])[0], labels);
     const res = { float: fl.acc, configs: {} };
-    for (const c of CONFIGS) {
+    for (const c of CONFIGS.filter((x) => !subset || subset.includes(x.label))) {
       const t0 = performance.now();
       const compiled = compile(graph, { calibration: [calib], ...c.opts });
       const seconds = (performance.now() - t0) / 1000;
@@ -59,15 +63,17 @@ if (!tableOnly) {
       res.configs[c.label] = { top1: sh.acc, drop: fl.acc - sh.acc, agreement: agree / sh.pred.length, seconds, termsPerWeight: tpw };
       console.log(`${name} ${c.label}: float ${(100 * fl.acc).toFixed(2)} shift ${(100 * sh.acc).toFixed(2)} drop ${(100 * (fl.acc - sh.acc)).toFixed(2)} agree ${(100 * agree / sh.pred.length).toFixed(2)} terms/w ${tpw.toFixed(2)} compile ${seconds.toFixed(2)} s`);
     }
-    fs.writeFileSync(path.join(out, `accuracy-${name}.json`), `${JSON.stringify(res, null, 2)}\n`);
+    fs.writeFileSync(path.join(out, `accuracy-${name}${part}.json`), `${JSON.stringify(res, null, 2)}\n`);
   }
   process.exit(0);
 }
 
 const results = {};
 for (const name of Object.keys(models)) {
-  const f = path.join(out, `accuracy-${name}.json`);
-  if (fs.existsSync(f)) results[name] = JSON.parse(fs.readFileSync(f, 'utf8'));
+  for (const f of fs.readdirSync(out).filter((x) => x.startsWith(`accuracy-${name}.`) && x.endsWith('.json'))) {
+    const r = JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'));
+    results[name] = { float: r.float, configs: { ...results[name]?.configs, ...r.configs } };
+  }
 }
 const pct = (x) => (100 * x).toFixed(2);
 const lines = [
