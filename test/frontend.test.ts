@@ -66,3 +66,11 @@ describe('PyTorch shape subgraphs', () => {
     expect([...y!.data]).toEqual(Array.from({ length: 16 }, (_, i) => i));
   });
 });
+
+describe('.npy from a Node Buffer', () => {
+  it('reads float32 payloads correctly when given a Buffer (a view, not a copy)', () => {
+    const t = tensor('float32', [3], [1.5, -2, 4]);
+    const buf = Buffer.concat([Buffer.alloc(3), Buffer.from(writeNpy(t))]).subarray(3);
+    expect([...readNpy(buf).data]).toEqual([1.5, -2, 4]);
+  });
+});

@@ -41,7 +41,8 @@ export function readNpy(bytes: Uint8Array, label = 'array'): Tensor {
   const need = n * kind.bytes;
   if (bytes.length - off < need) bad(`payload truncated: ${bytes.length - off} bytes, shape (${shapeText}) needs ${need}`);
   if (descr === '<f4' || descr === '=f4') {
-    const payload = bytes.slice(off, off + need); // copy guarantees 4-byte alignment
+    // A real copy (Buffer.slice would be a view) guarantees 4-byte alignment.
+    const payload = new Uint8Array(bytes.subarray(off, off + need));
     return { dtype: 'float32', shape, data: new Float32Array(payload.buffer, 0, n) };
   }
   const dtype = descr.endsWith('f8') ? 'float32' : descr === '|i1' ? 'int8' : descr === '|u1' || descr === '|b1' ? 'uint8' : descr.endsWith('i2') ? 'int16' : descr.endsWith('i4') ? 'int32' : 'int64';
