@@ -57,20 +57,24 @@ export function axisPlan(out: number, inSize: number, k: number, s: number, padB
 }
 
 /** Runs max or average pooling; 1-D inputs are viewed as 2-D with height 1. */
-export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: boolean, inputs: readonly (Tensor | undefined)[]): Tensor[] {
-  const x = needT(inputs, 0);
-  const [outType] = inferPool(a, inputs, 'kernel');
+/** 1-D/2-D pooling geometry in the 2-D view (1-D uses height 1) with per-axis window plans. */
+export function windowPlan(a: PoolGeometry, inShape: readonly number[], outShape: readonly number[]) {
   const two = a.kernel.length === 2;
-  const [N, C] = x.shape as [number, number];
-  const H = two ? x.shape[2]! : 1;
-  const W = x.shape[x.shape.length - 1]!;
-  const OH = two ? outType!.shape[2]! : 1;
-  const OW = outType!.shape[outType!.shape.length - 1]!;
+  const H = two ? inShape[2]! : 1;
+  const W = inShape[inShape.length - 1]!;
+  const OH = two ? outShape[2]! : 1;
+  const OW = outShape[outShape.length - 1]!;
   const hp = two ? axisPlan(OH, H, a.kernel[0]!, a.strides[0]!, a.pads[0]!, a.pads[2]!, a.dilations[0]!) : axisPlan(1, 1, 1, 1, 0, 0, 1);
   const wp = two ? axisPlan(OW, W, a.kernel[1]!, a.strides[1]!, a.pads[1]!, a.pads[3]!, a.dilations[1]!)
     : axisPlan(OW, W, a.kernel[0]!, a.strides[0]!, a.pads[0]!, a.pads[1]!, a.dilations[0]!);
-  const dh = two ? a.dilations[0]! : 1;
-  const dw = a.dilations[a.kernel.length - 1]!;
+  return { H, W, OH, OW, hp, wp, dh: two ? a.dilations[0]! : 1, dw: a.dilations[a.kernel.length - 1]! };
+}
+
+export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: boolean, inputs: readonly (Tensor | undefined)[]): Tensor[] {
+  const x = needT(inputs, 0);
+  const [outType] = inferPool(a, inputs, 'kernel');
+  const [N, C] = x.shape as [number, number];
+  const { H, W, OH, OW, hp, wp, dh, dw } = windowPlan(a, x.shape, outType!.shape);
   const xd = x.data;
   const out = allocData(x.dtype, N * C * OH * OW);
   const isMax = mode === 'max';

@@ -3,7 +3,7 @@ import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { csdApply, csdDigits, requant } from '../fixed-point.js';
 import { checkAttr, needT } from './util.js';
-import { axisPlan, inferPool, type PoolGeometry } from './pool.js';
+import { inferPool, windowPlan, type PoolGeometry } from './pool.js';
 import { inferGlobalPool } from './global-pool.js';
 import { actDtype, checkShift, needInt } from './shift-common.js';
 
@@ -66,16 +66,7 @@ function runQAvg(a: QAveragePoolAttrs, inputs: readonly (Tensor | undefined)[]):
     }
     return [{ dtype: outType!.dtype, shape: outType!.shape, data: out }];
   }
-  const two = a.kernel.length === 2;
-  const H = two ? x.shape[2]! : 1;
-  const W = x.shape[x.shape.length - 1]!;
-  const OH = two ? outType!.shape[2]! : 1;
-  const OW = outType!.shape[outType!.shape.length - 1]!;
-  const hp = two ? axisPlan(OH, H, a.kernel[0]!, a.strides[0]!, a.pads[0]!, a.pads[2]!, a.dilations[0]!) : axisPlan(1, 1, 1, 1, 0, 0, 1);
-  const wp = two ? axisPlan(OW, W, a.kernel[1]!, a.strides[1]!, a.pads[1]!, a.pads[3]!, a.dilations[1]!)
-    : axisPlan(OW, W, a.kernel[0]!, a.strides[0]!, a.pads[0]!, a.pads[1]!, a.dilations[0]!);
-  const dh = two ? a.dilations[0]! : 1;
-  const dw = a.dilations[a.kernel.length - 1]!;
+  const { H, W, OH, OW, hp, wp, dh, dw } = windowPlan(a, x.shape, outType!.shape);
   const out = allocData(outType!.dtype, planes * OH * OW);
   for (let plane = 0; plane < planes; plane++) {
     const xBase = plane * H * W;
