@@ -3,19 +3,11 @@ import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { ShiftaddcError } from '../src/diagnostics.js';
 import { importModel } from '../src/frontend/import.js';
-import { inferOp, runOp } from '../src/ir/graph.js';
+import { inferOp } from '../src/ir/graph.js';
 import { runGraph } from '../src/ir/interp-float.js';
 import type { Op } from '../src/ir/registry.js';
 import { floatTensor, tensor, type Tensor } from '../src/ir/tensor.js';
-
-function run1(op: Op, ...inputs: Tensor[]): Tensor {
-  return runOp(op, inputs)[0]!;
-}
-
-function close(t: Tensor, want: readonly number[], digits = 5): void {
-  expect(t.data.length).toBe(want.length);
-  want.forEach((w, i) => expect(t.data[i]).toBeCloseTo(w, digits));
-}
+import { close, run1 } from './helpers/ops.js';
 
 const x = floatTensor([5], [-2, -0.5, 0, 0.5, 3]);
 

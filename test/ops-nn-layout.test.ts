@@ -1,19 +1,11 @@
 // Data-movement ops (Transpose, Concat, Split, Slice, Pad, Gather, Cast): kernels vs hand numbers, importers per opset.
 import { describe, expect, it } from 'vitest';
-import { ShiftaddcError } from '../src/diagnostics.js';
-import { runOp } from '../src/ir/graph.js';
-import type { Op } from '../src/ir/registry.js';
 import { floatTensor, tensor, type Tensor } from '../src/ir/tensor.js';
 import { float, modelGraph, runModel, type ModelSpec, type NodeSpec } from './helpers/onnx-builder.js';
+import { expectDiag, run1 } from './helpers/ops.js';
 
-const run1 = (op: Op, ...inputs: Tensor[]): Tensor => runOp(op, inputs)[0]!;
 const arange = (shape: number[]) => floatTensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i));
 const vals = (t: Tensor) => Array.from(t.data);
-
-function expectDiag(fn: () => unknown, code: string): void {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(ShiftaddcError); expect((e as ShiftaddcError).code).toBe(code); return; }
-  throw new Error(`expected ${code}`);
-}
 
 /** One-node model on input x (float [shape]) plus int64 initializers. */
 function one(opset: number, shape: number[], node: NodeSpec, ints: Record<string, number[]> = {}, outputs = node.outputs): ModelSpec {

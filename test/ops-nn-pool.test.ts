@@ -1,30 +1,10 @@
 // Pooling ops (MaxPool, AveragePool, global pools): kernels vs hand/naive numbers, importer geometry and opset forms.
 import { describe, expect, it } from 'vitest';
-import { ShiftaddcError } from '../src/diagnostics.js';
-import { runOp } from '../src/ir/graph.js';
-import type { Op } from '../src/ir/registry.js';
 import { floatTensor, type Tensor } from '../src/ir/tensor.js';
 import { modelGraph, runModel, type ModelSpec } from './helpers/onnx-builder.js';
-import { mulberry32 } from './helpers/prng.js';
+import { close, expectDiag, rand, run1 } from './helpers/ops.js';
 
-const run1 = (op: Op, ...inputs: Tensor[]): Tensor => runOp(op, inputs)[0]!;
 const arange = (shape: number[]) => floatTensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i));
-
-function close(t: Tensor, want: ArrayLike<number>, digits = 5): void {
-  expect(t.data.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(t.data[i]).toBeCloseTo(want[i]!, digits);
-}
-
-function rand(shape: number[], seed: number): Tensor {
-  const rng = mulberry32(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return floatTensor(shape, Array.from({ length: n }, () => Math.round((rng() * 4 - 2) * 8) / 8));
-}
-
-function expectDiag(fn: () => unknown, code: string): void {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(ShiftaddcError); expect((e as ShiftaddcError).code).toBe(code); return; }
-  throw new Error(`expected ${code}`);
-}
 
 /** Independent pooling reference: pads explicitly, then scans each window. */
 function naivePool(x: Tensor, k: number[], s: number[], pads: number[], d: number[], outHW: number[], max: boolean, includePad: boolean): number[] {

@@ -1,7 +1,6 @@
 // CNN ops (Gemm, MatMul, BatchNormalization, LRN, Softmax): kernels vs hand/naive numbers, importers per opset.
 import { describe, expect, it } from 'vitest';
-import { ShiftaddcError } from '../src/diagnostics.js';
-import { inferOp, opDef, runOp } from '../src/ir/graph.js';
+import { inferOp, opDef } from '../src/ir/graph.js';
 import { runGraph } from '../src/ir/interp-float.js';
 import { parseGraph } from '../src/ir/parser.js';
 import { printGraph } from '../src/ir/printer.js';
@@ -9,26 +8,7 @@ import type { Op } from '../src/ir/registry.js';
 import { verifyGraph } from '../src/ir/verify.js';
 import { floatTensor, type Tensor } from '../src/ir/tensor.js';
 import { float, modelGraph, runModel, type ModelSpec } from './helpers/onnx-builder.js';
-import { mulberry32 } from './helpers/prng.js';
-
-const run1 = (op: Op, ...inputs: (Tensor | undefined)[]): Tensor => runOp(op, inputs)[0]!;
-
-function close(t: Tensor, want: ArrayLike<number>, digits = 5): void {
-  expect(t.data.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(t.data[i]).toBeCloseTo(want[i]!, digits);
-}
-
-function rand(shape: number[], seed: number): Tensor {
-  const rng = mulberry32(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  return floatTensor(shape, Array.from({ length: n }, () => Math.round((rng() * 4 - 2) * 8) / 8));
-}
-
-
-function expectDiag(fn: () => unknown, code: string): void {
-  try { fn(); } catch (e) { expect(e).toBeInstanceOf(ShiftaddcError); expect((e as ShiftaddcError).code).toBe(code); return; }
-  throw new Error(`expected ${code}`);
-}
+import { close, expectDiag, rand, run1 } from './helpers/ops.js';
 
 /** Naive C[m,n] = sum_k A[m,k] B[k,n] on row-major arrays. */
 function naiveMM(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number): number[] {
