@@ -14,6 +14,7 @@ export interface ConversionFlags {
   prune?: string;
   pruneChannels?: string;
   recover?: boolean;
+  channelGain?: boolean;
   verifyEach?: boolean;
   printIrAfter?: string;
 }
@@ -28,6 +29,7 @@ export function addConversionOptions(cmd: Command): Command {
     .option('--prune <R>', 'global magnitude sparsity 0..1')
     .option('--prune-channels <R>', 'structured channel pruning ratio 0..1')
     .option('--no-recover', 'turn off label-free recovery (to measure its effect)')
+    .option('--no-channel-gain', 'no per-channel shift-add gain (recovery fits one by default)')
     .option('--verify-each', 'run the IR verifier after every pass')
     .option('--print-ir-after <pass>', 'print the textual IR after a pass');
 }
@@ -52,6 +54,7 @@ export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: 
     prune: num(f.prune, '--prune'),
     pruneChannels: num(f.pruneChannels, '--prune-channels'),
     recover: f.recover !== false,
+    channelGain: f.channelGain !== false,
     verifyEach: Boolean(f.verifyEach),
     printIrAfter: f.printIrAfter,
     onIr,

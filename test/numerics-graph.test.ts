@@ -42,12 +42,13 @@ describe('QAdd, Requantize, QAveragePool', () => {
 });
 
 /** Builds x -> ShiftConv(1x1) -> MaxPool -> Reshape -> output; the conv parameters come from the caller. */
-function convGraph(codes: Tensor, bias: Tensor, rsh: Tensor, shiftBits: number, xDtype: 'int8' | 'int16' = 'int8') {
+function convGraph(codes: Tensor, bias: Tensor, rsh: Tensor, shiftBits: number, xDtype: 'int8' | 'int16' = 'int8', gain?: Tensor) {
   const b = new GraphBuilder('g', 13);
   const x = b.addValue('x', { dtype: xDtype, shape: [1, 1, 2, 2] }, { quant: { frac: 4 } });
   const M = codes.shape[0]!;
   const conv = { group: 1, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], terms: codes.shape[4]!, shiftBits, bits: 8, actMin: 0, actMax: 127 };
-  const [y] = b.addNode('conv1', { kind: 'ShiftConv', attrs: conv }, [x, b.addConst('codes', codes), b.addConst('bias', bias), b.addConst('rsh', rsh)]);
+  const params = [x, b.addConst('codes', codes), b.addConst('bias', bias), b.addConst('rsh', rsh), ...(gain ? [b.addConst('gain', gain)] : [])];
+  const [y] = b.addNode('conv1', { kind: 'ShiftConv', attrs: conv }, params);
   const pool = { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false };
   const [p] = b.addNode('pool', { kind: 'MaxPool', attrs: pool }, [y!]);
   const [z] = b.addNode('flat', { kind: 'Reshape', attrs: { shape: [1, M] } }, [p!]);
@@ -71,6 +72,11 @@ describe('overflow proof and integer interpreter', () => {
     expect(checkAccumulators(edge)[0]!.headroomBits).toBe(0);
     const over = convGraph(tensor('int8', [1, 1, 1, 1, 1], [24]), tensor('int32', [1], [2 ** 30 - 1]), tensor('int32', [1], [1]), 5);
     expectDiag(() => checkAccumulators(over), 'SAC050');
+    // A channel gain of 1 + 1/2 grows the edge case past int32 (2^31 - 1 + ceil((2^31 - 1) / 2)); 1/2 + 1/4 fits.
+    const code24 = tensor('int8', [1, 1, 1, 1, 1], [24]);
+    expectDiag(() => checkAccumulators(convGraph(code24, tensor('int32', [1], [2 ** 30 - 1]), tensor('int32', [1], [0]), 5, 'int8', tensor('int8', [1, 2], [1, 2]))), 'SAC050');
+    const [shrunk] = checkAccumulators(convGraph(code24, tensor('int32', [1], [2 ** 30 - 1]), tensor('int32', [1], [0]), 5, 'int8', tensor('int8', [1, 2], [2, 3])));
+    expect(shrunk!.worstBound).toBe(2 ** 30 + 2 ** 29);
   });
   it('CSD average pooling fits int32 for every window size with D = 16 (int8) and D = 14 (int16), not D = 16 for int16', () => {
     const pool = (dtype: 'int8' | 'int16', N: number, D: number) => {

@@ -109,8 +109,20 @@ function refRequant(acc: number, r: number, bits: number): number {
   return Math.min(2 ** (bits - 1) - 1, Math.max(-(2 ** (bits - 1)), v));
 }
 
-/** Naive direct ShiftConv: decoded integer weights, plain integer conv, then requant and clamp. */
-function refShiftConv(a: ShiftConvAttrs, x: Tensor, codes: Tensor, bias: Tensor, rsh: Tensor, outShape: number[]): number[] {
+/** The channel gain by definition: sum of sign * floor(acc / 2^j) over the channel's digits, in float64. */
+function refGain(acc: number, gain: Tensor | undefined, m: number): number {
+  if (!gain) return acc;
+  const G = gain.shape[1]!;
+  let v = 0;
+  for (let j = 0; j < G; j++) {
+    const c = gain.data[m * G + j]!;
+    if (c) v += Math.sign(c) * Math.floor(acc / 2 ** (Math.abs(c) - 1));
+  }
+  return v;
+}
+
+/** Naive direct ShiftConv: decoded integer weights, plain integer conv, gain, then requant and clamp. */
+function refShiftConv(a: ShiftConvAttrs, x: Tensor, codes: Tensor, bias: Tensor, rsh: Tensor, outShape: number[], gain?: Tensor): number[] {
   const two = a.kernel.length === 2;
   const [N, C] = x.shape as [number, number];
   const H = two ? x.shape[2]! : 1;
@@ -135,7 +147,7 @@ function refShiftConv(a: ShiftConvAttrs, x: Tensor, codes: Tensor, bias: Tensor,
       for (let t = 0; t < a.terms; t++) w += decode(codes.data[(((m * cPerG + ci) * KH! + kh) * KW! + kw) * a.terms + t]!);
       acc += w * xv;
     }
-    out.push(Math.min(a.actMax, Math.max(a.actMin, refRequant(acc, rsh.data[m]!, a.bits))));
+    out.push(Math.min(a.actMax, Math.max(a.actMin, refRequant(refGain(acc, gain, m), rsh.data[m]!, a.bits))));
   }
   return out;
 }
@@ -173,17 +185,19 @@ function randomShiftConvCase(rng: Rng, seed: number) {
   if (M > 1) codes.data.fill(0, 0, codes.data.length / M);
   const bias = randTensor(rng, 'int32', [M], -5000, 5000);
   const rsh = randTensor(rng, 'int32', [M], -2, 12);
-  return { attrs, x, codes, bias, rsh };
+  // Every third case has a channel gain of up to three digits (shifts 0..15, some slots empty).
+  const gain = seed % 3 === 1 ? randTensor(rng, 'int8', [M, 3], -16, 16) : undefined;
+  return { attrs, x, codes, bias, rsh, gain };
 }
 
 describe('ShiftConv kernel', () => {
   it('matches the naive definition on random seeded cases (groups, depthwise, stride, padding, dilation, int16)', () => {
     for (let seed = 1; seed <= 120; seed++) {
       const rng = mulberry32(seed);
-      const { attrs, x, codes, bias, rsh } = randomShiftConvCase(rng, seed);
-      const y = run1({ kind: 'ShiftConv', attrs }, x, codes, bias, rsh);
+      const { attrs, x, codes, bias, rsh, gain } = randomShiftConvCase(rng, seed);
+      const y = gain ? run1({ kind: 'ShiftConv', attrs }, x, codes, bias, rsh, gain) : run1({ kind: 'ShiftConv', attrs }, x, codes, bias, rsh);
       expect(y.dtype).toBe(attrs.bits === 16 ? 'int16' : 'int8');
-      expect(Array.from(y.data), `seed ${seed}`).toEqual(refShiftConv(attrs, x, codes, bias, rsh, [...y.shape]));
+      expect(Array.from(y.data), `seed ${seed}`).toEqual(refShiftConv(attrs, x, codes, bias, rsh, [...y.shape], gain));
     }
   });
   it('shift 0 and 2^B - 1, bias only, and shift/add counts', () => {
@@ -195,6 +209,17 @@ describe('ShiftConv kernel', () => {
     expect(Array.from(y.data)).toEqual([refRequant(5 - 127 * 3, 7, 8), refRequant(5 + 127 * 128, 7, 8), -77, -77]);
     expect(shiftConvCounts(attrs, codes, [...y.shape])).toEqual({ shifts: 4, adds: 8 });
     expect(() => run1({ kind: 'ShiftConv', attrs }, x, tensor('int8', [2, 1, 1, 1, 2], [10, 0, 0, 0]), tensor('int32', [2]), tensor('int32', [2]))).toThrow(/outside/);
+  });
+  it('channel gain: floors negatives, identity digit, empty slots, bad digit rejected (SAC012)', () => {
+    const attrs: ShiftConvAttrs = { group: 1, kernel: [1], strides: [1], pads: [0, 0], dilations: [1], terms: 1, shiftBits: 0, bits: 16, actMin: -32768, actMax: 32767 };
+    const x = tensor('int8', [1, 1, 1], [-7]);
+    const codes = tensor('int8', [3, 1, 1, 1], [1, 1, 1]);
+    const zero = tensor('int32', [3]);
+    // acc = -7: gain 1 - 1/2 + 1/4 -> -7 - floor(-3.5) + floor(-1.75) = -7 + 4 - 2 = -5; identity; 1/2 alone -> -4.
+    const gain = tensor('int8', [3, 3], [1, -2, 3, 1, 0, 0, 0, 2, 0]);
+    expect(Array.from(run1({ kind: 'ShiftConv', attrs }, x, codes, zero, zero, gain).data)).toEqual([-5, -7, -4]);
+    expectDiag(() => run1({ kind: 'ShiftConv', attrs }, x, codes, zero, zero, tensor('int8', [3, 3], [17, 0, 0, 1, 0, 0, 1, 0, 0])), 'SAC012');
+    expect(() => run1({ kind: 'ShiftConv', attrs }, x, codes, zero, zero, tensor('int8', [2, 3]))).toThrow(/gain shape/);
   });
   it('rejects float inputs with SAC013', () => {
     const attrs: ShiftConvAttrs = { group: 1, kernel: [1], strides: [1], pads: [0, 0], dilations: [1], terms: 1, shiftBits: 2, bits: 8, actMin: -128, actMax: 127 };
@@ -215,12 +240,13 @@ describe('ShiftGemm kernel', () => {
       const bias = randTensor(rng, 'int32', [M], -1000, 1000);
       const rsh = randTensor(rng, 'int32', [M], -1, 10);
       const attrs = { terms: K, shiftBits: B, bits, actMin: -(2 ** (bits - 1)), actMax: 2 ** (bits - 1) - 1 };
-      const y = run1({ kind: 'ShiftGemm', attrs }, x, codes, bias, rsh);
+      const gain = seed % 2 ? randTensor(rng, 'int8', [M, 2], -16, 16) : undefined;
+      const y = gain ? run1({ kind: 'ShiftGemm', attrs }, x, codes, bias, rsh, gain) : run1({ kind: 'ShiftGemm', attrs }, x, codes, bias, rsh);
       const want: number[] = [];
       for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
         let acc = bias.data[m]!;
         for (let d = 0; d < D; d++) for (let k = 0; k < K; k++) acc += decode(codes.data[(m * D + d) * K + k]!) * x.data[n * D + d]!;
-        want.push(refRequant(acc, rsh.data[m]!, bits));
+        want.push(refRequant(refGain(acc, gain, m), rsh.data[m]!, bits));
       }
       expect(Array.from(y.data), `seed ${seed}`).toEqual(want);
     }

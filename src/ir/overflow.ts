@@ -65,12 +65,13 @@ function constInput(g: Graph, node: Node, k: number, where: string): Tensor {
   return v.data ?? fail('SAC014', `input ${k} '${v.name}' of a shift layer must be a constant`, where);
 }
 
-/** Per channel: |bias| + rounding constant + sum over terms of 2^(bits_in - 1) * 2^sh. */
+/** Per channel: |bias| + sum over terms of 2^(bits_in - 1) * 2^sh, through the gain, plus the rounding constant. */
 function shiftLayerBound(g: Graph, node: Node, shiftBits: number, where: string): number {
   const bits = inBits(g, node, 0, where);
   const codes = constInput(g, node, 1, where);
   const bias = constInput(g, node, 2, where).data;
   const rshift = constInput(g, node, 3, where).data;
+  const gain = node.inputs.length > 4 && node.inputs[4]! >= 0 ? constInput(g, node, 4, where) : undefined;
   const M = codes.shape[0]!;
   const per = M > 0 ? codes.data.length / M : 0;
   const maxSh = Math.min(31, 2 ** shiftBits - 1);
@@ -78,18 +79,27 @@ function shiftLayerBound(g: Graph, node: Node, shiftBits: number, where: string)
   for (let m = 0; m < M; m++) {
     const r = rshift[m]!;
     if (!(Number.isInteger(r) && r >= -31 && r <= 31)) fail('SAC050', `channel ${m} requantisation shift ${r} is outside [-31, 31]`, where);
-    let bound = Math.abs(bias[m]!) + roundingConst(r);
+    let acc = Math.abs(bias[m]!);
     for (let i = m * per; i < (m + 1) * per; i++) {
       const c = codes.data[i]!;
       if (c === 0) continue;
       const sh = Math.abs(c) - 1;
       if (sh > maxSh) fail('SAC050', `channel ${m} has shift ${sh} outside [0, ${maxSh}]`, where);
-      bound += 2 ** (bits - 1 + sh);
+      acc += 2 ** (bits - 1 + sh);
     }
-    if (bound > INT32_MAX) fail('SAC050', `channel ${m} accumulator can reach ${bound} > 2^31-1`, where);
+    if (acc > INT32_MAX) fail('SAC050', `channel ${m} accumulator can reach ${acc} > 2^31-1`, where);
+    const bound = (gain ? gainBound(acc, gain.data, m, gain.shape[1]!) : acc) + roundingConst(r);
+    if (bound > INT32_MAX) fail('SAC050', `channel ${m} gained accumulator can reach ${bound} > 2^31-1`, where);
     if (bound > worst) worst = bound;
   }
   return worst;
+}
+
+/** Worst |sum_j d_j * (acc >> j)| for |acc| <= a: an arithmetic right shift of -a gives -ceil(a / 2^j). */
+export function gainBound(a: number, gain: ArrayLike<number>, m: number, G: number): number {
+  let b = 0;
+  for (let j = m * G; j < (m + 1) * G; j++) if (gain[j]) b += Math.ceil(a / 2 ** (Math.abs(gain[j]!) - 1));
+  return b;
 }
 
 /** Window sum times the CSD reciprocal, term by term, for every window count that can occur (1..N). */

@@ -16,7 +16,7 @@ export type Samples = Tensor[];
 export interface LowerContext {
   readonly g: Graph;
   readonly r: Rewriter;
-  readonly o: Required<Pick<PassOptions, 'terms' | 'shiftBits' | 'actBits' | 'recover'>> & PassOptions;
+  readonly o: Required<Pick<PassOptions, 'terms' | 'shiftBits' | 'actBits' | 'recover' | 'channelGain'>> & PassOptions;
   /** Float activations of old values (per sample). */
   floatActs(oldId: number): Samples;
   /** Integer activations of new values (per sample). */

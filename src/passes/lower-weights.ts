@@ -70,7 +70,7 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const M = mat.rows.length;
   const D = mat.rows[0]!.length;
   const rows: RowCodes[] = o.recover
-    ? recoverRows(ctx, n, mat, x, o.avgTerms !== undefined ? { K, B, avgTerms: o.avgTerms } : { K, B })
+    ? recoverRows(ctx, n, mat, x, { K, B, gain: o.channelGain, ...(o.avgTerms !== undefined ? { avgTerms: o.avgTerms } : {}) })
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
   const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: inBits(ctx, x), fracIn, fracOut }, `node '${n.name}'`);
   const [actMin, actMax] = activationRange(act, fracOut, outBits);
@@ -78,11 +78,13 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const bias = r.constant(`${n.name}/bias`, tensor('int32', [M], enc.bias));
   const rshift = r.constant(`${n.name}/rshift`, tensor('int32', [M], enc.rshift));
   const common = { terms: K, shiftBits: B, bits: outBits, actMin, actMax };
+  const params = [x, codes, bias, rshift];
+  if (enc.gain) params.push(r.constant(`${n.name}/gain`, tensor('int8', [M, enc.gain.length / M], enc.gain)));
   if (n.op.kind === 'Conv') {
-    emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, [x, codes, bias, rshift], { frac: fracOut }, act);
+    emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, params, { frac: fracOut }, act);
   } else {
     const xt = r.b.value(x).type;
     if (xt.shape.length !== 2) unsupported(n, `input of rank ${xt.shape.length}: only [N, D] inputs are lowered`);
-    emitLowered(ctx, n, { kind: 'ShiftGemm', attrs: common }, [x, codes, bias, rshift], { frac: fracOut }, act);
+    emitLowered(ctx, n, { kind: 'ShiftGemm', attrs: common }, params, { frac: fracOut }, act);
   }
 }

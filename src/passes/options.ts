@@ -18,15 +18,17 @@ export interface PassOptions {
   pruneChannels?: number;
   /** Label-free recovery (exponent search, bias correction, error-aware rounding); default on. */
   recover?: boolean;
+  /** Per-channel shift-add gain fitted by recovery (docs/numerics.md); default on. */
+  channelGain?: boolean;
   /** Progress callback (the CLI draws it on a TTY; the library never prints). */
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
 /** Defaults of the conversion options (one place; the CLI shows the same values). */
-export const DEFAULT_OPTIONS = { terms: 2, shiftBits: 4, actBits: 8 as 8 | 16, recover: true } as const;
+export const DEFAULT_OPTIONS = { terms: 2, shiftBits: 4, actBits: 8 as 8 | 16, recover: true, channelGain: true } as const;
 
 /** Options with defaults filled in; an explicitly `undefined` option also takes its default. */
-export function withDefaults(options: PassOptions): PassOptions & { terms: number; shiftBits: number; actBits: 8 | 16; recover: boolean } {
+export function withDefaults(options: PassOptions): PassOptions & { terms: number; shiftBits: number; actBits: 8 | 16; recover: boolean; channelGain: boolean } {
   const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as PassOptions;
   return { ...DEFAULT_OPTIONS, ...defined };
 }

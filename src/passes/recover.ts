@@ -5,7 +5,7 @@ import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { convPatches, denseRows, gram, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext } from './lower-to-shift.js';
 import type { WeightMatrix } from './lower-weights.js';
-import { greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
+import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
 
 const PASSES = 4;
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
@@ -92,7 +92,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
 }
 
 /** Quantises one row: exponent chosen on output error, then error-aware rounding and the bias refit. */
-export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number, mu = 0): RowCodes {
+export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number, mu = 0, gain = false): RowCodes {
   const D = w.length;
   let trace = 0;
   for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
@@ -105,11 +105,58 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
     const err = objective(start.wq, w, st.H, t, reg);
     if (err < bestErr) { bestErr = err; best = start; }
   }
-  const row = descend(w, best!.E, codebook(K, B), st, t, reg, best!, mu);
+  const book = codebook(K, B);
+  let row = descend(w, best!.E, book, st, t, reg, best!, mu);
+  if (gain) row = fitGain(row, w, book, st, t, reg, mu);
+  const g = row.gain?.value ?? 1;
   let delta = 0;
-  for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - row.wq[i]! * st.meanQ[i]!;
+  for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - g * row.wq[i]! * st.meanQ[i]!;
   row.biasDelta = delta;
   return row;
+}
+
+const GAIN_ROUNDS = 3;
+
+/**
+ * Alternates the channel gain (least squares for fixed codes, then its shift-add digits) and error-aware
+ * rounding for that gain: ||g Wq x - W x|| = g ||Wq x - (W / g) x||, so the codes are refitted to w / g with
+ * targets t / g. A round is kept only if the row's output error drops.
+ */
+function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
+  const D = w.length;
+  let best = start;
+  let bestErr = objective(start.wq, w, st.H, t, reg) + mu * termsOf(start);
+  let row = start;
+  for (let round = 0; round < GAIN_ROUNDS; round++) {
+    let qHq = 0;
+    let qt = 0;
+    for (let i = 0; i < D; i++) {
+      const a = row.wq[i]!;
+      if (a === 0) continue;
+      let hi = 0;
+      for (let j = 0; j < D; j++) hi += st.H[i * D + j]! * row.wq[j]!;
+      qHq += a * hi;
+      qt += a * t[i]!;
+    }
+    if (!(qHq > 0) || !(qt > 0)) break;
+    const gain = quantizeGain(qt / qHq);
+    const g = gain.value;
+    const wg = w.map((v) => v / g);
+    const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
+    next.gain = gain;
+    const err = objective(next.wq.map((v) => v * g), w, st.H, t, reg) + mu * termsOf(next);
+    if (!(err < bestErr - 1e-15 * Math.abs(bestErr))) break;
+    best = next;
+    bestErr = err;
+    row = next;
+  }
+  return best;
+}
+
+function termsOf(r: RowCodes): number {
+  let n = 0;
+  for (let i = 0; i < r.codes.length; i++) if (r.codes[i]) n++;
+  return n;
 }
 
 /** Output error of rows on held-out patch rows (for choosing lambda without labels). */
@@ -118,8 +165,9 @@ function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly R
   let err = 0;
   for (let r = from; r < to; r++) {
     for (let m = 0; m < rows.length; m++) {
+      const g = fit[m]!.gain?.value ?? 1;
       let e = fit[m]!.biasDelta;
-      for (let i = 0; i < D; i++) e += fit[m]!.wq[i]! * xq[r * D + i]! - rows[m]![i]! * xf[r * D + i]!;
+      for (let i = 0; i < D; i++) e += g * fit[m]!.wq[i]! * xq[r * D + i]! - rows[m]![i]! * xf[r * D + i]!;
       err += e * e;
     }
   }
@@ -158,12 +206,10 @@ function dequantized(ts: readonly Tensor[], frac: number): Tensor[] {
 }
 
 function countTerms(rows: readonly RowCodes[]): number {
-  let n = 0;
-  for (const r of rows) for (let i = 0; i < r.codes.length; i++) if (r.codes[i]) n++;
-  return n;
+  return rows.reduce((n, r) => n + termsOf(r), 0);
 }
 
-export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number; avgTerms?: number }): RowCodes[] {
+export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number; avgTerms?: number; gain?: boolean }): RowCodes[] {
   const fl = ctx.floatActs(n.inputs[0]!);
   const qf = dequantized(ctx.intActs(x), ctx.fracOfNew(x));
   const M = mat.rows.length;
@@ -184,7 +230,7 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
   });
   const quantizeAll = (mu: number): RowCodes[] => groups.flatMap((gr, g) => gr.rows.map((w, j) => {
     ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
-    return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu);
+    return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu, spec.gain);
   }));
   const free = quantizeAll(0);
   const budget = spec.avgTerms === undefined ? Infinity : spec.avgTerms * M * mat.rows[0]!.length;

@@ -5,8 +5,49 @@ import { fail } from '../diagnostics.js';
 export interface RowCodes {
   E: number;
   codes: Int8Array;
+  /** Values of the codes (without the gain). */
   wq: Float64Array;
   biasDelta: number;
+  /** Optional per-channel gain (shift-add digits, see quantizeGain); the row computes gain * wq . x. */
+  gain?: Gain;
+}
+
+/** A channel gain: digit codes sign * (1 + j) meaning sign * 2^-j, and their value. */
+export interface Gain {
+  codes: Int8Array;
+  value: number;
+}
+
+/** Digits per channel gain: three shift-adds per output element, a gain error below ~1%. */
+export const GAIN_DIGITS = 3;
+const GAIN_MAX_SHIFT = 15;
+
+/**
+ * Greedy signed-power-of-two digits for a gain in (0, 2): each digit is the power 2^-j (j in [0, 15]) nearest
+ * the remaining residual. A gain of exactly 1 is the single digit +1 (the identity).
+ */
+export function quantizeGain(x: number, digits = GAIN_DIGITS): Gain {
+  const codes = new Int8Array(digits);
+  let r = Math.min(1.875, Math.max(0.5, x));
+  let value = 0;
+  for (let k = 0; k < digits && Math.abs(r) >= 2 ** -(GAIN_MAX_SHIFT + 1); k++) {
+    const m = Math.abs(r);
+    const lo = Math.min(GAIN_MAX_SHIFT, Math.max(0, Math.floor(-Math.log2(m))));
+    const j = lo > 0 && Math.abs(m - 2 ** -(lo - 1)) < Math.abs(m - 2 ** -lo) ? lo - 1 : lo;
+    const s = r < 0 ? -1 : 1;
+    codes[k] = s * (1 + j);
+    value += s * 2 ** -j;
+    r -= s * 2 ** -j;
+  }
+  return { codes, value };
+}
+
+/** Worst |sum_j d_j * (a >> j)| of a gain applied to |acc| <= a (mirrors overflow.ts gainBound). */
+function gainedBound(a: number, gain: Gain | undefined): number {
+  if (!gain) return a;
+  let b = 0;
+  for (const c of gain.codes) if (c) b += Math.ceil(a / 2 ** (Math.abs(c) - 1));
+  return b;
 }
 
 export interface EncodedLayer {
@@ -21,6 +62,8 @@ export interface EncodedLayer {
   zeroWeights: number;
   /** Non-zero terms stored. */
   terms: number;
+  /** Per-channel gain digits [M, GAIN_DIGITS], or undefined when no row has a gain. */
+  gain?: Int8Array;
 }
 
 export interface LayerParams {
@@ -82,6 +125,8 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
   let hi = -Infinity;
   let zero = 0;
   let terms = 0;
+  // Rows without a gain get the identity digit +1 once any row of the layer has one.
+  let gain: Int8Array | undefined;
   for (let m = 0; m < M; m++) {
     const row = rows[m]!;
     const c = row.codes.slice();
@@ -89,10 +134,12 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
     for (;;) {
       const F = fracIn - (row.E - span) - trim;
       const r = F - fracOut;
-      const b = Math.round((bias[m]! + row.biasDelta) * 2 ** F);
-      let bound = Math.abs(b) + (r > 0 ? 2 ** (r - 1) : 0);
-      for (let j = 0; j < c.length; j++) if (c[j]) bound += xMax * 2 ** (Math.abs(c[j]!) - 1);
-      if (bound <= INT32_MAX && r <= 31 && r >= -31) {
+      // The bias lives in the accumulator, before the gain scales it.
+      const b = Math.round(((bias[m]! + row.biasDelta) / (row.gain?.value ?? 1)) * 2 ** F);
+      let acc = Math.abs(b);
+      for (let j = 0; j < c.length; j++) if (c[j]) acc += xMax * 2 ** (Math.abs(c[j]!) - 1);
+      const bound = gainedBound(acc, row.gain) + (r > 0 ? 2 ** (r - 1) : 0);
+      if (acc <= INT32_MAX && bound <= INT32_MAX && r <= 31 && r >= -31) {
         ib[m] = b;
         rs[m] = r;
         break;
@@ -106,6 +153,11 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
       }
     }
     codes.set(c, m * D * K);
+    if (row.gain) {
+      gain ??= Int8Array.from({ length: M * GAIN_DIGITS }, (_, i) => (i % GAIN_DIGITS === 0 ? 1 : 0));
+      gain.set(row.gain.codes, m * GAIN_DIGITS);
+    }
+    const gv = row.gain?.value ?? 1;
     const tMin = row.E - span + trim;
     for (let i = 0; i < D; i++) {
       let v = 0;
@@ -118,9 +170,9 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
         hi = Math.max(hi, t);
         terms++;
       }
-      wq[m * D + i] = v;
+      wq[m * D + i] = v * gv;
       if (v === 0 && c.subarray(i * K, i * K + K).every((x) => x === 0)) zero++;
     }
   }
-  return { codes, bias: ib, rshift: rs, wq, expRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi], zeroWeights: zero, terms };
+  return { codes, bias: ib, rshift: rs, wq, expRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi], zeroWeights: zero, terms, ...(gain ? { gain } : {}) };
 }

@@ -39,6 +39,7 @@ export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound:
     '//                  tap >> 8 and each bucket\'s taps are its page byte, then cnt bytes (tap & 255).',
     '//   Lk_o (optional): tap index -> input offset in the (zero-padded) window, shared by all channels',
     '//   Lk_b (int32) bias, Lk_r (int8) requantisation shift, per output channel.',
+    '//   Lk_g (int8, optional): G gain digit codes per channel, sign * (1 + j) for sign * (acc >> j).',
     '// A bucket adds or subtracts (sum of its taps) << sh: shifts distribute over the modular sum.',
     `#ifndef ${guard}`,
     `#define ${guard}`,

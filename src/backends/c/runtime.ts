@@ -14,8 +14,9 @@ export class Runtime {
     return name;
   }
 
-  need(name: 'sac_narrow' | 'sac_csd'): string {
+  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain'): string {
     if (name === 'sac_narrow') return this.add(name, narrowText);
+    if (name === 'sac_gain') return this.add(name, gainText);
     return this.add(name, csdText);
   }
 
@@ -66,6 +67,18 @@ static int32_t sac_narrow(int32_t v, int r, int bits, int32_t lo, int32_t hi) {
   }
   v = v > smax ? smax : v < smin ? smin : v;
   return v < lo ? lo : v > hi ? hi : v;
+}`;
+
+// `>>` of a negative int32 is arithmetic (floor) on gcc and clang, the contract's gain digit; sums wrap via uint32.
+const gainText = (): string => `// numerics.md channel gain: sum over the n digit codes c of sign(c) * (acc >> (|c| - 1)).
+static int32_t sac_gain(int32_t acc, const int8_t *d, int n) {
+  uint32_t v = 0;
+  while (n--) {
+    int c = *d++;
+    if (c > 0) v += (uint32_t)(acc >> (c - 1));
+    else if (c < 0) v -= (uint32_t)(acc >> (-c - 1));
+  }
+  return (int32_t)v;
 }`;
 
 const csdText = (): string => `// numerics.md csd(s): sum_j d_j * shl(s, D - j) for the D + 1 canonical signed digits d.

@@ -51,7 +51,7 @@ export function packCodes(codes: Tensor, M: number, D: number, K: number, paged 
   return { hdr, taps, terms };
 }
 
-interface Packed { tapT: string; tableName: string | null; tableT: string | null; paged: boolean }
+interface Packed { tapT: string; tableName: string | null; tableT: string | null; paged: boolean; gainDigits: number }
 
 /** Emits the streams, bias and shift tables of a layer and records its flash use. */
 function emitTables(ctx: KernelCtx, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
@@ -71,13 +71,17 @@ function emitTables(ctx: KernelCtx, codes: Tensor, M: number, D: number, K: numb
     ctx.decls.push(constArray(tableName, tableT, tapOff));
     tableBytes = tapOff.length * bytesOf(tableT);
   }
+  // Optional channel gain (docs/numerics.md): G digit codes per channel, walked by a pointer (no index multiply).
+  const gainId = ctx.node.inputs[4];
+  const gain = gainId !== undefined && gainId >= 0 ? constData(ctx, 4) : undefined;
+  if (gain) ctx.decls.push(constArray(`${f}_g`, 'int8_t', gain.data));
   ctx.flash.push({
     node: ctx.node.name, op: ctx.node.op.kind, terms,
     weightBytes: hdr.length * 2 + taps.length * bytesOf(tapT) + tableBytes,
     idealBytes: Math.ceil((terms * (1 + B)) / 8),
-    paramBytes: M * 5,
+    paramBytes: M * 5 + (gain?.data.length ?? 0),
   });
-  return { tapT, tableName, tableT, paged };
+  return { tapT, tableName, tableT, paged, gainDigits: gain ? gain.shape[1]! : 0 };
 }
 
 function bytesOf(t: string): number {
@@ -89,7 +93,16 @@ function outputStmt(ctx: KernelCtx, pk: Packed, xt: string, yt: string, p: strin
   const terms = ctx.rt.terms(xt, pk.tapT, pk.tableT, pk.paged);
   const narrow = ctx.rt.need('sac_narrow');
   const tab = pk.tableName ? `, ${pk.tableName}` : '';
-  return `*y++ = (${yt})${narrow}((int32_t)((uint32_t)${ctx.fn}_b[m] + ${terms}(${p}, &h, &t${tab})), ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
+  const acc = `(int32_t)((uint32_t)${ctx.fn}_b[m] + ${terms}(${p}, &h, &t${tab}))`;
+  const v = pk.gainDigits ? `${ctx.rt.need('sac_gain')}(${acc}, gm, ${pk.gainDigits})` : acc;
+  return `*y++ = (${yt})${narrow}(${v}, ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
+}
+
+/** Declares the channel-gain pointer and its per-channel step (empty without a gain). */
+function gainWalk(ctx: KernelCtx, pk: Packed): { decl: string[]; step: string; opaque: string[] } {
+  if (!pk.gainDigits) return { decl: [], step: '', opaque: [] };
+  // Opaque, or the optimiser rewrites the running pointer as base + m * G (a multiply on Cortex-M0).
+  return { decl: [`const int8_t *gm = ${ctx.fn}_g;`], step: `, gm += ${pk.gainDigits}`, opaque: ['SAC_OPAQUE(gm);'] };
 }
 
 export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
@@ -123,14 +136,17 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   const pk = emitTables(ctx, codes, M, cPerG * KH * KW, a.terms, a.shiftBits, tapOff);
   const f = ctx.fn;
   const src = padded ? 's' : 'x0';
+  const gw = gainWalk(ctx, pk);
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
     `  const uint16_t *h = ${f}_h;`,
     `  const ${pk.tapT} *t = ${f}_t;`,
+    ...gw.decl.map((l) => `  ${l}`),
     '  int32_t m = 0;',
     `  for (int32_t g = 0; g < ${G}; g++) {`,
     ...(padded ? [`    ${ctx.rt.pad(xt)}(x0, s, ${cPerG}, ${H}, ${W}, ${pt * Wp}, ${pb * Wp}, ${pl}, ${pr});`] : []),
-    `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++) {`,
+    `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++${gw.step}) {`,
+    ...gw.opaque.map((l) => `      ${l}`),
     '      const uint16_t *h0 = h;',
     `      const ${pk.tapT} *t0 = t;`,
     `      for (int32_t oh = 0, ro = 0; oh < ${OH}; oh++, ro += ${s[0]! * Wp}) {`,
@@ -161,11 +177,14 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
   const pk = emitTables(ctx, codes, M, D, a.terms, a.shiftBits, null);
+  const gw = gainWalk(ctx, pk);
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
     `  const uint16_t *h = ${ctx.fn}_h;`,
     `  const ${pk.tapT} *t = ${ctx.fn}_t;`,
-    `  for (int32_t m = 0; m < ${M}; m++) {`,
+    ...gw.decl.map((l) => `  ${l}`),
+    `  for (int32_t m = 0; m < ${M}; m++${gw.step}) {`,
+    ...gw.opaque.map((l) => `    ${l}`),
     `    ${outputStmt(ctx, pk, xt, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
     '  }',
     `  x0 += ${D};`,

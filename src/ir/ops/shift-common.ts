@@ -42,7 +42,7 @@ export function needInt(inputs: readonly (TensorType | undefined)[], k: number, 
   return t;
 }
 
-/** Checks the codes / bias / rshift operands of a shift layer with M output channels and K terms. */
+/** Checks the codes / bias / rshift (and optional gain) operands of a shift layer with M output channels and K terms. */
 export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a: ShiftAttrs, codesRank: number, where: string): number {
   const codes = needInt(inputs, 1, ['int8'], 'codes', where);
   check(codes.shape.length === codesRank, `codes rank ${codes.shape.length} should be ${codesRank}`, where);
@@ -52,7 +52,39 @@ export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a:
     const t = needInt(inputs, k, ['int32'], name, where);
     check(t.shape.length === 1 && t.shape[0] === M, `${name} shape [${t.shape}] does not match ${M} output channels`, where);
   }
+  if (inputs.length > 4 && inputs[4]) {
+    const gain = needInt(inputs, 4, ['int8'], 'gain', where);
+    check(gain.shape.length === 2 && gain.shape[0] === M && gain.shape[1]! >= 1, `gain shape [${gain.shape}] should be [${M}, G]`, where);
+  }
   return M;
+}
+
+/** Largest gain digit shift: digits are codes sign * (1 + j) meaning sign * (acc >> j), j in [0, 15]. */
+export const MAX_GAIN_SHIFT = 15;
+
+/** Validates gain digit codes (fails SAC012): each is 0 or sign * (1 + j) with j in [0, MAX_GAIN_SHIFT]. */
+export function checkGain(gain: Tensor | undefined, where: string): void {
+  if (!gain) return;
+  for (let i = 0; i < gain.data.length; i++) {
+    const c = gain.data[i]!;
+    if (c > MAX_GAIN_SHIFT + 1 || c < -MAX_GAIN_SHIFT - 1) fail('SAC012', `gain code ${c} encodes shift ${Math.abs(c) - 1} outside [0, ${MAX_GAIN_SHIFT}]`, where);
+  }
+}
+
+/**
+ * The per-channel gain of docs/numerics.md: sum over the channel's G digit codes c of sign(c) * (acc >> (|c| - 1))
+ * (arithmetic shifts, int32 wrap-around like the C backend; overflow.ts proves no wrap occurs).
+ * Without a gain operand the accumulator passes through unchanged.
+ */
+export function applyGain(acc: number, gain: ArrayLike<number> | undefined, m: number, G: number): number {
+  if (!gain) return acc;
+  let v = 0;
+  for (let j = m * G; j < (m + 1) * G; j++) {
+    const c = gain[j]!;
+    if (c > 0) v = (v + (acc >> (c - 1))) | 0;
+    else if (c < 0) v = (v - (acc >> (-c - 1))) | 0;
+  }
+  return v;
 }
 
 /** Decodes |code| - 1 (the left shift) and validates it against the B-bit window (fails SAC012). */

@@ -5,9 +5,9 @@ import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
-import { actDtype, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 
-/** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift. */
+/** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
 
 function inferShiftConv(a: ShiftConvAttrs, inputs: readonly (TensorType | undefined)[], where: string): TensorType[] {
@@ -27,6 +27,10 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   checkCodes(codes, a.shiftBits, 'kernel ShiftConv');
   const bd = needT(inputs, 2).data;
   const rd = needT(inputs, 3).data;
+  const gain = inputs[4];
+  checkGain(gain, 'kernel ShiftConv');
+  const gd = gain?.data;
+  const G = gain?.shape[1] ?? 0;
   const { k, s, p, d } = as2d(a);
   const [N, C] = x.shape as [number, number];
   const H = x.shape.length === 4 ? x.shape[2]! : 1;
@@ -70,7 +74,7 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
         const r = rd[m]!;
         const oBase = (n * M + m) * plane;
         for (let i = 0; i < plane; i++) {
-          const y = requant(acc[i]!, r, bits);
+          const y = requant(gd ? applyGain(acc[i]!, gd, m, G) : acc[i]!, r, bits);
           out[oBase + i] = y < actMin ? actMin : y > actMax ? actMax : y;
         }
       }
@@ -86,7 +90,7 @@ export function shiftConvCounts(_a: ShiftConvAttrs, codes: Tensor, outShape: rea
 }
 
 export const shiftConvOp = defineOp<ShiftConvAttrs>({
-  arity: [4, 4],
+  arity: [4, 5],
   outputs: 1,
   infer: inferShiftConv,
   run: runShiftConv,

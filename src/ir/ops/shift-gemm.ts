@@ -3,9 +3,9 @@ import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { check, needT } from './util.js';
-import { actDtype, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 
-/** Inputs: x [N, D], codes [M, D, K] (rows are output features), bias int32 [M], rshift int32 [M]. */
+/** Inputs: x [N, D], codes [M, D, K] (rows are output features), bias int32 [M], rshift int32 [M], optional gain int8 [M, G]. */
 export type ShiftGemmAttrs = ShiftAttrs;
 
 function inferShiftGemm(a: ShiftGemmAttrs, inputs: readonly (TensorType | undefined)[], where: string): TensorType[] {
@@ -25,6 +25,10 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   checkCodes(codes, a.shiftBits, 'kernel ShiftGemm');
   const bd = needT(inputs, 2).data;
   const rd = needT(inputs, 3).data;
+  const gain = inputs[4];
+  checkGain(gain, 'kernel ShiftGemm');
+  const gd = gain?.data;
+  const G = gain?.shape[1] ?? 0;
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
   const K = a.terms;
@@ -47,7 +51,7 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
           else if (code < 0) acc = (acc - (v << (-code - 1))) | 0;
         }
       }
-      const y = requant(acc, rd[m]!, bits);
+      const y = requant(applyGain(acc, gd, m, G), rd[m]!, bits);
       out[n * M + m] = y < actMin ? actMin : y > actMax ? actMax : y;
     }
   }
@@ -60,7 +64,7 @@ export function shiftGemmCounts(_a: ShiftGemmAttrs, codes: Tensor, outShape: rea
 }
 
 export const shiftGemmOp = defineOp<ShiftGemmAttrs>({
-  arity: [4, 4],
+  arity: [4, 5],
   outputs: 1,
   infer: inferShiftGemm,
   run: runShiftGemm,
