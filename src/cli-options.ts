@@ -80,7 +80,7 @@ export function ttyProgress(): CompileOptions['onProgress'] | undefined {
 export type Backend = 'interp' | 'c';
 
 export function addBackendOption(cmd: Command): Command {
-  return cmd.option('--backend <backend>', 'shift-add executor: interp (integer interpreter) or c (the generated C, built with the host compiler $CC or cc, cached)', 'interp');
+  return cmd.option('--backend <backend>', 'shift-add executor: interp (integer interpreter) or c (the generated C built by $CC or cc at -O2, cached in $SHIFTADDC_CACHE, else $XDG_CACHE_HOME/shiftaddc or ~/.cache/shiftaddc)', 'interp');
 }
 
 export function parseBackend(v: string): Backend {

@@ -83,7 +83,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const printBuild = (p: HostProgram) => process.stdout.write(`C program ${p.path} (${p.cached ? 'cached' : 'built'})\n`);
 
   addBackendOption(addConversionOptions(program.command('run')
-    .description('run inference on .npy inputs and write .npy outputs (float or shift-add stage)')
+    .description('run inference on .npy inputs and write .npy outputs (float, or shift-add on the interpreter or the generated C)')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--input <file>', '.npy input (repeat for several model inputs)', collect, [])
     .option('--output <file>', '.npy output (repeat for several model outputs)', collect, [])
@@ -109,7 +109,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   addBackendOption(addConversionOptions(program.command('eval')
-    .description('float vs shift-add top-1 accuracy on labelled data, agreement and per-layer SQNR')
+    .description('float vs shift-add top-1 accuracy on labelled data (shift-add on --backend interp or c), agreement and per-layer SQNR')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--data <file>', 'inputs (.npy)')
     .requiredOption('--labels <file>', 'integer class labels (.npy)')
