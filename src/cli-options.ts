@@ -2,7 +2,11 @@
 import type { Command } from 'commander';
 import { readInputFile } from './api.js';
 import type { CompileOptions } from './compile.js';
+import { hostCompiler } from './backends/c/host.js';
+import { buildHost, runHost, type HostProgram } from './backends/c/run.js';
 import { fail } from './diagnostics.js';
+import type { IntegerRunner } from './eval.js';
+import { runInteger } from './ir/interp-int.js';
 import { readNpy } from './io/npy.js';
 
 export interface ConversionFlags {
@@ -73,5 +77,30 @@ export function ttyProgress(): CompileOptions['onProgress'] | undefined {
     last = now;
     process.stderr.write(`\r\x1b[K${stage} ${done}/${total}`);
     if (done >= total) process.stderr.write('\r\x1b[K');
+  };
+}
+
+export type Backend = 'interp' | 'c';
+
+export function addBackendOption(cmd: Command): Command {
+  return cmd.option('--backend <backend>', 'shift-add executor: interp (integer interpreter) or c (the generated C built by $CC or cc at -O2, cached in $SHIFTADDC_CACHE, else $XDG_CACHE_HOME/shiftaddc or ~/.cache/shiftaddc)', 'interp');
+}
+
+export function parseBackend(v: string): Backend {
+  if (v !== 'interp' && v !== 'c') fail('SAC040', `--backend must be interp or c (got '${v}')`);
+  return v;
+}
+
+/**
+ * The integer executor of a backend; for c, `onBuild` hears which host program ran (and whether it was cached).
+ * Looks for the host compiler now, so a missing one is reported before seconds of conversion.
+ */
+export function backendRunner(backend: Backend, name: string, onBuild: (p: HostProgram) => void): IntegerRunner {
+  if (backend === 'interp') return runInteger;
+  hostCompiler();
+  return (g, q) => {
+    const p = buildHost(g, { name });
+    onBuild(p);
+    return runHost(p, q);
   };
 }

@@ -3,8 +3,9 @@ import { Command, CommanderError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
-import { addConversionOptions, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
-import { runCommand, writeFileAtomic } from './cli-util.js';
+import { addBackendOption, addConversionOptions, backendRunner, parseBackend, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
+import { cName, runCommand, writeFileAtomic } from './cli-util.js';
+import type { HostProgram } from './backends/c/run.js';
 import { emitC } from './backends/c/emit.js';
 import { compile } from './compile.js';
 import { fail } from './diagnostics.js';
@@ -66,7 +67,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         writeFileAtomic(path.join(opts.out, 'report.json'), `${JSON.stringify(result.report, null, 2)}\n`);
         writeFileAtomic(path.join(opts.out, 'report.md'), reportMarkdown(result.report, name));
         if (opts.target === 'c' || opts.name !== undefined) {
-          const cname = opts.name ?? name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+          const cname = opts.name ?? cName(model);
           const c = emitC(result.graph, { name: cname });
           writeFileAtomic(path.join(opts.out, `${cname}.h`), c.header);
           writeFileAtomic(path.join(opts.out, `${cname}.c`), c.source);
@@ -78,19 +79,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }));
     });
 
-  addConversionOptions(program.command('run')
-    .description('run inference on .npy inputs and write .npy outputs (float or shift-add stage)')
+  // A C build is reported on stdout so a user sees which binary ran and whether the cache answered.
+  const printBuild = (p: HostProgram) => process.stdout.write(`C program ${p.path} (${p.cached ? 'cached' : 'built'})\n`);
+
+  addBackendOption(addConversionOptions(program.command('run')
+    .description('run inference on .npy inputs and write .npy outputs (float, or shift-add on the interpreter or the generated C)')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--input <file>', '.npy input (repeat for several model inputs)', collect, [])
     .option('--output <file>', '.npy output (repeat for several model outputs)', collect, [])
-    .option('--stage <stage>', 'float (reference) or shift (integer interpreter, dequantised outputs)', 'float'))
-    .action(async (model: string, opts: ConversionFlags & { input: string[]; output: string[]; stage: string }) => {
+    .option('--stage <stage>', 'float (reference) or shift (shift-add network on --backend, dequantised outputs)', 'float')))
+    .action(async (model: string, opts: ConversionFlags & { input: string[]; output: string[]; stage: string; backend: string }) => {
       setExit(await runCommand(debug(), () => {
         if (opts.stage !== 'float' && opts.stage !== 'shift') fail('SAC040', `--stage must be float or shift (got '${opts.stage}')`);
+        const backend = parseBackend(opts.backend);
+        if (backend === 'c' && opts.stage === 'float') fail('SAC040', '--backend c runs the shift-add network, the float stage has no C code', undefined, 'add --stage shift --calibrate calib.npy');
         const graph = loadModel(model);
         const inputs = opts.input.map((f) => readNpy(readInputFile(f, 'input'), `input '${f}'`));
         if (opts.output.length > graph.outputs.length) fail('SAC040', `${opts.output.length} --output files for ${graph.outputs.length} model output(s)`);
-        const outs = opts.stage === 'float' ? runFloat(graph, inputs) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress())), inputs);
+        const run = backendRunner(backend, cName(model), printBuild);
+        const outs = opts.stage === 'float' ? runFloat(graph, inputs) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress())), inputs, run);
         outs.forEach((t, k) => {
           const file = opts.output[k];
           if (file) writeFileAtomic(file, writeNpy(t));
@@ -101,27 +108,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }));
     });
 
-  addConversionOptions(program.command('eval')
-    .description('float vs shift-add top-1 accuracy on labelled data, agreement and per-layer SQNR')
+  addBackendOption(addConversionOptions(program.command('eval')
+    .description('float vs shift-add top-1 accuracy on labelled data (shift-add on --backend interp or c), agreement and per-layer SQNR')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--data <file>', 'inputs (.npy)')
     .requiredOption('--labels <file>', 'integer class labels (.npy)')
-    .option('--json', 'print one JSON object'))
-    .action(async (model: string, opts: ConversionFlags & { data: string; labels: string; json?: boolean }) => {
+    .option('--json', 'print one JSON object')))
+    .action(async (model: string, opts: ConversionFlags & { data: string; labels: string; json?: boolean; backend: string }) => {
       setExit(await runCommand(debug(), () => {
+        const backend = parseBackend(opts.backend);
         const data = readNpy(readInputFile(opts.data, 'data'), `data '${opts.data}'`);
         const labels = readNpy(readInputFile(opts.labels, 'labels'), `labels '${opts.labels}'`);
+        let built: HostProgram | undefined;
+        const run = backendRunner(backend, cName(model), (p) => { built = p; });
         const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
-        const ev = evaluate(result, data, labels);
+        const ev = evaluate(result, data, labels, run);
+        const c = built && { program: built.path, cached: built.cached };
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...ev, compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...ev, backend, ...(c ? { c } : {}), compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
           return;
         }
         const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
         process.stdout.write([
           `samples ${ev.samples}`,
           `float top-1   ${pct(ev.float.top1)}`,
-          `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points)`,
+          `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points; ${backend === 'c' ? `generated C, ${c!.cached ? 'cached' : 'built'} ${c!.program}` : 'integer interpreter'})`,
           `top-1 agreement ${pct(ev.agreement)}`,
           'per-layer SQNR (calibration set):',
           ...ev.layers.map((l) => `  ${l.name.padEnd(24)} ${l.op.padEnd(10)} ${String(l.sqnrDb).padStart(7)} dB  ${l.termsPerWeight.toFixed(2)} terms/weight`),

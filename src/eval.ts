@@ -2,6 +2,7 @@
 import { runFloat } from './api.js';
 import type { CompileResult } from './compile.js';
 import { fail } from './diagnostics.js';
+import type { Graph } from './ir/graph.js';
 import { dequantizeOutput, quantizeInput, runInteger } from './ir/interp-int.js';
 import type { Tensor } from './ir/tensor.js';
 
@@ -20,17 +21,21 @@ function argmax(d: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
+/** Executes a lowered graph on integer inputs: runInteger (the spec), or a backend that must match it bit for bit. */
+export type IntegerRunner = (g: Graph, inputs: readonly Tensor[]) => Tensor[];
+
 /** Float32 logits of the shift-add model (inputs quantised, outputs dequantised as docs/numerics.md says). */
-export function runShift(c: CompileResult, inputs: readonly Tensor[]): Tensor[] {
+export function runShift(c: CompileResult, inputs: readonly Tensor[], run: IntegerRunner = runInteger): Tensor[] {
   const q = inputs.map((t, k) => quantizeInput(t.dtype === 'float32' ? t : { dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>) }, c.report.inputFrac[k]!, (c.report.options.actBits as 8 | 16) ?? 8));
-  return runInteger(c.graph, q).map((t, k) => dequantizeOutput(t, c.report.outputFrac[k]!));
+  return run(c.graph, q).map((t, k) => dequantizeOutput(t, c.report.outputFrac[k]!));
 }
 
-export function evaluate(c: CompileResult, data: Tensor, labels: Tensor): EvalResult {
+/** `run` computes the shift-add logits (default: the integer interpreter). */
+export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: IntegerRunner = runInteger): EvalResult {
   const n = data.shape[0]!;
   if (labels.data.length !== n) fail('SAC021', `labels hold ${labels.data.length} entries for ${n} samples`);
   const [fl] = runFloat(c.floatGraph, [data]);
-  const [sh] = runShift(c, [data]);
+  const [sh] = runShift(c, [data], run);
   const classes = fl!.data.length / n;
   let fOk = 0;
   let sOk = 0;

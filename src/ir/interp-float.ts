@@ -33,8 +33,24 @@ function runOnce(g: Graph, inputs: readonly Tensor[], last: Int32Array, observe?
  * (batch) dimension, the N slices run one after another and the outputs are stacked.
  */
 export function runGraph(g: Graph, inputs: readonly Tensor[], observe?: Observer): Tensor[] {
-  if (inputs.length !== g.inputs.length) fail('SAC022', `model has ${g.inputs.length} input(s), got ${inputs.length}`);
   const last = lastUses(g);
+  const declared = g.inputs.map((id) => g.values[id]!.type);
+  const reps = sampleCount(g, inputs);
+  if (reps === 1 || inputs.length === 0) return runOnce(g, inputs, last, observe);
+  const perSample: Tensor[][] = [];
+  for (let s = 0; s < reps; s++) {
+    const slice = inputs.map((t, k) => sliceBatch(t, declared[k]!.shape[0]!, s));
+    perSample.push(runOnce(g, slice, last, observe));
+  }
+  return g.outputs.map((_, j) => stackBatch(perSample.map((outs) => outs[j]!)));
+}
+
+/**
+ * Checks inputs against the declared types and returns how many samples they hold: N when every input
+ * carries N times the declared leading dimension (backends running a batch share this contract).
+ */
+export function sampleCount(g: Graph, inputs: readonly Tensor[]): number {
+  if (inputs.length !== g.inputs.length) fail('SAC022', `model has ${g.inputs.length} input(s), got ${inputs.length}`);
   const declared = g.inputs.map((id) => g.values[id]!.type);
   let reps = -1;
   inputs.forEach((t, k) => {
@@ -47,13 +63,7 @@ export function runGraph(g: Graph, inputs: readonly Tensor[], observe?: Observer
     if (reps >= 0 && r !== reps) fail('SAC021', `inputs disagree on the number of samples (${reps} vs ${r})`);
     reps = r;
   });
-  if (reps === 1 || inputs.length === 0) return runOnce(g, inputs, last, observe);
-  const perSample: Tensor[][] = [];
-  for (let s = 0; s < reps; s++) {
-    const slice = inputs.map((t, k) => sliceBatch(t, declared[k]!.shape[0]!, s));
-    perSample.push(runOnce(g, slice, last, observe));
-  }
-  return g.outputs.map((_, j) => stackBatch(perSample.map((outs) => outs[j]!)));
+  return reps;
 }
 
 function sliceBatch(t: Tensor, batch: number, s: number): Tensor {
