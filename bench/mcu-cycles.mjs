@@ -1,5 +1,6 @@
-// Instructions per inference of the generated C (Cortex-M0 code, -Os) on QEMU mps2-an385 with -icount, plus
-// flash/RAM on mps2-an385 and the micro:bit. Uses examples/mcu (main.c -DMCU_BENCH reads CMSDK timer0).
+// Instructions per inference of the generated C on QEMU with -icount: Cortex-M0 code (-Os) on mps2-an385 (M3)
+// and Cortex-M4 code on mps2-an386 (M4), plus flash/RAM on mps2-an385 and the micro:bit. Uses examples/mcu
+// (main.c -DMCU_BENCH reads CMSDK timer0).
 //   node bench/mcu-cycles.mjs [model...]     (after `npm run build`; writes bench/results/mcu-cycles.txt)
 // With -icount shift=8 every instruction advances virtual time by 2^8 ns; timer0 counts down at 25 MHz
 // (40 ns/tick), so instructions = ticks * 40 / 256. The cost of two back-to-back timer reads is subtracted;
@@ -51,8 +52,11 @@ function qemu(board, elf, icount) {
   return { out, top1: hex('top1'), stack: hex('stack'), empty: hex('empty'), loop0: hex('loop0'), loop1: hex('loop1'), run: hex('run'), seconds: (performance.now() - t0) / 1000 };
 }
 
-function make(board, gen, out, name, extra = '', stack = '') {
-  const r = spawnSync('make', ['-s', '-C', MCU, `BOARD=${board}`, `NAME=${name}`, `GEN=${gen}`, `OUT=${out}`, `EXTRA=${extra}`, `STACK=${stack}`], { encoding: 'utf8' });
+const M0 = '-mcpu=cortex-m0 -mthumb';
+const M4 = '-mcpu=cortex-m4 -mthumb';
+
+function make(board, gen, out, name, extra = '', stack = '', cpu = M0) {
+  const r = spawnSync('make', ['-s', '-C', MCU, `BOARD=${board}`, `NAME=${name}`, `GEN=${gen}`, `OUT=${out}`, `EXTRA=${extra}`, `STACK=${stack}`, `CPU=${cpu}`], { encoding: 'utf8' });
   if (r.status !== 0) {
     const overflow = /region [`']?(\w+)'? overflowed by (\d+) bytes/.exec(r.stderr);
     if (overflow) return { error: `does not fit: ${overflow[1]} overflowed by ${overflow[2]} B` };
@@ -61,11 +65,19 @@ function make(board, gen, out, name, extra = '', stack = '') {
   return { elf: path.join(out, 'app.elf') };
 }
 
+/** Runs a -DMCU_BENCH image under -icount and returns its instructions per inference and calibration slope. */
+function counted(board, elf) {
+  const r = qemu(board, elf, true);
+  const slope = (ins(r.loop1) - ins(r.loop0)) / (LOOPS[1] - LOOPS[0]);
+  return { elf, out: r.out, perInf: Math.round(ins(r.run) - ins(r.empty)), slope };
+}
+
 const lines = [];
 const log = (s) => { console.log(s); lines.push(s); };
 log(`# shiftaddc C backend on QEMU: Cortex-M0 code (-mcpu=cortex-m0 -mthumb -Os), terms ${TERMS}, calib-256, examples/data/sample.npy`);
 log(`# ${qemuVersion}; ${gccVersion}`);
 log('# instructions: mps2-an385 -icount shift=8,sleep=off, CMSDK timer0 ticks * 40/256 minus two back-to-back reads');
+log(`# cortex-m4 line: the same C built with ${M4} -Os (soft float), run on mps2-an386 (Cortex-M4) the same way`);
 log('# flash = .text (code + const weights) + .data; RAM = .data + .bss (arena, output) + reserved stack; "used" = measured stack high-water');
 log('');
 for (const name of models) {
@@ -93,6 +105,7 @@ for (const name of models) {
 
   const b = make('mps2-an385', gen, path.join(work, name, 'bench'), name, '-DMCU_BENCH');
   const r = qemu('mps2-an385', b.elf, true);
+  const m4 = counted('mps2-an386', make('mps2-an386', gen, path.join(work, name, 'bench-m4'), name, '-DMCU_BENCH', '', M4).elf);
   const empty = ins(r.empty);
   const slope = (ins(r.loop1) - ins(r.loop0)) / (LOOPS[1] - LOOPS[0]);
   const loopConst = ins(r.loop0) - 2 * LOOPS[0];
@@ -104,6 +117,7 @@ for (const name of models) {
   const ops = report.totals.shifts + report.totals.adds;
   log(`  ${ops.toLocaleString('en-US')} shifts+adds (${(perInf / ops).toFixed(1)} instructions each), ${macs[name] ? `${(perInf / macs[name]).toFixed(1)} instructions/MAC of the float model, ` : ''}${c.flash.terms.toLocaleString('en-US')} stored terms; arena ${c.memory.arenaBytes} B; compile ${compileS.toFixed(1)} s, qemu -icount ${r.seconds.toFixed(1)} s`);
   log(`  calibration: two reads ${empty.toFixed(2)} insn, loop slope ${slope.toFixed(4)} insn/iteration (expect 2), loop constant ${loopConst.toFixed(2)}`);
+  log(`  cortex-m4 (mps2-an386, ${M4} -Os): ${m4.perInf.toLocaleString('en-US')} instructions/inference${macs[name] ? `, ${(m4.perInf / macs[name]).toFixed(1)} instructions/MAC` : ''}; output ${m4.out === want ? 'matches' : 'DIFFERS FROM'} runInteger; flash ${sizes(m4.elf).flash} B; loop slope ${m4.slope.toFixed(4)} (expect 2)`);
   for (const board of ['mps2-an385', 'microbit']) {
     let m = make(board, gen, path.join(work, name, board), name);
     let note = '';
