@@ -1,6 +1,6 @@
 // main.c: runs the generated network once on the image in input.h and prints the result over semihosting.
 //   out: <OUTPUT bytes in memory order, hex>   top1: <class, hex>   stack: <bytes used by the run, hex>
-// With -DMCU_BENCH (mps2-an385 only) it also prints CMSDK timer0 ticks around the call and around a
+// With -DMCU_BENCH (mps2-an385/an386 only) it also prints CMSDK timer0 ticks around the call and around a
 // calibration loop, for bench/mcu-cycles.mjs: run with -icount so ticks count instructions.
 #include <stdint.h>
 #include "input.h" /* generated: includes NAME.h, defines MODEL_RUN, model_in_t, model_out_t, model_input[] */

@@ -8,6 +8,11 @@ int main(void);
 void Reset_Handler(void) __attribute__((noreturn));
 void Reset_Handler(void) {
   uint32_t *src = _sidata, *dst = _sdata;
+#if defined(__ARM_FP)
+  /* Hard-float builds (e.g. the float peer of bench/mcu-cycles.mjs on the M4F) need CP10/CP11 enabled first. */
+  *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20; /* SCB->CPACR */
+  __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
   while (dst < _edata) *dst++ = *src++;
   for (dst = _sbss; dst < _ebss; dst++) *dst = 0;
   sh_exit(main() == 0);
