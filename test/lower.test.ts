@@ -49,6 +49,17 @@ describe('shift-add conversion', () => {
     expect(r.report.layers.every((l) => l.multiplies === 0 && l.shifts > 0)).toBe(true);
   });
 
+  it('--avg-terms spreads the budget over layers and meets it overall', () => {
+    const r = compile(graph, { calibration: [calib], terms: 2, avgTerms: 1.5, verifyEach: true });
+    const shift = r.report.layers.filter((l) => l.weights > 0);
+    const terms = shift.reduce((s, l) => s + l.termsPerWeight * l.weights, 0);
+    const weights = shift.reduce((s, l) => s + l.weights, 0);
+    expect(terms / weights).toBeLessThanOrEqual(1.5 + 1e-9);
+    expect(terms / weights).toBeGreaterThan(1.2);
+    // Allocation is per layer by output error, not a uniform 1.5 everywhere.
+    expect(new Set(shift.map((l) => l.termsPerWeight.toFixed(2))).size).toBeGreaterThan(1);
+  });
+
   it('K=3 tracks the float model closely; more terms never hurt much', () => {
     const test = images(3, 32);
     const [ref] = runFloat(graph, [test]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { codebook } from '../src/passes/codebook.js';
 import { gram, targets, type Patches } from '../src/passes/layer-stats.js';
 import { recoverRow } from '../src/passes/recover.js';
+import { allocateTerms } from '../src/passes/allocate-terms.js';
 import { greedyLogRow, maxExponent } from '../src/passes/shift-layer.js';
 import { mulberry32 } from './helpers/prng.js';
 
@@ -29,12 +30,12 @@ function layer(seed: number, D: number, P: number, mean = 0): { p: Patches; rows
   return { p: { P, D, xf, xq }, rows };
 }
 
-/** Mean squared output error of a quantised row (with its bias delta) against the float row. */
-function outErr(p: Patches, w: Float64Array, wq: Float64Array, bias: number): number {
+/** Mean squared output error of a quantised row (with its bias delta and gain) against the float row. */
+function outErr(p: Patches, w: Float64Array, wq: Float64Array, bias: number, gain = 1): number {
   let e = 0;
   for (let s = 0; s < p.P; s++) {
     let d = bias;
-    for (let i = 0; i < p.D; i++) d += wq[i]! * p.xq[s * p.D + i]! - w[i]! * p.xf[s * p.D + i]!;
+    for (let i = 0; i < p.D; i++) d += gain * wq[i]! * p.xq[s * p.D + i]! - w[i]! * p.xf[s * p.D + i]!;
     e += d * d;
   }
   return e / p.P;
@@ -95,5 +96,40 @@ describe('label-free recovery', () => {
     const priced = terms(0.05);
     expect(priced.n).toBeLessThan(free.n);
     expect(priced.err).toBeGreaterThanOrEqual(free.err - 1e-12);
+  });
+  it('a channel gain never raises a K=1 row\'s output error and lowers it on most rows', () => {
+    const { p, rows } = layer(4, 9, 512);
+    const st = gram(p, true);
+    const ts = targets(p, rows, st, true);
+    let better = 0;
+    rows.forEach((w, m) => {
+      const plain = recoverRow(w, st, ts[m]!, 1, 4, 0, 0, false);
+      const gained = recoverRow(w, st, ts[m]!, 1, 4, 0, 0, true);
+      const e0 = outErr(p, w, plain.wq, plain.biasDelta);
+      const e1 = outErr(p, w, gained.wq, gained.biasDelta, gained.gain?.value ?? 1);
+      expect(e1, `row ${m}`).toBeLessThanOrEqual(e0 * (1 + 1e-9));
+      if (e1 < 0.95 * e0) better++;
+      if (gained.gain) expect(gained.gain.value).toBeGreaterThanOrEqual(0.5);
+    });
+    expect(better).toBeGreaterThanOrEqual(rows.length / 2);
+  });
+});
+
+describe('allocate-terms', () => {
+  // Layer a: error falls steeply with terms; layer b: barely. Both have 100 weights; budget 1.5 terms/weight.
+  const a = { node: 'a', weights: 100, points: [{ terms: 200, err: 0.01 }, { terms: 150, err: 0.1 }, { terms: 100, err: 0.5 }] };
+  const b = { node: 'b', weights: 100, points: [{ terms: 200, err: 0.049 }, { terms: 150, err: 0.05 }, { terms: 100, err: 0.051 }] };
+  it('gives terms to the layer whose relative error falls fastest, within the total budget', () => {
+    const got = allocateTerms([a, b], 1.5);
+    expect(got.get('a')).toBe(200);
+    expect(got.get('b')).toBe(100);
+    expect(got.get('a')! + got.get('b')!).toBeLessThanOrEqual(300);
+  });
+  it('never exceeds the budget, and falls back to the per-layer average when even the cheapest points do not fit', () => {
+    for (const A of [1, 1.2, 1.5, 1.8, 2]) {
+      const got = allocateTerms([a, b], A);
+      expect(got.get('a')! + got.get('b')!).toBeLessThanOrEqual(A * 200);
+    }
+    expect(allocateTerms([a, b], 0.5)).toEqual(new Map([['a', 50], ['b', 50]]));
   });
 });

@@ -4,6 +4,7 @@ import { runOp, useLists, type Graph, type Node, type Quant } from '../ir/graph.
 import { quantizeInput } from '../ir/interp-int.js';
 import type { Op } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
+import { allocateTerms, type TermCurve } from './allocate-terms.js';
 import { lowerActivation, lowerStructural } from './lower-ops.js';
 import { lowerWeightLayer } from './lower-weights.js';
 import { withDefaults, type PassOptions } from './options.js';
@@ -44,7 +45,20 @@ export function activationRange(act: Node | undefined, frac: number, bits: numbe
   return [-hi - 1, hi];
 }
 
+/**
+ * With --avg-terms the budget is spread over layers (allocate-terms): a probe lowering measures every layer's
+ * error-vs-terms curve on the sequentially quantised network, then the final lowering meets the allocated
+ * per-layer budgets. Curves need the quantised inputs of earlier layers, hence two lowerings, not one pass.
+ */
 export function lowerToShift(g: Graph, options: PassOptions = {}): Graph {
+  const o = withDefaults(options);
+  if (o.avgTerms === undefined || !o.recover || options.termBudgets || options.termProbe) return lowerOnce(g, options);
+  const curves: TermCurve[] = [];
+  lowerOnce(g, { ...options, termProbe: (c) => curves.push(c) });
+  return lowerOnce(g, { ...options, termBudgets: allocateTerms(curves, o.avgTerms) });
+}
+
+function lowerOnce(g: Graph, options: PassOptions): Graph {
   const calib = options.calibration ?? fail('SAC042', 'lower-to-shift needs calibration data');
   const o = withDefaults(options);
   for (const v of g.values) if (!v.data && v.type.dtype === 'float32' && !v.quant) fail('SAC030', `value '${v.name}' has no calibrated scale (run calibrate-activations first)`);

@@ -2,7 +2,7 @@
 import type { Node } from '../ir/graph.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
-import { recoverRows } from './recover.js';
+import { recoverRows, type TermSpec } from './recover.js';
 import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 
 /** A weight layer seen as a matrix: rows = output channels, D weights each, `groups` input groups. */
@@ -47,6 +47,17 @@ function biasOf(b: Tensor | undefined, M: number, scale: number): Float64Array {
   return out;
 }
 
+/** The layer's recovery request: a probe of its term curve, an allocated budget, or the plain per-layer average. */
+function termSpec(ctx: LowerContext, n: Node, K: number, B: number): TermSpec {
+  const { o } = ctx;
+  const spec: TermSpec = { K, B, gain: o.channelGain };
+  if (o.avgTerms !== undefined) spec.avgTerms = o.avgTerms;
+  const budget = o.termBudgets?.get(n.name);
+  if (budget !== undefined) spec.budget = budget;
+  if (o.termProbe) spec.probe = o.termProbe;
+  return spec;
+}
+
 /** Width of the lowered input (bounds the accumulator in the overflow proof). */
 function inBits(ctx: LowerContext, x: number): number {
   return ctx.r.b.value(x).type.dtype === 'int16' ? 16 : 8;
@@ -70,7 +81,7 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const M = mat.rows.length;
   const D = mat.rows[0]!.length;
   const rows: RowCodes[] = o.recover
-    ? recoverRows(ctx, n, mat, x, { K, B, gain: o.channelGain, ...(o.avgTerms !== undefined ? { avgTerms: o.avgTerms } : {}) })
+    ? recoverRows(ctx, n, mat, x, termSpec(ctx, n, K, B))
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
   const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: inBits(ctx, x), fracIn, fracOut }, `node '${n.name}'`);
   const [actMin, actMax] = activationRange(act, fracOut, outBits);

@@ -1,5 +1,6 @@
 // Options shared by the conversion passes (the CLI's compile/run/eval flags map onto these).
 import type { Tensor } from '../ir/tensor.js';
+import type { TermCurve } from './allocate-terms.js';
 
 export interface PassOptions {
   /** Calibration inputs (leading dim = samples), required from calibrate-activations on. */
@@ -20,6 +21,10 @@ export interface PassOptions {
   recover?: boolean;
   /** Per-channel shift-add gain fitted by recovery (docs/numerics.md); default on. */
   channelGain?: boolean;
+  /** Internal (allocate-terms): per weight-layer term budgets of the final lowering, by node name. */
+  termBudgets?: ReadonlyMap<string, number>;
+  /** Internal (allocate-terms): receives each layer's error-vs-terms curve during the probe lowering. */
+  termProbe?: (curve: TermCurve) => void;
   /** Progress callback (the CLI draws it on a TTY; the library never prints). */
   onProgress?: (stage: string, done: number, total: number) => void;
 }

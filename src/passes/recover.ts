@@ -5,6 +5,7 @@ import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { convPatches, denseRows, gram, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext } from './lower-to-shift.js';
 import type { WeightMatrix } from './lower-weights.js';
+import type { TermCurve } from './allocate-terms.js';
 import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
 
 const PASSES = 4;
@@ -205,11 +206,76 @@ function dequantized(ts: readonly Tensor[], frac: number): Tensor[] {
   return ts.map((t) => ({ dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, (v) => v * s) }));
 }
 
+/** What a layer's recovery is asked for: K, B, the channel gain, and a term budget or a probe of its curve. */
+export interface TermSpec {
+  K: number;
+  B: number;
+  gain?: boolean;
+  /** Average terms per weight within the layer. */
+  avgTerms?: number;
+  /** Absolute term budget of the layer (from allocate-terms; overrides avgTerms). */
+  budget?: number;
+  /** Probe mode: report the layer's error-vs-terms curve (allocate-terms) instead of bisecting. */
+  probe?: (curve: TermCurve) => void;
+}
+
+/** Term prices (log2, in units of `scale`) a probe samples, cheapest encodings last. */
+const PROBE_PRICES = [-24, -18, -12, -8, -5, -2, 1, 4, 8, 12];
+
+interface RowGroup { rows: Float64Array[]; st: LayerStats; ts: Float64Array[] }
+
+/**
+ * Samples the layer's (terms, relative output error) curve at PROBE_PRICES and returns the richest
+ * encoding within `budget`, so the probe lowering continues on a network like the final one.
+ */
+function probeCurve(groups: readonly RowGroup[], free: RowCodes[], quantizeAll: (mu: number) => RowCodes[], scale: number, budget: number, report: (points: { terms: number; err: number }[]) => void): RowCodes[] {
+  let energy = 0;
+  for (const gr of groups) gr.rows.forEach((w) => { energy += quadratic(w, gr.st.H); });
+  const err = (rows: readonly RowCodes[]) => {
+    let e = 0;
+    let k = 0;
+    for (const gr of groups) {
+      gr.rows.forEach((_, j) => {
+        const r = rows[k++]!;
+        const g = r.gain?.value ?? 1;
+        let qt = 0;
+        for (let i = 0; i < r.wq.length; i++) qt += r.wq[i]! * gr.ts[j]![i]!;
+        e += g * g * quadratic(r.wq, gr.st.H) - 2 * g * qt;
+      });
+    }
+    return e / (energy || 1);
+  };
+  const points = [{ terms: countTerms(free), err: err(free) }];
+  let pick = points[0]!.terms <= budget ? free : undefined;
+  let last = free;
+  for (const p of PROBE_PRICES) {
+    last = quantizeAll(scale * 2 ** p);
+    const terms = countTerms(last);
+    points.push({ terms, err: err(last) });
+    if (!pick && terms <= budget) pick = last;
+  }
+  report(points);
+  return pick ?? last;
+}
+
+/** v^T H v. */
+function quadratic(v: Float64Array, H: Float64Array): number {
+  const D = v.length;
+  let s = 0;
+  for (let i = 0; i < D; i++) {
+    if (v[i] === 0) continue;
+    let h = 0;
+    for (let j = 0; j < D; j++) h += H[i * D + j]! * v[j]!;
+    s += v[i]! * h;
+  }
+  return s;
+}
+
 function countTerms(rows: readonly RowCodes[]): number {
   return rows.reduce((n, r) => n + termsOf(r), 0);
 }
 
-export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number; avgTerms?: number; gain?: boolean }): RowCodes[] {
+export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: TermSpec): RowCodes[] {
   const fl = ctx.floatActs(n.inputs[0]!);
   const qf = dequantized(ctx.intActs(x), ctx.fracOfNew(x));
   const M = mat.rows.length;
@@ -233,14 +299,17 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
     return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu, spec.gain);
   }));
   const free = quantizeAll(0);
-  const budget = spec.avgTerms === undefined ? Infinity : spec.avgTerms * M * mat.rows[0]!.length;
-  if (countTerms(free) <= budget) return free;
-  // Price terms (Lagrangian) and bisect the price until the layer meets its average-terms budget.
+  const weights = M * mat.rows[0]!.length;
+  const budget = spec.budget ?? (spec.avgTerms === undefined ? Infinity : spec.avgTerms * weights);
+  // Term price unit: mean input power times mean squared weight (the objective's scale for one term).
   let scale = 0;
   for (const gr of groups) for (let i = 0; i < gr.st.D; i++) scale += gr.st.H[i * gr.st.D + i]!;
   let w2 = 0;
   for (const r of mat.rows) for (const v of r) w2 += v * v;
-  scale = (scale / (groups.length * groups[0]!.st.D)) * (w2 / (M * mat.rows[0]!.length)) || 1;
+  scale = (scale / (groups.length * groups[0]!.st.D)) * (w2 / weights) || 1;
+  if (spec.probe) return probeCurve(groups, free, quantizeAll, scale, budget, (points) => spec.probe!({ node: n.name, weights, points }));
+  if (countTerms(free) <= budget) return free;
+  // Price terms (Lagrangian) and bisect the price until the layer meets its average-terms budget.
   let lo = -30;
   let hi = 12;
   let best = quantizeAll(scale * 2 ** hi);
