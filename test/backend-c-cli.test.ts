@@ -1,9 +1,9 @@
 // `run`/`eval --backend c` and runC: the host-built generated C agrees with the integer interpreter, is cached, fails cleanly.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectDiagnostic, runCli } from './helpers/cli.js';
 import { buildHost, runC, runHost } from '../src/backends/c/run.js';
 import { cacheRoot } from '../src/backends/c/host.js';
 import { ShiftaddcError } from '../src/diagnostics.js';
@@ -15,22 +15,12 @@ import { compileCase, geometryCnn, tinyCnn } from './backend-c-models.js';
 import { mulberry32 } from './helpers/prng.js';
 
 const root = path.resolve(__dirname, '..');
-const bin = path.join(root, 'bin', 'shiftaddc.js');
 const ex = (f: string) => path.join(root, 'examples', f);
 let dir = '';
 let cache = '';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, SHIFTADDC_CACHE: cache, ...env } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function expectDiagnostic(r: ReturnType<typeof cli>, code: string) {
-  expect(r.code, r.err).toBe(1);
-  const lines = r.err.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(new RegExp(`^shiftaddc: error ${code}: .+; .+`));
-  expect(r.err).not.toMatch(/\n\s+at /);
+  return runCli(args, dir, { SHIFTADDC_CACHE: cache, ...env });
 }
 
 const lenet = ex('lenet.onnx');

@@ -1,30 +1,19 @@
 // CLI behaviour on good and bad input: one-line diagnostics, exit codes, no stack traces, no partial outputs.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectDiagnostic, runCli } from './helpers/cli.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { buildModel, type ModelSpec } from './helpers/onnx-builder.js';
 
 const root = path.resolve(__dirname, '..');
-const bin = path.join(root, 'bin', 'shiftaddc.js');
 const lenet = path.join(root, 'examples', 'lenet.onnx');
 let dir = '';
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: dir });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** A bad input must exit 1 with exactly one diagnostic line carrying `code`, and no stack trace. */
-function expectDiagnostic(r: ReturnType<typeof cli>, code: string) {
-  expect(r.code, r.err).toBe(1);
-  const lines = r.err.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(new RegExp(`^shiftaddc: error ${code}: .+; .+`));
-  expect(r.err).not.toMatch(/\n\s+at /);
+  return runCli(args, dir);
 }
 
 const tiny: ModelSpec = {
