@@ -5,7 +5,7 @@ import { assertLowered } from '../../ir/interp-int.js';
 import { formatType, numel } from '../../ir/tensor.js';
 import { constArray, ctype, safeComment } from './cfmt.js';
 import { headerText, ioText, type IoSpec } from './header.js';
-import type { Kernel, LayerFlash } from './kernel.js';
+import type { Kernel, LayerFlash, WeightForm } from './kernel.js';
 import { kernelFor } from './kernels.js';
 import { planArena, type Loc, type NodePlanInfo } from './plan.js';
 import { Runtime } from './runtime.js';
@@ -13,6 +13,8 @@ import { Runtime } from './runtime.js';
 export interface EmitCOptions {
   /** C identifier prefixing every exported symbol and macro (NAME_run, NAME_ARENA_SIZE, ...). */
   name: string;
+  /** Shift-add weights as packed data streams, as code, or `auto` (default): code for convolutions, data for Gemm. */
+  weights?: WeightForm;
 }
 
 export interface CFlash {
@@ -45,7 +47,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
     if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
     const decls: string[] = [];
-    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash });
+    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash, weights: opts.weights ?? 'auto' });
     return { decls, kernel };
   });
   const info: NodePlanInfo[] = built.map(({ kernel }) => ({

@@ -8,6 +8,8 @@ import type { Runtime } from './runtime.js';
 export interface LayerFlash {
   node: string;
   op: string;
+  /** `data`: packed streams walked at run time; `code`: one C function per channel (weightBytes 0, the terms are in .text). */
+  form: 'data' | 'code';
   /** Non-zero terms (pruned weights and unused term slots store nothing). */
   terms: number;
   /** Bytes of the header + tap streams and the tap offset table. */
@@ -29,7 +31,12 @@ export interface KernelCtx {
   /** File-scope declarations (const tables) the kernel needs, in emission order. */
   decls: string[];
   flash: LayerFlash[];
+  /** Where shift-add weights live (EmitCOptions.weights). */
+  weights?: WeightForm;
 }
+
+/** `data`: packed streams; `code`: unrolled per-channel functions; `auto`: code where terms are reused (convolutions). */
+export type WeightForm = 'auto' | 'data' | 'code';
 
 /** A generated kernel: the body of `static void fn(const T *x0.., T *y[, S *s])`. */
 export interface Kernel {

@@ -6,6 +6,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
+import { emitChannels, fastNarrow, unrolledOutput } from './unroll.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
 const MAX_BUCKET = 1023;
@@ -72,7 +73,7 @@ function emitTables(ctx: KernelCtx, codes: Tensor, M: number, D: number, K: numb
     tableBytes = tapOff.length * bytesOf(tableT);
   }
   ctx.flash.push({
-    node: ctx.node.name, op: ctx.node.op.kind, terms,
+    node: ctx.node.name, op: ctx.node.op.kind, form: 'data', terms,
     weightBytes: hdr.length * 2 + taps.length * bytesOf(tapT) + tableBytes,
     idealBytes: Math.ceil((terms * (1 + B)) / 8),
     paramBytes: M * 5,
@@ -120,26 +121,40 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   for (let ci = 0; ci < cPerG; ci++) {
     for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) tapOff.push(ci * Hp * Wp + kh * d[0]! * Wp + kw * d[1]!);
   }
-  const pk = emitTables(ctx, codes, M, cPerG * KH * KW, a.terms, a.shiftBits, tapOff);
+  const D = cPerG * KH * KW;
+  const code = weightsAsCode(ctx, OH * OW);
   const f = ctx.fn;
   const src = padded ? 's' : 'x0';
+  let decode: string[];
+  let stmt: string;
+  let tapT = '';
+  if (code) {
+    const shifts = constData(ctx, 3).data;
+    const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
+    const { table, fnT, terms } = emitChannels(ctx, xt, codes, M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast);
+    ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
+    ctx.flash.push({ node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
+    decode = [`      const ${fnT} fv = ${table}[m];`, `      const int r = ${f}_r[m];`];
+    stmt = unrolledOutput(ctx, yt, `${src} + o`, fast, a.bits, a.actMin, a.actMax);
+  } else {
+    const pk = emitTables(ctx, codes, M, D, a.terms, a.shiftBits, tapOff);
+    tapT = pk.tapT;
+    decode = ['      const uint16_t *h0 = h;', `      const ${pk.tapT} *t0 = t;`];
+    stmt = `h = h0; t = t0; ${outputStmt(ctx, pk, xt, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
+  }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
-    `  const uint16_t *h = ${f}_h;`,
-    `  const ${pk.tapT} *t = ${f}_t;`,
+    ...(code ? [] : [`  const uint16_t *h = ${f}_h;`, `  const ${tapT} *t = ${f}_t;`]),
     '  int32_t m = 0;',
     `  for (int32_t g = 0; g < ${G}; g++) {`,
     ...(padded ? [`    ${ctx.rt.pad(xt)}(x0, s, ${cPerG}, ${H}, ${W}, ${pt * Wp}, ${pb * Wp}, ${pl}, ${pr});`] : []),
     `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++) {`,
-    '      const uint16_t *h0 = h;',
-    `      const ${pk.tapT} *t0 = t;`,
+    ...decode,
     `      for (int32_t oh = 0, ro = 0; oh < ${OH}; oh++, ro += ${s[0]! * Wp}) {`,
     '        SAC_OPAQUE(ro);',
     `        for (int32_t ow = 0, o = ro; ow < ${OW}; ow++, o += ${s[1]!}) {`,
     '          SAC_OPAQUE(o);',
-    '          h = h0;',
-    '          t = t0;',
-    `          ${outputStmt(ctx, pk, xt, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`,
+    `          ${stmt}`,
     '        }',
     '        SAC_OPAQUE(y);',
     '      }',
@@ -152,6 +167,18 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   ];
   return { data: [0], body, ...(padded ? { scratch: { type: xt, elems: cPerG * Hp * Wp } } : {}) };
 }
+
+/**
+ * Whether a layer's weights become code (one function per channel) rather than a packed stream. Code costs
+ * about 6 bytes of flash per term instead of ~1.2-2 but no decoding: `auto` pays that only where each
+ * term is reused at `positions` >= AUTO_CODE_MIN_POSITIONS outputs (convolutions), never for Gemm.
+ */
+function weightsAsCode(ctx: KernelCtx, positions: number): boolean {
+  const w = ctx.weights ?? 'auto';
+  return w === 'code' || (w === 'auto' && positions >= AUTO_CODE_MIN_POSITIONS);
+}
+
+const AUTO_CODE_MIN_POSITIONS = 4;
 
 export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const x = val(ctx, 0).type;

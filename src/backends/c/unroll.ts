@@ -1,0 +1,99 @@
+// Weights as code: one straight-line C function per output channel of a shift-add layer (no stream to decode).
+import type { Tensor } from '../../ir/tensor.js';
+import { lit } from './cfmt.js';
+import type { KernelCtx } from './kernel.js';
+
+/** Taps of one shift level of a channel: added (`pos`) and subtracted (`neg`) input offsets. */
+interface Level { sh: number; pos: number[]; neg: number[] }
+
+/** The channel's terms grouped by shift, highest shift first (the Horner order of `channelText`). */
+export function channelLevels(codes: Tensor, m: number, D: number, K: number, tapOff: readonly number[]): Level[] {
+  const cd = codes.data;
+  const by = new Map<number, Level>();
+  for (let t = 0; t < D; t++) {
+    for (let k = 0; k < K; k++) {
+      const c = cd[(m * D + t) * K + k]!;
+      if (c === 0) continue;
+      const sh = Math.abs(c) - 1;
+      let l = by.get(sh);
+      if (!l) { l = { sh, pos: [], neg: [] }; by.set(sh, l); }
+      (c > 0 ? l.pos : l.neg).push(tapOff[t]!);
+    }
+  }
+  const levels = [...by.values()].sort((a, b) => b.sh - a.sh);
+  for (const l of levels) { l.pos.sort((a, b) => a - b); l.neg.sort((a, b) => a - b); }
+  return levels;
+}
+
+/**
+ * `static uint32_t fn(const T *q)`: bias + sum of the channel's terms, read at constant offsets from the
+ * window origin q. Levels are folded Horner-style, a = (a << (sh_i - sh_next)) + S_next, ending with
+ * a << sh_last: shl distributes over modular addition, so this equals shifting every term (bit-exact),
+ * with one shift per level and no sign branches. `add` (bias, rounding constant) is added last.
+ * Taps are read through a running offset `o` (sorted, so steps are small immediates) pinned by SAC_PIN:
+ * gcc would otherwise materialise every constant offset up front and spill them (Thumb-1 has 8 registers).
+ * Per term that leaves ADDS o, #step; LDRSB t, [q, o]; ADDS/SUBS s, t.
+ */
+export function channelText(fn: string, xt: string, levels: readonly Level[], add: number): string {
+  const addU = `${(add >>> 0).toString()}u`;
+  if (!levels.length) return `static uint32_t ${fn}(const ${xt} *q) {\n  (void)q;\n  return ${addU};\n}`;
+  const lines = [`static uint32_t ${fn}(const ${xt} *q) {`, '  int32_t o = 0;', '  int32_t s;', '  uint32_t a;'];
+  let o = 0;
+  levels.forEach((l, i) => {
+    const taps = [...l.pos.map((t) => ({ t, op: '+' })), ...l.neg.map((t) => ({ t, op: '-' }))];
+    taps.forEach(({ t, op }, j) => {
+      const step = t === o ? [] : [`o += ${t - o};`, 'SAC_PIN(o);'];
+      o = t;
+      const acc = j === 0 ? (op === '+' ? `s = q[o];` : `s = -q[o];`) : `s ${op}= q[o];`;
+      lines.push(`  ${[...step, acc].join(' ')}`);
+    });
+    if (i === 0) lines.push('  a = (uint32_t)s;');
+    else lines.push(`  a = (a << ${levels[i - 1]!.sh - l.sh}) + (uint32_t)s;`);
+  });
+  const last = levels[levels.length - 1]!.sh;
+  lines.push(`  return ${last ? `(a << ${last})` : 'a'} + ${addU};`, '}');
+  return lines.join('\n');
+}
+
+/** Requantisation folded into a clamp when every channel shifts right (r >= 0): see `unrolledOutputs`. */
+export interface FastNarrow { lo: number; hi: number }
+
+/** [lo, hi] of clamp(sat(v, bits), lo, hi) as one clamp, or null if the two ranges do not overlap. */
+export function fastNarrow(shifts: ArrayLike<number>, bits: number, lo: number, hi: number): FastNarrow | null {
+  const smax = 2 ** (bits - 1) - 1;
+  const L = Math.max(lo, -smax - 1);
+  const H = Math.min(hi, smax);
+  if (L > H || Array.from(shifts).some((r) => r < 0)) return null;
+  return { lo: L, hi: H };
+}
+
+/**
+ * Emits the per-channel functions and the table `fn_f` of them (const: flash). With a fast narrow the
+ * functions include the rounding constant 2^(r-1), so the caller's requantisation is `>> r` and one clamp.
+ */
+export function emitChannels(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, tapOff: readonly number[],
+  bias: ArrayLike<number>, shifts: ArrayLike<number>, fast: FastNarrow | null): { table: string; fnT: string; terms: number } {
+  const f = ctx.fn;
+  const names: string[] = [];
+  let terms = 0;
+  for (let m = 0; m < M; m++) {
+    const levels = channelLevels(codes, m, D, K, tapOff);
+    for (const l of levels) terms += l.pos.length + l.neg.length;
+    const r = shifts[m]!;
+    const add = bias[m]! + (fast && r > 0 ? 2 ** (r - 1) : 0);
+    names.push(`${f}_c${m}`);
+    ctx.decls.push(channelText(`${f}_c${m}`, xt, levels, add));
+  }
+  const fnT = `${f}_fn`;
+  ctx.decls.push(`typedef uint32_t (${'*'}${fnT})(const ${xt} *q);`);
+  const rows: string[] = [];
+  for (let i = 0; i < names.length; i += 8) rows.push(`  ${names.slice(i, i + 8).join(', ')},`);
+  ctx.decls.push(`static const ${fnT} ${f}_f[${M}] = {\n${rows.join('\n')}\n};`);
+  return { table: `${f}_f`, fnT, terms };
+}
+
+/** The statement storing one output from the channel function `fv` at window origin `p`. */
+export function unrolledOutput(ctx: KernelCtx, yt: string, p: string, fast: FastNarrow | null, bits: number, lo: number, hi: number): string {
+  if (fast) return `{ int32_t v = (int32_t)fv(${p}) >> r; *y++ = (${yt})(v < ${lit(fast.lo)} ? ${lit(fast.lo)} : v > ${lit(fast.hi)} ? ${lit(fast.hi)} : v); }`;
+  return `*y++ = (${yt})${ctx.rt.need('sac_narrow')}((int32_t)fv(${p}), r, ${bits}, ${lit(lo)}, ${lit(hi)});`;
+}
