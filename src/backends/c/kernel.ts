@@ -8,8 +8,8 @@ import type { Runtime } from './runtime.js';
 export interface LayerFlash {
   node: string;
   op: string;
-  /** `data`: packed streams walked at run time; `code`: one C function per channel (weightBytes 0, the terms are in .text). */
-  form: 'data' | 'code';
+  /** Packed stream walked at run time (`sparse` buckets or `dense` codes), or `code`: one C function per channel (weightBytes 0, the terms are in .text). */
+  form: 'sparse' | 'dense' | 'code';
   /** Non-zero terms (pruned weights and unused term slots store nothing). */
   terms: number;
   /** Bytes of the header + tap streams and the tap offset table. */

@@ -6,6 +6,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
+import { packDense } from './dense.js';
 import { emitChannels, fastNarrow, unrolledOutput } from './unroll.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
@@ -52,33 +53,61 @@ export function packCodes(codes: Tensor, M: number, D: number, K: number, paged 
   return { hdr, taps, terms };
 }
 
-interface Packed { tapT: string; tableName: string | null; tableT: string | null; paged: boolean }
+/** How a kernel drives a layer's packed stream: state setup, per-channel save/restore (conv), one output. */
+interface Packed {
+  init: string[];
+  save: string[];
+  restore: string;
+  /** The uint32 term sum of one output whose window starts at `p`; advances the stream by one channel. */
+  sum: (p: string) => string;
+}
 
-/** Emits the streams, bias and shift tables of a layer and records its flash use. */
-function emitTables(ctx: KernelCtx, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
+/**
+ * Emits the weight stream (dense when every slot can be filled and that is not larger than the sparse
+ * buckets), the bias/shift tables and the tap offset table, and records the layer's flash use.
+ */
+function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
   // Paging needs D <= 65536 (one page byte); beyond that taps are plain uint32 indices.
   const paged = D > 256 && D <= 65536;
   const { hdr, taps, terms } = packCodes(codes, M, D, K, paged);
   const tapT = paged ? 'uint8_t' : utype(D - 1);
+  const dense = packDense(codes, M, D, K, B);
+  const sparseBytes = hdr.length * 2 + taps.length * bytesOf(tapT);
+  const useDense = dense !== null && dense.words.length * 2 <= sparseBytes;
   const f = ctx.fn;
-  ctx.decls.push(constArray(`${f}_h`, 'uint16_t', hdr), constArray(`${f}_t`, tapT, taps));
+  if (useDense) ctx.decls.push(constArray(`${f}_w`, 'uint16_t', dense.words));
+  else ctx.decls.push(constArray(`${f}_h`, 'uint16_t', hdr), constArray(`${f}_t`, tapT, taps));
   ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, 2).data), constArray(`${f}_r`, 'int8_t', constData(ctx, 3).data));
-  let tableName: string | null = null;
   let tableT: string | null = null;
   let tableBytes = 0;
   if (tapOff && tapOff.some((o, t) => o !== t)) {
     tableT = utype(Math.max(...tapOff));
-    tableName = `${f}_o`;
-    ctx.decls.push(constArray(tableName, tableT, tapOff));
+    ctx.decls.push(constArray(`${f}_o`, tableT, tapOff));
     tableBytes = tapOff.length * bytesOf(tableT);
   }
+  const tab = tableT ? `, ${f}_o` : '';
   ctx.flash.push({
-    node: ctx.node.name, op: ctx.node.op.kind, form: 'data', terms,
-    weightBytes: hdr.length * 2 + taps.length * bytesOf(tapT) + tableBytes,
+    node: ctx.node.name, op: ctx.node.op.kind, form: useDense ? 'dense' : 'sparse', terms,
+    weightBytes: (useDense ? dense.words.length * 2 : sparseBytes) + tableBytes,
     idealBytes: Math.ceil((terms * (1 + B)) / 8),
     paramBytes: M * 5,
   });
-  return { tapT, tableName, tableT, paged };
+  if (useDense) {
+    const fn = ctx.rt.dense(xt, tableT, K, 1 + B);
+    return {
+      init: [`const uint16_t *w = ${f}_w;`, 'uint32_t bits = 0, nb = 0;'],
+      save: ['const uint16_t *w0 = w;', 'const uint32_t bits0 = bits, nb0 = nb;'],
+      restore: 'w = w0; bits = bits0; nb = nb0;',
+      sum: (p) => `${fn}(${p}${tab}, ${D}, &w, &bits, &nb)`,
+    };
+  }
+  const fn = ctx.rt.terms(xt, tapT, tableT, paged);
+  return {
+    init: [`const uint16_t *h = ${f}_h;`, `const ${tapT} *t = ${f}_t;`],
+    save: ['const uint16_t *h0 = h;', `const ${tapT} *t0 = t;`],
+    restore: 'h = h0; t = t0;',
+    sum: (p) => `${fn}(${p}, &h, &t${tab})`,
+  };
 }
 
 function bytesOf(t: string): number {
@@ -86,11 +115,9 @@ function bytesOf(t: string): number {
 }
 
 /** One output element: bias + term walk, narrowed. `p` is the window's first input element. */
-function outputStmt(ctx: KernelCtx, pk: Packed, xt: string, yt: string, p: string, bits: number, lo: number, hi: number): string {
-  const terms = ctx.rt.terms(xt, pk.tapT, pk.tableT, pk.paged);
+function outputStmt(ctx: KernelCtx, pk: Packed, yt: string, p: string, bits: number, lo: number, hi: number): string {
   const narrow = ctx.rt.need('sac_narrow');
-  const tab = pk.tableName ? `, ${pk.tableName}` : '';
-  return `*y++ = (${yt})${narrow}((int32_t)((uint32_t)${ctx.fn}_b[m] + ${terms}(${p}, &h, &t${tab})), ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
+  return `*y++ = (${yt})${narrow}((int32_t)((uint32_t)${ctx.fn}_b[m] + ${pk.sum(p)}), ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
 }
 
 export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
@@ -127,7 +154,7 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   const src = padded ? 's' : 'x0';
   let decode: string[];
   let stmt: string;
-  let tapT = '';
+  let init: string[] = [];
   if (code) {
     const shifts = constData(ctx, 3).data;
     const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
@@ -137,14 +164,14 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
     decode = [`      const ${fnT} fv = ${table}[m];`, `      const int r = ${f}_r[m];`];
     stmt = unrolledOutput(ctx, yt, `${src} + o`, fast, a.bits, a.actMin, a.actMax);
   } else {
-    const pk = emitTables(ctx, codes, M, D, a.terms, a.shiftBits, tapOff);
-    tapT = pk.tapT;
-    decode = ['      const uint16_t *h0 = h;', `      const ${pk.tapT} *t0 = t;`];
-    stmt = `h = h0; t = t0; ${outputStmt(ctx, pk, xt, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
+    const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff);
+    init = pk.init.map((l) => `  ${l}`);
+    decode = pk.save.map((l) => `      ${l}`);
+    stmt = `${pk.restore} ${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
   }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
-    ...(code ? [] : [`  const uint16_t *h = ${f}_h;`, `  const ${tapT} *t = ${f}_t;`]),
+    ...init,
     '  int32_t m = 0;',
     `  for (int32_t g = 0; g < ${G}; g++) {`,
     ...(padded ? [`    ${ctx.rt.pad(xt)}(x0, s, ${cPerG}, ${H}, ${W}, ${pt * Wp}, ${pb * Wp}, ${pl}, ${pr});`] : []),
@@ -187,13 +214,12 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const yt = ctype(out(ctx).type.dtype, ctx.where);
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
-  const pk = emitTables(ctx, codes, M, D, a.terms, a.shiftBits, null);
+  const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
-    `  const uint16_t *h = ${ctx.fn}_h;`,
-    `  const ${pk.tapT} *t = ${ctx.fn}_t;`,
+    ...pk.init.map((l) => `  ${l}`),
     `  for (int32_t m = 0; m < ${M}; m++) {`,
-    `    ${outputStmt(ctx, pk, xt, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
+    `    ${outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
     '  }',
     `  x0 += ${D};`,
     '  SAC_OPAQUE(x0);',
