@@ -31,7 +31,8 @@ export function fillSlots(cd: ArrayLike<number>, base: number, K: number, B: num
 
 /**
  * Packs codes [M, D, K] as one bit stream in uint16 words, most significant bit first: per channel, per
- * tap, K fields of W = 1 + B bits, field = neg << B | sh. Channels follow each other without padding.
+ * tap, K fields of W = 1 + B bits, field = neg << B | sh. Each channel starts on a uint16 boundary
+ * (under 16 bits of padding per channel), so its decode schedule is static (`denseWalkText`).
  * Null if a weight cannot be filled (see `fillSlots`).
  */
 export function packDense(codes: Tensor, M: number, D: number, K: number, B: number): { words: number[]; slots: number } | null {
@@ -39,6 +40,7 @@ export function packDense(codes: Tensor, M: number, D: number, K: number, B: num
   const words: number[] = [];
   let pos = 0;
   for (let i = 0; i < M * D; i++) {
+    if (i % D === 0) pos = (pos + 15) & ~15;
     const f = fillSlots(codes.data, i * K, K, B);
     if (!f) return null;
     for (const c of f) {
@@ -52,44 +54,49 @@ export function packDense(codes: Tensor, M: number, D: number, K: number, B: num
   return { words, slots: M * D * K };
 }
 
+/** uint16 words per channel of the dense stream. */
+export const denseChannelWords = (D: number, K: number, W: number): number => Math.ceil((D * K * W) / 16);
+
 /**
- * One output of the dense walk: `taps` taps of K fields each. The reservoir `bits` holds `n` unread bits at
- * its top, so a field is bits >> (32 - W): the sign is bit 31 (an arithmetic shift makes the mask that
- * negates without a branch) and the shift is one LSLS + LSRS. State (w, bits, n) is read from and written
- * back to the caller: Gemm continues with the next channel; convolutions restore the channel's start.
+ * `static uint32_t fn(const T *p[, const O *tab], const uint16_t *w)`: the term sum of one output from the
+ * channel stream at w. The bit schedule is static (fields at known positions), so the reservoir `bits`
+ * needs no fill counter: taps go in groups whose fields fill whole uint16 words, then a static tail.
+ * `bits` holds the unread bits at its top: the sign is bit 31 (an arithmetic shift gives the mask that
+ * negates without a branch) and the shift is (bits << 1) >> (33 - W). SAC_PIN keeps the fields in order:
+ * gcc would otherwise decode a whole group up front and spill it (Thumb-1 has 8 registers).
  */
-export function denseText(name: string, xt: string, tableT: string | null, K: number, W: number): string {
-  const tabParam = tableT ? `, const ${tableT} *tab` : '';
-  const read = tableT ? 'p[*tab++]' : '*p++';
-  const slot = [
-    `    if (n < ${W}u) {`,
-    '      bits |= (uint32_t)*w++ << (16u - n);',
-    '      n += 16u;',
-    '    }',
-    '    m = (uint32_t)((int32_t)bits >> 31);',
-    `    v = x << ((bits << 1) >> ${33 - W});`,
-    '    acc += (v ^ m) - m;',
-    `    bits <<= ${W};`,
-    `    n -= ${W}u;`,
+export function denseWalkText(fn: string, xt: string, tableT: string | null, D: number, K: number, W: number): string {
+  let G = 1;
+  while ((G * K * W) % 16) G++;
+  const full = Math.floor(D / G);
+  const taps = (count: number): string[] => {
+    const out: string[] = [];
+    let n = 0;
+    let word = 0;
+    for (let i = 0; i < count; i++) {
+      out.push(`x = (uint32_t)(int32_t)${tableT ? `p[tab[${i}]]` : `p[${i}]`};`);
+      for (let k = 0; k < K; k++) {
+        if (n < W) {
+          out.push(n ? `bits |= (uint32_t)w[${word}] << ${16 - n};` : `bits = (uint32_t)w[${word}] << 16;`);
+          word++;
+          n += 16;
+        }
+        out.push('m = (uint32_t)((int32_t)bits >> 31);', `v = x << ((bits << 1) >> ${33 - W});`, 'acc += (v ^ m) - m;', 'SAC_PIN(acc);');
+        if (n > W || i < count - 1 || k < K - 1) out.push(`bits <<= ${W};`, 'SAC_PIN(bits);');
+        n -= W;
+      }
+    }
+    return out;
+  };
+  const step = (g: number): string => (tableT ? `tab += ${g};` : `p += ${g};`);
+  const lines = [
+    `static uint32_t ${fn}(const ${xt} *p${tableT ? `, const ${tableT} *tab` : ''}, const uint16_t *w) {`,
+    '  uint32_t acc = 0, bits = 0, x, m, v;',
   ];
-  const slots: string[] = [];
-  for (let k = 0; k < K; k++) slots.push(...slot);
-  return `static uint32_t ${name}(const ${xt} *p${tabParam}, uint32_t taps, const uint16_t **wp, uint32_t *bp, uint32_t *np) {
-  const uint16_t *w = *wp;
-  uint32_t bits = *bp;
-  uint32_t n = *np;
-  uint32_t acc = 0;
-  while (taps--) {
-    uint32_t x = (uint32_t)(int32_t)${read};
-    uint32_t m, v;
-${slots.join('\n')}
+  if (full > 0) {
+    lines.push(`  for (int32_t g = 0; g < ${full}; g++) {`, ...taps(G).map((l) => `    ${l}`), `    ${step(G)}`, `    w += ${(G * K * W) / 16};`, '    SAC_OPAQUE(w);', '  }');
   }
-  *wp = w;
-  *bp = bits;
-  *np = n;
-  return acc;
-}`;
+  lines.push(...taps(D - full * G).map((l) => `  ${l}`), '  return acc;', '}');
+  return lines.join('\n');
 }
 
-export const denseName = (xt: string, tableT: string | null, K: number, W: number): string =>
-  `sac_dense_${tsuffix(xt)}${tableT ? `_${tsuffix(tableT)}` : ''}_k${K}w${W}`;

@@ -137,7 +137,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const sum = (k: 'terms' | 'weightBytes' | 'idealBytes' | 'paramBytes') => flash.reduce((p, l) => p + l[k], 0);
   const memory = { arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes };
   return {
-    header: headerText(io, memory),
+    header: headerText(io, memory, flash.map((l) => `${l.fn} ${l.form}`)),
     source,
     io: ioText(io),
     memory,

@@ -6,6 +6,8 @@ import type { Runtime } from './runtime.js';
 
 /** Flash accounting of one shift-add layer: packed stream vs the ideal (1 + B) bits per non-zero term. */
 export interface LayerFlash {
+  /** The layer's C function name (Lk). */
+  fn: string;
   node: string;
   op: string;
   /** Packed stream walked at run time (`sparse` buckets or `dense` codes), or `code`: one C function per channel (weightBytes 0, the terms are in .text). */

@@ -1,6 +1,5 @@
 // The C runtime helpers of docs/numerics.md (shl, requant, CSD, shift-add term walk), emitted only when used.
 import { tsuffix } from './cfmt.js';
-import { denseName, denseText } from './dense.js';
 
 /**
  * Collects the helpers a translation unit needs. Unused `static` functions would trip -Wunused-function,
@@ -24,12 +23,6 @@ export class Runtime {
   terms(xt: string, tapT: string, tableT: string | null, paged: boolean): string {
     const name = `sac_terms_${tsuffix(xt)}_${tsuffix(tapT)}${tableT ? `_${tsuffix(tableT)}` : ''}${paged ? '_pg' : ''}`;
     return this.add(name, () => termsText(name, xt, tapT, tableT, paged));
-  }
-
-  /** The dense-stream walk over one output position (see dense.ts). */
-  dense(xt: string, tableT: string | null, K: number, W: number): string {
-    const name = denseName(xt, tableT, K, W);
-    return this.add(name, () => denseText(name, xt, tableT, K, W));
   }
 
   /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */

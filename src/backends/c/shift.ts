@@ -6,7 +6,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
-import { packDense } from './dense.js';
+import { denseChannelWords, denseWalkText, packDense } from './dense.js';
 import { emitChannels, fastNarrow, unrolledOutput } from './unroll.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
@@ -58,6 +58,8 @@ interface Packed {
   init: string[];
   save: string[];
   restore: string;
+  /** After a channel's last output (dense streams advance by a fixed number of words per channel). */
+  next: string[];
   /** The uint32 term sum of one output whose window starts at `p`; advances the stream by one channel. */
   sum: (p: string) => string;
 }
@@ -87,18 +89,19 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
   }
   const tab = tableT ? `, ${f}_o` : '';
   ctx.flash.push({
-    node: ctx.node.name, op: ctx.node.op.kind, form: useDense ? 'dense' : 'sparse', terms,
+    fn: ctx.fn, node: ctx.node.name, op: ctx.node.op.kind, form: useDense ? 'dense' : 'sparse', terms,
     weightBytes: (useDense ? dense.words.length * 2 : sparseBytes) + tableBytes,
     idealBytes: Math.ceil((terms * (1 + B)) / 8),
     paramBytes: M * 5,
   });
   if (useDense) {
-    const fn = ctx.rt.dense(xt, tableT, K, 1 + B);
+    ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + B));
     return {
-      init: [`const uint16_t *w = ${f}_w;`, 'uint32_t bits = 0, nb = 0;'],
-      save: ['const uint16_t *w0 = w;', 'const uint32_t bits0 = bits, nb0 = nb;'],
-      restore: 'w = w0; bits = bits0; nb = nb0;',
-      sum: (p) => `${fn}(${p}${tab}, ${D}, &w, &bits, &nb)`,
+      init: [`const uint16_t *w = ${f}_w;`],
+      save: [],
+      restore: '',
+      next: [`w += ${denseChannelWords(D, K, 1 + B)};`, 'SAC_OPAQUE(w);'],
+      sum: (p) => `${f}_walk(${p}${tab}, w)`,
     };
   }
   const fn = ctx.rt.terms(xt, tapT, tableT, paged);
@@ -106,6 +109,7 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
     init: [`const uint16_t *h = ${f}_h;`, `const ${tapT} *t = ${f}_t;`],
     save: ['const uint16_t *h0 = h;', `const ${tapT} *t0 = t;`],
     restore: 'h = h0; t = t0;',
+    next: [],
     sum: (p) => `${fn}(${p}, &h, &t${tab})`,
   };
 }
@@ -155,19 +159,21 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   let decode: string[];
   let stmt: string;
   let init: string[] = [];
+  let next: string[] = [];
   if (code) {
     const shifts = constData(ctx, 3).data;
     const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
     const { table, fnT, terms } = emitChannels(ctx, xt, codes, M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast);
     ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
-    ctx.flash.push({ node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
+    ctx.flash.push({ fn: ctx.fn, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
     decode = [`      const ${fnT} fv = ${table}[m];`, `      const int r = ${f}_r[m];`];
     stmt = unrolledOutput(ctx, yt, `${src} + o`, fast, a.bits, a.actMin, a.actMax);
   } else {
     const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff);
     init = pk.init.map((l) => `  ${l}`);
     decode = pk.save.map((l) => `      ${l}`);
-    stmt = `${pk.restore} ${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
+    next = pk.next.map((l) => `      ${l}`);
+    stmt = `${pk.restore ? `${pk.restore} ` : ''}${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
   }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
@@ -185,6 +191,7 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
     '        }',
     '        SAC_OPAQUE(y);',
     '      }',
+    ...next,
     '    }',
     `    x0 += ${cPerG * H * W};`,
     '    SAC_OPAQUE(x0);',
@@ -220,6 +227,7 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
     ...pk.init.map((l) => `  ${l}`),
     `  for (int32_t m = 0; m < ${M}; m++) {`,
     `    ${outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
+    ...pk.next.map((l) => `    ${l}`),
     '  }',
     `  x0 += ${D};`,
     '  SAC_OPAQUE(x0);',
