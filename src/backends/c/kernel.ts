@@ -33,8 +33,8 @@ export interface KernelCtx {
   /** File-scope declarations (const tables) the kernel needs, in emission order. */
   decls: string[];
   flash: LayerFlash[];
-  /** Where shift-add weights live (EmitCOptions.weights). */
-  weights?: WeightForm;
+  /** The layer's weights become code (see `codeLayers`), else a packed stream. */
+  asCode?: boolean;
 }
 
 /** `data`: packed streams; `code`: unrolled per-channel functions; `auto`: code where terms are reused (convolutions). */

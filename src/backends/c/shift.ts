@@ -153,7 +153,7 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
     for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) tapOff.push(ci * Hp * Wp + kh * d[0]! * Wp + kw * d[1]!);
   }
   const D = cPerG * KH * KW;
-  const code = weightsAsCode(ctx, OH * OW);
+  const code = Boolean(ctx.asCode);
   const f = ctx.fn;
   const src = padded ? 's' : 'x0';
   let decode: string[];
@@ -202,18 +202,6 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   return { data: [0], body, ...(padded ? { scratch: { type: xt, elems: cPerG * Hp * Wp } } : {}) };
 }
 
-/**
- * Whether a layer's weights become code (one function per channel) rather than a packed stream. Code costs
- * about 6 bytes of flash per term instead of ~1.2-2 but no decoding: `auto` pays that only where each
- * term is reused at `positions` >= AUTO_CODE_MIN_POSITIONS outputs (convolutions), never for Gemm.
- */
-function weightsAsCode(ctx: KernelCtx, positions: number): boolean {
-  const w = ctx.weights ?? 'auto';
-  return w === 'code' || (w === 'auto' && positions >= AUTO_CODE_MIN_POSITIONS);
-}
-
-const AUTO_CODE_MIN_POSITIONS = 4;
-
 export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const x = val(ctx, 0).type;
   const codes = constData(ctx, 1);
@@ -221,13 +209,28 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const yt = ctype(out(ctx).type.dtype, ctx.where);
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
-  const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
+  let init: string[];
+  let stmt: string[];
+  if (ctx.asCode) {
+    const f = ctx.fn;
+    const shifts = constData(ctx, 3).data;
+    const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
+    const tapOff = Array.from({ length: D }, (_, t) => t);
+    const { table, fnT, terms } = emitChannels(ctx, xt, codes, M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast);
+    ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
+    ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
+    init = [];
+    stmt = [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`, unrolledOutput(ctx, yt, 'x0', fast, a.bits, a.actMin, a.actMax)];
+  } else {
+    const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
+    init = pk.init;
+    stmt = [outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, a.actMax), ...pk.next];
+  }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
-    ...pk.init.map((l) => `  ${l}`),
+    ...init.map((l) => `  ${l}`),
     `  for (int32_t m = 0; m < ${M}; m++) {`,
-    `    ${outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
-    ...pk.next.map((l) => `    ${l}`),
+    ...stmt.map((l) => `    ${l}`),
     '  }',
     `  x0 += ${D};`,
     '  SAC_OPAQUE(x0);',

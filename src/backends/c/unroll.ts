@@ -1,7 +1,44 @@
 // Weights as code: one straight-line C function per output channel of a shift-add layer (no stream to decode).
-import type { Tensor } from '../../ir/tensor.js';
+import type { Graph } from '../../ir/graph.js';
+import { numel, type Tensor } from '../../ir/tensor.js';
 import { lit } from './cfmt.js';
-import type { KernelCtx } from './kernel.js';
+import type { KernelCtx, WeightForm } from './kernel.js';
+
+/**
+ * Measured on Cortex-M0 -Os (bench/results/mcu-cycles.txt): a term as code costs ~7 bytes of flash (plus ~24
+ * per channel) and ~3-4 instructions per use; packed it costs (1 + B) bits and ~12 (dense) to ~20 (sparse
+ * conv) instructions per use. Code therefore pays off in proportion to how often a term is used (output
+ * positions per channel): `auto` unrolls convolutions by decreasing reuse while the estimate fits the budget.
+ * Gemm terms are used once per inference, so they stay packed.
+ */
+export const AUTO_CODE_BYTES = 160 * 1024;
+const CODE_BYTES_PER_TERM = 7;
+const CODE_BYTES_PER_CHANNEL = 24;
+const MIN_POSITIONS = 4;
+
+/** Node ids of the ShiftConv layers whose weights become code. */
+export function codeLayers(g: Graph, form: WeightForm, budget: number): Set<number> {
+  const cand: { id: number; positions: number; bytes: number }[] = [];
+  for (const n of g.nodes) {
+    if (n.op.kind !== 'ShiftConv' && !(form === 'code' && n.op.kind === 'ShiftGemm')) continue;
+    const codes = g.values[n.inputs[1]!]?.data;
+    const y = g.values[n.outputs[0]!]!.type.shape;
+    if (!codes) continue;
+    const M = codes.shape[0]!;
+    let terms = 0;
+    for (let i = 0; i < codes.data.length; i++) if (codes.data[i]) terms++;
+    cand.push({ id: n.id, positions: numel(y) / (y[0]! * M), bytes: terms * CODE_BYTES_PER_TERM + M * CODE_BYTES_PER_CHANNEL });
+  }
+  if (form !== 'auto') return new Set(form === 'code' ? cand.map((c) => c.id) : []);
+  const out = new Set<number>();
+  let used = 0;
+  for (const c of [...cand].sort((a, b) => b.positions - a.positions || a.id - b.id)) {
+    if (c.positions < MIN_POSITIONS || used + c.bytes > budget) continue;
+    out.add(c.id);
+    used += c.bytes;
+  }
+  return out;
+}
 
 /** Taps of one shift level of a channel: added (`pos`) and subtracted (`neg`) input offsets. */
 interface Level { sh: number; pos: number[]; neg: number[] }
