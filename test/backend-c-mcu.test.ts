@@ -30,7 +30,7 @@ describe('C backend: multiply-free machine code', () => {
     it(`${cs.name}: Cortex-M0 -O2/-Os and Cortex-M4 -O2 objects contain no multiply/divide or helper calls`, () => {
       for (const [cpu, opt] of [['cortex-m0', '-O2'], ['cortex-m0', '-Os'], ['cortex-m4', '-O2']] as const) {
         const obj = armObject(cs, cpu, opt);
-        const dis = execFileSync('arm-none-eabi-objdump', ['-d', obj], { encoding: 'utf8' });
+        const dis = execFileSync('arm-none-eabi-objdump', ['-d', obj], { encoding: 'utf8', maxBuffer: 1 << 28 });
         expect(dis.match(MUL_DIV)?.[0] ?? null, `${cpu} ${opt}`).toBeNull();
         const undef = execFileSync('arm-none-eabi-nm', ['-u', obj], { encoding: 'utf8' }).split('\n').filter(Boolean);
         expect(undef.filter((l) => HELPER.test(l)), `${cpu} ${opt}`).toEqual([]);

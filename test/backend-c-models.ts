@@ -140,5 +140,7 @@ export const CASES: (() => Case)[] = [
   // Convolutions become code under `auto`: these two keep the packed streams (paged, offset table) tested.
   () => compileCase('wide', wide(6), {}, 'data'),
   () => compileCase('geomdata', geometryCnn(3), {}, 'data'),
+  // Every layer as code, Gemm included.
+  () => compileCase('tinycode', tinyCnn(2), {}, 'code'),
 ];
 
