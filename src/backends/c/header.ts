@@ -20,6 +20,13 @@ function macros(N: string, side: 'INPUT' | 'OUTPUT', ts: readonly IoTensor[]): s
   return out;
 }
 
+/** `// Forms: L0 code, L5 dense, ...`, six layers per line. */
+function formLines(forms: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < forms.length; i += 6) out.push(`// ${i ? '       ' : 'Forms: '}${forms.slice(i, i + 6).join(', ')}`);
+  return out;
+}
+
 export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound: number }, forms: readonly string[] = []): string {
   const N = io.name;
   const inT = io.inputs[0]!.ctype;
@@ -45,7 +52,7 @@ export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound:
     '//                  level (Horner); Lk_f is the table of these functions.',
     '//   Lk_o (optional): tap index -> input offset in the (zero-padded) window, shared by all channels',
     '//   Lk_b (int32) bias (data forms), Lk_r (int8) requantisation shift, per output channel.',
-    ...(forms.length ? ['// Forms: ' + forms.join(', ')] : []),
+    ...formLines(forms),
     `#ifndef ${guard}`,
     `#define ${guard}`,
     '',
