@@ -1,6 +1,5 @@
 // Dense shift-add weight stream: every (tap, term slot) as one (1 + B)-bit code, no tap indices or headers.
 import type { Tensor } from '../../ir/tensor.js';
-import { tsuffix } from './cfmt.js';
 
 /**
  * Fills each weight's K slots with exactly K terms of the same sum, or returns null when that is impossible

@@ -7,7 +7,7 @@ import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
 import { denseChannelWords, denseWalkText, packDense } from './dense.js';
-import { emitChannels, fastNarrow, unrolledOutput } from './unroll.js';
+import { codeForm } from './unroll.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
 const MAX_BUCKET = 1023;
@@ -154,20 +154,15 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   }
   const D = cPerG * KH * KW;
   const code = Boolean(ctx.asCode);
-  const f = ctx.fn;
   const src = padded ? 's' : 'x0';
   let decode: string[];
   let stmt: string;
   let init: string[] = [];
   let next: string[] = [];
   if (code) {
-    const shifts = constData(ctx, 3).data;
-    const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
-    const { table, fnT, terms } = emitChannels(ctx, xt, codes, M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast);
-    ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
-    ctx.flash.push({ fn: ctx.fn, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
-    decode = [`      const ${fnT} fv = ${table}[m];`, `      const int r = ${f}_r[m];`];
-    stmt = unrolledOutput(ctx, yt, `${src} + o`, fast, a.bits, a.actMin, a.actMax);
+    const c = codeForm(ctx, xt, yt, M, D, a, tapOff, `${src} + o`);
+    decode = c.decode.map((l) => `      ${l}`);
+    stmt = c.stmt;
   } else {
     const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff);
     init = pk.init.map((l) => `  ${l}`);
@@ -212,15 +207,9 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   let init: string[];
   let stmt: string[];
   if (ctx.asCode) {
-    const f = ctx.fn;
-    const shifts = constData(ctx, 3).data;
-    const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
-    const tapOff = Array.from({ length: D }, (_, t) => t);
-    const { table, fnT, terms } = emitChannels(ctx, xt, codes, M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast);
-    ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
-    ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
+    const c = codeForm(ctx, xt, yt, M, D, a, Array.from({ length: D }, (_, t) => t), 'x0');
     init = [];
-    stmt = [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`, unrolledOutput(ctx, yt, 'x0', fast, a.bits, a.actMin, a.actMax)];
+    stmt = [...c.decode, c.stmt];
   } else {
     const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
     init = pk.init;

@@ -1,8 +1,9 @@
 // Weights as code: one straight-line C function per output channel of a shift-add layer (no stream to decode).
 import type { Graph } from '../../ir/graph.js';
 import { numel, type Tensor } from '../../ir/tensor.js';
-import { lit } from './cfmt.js';
-import type { KernelCtx, WeightForm } from './kernel.js';
+import type { ShiftAttrs } from '../../ir/ops/shift-common.js';
+import { constArray, lit } from './cfmt.js';
+import { constData, type KernelCtx, type WeightForm } from './kernel.js';
 
 /**
  * Measured on Cortex-M0 -Os (bench/results/mcu-cycles.txt): a term as code costs ~7 bytes of flash (plus ~24
@@ -133,4 +134,18 @@ export function emitChannels(ctx: KernelCtx, xt: string, codes: Tensor, M: numbe
 export function unrolledOutput(ctx: KernelCtx, yt: string, p: string, fast: FastNarrow | null, bits: number, lo: number, hi: number): string {
   if (fast) return `{ int32_t v = (int32_t)fv(${p}) >> r; *y++ = (${yt})(v < ${lit(fast.lo)} ? ${lit(fast.lo)} : v > ${lit(fast.hi)} ? ${lit(fast.hi)} : v); }`;
   return `*y++ = (${yt})${ctx.rt.need('sac_narrow')}((int32_t)fv(${p}), r, ${bits}, ${lit(lo)}, ${lit(hi)});`;
+}
+
+/**
+ * A layer in code form: its channel functions and shift table, its flash record, and the kernel lines that
+ * pick channel m's function (`decode`) and store one output whose window starts at `p` (`stmt`).
+ */
+export function codeForm(ctx: KernelCtx, xt: string, yt: string, M: number, D: number, a: ShiftAttrs, tapOff: readonly number[], p: string): { decode: string[]; stmt: string } {
+  const f = ctx.fn;
+  const shifts = constData(ctx, 3).data;
+  const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
+  const { table, fnT, terms } = emitChannels(ctx, xt, constData(ctx, 1), M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast);
+  ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
+  ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
+  return { decode: [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`], stmt: unrolledOutput(ctx, yt, p, fast, a.bits, a.actMin, a.actMax) };
 }
