@@ -7,6 +7,7 @@ import { addBackendOption, addConversionOptions, backendRunner, parseBackend, to
 import { cName, runCommand, writeFileAtomic } from './cli-util.js';
 import type { HostProgram } from './backends/c/run.js';
 import { emitC } from './backends/c/emit.js';
+import type { WeightForm } from './backends/c/kernel.js';
 import { compile } from './compile.js';
 import { fail } from './diagnostics.js';
 import { evaluate, runShift } from './eval.js';
@@ -56,10 +57,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<model>', 'ONNX model file')
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
     .option('--target <target>', 'also emit code for a target: c (NAME.h, NAME.c, NAME_io.c)')
-    .option('--name <name>', 'C identifier prefixing the generated code (default: the model file name)'))
-    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; name?: string }) => {
+    .option('--name <name>', 'C identifier prefixing the generated code (default: the model file name)')
+    .option('--weights <form>', 'C shift-add weights: auto (code for convolutions, packed data for Gemm), data (smallest flash) or code (fastest)', 'auto'))
+    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; name?: string; weights: string }) => {
       setExit(await runCommand(debug(), () => {
         if (opts.target !== undefined && opts.target !== 'c') fail('SAC040', `--target must be c (got '${opts.target}')`);
+        if (!['auto', 'data', 'code'].includes(opts.weights)) fail('SAC040', `--weights must be auto, data or code (got '${opts.weights}')`);
         const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
         fs.mkdirSync(opts.out, { recursive: true });
@@ -68,11 +71,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
         writeFileAtomic(path.join(opts.out, 'report.md'), reportMarkdown(result.report, name));
         if (opts.target === 'c' || opts.name !== undefined) {
           const cname = opts.name ?? cName(model);
-          const c = emitC(result.graph, { name: cname });
+          const c = emitC(result.graph, { name: cname, weights: opts.weights as WeightForm });
           writeFileAtomic(path.join(opts.out, `${cname}.h`), c.header);
           writeFileAtomic(path.join(opts.out, `${cname}.c`), c.source);
           writeFileAtomic(path.join(opts.out, `${cname}_io.c`), c.io);
-          process.stdout.write(`${cname}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes for ${c.flash.terms} terms\n`);
+          process.stdout.write(`${cname}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code\n`);
         }
         const t = result.report.totals;
         process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${t.shifts.toLocaleString('en-US')} shifts + ${t.adds.toLocaleString('en-US')} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);

@@ -43,12 +43,12 @@ describe('C backend on the example models', () => {
       const got = runBin(build('gcc', [...STRICT, '-O2'], src), ['run', String(xs.length)], bytes(xs));
       expect(got.equals(want)).toBe(true);
       const obj = build('arm-none-eabi-gcc', [...STRICT, '-mcpu=cortex-m0', '-mthumb', '-Os'], src, [src.files[0]!], true);
-      const dis = execFileSync('arm-none-eabi-objdump', ['-d', obj], { encoding: 'utf8' });
+      const dis = execFileSync('arm-none-eabi-objdump', ['-d', obj], { encoding: 'utf8', maxBuffer: 1 << 28 });
       expect(dis.match(/\t(muls|mul|sdiv|udiv)\b.*/)?.[0] ?? null).toBeNull();
       expect(execFileSync('arm-none-eabi-nm', ['-u', obj], { encoding: 'utf8' })).not.toMatch(/__aeabi|__mul|__div/);
       const f = c.flash;
       console.log(`${m}: compile ${((t1 - t0) / 1000).toFixed(1)} s; arena ${c.memory.arenaBytes} B (lower bound ${c.memory.lowerBound} B, no reuse ${c.memory.naiveBytes} B); `
-        + `${f.terms} terms, packed ${f.weightBytes} B vs ideal ${f.idealBytes} B (${(f.weightBytes / f.idealBytes).toFixed(2)}x) + bias/shift ${f.paramBytes} B`);
+        + `${f.terms} terms (${f.codeTerms} as code), packed ${f.weightBytes} B vs ideal ${f.idealBytes} B (${(f.weightBytes / f.idealBytes).toFixed(2)}x) + bias/shift ${f.paramBytes} B`);
     });
   }
 });

@@ -1,5 +1,6 @@
 // Small test models for the C backend tests, compiled to lowered graphs and emitted as C.
 import { emitC, type CEmitResult } from '../src/backends/c/emit.js';
+import type { WeightForm } from '../src/backends/c/kernel.js';
 import { compile, type CompileOptions } from '../src/compile.js';
 import type { Graph } from '../src/ir/graph.js';
 import { numel, tensor, type Tensor } from '../src/ir/tensor.js';
@@ -123,11 +124,11 @@ export function calib(shape: readonly number[], seed: number, n = 16): Tensor {
 
 export interface Case { name: string; graph: Graph; c: CEmitResult }
 
-export function compileCase(name: string, spec: ModelSpec, opts: Partial<CompileOptions> = {}): Case {
+export function compileCase(name: string, spec: ModelSpec, opts: Partial<CompileOptions> = {}, weights: WeightForm = 'auto'): Case {
   const g = modelGraph(spec);
   const x = g.values[g.inputs[0]!]!;
   const r = compile(g, { calibration: [calib(x.type.shape, 7)], terms: 2, ...opts });
-  return { name, graph: r.graph, c: emitC(r.graph, { name }) };
+  return { name, graph: r.graph, c: emitC(r.graph, { name, weights }) };
 }
 
 export const CASES: (() => Case)[] = [
@@ -136,6 +137,10 @@ export const CASES: (() => Case)[] = [
   () => compileCase('oned', conv1d(5)),
   () => compileCase('geom16', geometryCnn(8), { actBits: 16 }),
   () => compileCase('pruned', tinyCnn(4), { prune: 0.6, terms: 3 }),
-  () => compileCase('wide', wide(6)),
+  // Convolutions become code under `auto`: these two keep the packed streams (paged, offset table) tested.
+  () => compileCase('wide', wide(6), {}, 'data'),
+  () => compileCase('geomdata', geometryCnn(3), {}, 'data'),
+  // Every layer as code, Gemm included.
+  () => compileCase('tinycode', tinyCnn(2), {}, 'code'),
 ];
 

@@ -5,19 +5,30 @@ import { assertLowered } from '../../ir/interp-int.js';
 import { formatType, numel } from '../../ir/tensor.js';
 import { constArray, ctype, safeComment } from './cfmt.js';
 import { headerText, ioText, type IoSpec } from './header.js';
-import type { Kernel, LayerFlash } from './kernel.js';
+import type { Kernel, LayerFlash, WeightForm } from './kernel.js';
 import { kernelFor } from './kernels.js';
 import { planArena, type Loc, type NodePlanInfo } from './plan.js';
 import { Runtime } from './runtime.js';
+import { AUTO_CODE_BYTES, codeLayers } from './unroll.js';
 
 export interface EmitCOptions {
   /** C identifier prefixing every exported symbol and macro (NAME_run, NAME_ARENA_SIZE, ...). */
   name: string;
+  /**
+   * Shift-add weights as packed data streams (smallest flash), as code (fastest), or `auto` (default): code
+   * for the convolutions that reuse their terms most, within `codeBytes`, packed data for the rest.
+   */
+  weights?: WeightForm;
+  /** Estimated flash for weights-as-code under `auto` (default AUTO_CODE_BYTES). */
+  codeBytes?: number;
 }
 
 export interface CFlash {
   layers: LayerFlash[];
+  /** Non-zero terms of all layers; `codeTerms` of them are unrolled into code (not in weightBytes/idealBytes). */
   terms: number;
+  codeTerms: number;
+  /** Packed streams of the data-form layers vs (1 + B) bits per term of those layers. */
   weightBytes: number;
   idealBytes: number;
   paramBytes: number;
@@ -39,13 +50,14 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const rt = new Runtime();
   const flash: LayerFlash[] = [];
   const isOut = new Set(g.outputs);
+  const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
   // Kernels first: the planner needs each node's scratch and in-place ability.
   const built = g.nodes.map((node, t) => {
     const where = atNode(node.name, node.op.kind);
     if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
     if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
     const decls: string[] = [];
-    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash });
+    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash, asCode: asCode.has(node.id) });
     return { decls, kernel };
   });
   const info: NodePlanInfo[] = built.map(({ kernel }) => ({
@@ -132,14 +144,15 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     '}',
     '',
   ].join('\n');
-  const sum = (k: 'terms' | 'weightBytes' | 'idealBytes' | 'paramBytes') => flash.reduce((p, l) => p + l[k], 0);
+  const sum = (k: 'terms' | 'weightBytes' | 'idealBytes' | 'paramBytes', form?: 'code' | 'data') =>
+    flash.reduce((p, l) => p + (!form || (l.form === 'code') === (form === 'code') ? l[k] : 0), 0);
   const memory = { arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes };
   return {
-    header: headerText(io, memory),
+    header: headerText(io, memory, flash.map((l) => `${l.fn} ${l.form}`)),
     source,
     io: ioText(io),
     memory,
-    flash: { layers: flash, terms: sum('terms'), weightBytes: sum('weightBytes'), idealBytes: sum('idealBytes'), paramBytes: sum('paramBytes') },
+    flash: { layers: flash, terms: sum('terms'), codeTerms: sum('terms', 'code'), weightBytes: sum('weightBytes'), idealBytes: sum('idealBytes', 'data'), paramBytes: sum('paramBytes') },
   };
 }
 

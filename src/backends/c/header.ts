@@ -20,7 +20,14 @@ function macros(N: string, side: 'INPUT' | 'OUTPUT', ts: readonly IoTensor[]): s
   return out;
 }
 
-export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound: number }): string {
+/** `// Forms: L0 code, L5 dense, ...`, six layers per line. */
+function formLines(forms: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < forms.length; i += 6) out.push(`// ${i ? '       ' : 'Forms: '}${forms.slice(i, i + 6).join(', ')}`);
+  return out;
+}
+
+export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound: number }, forms: readonly string[] = []): string {
   const N = io.name;
   const inT = io.inputs[0]!.ctype;
   const outT = io.outputs[0]!.ctype;
@@ -31,16 +38,22 @@ export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound:
     `// Input:  ${shapes(io.inputs)}. Fixed point: real = q * 2^-FRAC (docs/numerics.md).`,
     `// Output: ${shapes(io.outputs)}. Several inputs (outputs) are concatenated in order.`,
     '//',
-    '// Weight layout of every shift-add layer Lk (ShiftConv, ShiftGemm), all const (flash):',
-    '//   Lk_h (uint16): per output channel, the number of buckets, then per bucket a header',
+    '// Weight layout of every shift-add layer Lk (ShiftConv, ShiftGemm), all const (flash), in one of three forms:',
+    '// sparse: Lk_h (uint16): per output channel, the number of buckets, then per bucket a header',
     '//                  cnt << 6 | neg << 5 | sh  (cnt <= 1023 taps whose terms share sign and shift sh)',
-    '//   Lk_t (uint8/16): cnt tap indices per bucket, in header order; zero terms are not stored.',
+    '//         Lk_t (uint8/16): cnt tap indices per bucket, in header order; zero terms are not stored.',
     '//                  Layers with more than 256 taps per channel are paged: buckets are split by',
     '//                  tap >> 8 and each bucket\'s taps are its page byte, then cnt bytes (tap & 255).',
+    '//         A bucket adds or subtracts (sum of its taps) << sh: shifts distribute over the modular sum.',
+    '// dense:  Lk_w (uint16): one bit stream, most significant bit first, no per-channel padding: per channel,',
+    '//                  per tap, K fields of 1 + B bits, neg << B | sh. Every slot holds a term: a weight',
+    '//                  with fewer is filled with an equal sum (x - x, or 2^s = 2^(s-1) + 2^(s-1)).',
+    '// code:   Lk_cM (function per channel M): bias + terms at constant input offsets, summed per shift',
+    '//                  level (Horner); Lk_f is the table of these functions.',
     '//   Lk_o (optional): tap index -> input offset in the (zero-padded) window, shared by all channels',
-    '//   Lk_b (int32) bias, Lk_r (int8) requantisation shift, per output channel.',
+    '//   Lk_b (int32) bias (data forms), Lk_r (int8) requantisation shift, per output channel.',
+    ...formLines(forms),
     '//   Lk_g (int8, optional): G gain digit codes per channel, sign * (1 + j) for sign * (acc >> j).',
-    '// A bucket adds or subtracts (sum of its taps) << sh: shifts distribute over the modular sum.',
     `#ifndef ${guard}`,
     `#define ${guard}`,
     '',

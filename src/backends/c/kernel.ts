@@ -6,8 +6,12 @@ import type { Runtime } from './runtime.js';
 
 /** Flash accounting of one shift-add layer: packed stream vs the ideal (1 + B) bits per non-zero term. */
 export interface LayerFlash {
+  /** The layer's C function name (Lk). */
+  fn: string;
   node: string;
   op: string;
+  /** Packed stream walked at run time (`sparse` buckets or `dense` codes), or `code`: one C function per channel (weightBytes 0, the terms are in .text). */
+  form: 'sparse' | 'dense' | 'code';
   /** Non-zero terms (pruned weights and unused term slots store nothing). */
   terms: number;
   /** Bytes of the header + tap streams and the tap offset table. */
@@ -29,7 +33,12 @@ export interface KernelCtx {
   /** File-scope declarations (const tables) the kernel needs, in emission order. */
   decls: string[];
   flash: LayerFlash[];
+  /** The layer's weights become code (see `codeLayers`), else a packed stream. */
+  asCode?: boolean;
 }
+
+/** `data`: packed streams; `code`: unrolled per-channel functions; `auto`: code where terms are reused (convolutions). */
+export type WeightForm = 'auto' | 'data' | 'code';
 
 /** A generated kernel: the body of `static void fn(const T *x0.., T *y[, S *s])`. */
 export interface Kernel {

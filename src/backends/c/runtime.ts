@@ -40,11 +40,14 @@ export class Runtime {
 
 // Optimisers may rewrite a running offset as base + i * stride, which becomes a multiply instruction where
 // that is cheap (e.g. Cortex-M0 at -Os). An empty asm makes the offset opaque, so it stays a running sum.
+// SAC_PIN is the same but volatile: pinned values keep their program order, so they are not all hoisted.
 // Other compilers get a no-op; the multiply-free check of the machine code is done with gcc.
 const OPAQUE = `#if defined(__GNUC__)
 #define SAC_OPAQUE(v) __asm__("" : "+r"(v))
+#define SAC_PIN(v) __asm__ volatile("" : "+r"(v))
 #else
 #define SAC_OPAQUE(v) ((void)0)
+#define SAC_PIN(v) ((void)0)
 #endif`;
 
 // Shifts go through uint32_t: left shifts of negative int32 are undefined in C, and uint32 wrap-around is

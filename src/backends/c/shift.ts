@@ -6,6 +6,8 @@ import type { Tensor } from '../../ir/tensor.js';
 import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
+import { denseChannelWords, denseWalkText, packDense } from './dense.js';
+import { codeForm } from './unroll.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
 const MAX_BUCKET = 1023;
@@ -51,37 +53,84 @@ export function packCodes(codes: Tensor, M: number, D: number, K: number, paged 
   return { hdr, taps, terms };
 }
 
-interface Packed { tapT: string; tableName: string | null; tableT: string | null; paged: boolean; gainDigits: number }
+/** How a kernel drives a layer's packed stream: state setup, per-channel save/restore (conv), one output. */
+interface Packed {
+  init: string[];
+  save: string[];
+  restore: string;
+  /** After a channel's last output (dense streams advance by a fixed number of words per channel). */
+  next: string[];
+  /** The uint32 term sum of one output whose window starts at `p`; advances the stream by one channel. */
+  sum: (p: string) => string;
+  /** The accumulator through the channel gain (identity without one). */
+  gain: (acc: string) => string;
+}
 
-/** Emits the streams, bias and shift tables of a layer and records its flash use. */
-function emitTables(ctx: KernelCtx, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
+/**
+ * The optional channel gain (docs/numerics.md) of the data forms: a table of G digit codes per channel read
+ * through a pointer `gm` that steps by G per channel (opaque, or gcc rewrites it as base + m * G: a multiply).
+ */
+function gainTable(ctx: KernelCtx): Pick<Packed, 'init' | 'next' | 'gain'> & { bytes: number } {
+  const id = ctx.node.inputs[4];
+  if (id === undefined || id < 0) return { init: [], next: [], gain: (acc) => acc, bytes: 0 };
+  const g = constData(ctx, 4);
+  const G = g.shape[1]!;
+  ctx.decls.push(constArray(`${ctx.fn}_g`, 'int8_t', g.data));
+  const fn = ctx.rt.need('sac_gain');
+  return { init: [`const int8_t *gm = ${ctx.fn}_g;`], next: [`gm += ${G};`, 'SAC_OPAQUE(gm);'], gain: (acc) => `${fn}(${acc}, gm, ${G})`, bytes: g.data.length };
+}
+
+/**
+ * Emits the weight stream (dense when every slot can be filled and that is not larger than the sparse
+ * buckets), the bias/shift tables and the tap offset table, and records the layer's flash use.
+ */
+function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
   // Paging needs D <= 65536 (one page byte); beyond that taps are plain uint32 indices.
   const paged = D > 256 && D <= 65536;
   const { hdr, taps, terms } = packCodes(codes, M, D, K, paged);
   const tapT = paged ? 'uint8_t' : utype(D - 1);
+  const dense = packDense(codes, M, D, K, B);
+  const sparseBytes = hdr.length * 2 + taps.length * bytesOf(tapT);
+  const useDense = dense !== null && dense.words.length * 2 <= sparseBytes;
   const f = ctx.fn;
-  ctx.decls.push(constArray(`${f}_h`, 'uint16_t', hdr), constArray(`${f}_t`, tapT, taps));
+  if (useDense) ctx.decls.push(constArray(`${f}_w`, 'uint16_t', dense.words));
+  else ctx.decls.push(constArray(`${f}_h`, 'uint16_t', hdr), constArray(`${f}_t`, tapT, taps));
   ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, 2).data), constArray(`${f}_r`, 'int8_t', constData(ctx, 3).data));
-  let tableName: string | null = null;
   let tableT: string | null = null;
   let tableBytes = 0;
   if (tapOff && tapOff.some((o, t) => o !== t)) {
     tableT = utype(Math.max(...tapOff));
-    tableName = `${f}_o`;
-    ctx.decls.push(constArray(tableName, tableT, tapOff));
+    ctx.decls.push(constArray(`${f}_o`, tableT, tapOff));
     tableBytes = tapOff.length * bytesOf(tableT);
   }
-  // Optional channel gain (docs/numerics.md): G digit codes per channel, walked by a pointer (no index multiply).
-  const gainId = ctx.node.inputs[4];
-  const gain = gainId !== undefined && gainId >= 0 ? constData(ctx, 4) : undefined;
-  if (gain) ctx.decls.push(constArray(`${f}_g`, 'int8_t', gain.data));
+  const tab = tableT ? `, ${f}_o` : '';
+  const gt = gainTable(ctx);
   ctx.flash.push({
-    node: ctx.node.name, op: ctx.node.op.kind, terms,
-    weightBytes: hdr.length * 2 + taps.length * bytesOf(tapT) + tableBytes,
+    fn: ctx.fn, node: ctx.node.name, op: ctx.node.op.kind, form: useDense ? 'dense' : 'sparse', terms,
+    weightBytes: (useDense ? dense.words.length * 2 : sparseBytes) + tableBytes,
     idealBytes: Math.ceil((terms * (1 + B)) / 8),
-    paramBytes: M * 5 + (gain?.data.length ?? 0),
+    paramBytes: M * 5 + gt.bytes,
   });
-  return { tapT, tableName, tableT, paged, gainDigits: gain ? gain.shape[1]! : 0 };
+  if (useDense) {
+    ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + B));
+    return {
+      init: [`const uint16_t *w = ${f}_w;`, ...gt.init],
+      save: [],
+      restore: '',
+      next: [`w += ${denseChannelWords(D, K, 1 + B)};`, 'SAC_OPAQUE(w);', ...gt.next],
+      sum: (p) => `${f}_walk(${p}${tab}, w)`,
+      gain: gt.gain,
+    };
+  }
+  const fn = ctx.rt.terms(xt, tapT, tableT, paged);
+  return {
+    init: [`const uint16_t *h = ${f}_h;`, `const ${tapT} *t = ${f}_t;`, ...gt.init],
+    save: ['const uint16_t *h0 = h;', `const ${tapT} *t0 = t;`],
+    restore: 'h = h0; t = t0;',
+    next: gt.next,
+    sum: (p) => `${fn}(${p}, &h, &t${tab})`,
+    gain: gt.gain,
+  };
 }
 
 function bytesOf(t: string): number {
@@ -89,20 +138,10 @@ function bytesOf(t: string): number {
 }
 
 /** One output element: bias + term walk, narrowed. `p` is the window's first input element. */
-function outputStmt(ctx: KernelCtx, pk: Packed, xt: string, yt: string, p: string, bits: number, lo: number, hi: number): string {
-  const terms = ctx.rt.terms(xt, pk.tapT, pk.tableT, pk.paged);
+function outputStmt(ctx: KernelCtx, pk: Packed, yt: string, p: string, bits: number, lo: number, hi: number): string {
   const narrow = ctx.rt.need('sac_narrow');
-  const tab = pk.tableName ? `, ${pk.tableName}` : '';
-  const acc = `(int32_t)((uint32_t)${ctx.fn}_b[m] + ${terms}(${p}, &h, &t${tab}))`;
-  const v = pk.gainDigits ? `${ctx.rt.need('sac_gain')}(${acc}, gm, ${pk.gainDigits})` : acc;
-  return `*y++ = (${yt})${narrow}(${v}, ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
-}
-
-/** Declares the channel-gain pointer and its per-channel step (empty without a gain). */
-function gainWalk(ctx: KernelCtx, pk: Packed): { decl: string[]; step: string; opaque: string[] } {
-  if (!pk.gainDigits) return { decl: [], step: '', opaque: [] };
-  // Opaque, or the optimiser rewrites the running pointer as base + m * G (a multiply on Cortex-M0).
-  return { decl: [`const int8_t *gm = ${ctx.fn}_g;`], step: `, gm += ${pk.gainDigits}`, opaque: ['SAC_OPAQUE(gm);'] };
+  const acc = pk.gain(`(int32_t)((uint32_t)${ctx.fn}_b[m] + ${pk.sum(p)})`);
+  return `*y++ = (${yt})${narrow}(${acc}, ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
 }
 
 export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
@@ -133,32 +172,41 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   for (let ci = 0; ci < cPerG; ci++) {
     for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) tapOff.push(ci * Hp * Wp + kh * d[0]! * Wp + kw * d[1]!);
   }
-  const pk = emitTables(ctx, codes, M, cPerG * KH * KW, a.terms, a.shiftBits, tapOff);
-  const f = ctx.fn;
+  const D = cPerG * KH * KW;
+  const code = Boolean(ctx.asCode);
   const src = padded ? 's' : 'x0';
-  const gw = gainWalk(ctx, pk);
+  let decode: string[];
+  let stmt: string;
+  let init: string[] = [];
+  let next: string[] = [];
+  if (code) {
+    const c = codeForm(ctx, xt, yt, M, D, a, tapOff, `${src} + o`);
+    decode = c.decode.map((l) => `      ${l}`);
+    stmt = c.stmt;
+  } else {
+    const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff);
+    init = pk.init.map((l) => `  ${l}`);
+    decode = pk.save.map((l) => `      ${l}`);
+    next = pk.next.map((l) => `      ${l}`);
+    stmt = `${pk.restore ? `${pk.restore} ` : ''}${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
+  }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
-    `  const uint16_t *h = ${f}_h;`,
-    `  const ${pk.tapT} *t = ${f}_t;`,
-    ...gw.decl.map((l) => `  ${l}`),
+    ...init,
     '  int32_t m = 0;',
     `  for (int32_t g = 0; g < ${G}; g++) {`,
     ...(padded ? [`    ${ctx.rt.pad(xt)}(x0, s, ${cPerG}, ${H}, ${W}, ${pt * Wp}, ${pb * Wp}, ${pl}, ${pr});`] : []),
-    `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++${gw.step}) {`,
-    ...gw.opaque.map((l) => `      ${l}`),
-    '      const uint16_t *h0 = h;',
-    `      const ${pk.tapT} *t0 = t;`,
+    `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++) {`,
+    ...decode,
     `      for (int32_t oh = 0, ro = 0; oh < ${OH}; oh++, ro += ${s[0]! * Wp}) {`,
     '        SAC_OPAQUE(ro);',
     `        for (int32_t ow = 0, o = ro; ow < ${OW}; ow++, o += ${s[1]!}) {`,
     '          SAC_OPAQUE(o);',
-    '          h = h0;',
-    '          t = t0;',
-    `          ${outputStmt(ctx, pk, xt, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`,
+    `          ${stmt}`,
     '        }',
     '        SAC_OPAQUE(y);',
     '      }',
+    ...next,
     '    }',
     `    x0 += ${cPerG * H * W};`,
     '    SAC_OPAQUE(x0);',
@@ -176,16 +224,22 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const yt = ctype(out(ctx).type.dtype, ctx.where);
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
-  const pk = emitTables(ctx, codes, M, D, a.terms, a.shiftBits, null);
-  const gw = gainWalk(ctx, pk);
+  let init: string[];
+  let stmt: string[];
+  if (ctx.asCode) {
+    const c = codeForm(ctx, xt, yt, M, D, a, Array.from({ length: D }, (_, t) => t), 'x0');
+    init = [];
+    stmt = [...c.decode, c.stmt];
+  } else {
+    const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
+    init = pk.init;
+    stmt = [outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, a.actMax), ...pk.next];
+  }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
-    `  const uint16_t *h = ${ctx.fn}_h;`,
-    `  const ${pk.tapT} *t = ${ctx.fn}_t;`,
-    ...gw.decl.map((l) => `  ${l}`),
-    `  for (int32_t m = 0; m < ${M}; m++${gw.step}) {`,
-    ...gw.opaque.map((l) => `    ${l}`),
-    `    ${outputStmt(ctx, pk, xt, yt, 'x0', a.bits, a.actMin, a.actMax)}`,
+    ...init.map((l) => `  ${l}`),
+    `  for (int32_t m = 0; m < ${M}; m++) {`,
+    ...stmt.map((l) => `    ${l}`),
     '  }',
     `  x0 += ${D};`,
     '  SAC_OPAQUE(x0);',

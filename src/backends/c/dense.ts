@@ -1,0 +1,101 @@
+// Dense shift-add weight stream: every (tap, term slot) as one (1 + B)-bit code, no tap indices or headers.
+import type { Tensor } from '../../ir/tensor.js';
+
+/**
+ * Fills each weight's K slots with exactly K terms of the same sum, or returns null when that is impossible
+ * (K = 1 with a zero weight, or B = 0 with a term to split). A missing pair is +x - x; a missing single term
+ * splits one term: 2^s = 2^(s-1) + 2^(s-1), or 2^0 = 2^1 - 2^0. Modular sums are unchanged, so the C
+ * result is bit-identical to the sparse terms; the extra term-ops cost time, not accuracy.
+ */
+export function fillSlots(cd: ArrayLike<number>, base: number, K: number, B: number): number[] | null {
+  const terms: number[] = [];
+  for (let k = 0; k < K; k++) if (cd[base + k]) terms.push(cd[base + k]!);
+  let empty = K - terms.length;
+  if (empty % 2 === 1) {
+    if (terms.length) {
+      const c = terms.pop()!;
+      const sg = Math.sign(c);
+      const sh = Math.abs(c) - 1;
+      if (sh >= 1) terms.push(sg * sh, sg * sh);
+      else if (B >= 1) terms.push(sg * 2, -sg * 1);
+      else return null;
+    } else if (empty >= 3 && B >= 1) {
+      terms.push(1, 1, -2);
+    } else return null;
+    empty = K - terms.length;
+  }
+  for (; empty > 0; empty -= 2) terms.push(1, -1);
+  return terms;
+}
+
+/**
+ * Packs codes [M, D, K] as one bit stream in uint16 words, most significant bit first: per channel, per
+ * tap, K fields of W = 1 + B bits, field = neg << B | sh. Each channel starts on a uint16 boundary
+ * (under 16 bits of padding per channel), so its decode schedule is static (`denseWalkText`).
+ * Null if a weight cannot be filled (see `fillSlots`).
+ */
+export function packDense(codes: Tensor, M: number, D: number, K: number, B: number): { words: number[]; slots: number } | null {
+  const W = 1 + B;
+  const words: number[] = [];
+  let pos = 0;
+  for (let i = 0; i < M * D; i++) {
+    if (i % D === 0) pos = (pos + 15) & ~15;
+    const f = fillSlots(codes.data, i * K, K, B);
+    if (!f) return null;
+    for (const c of f) {
+      const field = (c < 0 ? 1 << B : 0) | (Math.abs(c) - 1);
+      for (let b = W - 1; b >= 0; b--, pos++) {
+        if ((pos & 15) === 0) words.push(0);
+        if ((field >> b) & 1) words[pos >> 4]! |= 0x8000 >> (pos & 15);
+      }
+    }
+  }
+  return { words, slots: M * D * K };
+}
+
+/** uint16 words per channel of the dense stream. */
+export const denseChannelWords = (D: number, K: number, W: number): number => Math.ceil((D * K * W) / 16);
+
+/**
+ * `static uint32_t fn(const T *p[, const O *tab], const uint16_t *w)`: the term sum of one output from the
+ * channel stream at w. The bit schedule is static (fields at known positions), so the reservoir `bits`
+ * needs no fill counter: taps go in groups whose fields fill whole uint16 words, then a static tail.
+ * `bits` holds the unread bits at its top: the sign is bit 31 (an arithmetic shift gives the mask that
+ * negates without a branch) and the shift is (bits << 1) >> (33 - W). SAC_PIN keeps the fields in order:
+ * gcc would otherwise decode a whole group up front and spill it (Thumb-1 has 8 registers).
+ */
+export function denseWalkText(fn: string, xt: string, tableT: string | null, D: number, K: number, W: number): string {
+  let G = 1;
+  while ((G * K * W) % 16) G++;
+  const full = Math.floor(D / G);
+  const taps = (count: number): string[] => {
+    const out: string[] = [];
+    let n = 0;
+    let word = 0;
+    for (let i = 0; i < count; i++) {
+      out.push(`x = (uint32_t)(int32_t)${tableT ? `p[tab[${i}]]` : `p[${i}]`};`);
+      for (let k = 0; k < K; k++) {
+        if (n < W) {
+          out.push(n ? `bits |= (uint32_t)w[${word}] << ${16 - n};` : `bits = (uint32_t)w[${word}] << 16;`);
+          word++;
+          n += 16;
+        }
+        out.push('m = (uint32_t)((int32_t)bits >> 31);', `v = x << ((bits << 1) >> ${33 - W});`, 'acc += (v ^ m) - m;', 'SAC_PIN(acc);');
+        if (n > W || i < count - 1 || k < K - 1) out.push(`bits <<= ${W};`, 'SAC_PIN(bits);');
+        n -= W;
+      }
+    }
+    return out;
+  };
+  const step = (g: number): string => (tableT ? `tab += ${g};` : `p += ${g};`);
+  const lines = [
+    `static uint32_t ${fn}(const ${xt} *p${tableT ? `, const ${tableT} *tab` : ''}, const uint16_t *w) {`,
+    '  uint32_t acc = 0, bits = 0, x, m, v;',
+  ];
+  if (full > 0) {
+    lines.push(`  for (int32_t g = 0; g < ${full}; g++) {`, ...taps(G).map((l) => `    ${l}`), `    ${step(G)}`, `    w += ${(G * K * W) / 16};`, '    SAC_OPAQUE(w);', '  }');
+  }
+  lines.push(...taps(D - full * G).map((l) => `  ${l}`), '  return acc;', '}');
+  return lines.join('\n');
+}
+
