@@ -2,8 +2,9 @@
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
+import { dotI32 } from './dot-block.js';
 import { check, needT } from './util.js';
-import { actDtype, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
+import { actDtype, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 
 /** Inputs: x [N, D], codes [M, D, K] (rows are output features), bias int32 [M], rshift int32 [M]. */
 export type ShiftGemmAttrs = ShiftAttrs;
@@ -29,25 +30,14 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const M = codes.shape[0]!;
   const K = a.terms;
   const out = allocData(outType!.dtype, N * M);
-  const xd = x.data;
-  const cd = codes.data;
   const { bits, actMin, actMax } = a;
-  for (let n = 0; n < N; n++) {
-    const xBase = n * D;
-    for (let m = 0; m < M; m++) {
-      let acc = bd[m]! | 0;
-      const cBase = m * D * K;
-      for (let dd = 0; dd < D; dd++) {
-        const v = xd[xBase + dd]!;
-        const tBase = cBase + dd * K;
-        for (let t = 0; t < K; t++) {
-          const code = cd[tBase + t]!;
-          // `| 0` reproduces the C backend's int32 (uint32-wrapping) accumulation.
-          if (code > 0) acc = (acc + (v << (code - 1))) | 0;
-          else if (code < 0) acc = (acc - (v << (-code - 1))) | 0;
-        }
-      }
-      const y = requant(acc, rd[m]!, bits);
+  // Rows of x are the dot-product columns; acc comes back as [M, N].
+  const acc = new Int32Array(M * N);
+  dotI32(termWeights(codes, K), Int32Array.from(x.data), { M, P: N, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
+  for (let m = 0; m < M; m++) {
+    const r = rd[m]!;
+    for (let n = 0; n < N; n++) {
+      const y = requant(acc[m * N + n]!, r, bits);
       out[n * M + m] = y < actMin ? actMin : y > actMax ? actMax : y;
     }
   }
