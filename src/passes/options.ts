@@ -1,5 +1,6 @@
 // Options shared by the conversion passes (the CLI's compile/run/eval flags map onto these).
 import type { Tensor } from '../ir/tensor.js';
+import type { ActivationStore } from './activation-store.js';
 
 export interface PassOptions {
   /** Calibration inputs (leading dim = samples), required from calibrate-activations on. */
@@ -20,6 +21,8 @@ export interface PassOptions {
   recover?: boolean;
   /** Progress callback (the CLI draws it on a TTY; the library never prints). */
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Set by compile(): calibration records float activations here, lowering reuses them and taps the report's. */
+  activations?: ActivationStore;
 }
 
 /** Defaults of the conversion options (one place; the CLI shows the same values). */
