@@ -11,17 +11,42 @@ const PASSES = 4;
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 const LAMBDA_ROWS = 16;
 
+/** The exponent-search candidates of a row (greedy starts, E0-2..E0+1) and, per start, H wq. */
+export interface Candidates {
+  starts: RowCodes[];
+  /** H wq of each start (entries where wq is 0 are unused); may be omitted with a single start. */
+  hw?: Float64Array[];
+}
+
+export function greedyStarts(w: Float64Array, K: number, B: number): RowCodes[] {
+  const E0 = maxExponent(w);
+  return [E0 - 2, E0 - 1, E0, E0 + 1].map((E) => greedyLogRow(w, E, K, B));
+}
+
+/** Candidates on one set of statistics: the O(D^2) products are paid once, however many lambdas follow. */
+export function candidates(w: Float64Array, st: LayerStats, K: number, B: number, starts = greedyStarts(w, K, B)): Candidates {
+  const D = w.length;
+  const { H } = st;
+  const hw = starts.map(({ wq }) => {
+    const out = new Float64Array(D);
+    for (let i = 0; i < D; i++) {
+      if (wq[i] === 0) continue;
+      let hi = 0;
+      for (let j = 0; j < D; j++) hi += H[i * D + j]! * wq[j]!;
+      out[i] = hi;
+    }
+    return out;
+  });
+  return { starts, hw };
+}
+
 /** Output-error objective of a row: wq^T H wq - 2 wq^T t + lambda * s * |wq - w|^2 (constant terms dropped). */
-function objective(wq: Float64Array, w: Float64Array, H: Float64Array, t: Float64Array, reg: number): number {
+function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float64Array, reg: number): number {
   const D = wq.length;
   let f = 0;
   for (let i = 0; i < D; i++) {
     const a = wq[i]!;
-    if (a !== 0) {
-      let hi = 0;
-      for (let j = 0; j < D; j++) hi += H[i * D + j]! * wq[j]!;
-      f += a * hi - 2 * a * t[i]!;
-    }
+    if (a !== 0) f += a * hw[i]! - 2 * a * t[i]!;
     const e = a - w[i]!;
     f += reg * e * e;
   }
@@ -30,7 +55,7 @@ function objective(wq: Float64Array, w: Float64Array, H: Float64Array, t: Float6
 
 /**
  * Coordinate descent over {0, the two representable neighbours of w_i, current} per weight, keeping the
- * gradient g = H wq - t current with one column update per accepted change (O(D) each).
+ * gradient g = H wq - t current with one row update per accepted change (O(D) each).
  */
 function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number): RowCodes {
   const D = w.length;
@@ -42,11 +67,26 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const g = new Float64Array(D);
   for (let i = 0; i < D; i++) {
     let s = -t[i]!;
-    for (let j = 0; j < D; j++) s += H[i * D + j]! * wq[j]!;
+    // Zero entries add nothing, so skipping them leaves the sum's bits unchanged.
+    for (let j = 0; j < D; j++) if (wq[j] !== 0) s += H[i * D + j]! * wq[j]!;
     g[i] = s;
   }
-  const cand = new Int32Array(6);
+  // The fixed candidates of each weight (its representable neighbours) do not change between passes.
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
+  const nc = one ? 6 : 4;
+  const cands = new Int32Array(D * nc);
+  for (let i = 0; i < D; i++) {
+    const a = Math.abs(w[i]!) / scale;
+    const lo = floorIndex(book, a);
+    cands[i * nc + 1] = lo;
+    cands[i * nc + 2] = Math.min(lo + 1, book.values.length - 1);
+    // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
+    if (one) {
+      const lo1 = floorIndex(one, a);
+      cands[i * nc + 4] = floorIndex(book, one.values[lo1]!);
+      cands[i * nc + 5] = floorIndex(book, one.values[Math.min(lo1 + 1, one.values.length - 1)]!);
+    }
+  }
   for (let pass = 0; pass < PASSES; pass++) {
     let changed = 0;
     for (let i = 0; i < D; i++) {
@@ -54,31 +94,26 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       // Exact zeros are pruned weights (or true zeros): they stay without a term.
       if (wi === 0) continue;
       const sign = wi < 0 ? -1 : 1;
-      const lo = floorIndex(book, Math.abs(wi) / scale);
-      cand[0] = 0; cand[1] = lo; cand[2] = Math.min(lo + 1, book.values.length - 1); cand[3] = idx[i]!;
-      // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
-      let nc = 4;
-      if (one) {
-        const lo1 = floorIndex(one, Math.abs(wi) / scale);
-        cand[nc++] = floorIndex(book, one.values[lo1]!);
-        cand[nc++] = floorIndex(book, one.values[Math.min(lo1 + 1, one.values.length - 1)]!);
-      }
+      const c0 = i * nc;
+      cands[c0 + 3] = idx[i]!;
       const cur = wq[i]!;
       const hii = H[i * D + i]!;
       let best = 0;
       let bestIdx = idx[i]!;
       const curTerms = book.termCount[idx[i]!]!;
-      for (let c = 0; c < nc; c++) {
-        const v = sign * book.values[cand[c]!]! * scale;
+      for (let c = c0; c < c0 + nc; c++) {
+        const v = sign * book.values[cands[c]!]! * scale;
         const d = v - cur;
         if (d === 0) continue;
-        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2) + mu * (book.termCount[cand[c]!]! - curTerms);
-        if (delta < best - 1e-15) { best = delta; bestIdx = cand[c]!; }
+        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2) + mu * (book.termCount[cands[c]!]! - curTerms);
+        if (delta < best - 1e-15) { best = delta; bestIdx = cands[c]!; }
       }
       if (bestIdx === idx[i]) continue;
       const v = sign * book.values[bestIdx]! * scale;
       const d = v - cur;
-      for (let j = 0; j < D; j++) g[j] += d * H[j * D + i]!;
+      // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
+      const hr = i * D;
+      for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
       idx[i] = bestIdx;
       changed++;
@@ -91,21 +126,25 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   return { E, codes, wq, biasDelta: 0 };
 }
 
-/** Quantises one row: exponent chosen on output error, then error-aware rounding and the bias refit. */
-export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number, mu = 0): RowCodes {
+/**
+ * Quantises one row: exponent chosen on output error, then error-aware rounding and the bias refit.
+ * `cands` lets callers reuse the exponent candidates across lambdas (or fix the exponent with one start).
+ */
+export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number, mu = 0, cands?: Candidates): RowCodes {
   const D = w.length;
   let trace = 0;
   for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
   const reg = lambda * (trace / D);
-  const E0 = maxExponent(w);
-  let best: RowCodes | undefined;
-  let bestErr = Infinity;
-  for (let E = E0 - 2; E <= E0 + 1; E++) {
-    const start = greedyLogRow(w, E, K, B);
-    const err = objective(start.wq, w, st.H, t, reg);
-    if (err < bestErr) { bestErr = err; best = start; }
+  const c = cands ?? candidates(w, st, K, B);
+  let best = c.starts[0]!;
+  if (c.starts.length > 1) {
+    let bestErr = Infinity;
+    c.starts.forEach((start, k) => {
+      const err = objective(start.wq, c.hw![k]!, w, t, reg);
+      if (err < bestErr) { bestErr = err; best = start; }
+    });
   }
-  const row = descend(w, best!.E, codebook(K, B), st, t, reg, best!, mu);
+  const row = descend(w, best.E, codebook(K, B), st, t, reg, best, mu);
   let delta = 0;
   for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - row.wq[i]! * st.meanQ[i]!;
   row.biasDelta = delta;
@@ -135,17 +174,18 @@ function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B
   const half = Math.floor(p.P / 2);
   const folds: [number, number, number, number][] = [[0, half, half, p.P], [half, p.P, 0, half]];
   // Fold statistics do not depend on lambda: compute them once.
+  const starts = rows.map((w) => greedyStarts(w, K, B));
   const fits = folds.map(([a, b]) => {
     const st = gram(p, true, a, b);
-    return { st, ts: targets(p, rows, st, true, a, b) };
+    return { st, ts: targets(p, rows, st, true, a, b), cands: rows.map((w, m) => candidates(w, st, K, B, starts[m])) };
   });
   let best = 0;
   let bestErr = Infinity;
   for (const lambda of LAMBDAS) {
     let err = 0;
     folds.forEach(([, , c, d], f) => {
-      const { st, ts } = fits[f]!;
-      err += heldOutError(p, rows, rows.map((w, m) => recoverRow(w, st, ts[m]!, K, B, lambda)), c, d);
+      const { st, ts, cands } = fits[f]!;
+      err += heldOutError(p, rows, rows.map((w, m) => recoverRow(w, st, ts[m]!, K, B, lambda, 0, cands[m])), c, d);
     });
     if (err < bestErr) { bestErr = err; best = lambda; }
   }
@@ -182,10 +222,19 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
     const st = gram(p, true);
     return { rows, lambda, st, ts: targets(p, rows, st, true) };
   });
-  const quantizeAll = (mu: number): RowCodes[] => groups.flatMap((gr, g) => gr.rows.map((w, j) => {
-    ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
-    return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu);
-  }));
+  // The exponent search does not depend on the term price: later (priced) passes reuse each row's exponent.
+  const exps = new Int32Array(M);
+  let searched = false;
+  const quantizeAll = (mu: number): RowCodes[] => {
+    const rows = groups.flatMap((gr, g) => gr.rows.map((w, j) => {
+      ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
+      const fixed = searched ? { starts: [greedyLogRow(w, exps[g * perGroup + j]!, spec.K, spec.B)] } : undefined;
+      return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu, fixed);
+    }));
+    rows.forEach((r, m) => { exps[m] = r.E; });
+    searched = true;
+    return rows;
+  };
   const free = quantizeAll(0);
   const budget = spec.avgTerms === undefined ? Infinity : spec.avgTerms * M * mat.rows[0]!.length;
   if (countTerms(free) <= budget) return free;
