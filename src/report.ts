@@ -107,10 +107,11 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     let zero = 0;
     let lo = Infinity;
     let hi = -Infinity;
+    let base = 0;
     for (let w = 0; w < weights; w++) {
       let any = false;
       // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md).
-      const base = fracIn - (rshift.data[Math.floor(w / perRow)]! + fracOut);
+      if (w % perRow === 0) base = fracIn - (rshift.data[w / perRow]! + fracOut);
       for (let k = 0; k < K; k++) {
         const c = codes.data[w * K + k]!;
         if (!c) continue;

@@ -65,6 +65,9 @@ export function maxExponent(w: Float64Array): number {
 
 const INT32_MAX = 2 ** 31 - 1;
 
+/** 2^sh for every shift a code can hold (|code| - 1 <= 126). */
+const POW2 = Float64Array.from({ length: 128 }, (_, i) => 2 ** i);
+
 /**
  * Assembles the layer: per channel F_c = fracIn - (E_c - (2^B - 1)) accumulator bits, bias in that scale,
  * r_c = F_c - fracOut. If a channel's worst case could overflow int32 its window is trimmed from the bottom
@@ -91,7 +94,7 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
       const r = F - fracOut;
       const b = Math.round((bias[m]! + row.biasDelta) * 2 ** F);
       let bound = Math.abs(b) + (r > 0 ? 2 ** (r - 1) : 0);
-      for (let j = 0; j < c.length; j++) if (c[j]) bound += xMax * 2 ** (Math.abs(c[j]!) - 1);
+      for (let j = 0; j < c.length; j++) if (c[j]) bound += xMax * POW2[Math.abs(c[j]!) - 1]!;
       if (bound <= INT32_MAX && r <= 31 && r >= -31) {
         ib[m] = b;
         rs[m] = r;
@@ -107,19 +110,23 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
     }
     codes.set(c, m * D * K);
     const tMin = row.E - span + trim;
+    const unit = 2 ** tMin;
     for (let i = 0; i < D; i++) {
       let v = 0;
+      let any = false;
       for (let k = 0; k < K; k++) {
         const code = c[i * K + k]!;
         if (!code) continue;
-        const t = tMin + Math.abs(code) - 1;
-        v += Math.sign(code) * 2 ** t;
-        lo = Math.min(lo, t);
-        hi = Math.max(hi, t);
+        const sh = Math.abs(code) - 1;
+        // 2^tMin * 2^sh is exact: the same double as 2 ** (tMin + sh), without a pow call per term.
+        v += Math.sign(code) * unit * POW2[sh]!;
+        lo = Math.min(lo, tMin + sh);
+        hi = Math.max(hi, tMin + sh);
         terms++;
+        any = true;
       }
       wq[m * D + i] = v;
-      if (v === 0 && c.subarray(i * K, i * K + K).every((x) => x === 0)) zero++;
+      if (!any) zero++;
     }
   }
   return { codes, bias: ib, rshift: rs, wq, expRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi], zeroWeights: zero, terms };

@@ -1,7 +1,8 @@
 // Blocked dot products shared by Conv, ShiftConv and ShiftGemm: out[m][p] = bias[m] + sum_t w[m][t] * x[p][t].
-// Four rows times two columns per step keep eight sums in registers and load each operand once per block.
+// Tiles of positions x taps keep the operands in L1; inside a tile four rows times two columns per step
+// keep eight sums in registers and load each operand once per block.
 
-/** Weight rows of one call: rows `m0..m0+M-1` of a row-major [*, D] matrix. */
+/** One call's operands: rows `wOff / D ...` of a row-major [*, D] weight matrix against P columns of x. */
 export interface DotShape {
   /** Rows (output channels) in this call. */
   M: number;
@@ -18,33 +19,57 @@ export interface DotShape {
   st: number;
 }
 
+/** Positions and taps per tile: a 32 x 128 x 4-byte tile of x is 16 KB. */
+const PB = 32;
+const TB = 128;
+
 /**
- * Float32: every partial sum is rounded to float32 after each tap, taps in order starting from the bias.
- * That is exactly the reference order of accumulating into a Float32Array (bias, then taps 0..D-1), so
- * the blocking changes speed only, never bits. Writes out[oOff + m * P + p].
+ * Float32: every partial sum is rounded to float32 after each tap, taps in order starting from the bias,
+ * and a tile boundary stores and reloads the float32 sum (exact). That is the reference order of
+ * accumulating into a Float32Array (bias, then taps 0..D-1): blocking changes speed, never bits.
+ * Writes out[oOff + m * P + p].
  */
 export function dotF32(w: Float32Array, x: Float32Array, s: DotShape, bias: Float32Array | undefined, bOff: number, out: Float32Array, oOff: number): void {
-  const { M, P, D, wOff, xOff: xo, sp, st } = s;
+  for (let m = 0; m < s.M; m++) out.fill(bias ? bias[bOff + m]! : 0, oOff + m * s.P, oOff + (m + 1) * s.P);
+  for (let p0 = 0; p0 < s.P; p0 += PB) {
+    for (let t0 = 0; t0 < s.D; t0 += TB) tileF32(w, x, s, out, oOff, p0, Math.min(s.P, p0 + PB), t0, Math.min(s.D, t0 + TB));
+  }
+}
+
+/**
+ * Int32 with wrap-around: `(s + imul(w, x)) | 0` is exact modulo 2^32, the arithmetic of the spec
+ * (docs/numerics.md), so any summation order gives the same bits. Writes acc[m * P + p].
+ */
+export function dotI32(w: Int32Array, x: Int32Array, s: DotShape, bias: Int32Array, bOff: number, acc: Int32Array): void {
+  for (let m = 0; m < s.M; m++) acc.fill(bias[bOff + m]!, m * s.P, (m + 1) * s.P);
+  for (let p0 = 0; p0 < s.P; p0 += PB) {
+    for (let t0 = 0; t0 < s.D; t0 += TB) tileI32(w, x, s, acc, 0, p0, Math.min(s.P, p0 + PB), t0, Math.min(s.D, t0 + TB));
+  }
+}
+
+/** Adds taps t0..t1-1 of columns p0..p1-1 to the running sums in o[oOff + m * P + p]. */
+function tileF32(w: Float32Array, x: Float32Array, s: DotShape, o: Float32Array, oOff: number, p0: number, p1: number, t0: number, t1: number): void {
+  const { M, P, D, wOff, xOff, sp, st } = s;
   const fr = Math.fround;
+  const n = t1 - t0;
   let m = 0;
   for (; m + 3 < M; m += 4) {
-    const a0 = wOff + m * D;
+    const a0 = wOff + m * D + t0;
     const a1 = a0 + D;
     const a2 = a1 + D;
     const a3 = a2 + D;
-    const b0 = bias ? fr(bias[bOff + m]!) : 0;
-    const b1 = bias ? fr(bias[bOff + m + 1]!) : 0;
-    const b2 = bias ? fr(bias[bOff + m + 2]!) : 0;
-    const b3 = bias ? fr(bias[bOff + m + 3]!) : 0;
-    const o = oOff + m * P;
-    let p = 0;
-    for (; p + 1 < P; p += 2) {
-      let xi = xo + p * sp;
-      let s00 = b0, s01 = b0, s10 = b1, s11 = b1, s20 = b2, s21 = b2, s30 = b3, s31 = b3;
-      for (let t = 0; t < D; t++) {
+    const r0 = oOff + m * P;
+    const r1 = r0 + P;
+    const r2 = r1 + P;
+    const r3 = r2 + P;
+    let p = p0;
+    for (; p + 1 < p1; p += 2) {
+      let xi = xOff + p * sp + t0 * st;
+      let s00 = o[r0 + p]!, s01 = o[r0 + p + 1]!, s10 = o[r1 + p]!, s11 = o[r1 + p + 1]!;
+      let s20 = o[r2 + p]!, s21 = o[r2 + p + 1]!, s30 = o[r3 + p]!, s31 = o[r3 + p + 1]!;
+      for (let t = 0; t < n; t++, xi += st) {
         const u = x[xi]!;
         const v = x[xi + sp]!;
-        xi += st;
         const w0 = w[a0 + t]!;
         const w1 = w[a1 + t]!;
         const w2 = w[a2 + t]!;
@@ -54,91 +79,73 @@ export function dotF32(w: Float32Array, x: Float32Array, s: DotShape, bias: Floa
         s20 = fr(s20 + w2 * u); s21 = fr(s21 + w2 * v);
         s30 = fr(s30 + w3 * u); s31 = fr(s31 + w3 * v);
       }
-      out[o + p] = s00; out[o + p + 1] = s01;
-      out[o + P + p] = s10; out[o + P + p + 1] = s11;
-      out[o + 2 * P + p] = s20; out[o + 2 * P + p + 1] = s21;
-      out[o + 3 * P + p] = s30; out[o + 3 * P + p + 1] = s31;
+      o[r0 + p] = s00; o[r0 + p + 1] = s01;
+      o[r1 + p] = s10; o[r1 + p + 1] = s11;
+      o[r2 + p] = s20; o[r2 + p + 1] = s21;
+      o[r3 + p] = s30; o[r3 + p + 1] = s31;
     }
-    for (; p < P; p++) {
-      let xi = xo + p * sp;
-      let s0 = b0, s1 = b1, s2 = b2, s3 = b3;
-      for (let t = 0; t < D; t++, xi += st) {
+    for (; p < p1; p++) {
+      let xi = xOff + p * sp + t0 * st;
+      let s0 = o[r0 + p]!, s1 = o[r1 + p]!, s2 = o[r2 + p]!, s3 = o[r3 + p]!;
+      for (let t = 0; t < n; t++, xi += st) {
         const u = x[xi]!;
         s0 = fr(s0 + w[a0 + t]! * u);
         s1 = fr(s1 + w[a1 + t]! * u);
         s2 = fr(s2 + w[a2 + t]! * u);
         s3 = fr(s3 + w[a3 + t]! * u);
       }
-      out[o + p] = s0; out[o + P + p] = s1; out[o + 2 * P + p] = s2; out[o + 3 * P + p] = s3;
+      o[r0 + p] = s0; o[r1 + p] = s1; o[r2 + p] = s2; o[r3 + p] = s3;
     }
   }
+  // Leftover rows (all of a depthwise conv): four columns at a time share each weight load.
   for (; m < M; m++) {
-    const a0 = wOff + m * D;
-    const b0 = bias ? fr(bias[bOff + m]!) : 0;
-    const o = oOff + m * P;
-    let p = 0;
-    // Leftover rows (all of a depthwise conv): eight columns at a time share each weight load and give
-    // enough independent sums to hide the add-and-round latency.
-    for (; p + 7 < P; p += 8) {
-      let xi = xo + p * sp;
-      let s0 = b0, s1 = b0, s2 = b0, s3 = b0, s4 = b0, s5 = b0, s6 = b0, s7 = b0;
-      for (let t = 0; t < D; t++, xi += st) {
-        const u = w[a0 + t]!;
-        s0 = fr(s0 + u * x[xi]!);
-        s1 = fr(s1 + u * x[xi + sp]!);
-        s2 = fr(s2 + u * x[xi + 2 * sp]!);
-        s3 = fr(s3 + u * x[xi + 3 * sp]!);
-        s4 = fr(s4 + u * x[xi + 4 * sp]!);
-        s5 = fr(s5 + u * x[xi + 5 * sp]!);
-        s6 = fr(s6 + u * x[xi + 6 * sp]!);
-        s7 = fr(s7 + u * x[xi + 7 * sp]!);
-      }
-      out[o + p] = s0; out[o + p + 1] = s1; out[o + p + 2] = s2; out[o + p + 3] = s3;
-      out[o + p + 4] = s4; out[o + p + 5] = s5; out[o + p + 6] = s6; out[o + p + 7] = s7;
-    }
-    for (; p + 3 < P; p += 4) {
-      let xi = xo + p * sp;
-      let s0 = b0, s1 = b0, s2 = b0, s3 = b0;
-      for (let t = 0; t < D; t++, xi += st) {
+    const a0 = wOff + m * D + t0;
+    const r0 = oOff + m * P;
+    let p = p0;
+    for (; p + 3 < p1; p += 4) {
+      let xi = xOff + p * sp + t0 * st;
+      let s0 = o[r0 + p]!, s1 = o[r0 + p + 1]!, s2 = o[r0 + p + 2]!, s3 = o[r0 + p + 3]!;
+      for (let t = 0; t < n; t++, xi += st) {
         const u = w[a0 + t]!;
         s0 = fr(s0 + u * x[xi]!);
         s1 = fr(s1 + u * x[xi + sp]!);
         s2 = fr(s2 + u * x[xi + 2 * sp]!);
         s3 = fr(s3 + u * x[xi + 3 * sp]!);
       }
-      out[o + p] = s0; out[o + p + 1] = s1; out[o + p + 2] = s2; out[o + p + 3] = s3;
+      o[r0 + p] = s0; o[r0 + p + 1] = s1; o[r0 + p + 2] = s2; o[r0 + p + 3] = s3;
     }
-    for (; p < P; p++) {
-      let xi = xo + p * sp;
-      let s0 = b0;
-      for (let t = 0; t < D; t++, xi += st) s0 = fr(s0 + w[a0 + t]! * x[xi]!);
-      out[o + p] = s0;
+    for (; p < p1; p++) {
+      let xi = xOff + p * sp + t0 * st;
+      let s0 = o[r0 + p]!;
+      for (let t = 0; t < n; t++, xi += st) s0 = fr(s0 + w[a0 + t]! * x[xi]!);
+      o[r0 + p] = s0;
     }
   }
 }
 
-/**
- * Int32 with wrap-around: `(s + imul(w, x)) | 0` is exact modulo 2^32, the arithmetic of the spec
- * (docs/numerics.md), so any summation order gives the same bits. Writes acc[m * P + p].
- */
-export function dotI32(w: Int32Array, x: Int32Array, s: DotShape, bias: Int32Array, bOff: number, acc: Int32Array): void {
-  const { M, P, D, wOff, xOff: xo, sp, st } = s;
+/** Adds taps t0..t1-1 of columns p0..p1-1 to the running sums in o[oOff + m * P + p]. */
+function tileI32(w: Int32Array, x: Int32Array, s: DotShape, o: Int32Array, oOff: number, p0: number, p1: number, t0: number, t1: number): void {
+  const { M, P, D, wOff, xOff, sp, st } = s;
   const mul = Math.imul;
+  const n = t1 - t0;
   let m = 0;
   for (; m + 3 < M; m += 4) {
-    const a0 = wOff + m * D;
+    const a0 = wOff + m * D + t0;
     const a1 = a0 + D;
     const a2 = a1 + D;
     const a3 = a2 + D;
-    const o = m * P;
-    let p = 0;
-    for (; p + 1 < P; p += 2) {
-      let xi = xo + p * sp;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
-      for (let t = 0; t < D; t++) {
+    const r0 = oOff + m * P;
+    const r1 = r0 + P;
+    const r2 = r1 + P;
+    const r3 = r2 + P;
+    let p = p0;
+    for (; p + 1 < p1; p += 2) {
+      let xi = xOff + p * sp + t0 * st;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+      let s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+      for (let t = 0; t < n; t++, xi += st) {
         const u = x[xi]!;
         const v = x[xi + sp]!;
-        xi += st;
         const w0 = w[a0 + t]!;
         const w1 = w[a1 + t]!;
         const w2 = w[a2 + t]!;
@@ -148,48 +155,46 @@ export function dotI32(w: Int32Array, x: Int32Array, s: DotShape, bias: Int32Arr
         s20 = (s20 + mul(w2, u)) | 0; s21 = (s21 + mul(w2, v)) | 0;
         s30 = (s30 + mul(w3, u)) | 0; s31 = (s31 + mul(w3, v)) | 0;
       }
-      const b0 = bias[bOff + m]!, b1 = bias[bOff + m + 1]!, b2 = bias[bOff + m + 2]!, b3 = bias[bOff + m + 3]!;
-      acc[o + p] = b0 + s00; acc[o + p + 1] = b0 + s01;
-      acc[o + P + p] = b1 + s10; acc[o + P + p + 1] = b1 + s11;
-      acc[o + 2 * P + p] = b2 + s20; acc[o + 2 * P + p + 1] = b2 + s21;
-      acc[o + 3 * P + p] = b3 + s30; acc[o + 3 * P + p + 1] = b3 + s31;
+      o[r0 + p] = (o[r0 + p]! + s00) | 0; o[r0 + p + 1] = (o[r0 + p + 1]! + s01) | 0;
+      o[r1 + p] = (o[r1 + p]! + s10) | 0; o[r1 + p + 1] = (o[r1 + p + 1]! + s11) | 0;
+      o[r2 + p] = (o[r2 + p]! + s20) | 0; o[r2 + p + 1] = (o[r2 + p + 1]! + s21) | 0;
+      o[r3 + p] = (o[r3 + p]! + s30) | 0; o[r3 + p + 1] = (o[r3 + p + 1]! + s31) | 0;
     }
-    for (; p < P; p++) {
-      let xi = xo + p * sp;
+    for (; p < p1; p++) {
+      let xi = xOff + p * sp + t0 * st;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = 0; t < D; t++, xi += st) {
+      for (let t = 0; t < n; t++, xi += st) {
         const u = x[xi]!;
         s0 = (s0 + mul(w[a0 + t]!, u)) | 0;
         s1 = (s1 + mul(w[a1 + t]!, u)) | 0;
         s2 = (s2 + mul(w[a2 + t]!, u)) | 0;
         s3 = (s3 + mul(w[a3 + t]!, u)) | 0;
       }
-      acc[o + p] = bias[bOff + m]! + s0; acc[o + P + p] = bias[bOff + m + 1]! + s1;
-      acc[o + 2 * P + p] = bias[bOff + m + 2]! + s2; acc[o + 3 * P + p] = bias[bOff + m + 3]! + s3;
+      o[r0 + p] = (o[r0 + p]! + s0) | 0; o[r1 + p] = (o[r1 + p]! + s1) | 0; o[r2 + p] = (o[r2 + p]! + s2) | 0; o[r3 + p] = (o[r3 + p]! + s3) | 0;
     }
   }
+  // Leftover rows (all of a depthwise conv): four columns at a time share each weight load.
   for (; m < M; m++) {
-    const a0 = wOff + m * D;
-    const o = m * P;
-    const b0 = bias[bOff + m]!;
-    let p = 0;
-    for (; p + 3 < P; p += 4) {
-      let xi = xo + p * sp;
+    const a0 = wOff + m * D + t0;
+    const r0 = oOff + m * P;
+    let p = p0;
+    for (; p + 3 < p1; p += 4) {
+      let xi = xOff + p * sp + t0 * st;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let t = 0; t < D; t++, xi += st) {
+      for (let t = 0; t < n; t++, xi += st) {
         const u = w[a0 + t]!;
         s0 = (s0 + mul(u, x[xi]!)) | 0;
         s1 = (s1 + mul(u, x[xi + sp]!)) | 0;
         s2 = (s2 + mul(u, x[xi + 2 * sp]!)) | 0;
         s3 = (s3 + mul(u, x[xi + 3 * sp]!)) | 0;
       }
-      acc[o + p] = b0 + s0; acc[o + p + 1] = b0 + s1; acc[o + p + 2] = b0 + s2; acc[o + p + 3] = b0 + s3;
+      o[r0 + p] = (o[r0 + p]! + s0) | 0; o[r0 + p + 1] = (o[r0 + p + 1]! + s1) | 0; o[r0 + p + 2] = (o[r0 + p + 2]! + s2) | 0; o[r0 + p + 3] = (o[r0 + p + 3]! + s3) | 0;
     }
-    for (; p < P; p++) {
-      let xi = xo + p * sp;
+    for (; p < p1; p++) {
+      let xi = xOff + p * sp + t0 * st;
       let s0 = 0;
-      for (let t = 0; t < D; t++, xi += st) s0 = (s0 + mul(w[a0 + t]!, x[xi]!)) | 0;
-      acc[o + p] = b0 + s0;
+      for (let t = 0; t < n; t++, xi += st) s0 = (s0 + mul(w[a0 + t]!, x[xi]!)) | 0;
+      o[r0 + p] = (o[r0 + p]! + s0) | 0;
     }
   }
 }
