@@ -1,5 +1,6 @@
 // Turns a float weight matrix (rows = output channels) into shift-add codes, int32 biases and per-channel shifts.
 import { fail } from '../diagnostics.js';
+import { pow2, roundLog2 } from './pow2.js';
 
 /** One quantised row: base exponent E, K codes per weight (docs/numerics.md), dequantised values, bias fix. */
 export interface RowCodes {
@@ -40,14 +41,15 @@ export function greedyLogRow(w: Float64Array, E: number, K: number, B: number): 
   const tMin = E - span;
   const codes = new Int8Array(D * K);
   const wq = new Float64Array(D);
+  const half = pow2(tMin - 1);
   for (let i = 0; i < D; i++) {
     let r = w[i]!;
     for (let k = 0; k < K && r !== 0; k++) {
       const mag = Math.abs(r);
       // Between zero and the smallest power there is no log midpoint: round linearly (half of 2^tMin).
-      if (mag < 2 ** (tMin - 1)) break;
-      const t = Math.min(E, Math.max(tMin, Math.round(Math.log2(mag))));
-      const term = Math.sign(r) * 2 ** t;
+      if (mag < half) break;
+      const t = Math.min(E, Math.max(tMin, roundLog2(mag)));
+      const term = Math.sign(r) * pow2(t);
       codes[i * K + k] = Math.sign(r) * (1 + t - tMin);
       wq[i] += term;
       r -= term;
