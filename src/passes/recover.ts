@@ -11,11 +11,13 @@ const PASSES = 4;
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 const LAMBDA_ROWS = 16;
 
-/** The exponent-search candidates of a row (greedy starts, E0-2..E0+1) and, per start, H wq. */
+/** The exponent-search candidates of a row (greedy starts, E0-2..E0+1) and, per start, H wq and H wq - t. */
 export interface Candidates {
   starts: RowCodes[];
   /** H wq of each start (entries where wq is 0 are unused); may be omitted with a single start. */
   hw?: Float64Array[];
+  /** The descent's starting gradient H wq - t of each start, for the `t` the candidates were built with. */
+  grad?: Float64Array[];
 }
 
 export function greedyStarts(w: Float64Array, K: number, B: number): RowCodes[] {
@@ -23,21 +25,39 @@ export function greedyStarts(w: Float64Array, K: number, B: number): RowCodes[] 
   return [E0 - 2, E0 - 1, E0, E0 + 1].map((E) => greedyLogRow(w, E, K, B));
 }
 
-/** Candidates on one set of statistics: the O(D^2) products are paid once, however many lambdas follow. */
-export function candidates(w: Float64Array, st: LayerStats, K: number, B: number, starts = greedyStarts(w, K, B)): Candidates {
+/**
+ * Candidates on one set of statistics and targets: the O(D^2) products are paid once, however many
+ * lambdas follow. Both products skip zero entries of wq (adding +-0 changes no sum) and keep the
+ * summation order of the plain loops, so every result is bit-identical to computing them on demand.
+ */
+export function candidates(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, starts = greedyStarts(w, K, B)): Candidates {
   const D = w.length;
   const { H } = st;
-  const hw = starts.map(({ wq }) => {
-    const out = new Float64Array(D);
+  const nz = new Int32Array(D);
+  const hw: Float64Array[] = [];
+  const grad: Float64Array[] = [];
+  for (const { wq } of starts) {
+    let n = 0;
+    for (let j = 0; j < D; j++) if (wq[j] !== 0) nz[n++] = j;
+    const h = new Float64Array(D);
+    const g = new Float64Array(D);
     for (let i = 0; i < D; i++) {
-      if (wq[i] === 0) continue;
+      const row = i * D;
       let hi = 0;
-      for (let j = 0; j < D; j++) hi += H[i * D + j]! * wq[j]!;
-      out[i] = hi;
+      let gi = -t[i]!;
+      for (let k = 0; k < n; k++) {
+        const j = nz[k]!;
+        const p = H[row + j]! * wq[j]!;
+        hi += p;
+        gi += p;
+      }
+      h[i] = hi;
+      g[i] = gi;
     }
-    return out;
-  });
-  return { starts, hw };
+    hw.push(h);
+    grad.push(g);
+  }
+  return { starts, hw, grad };
 }
 
 /** Output-error objective of a row: wq^T H wq - 2 wq^T t + lambda * s * |wq - w|^2 (constant terms dropped). */
@@ -57,15 +77,15 @@ function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float
  * Coordinate descent over {0, the two representable neighbours of w_i, current} per weight, keeping the
  * gradient g = H wq - t current with one row update per accepted change (O(D) each).
  */
-function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number): RowCodes {
+function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): RowCodes {
   const D = w.length;
   const { H } = st;
   const scale = 2 ** E;
   const wq = start.wq.slice();
   const idx = new Int32Array(D);
   for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
-  const g = new Float64Array(D);
-  for (let i = 0; i < D; i++) {
+  const g = grad ? grad.slice() : new Float64Array(D);
+  for (let i = 0; i < D && !grad; i++) {
     let s = -t[i]!;
     // Zero entries add nothing, so skipping them leaves the sum's bits unchanged.
     for (let j = 0; j < D; j++) if (wq[j] !== 0) s += H[i * D + j]! * wq[j]!;
@@ -135,16 +155,17 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
   let trace = 0;
   for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
   const reg = lambda * (trace / D);
-  const c = cands ?? candidates(w, st, K, B);
-  let best = c.starts[0]!;
+  const c = cands ?? candidates(w, st, t, K, B);
+  let pick = 0;
   if (c.starts.length > 1) {
     let bestErr = Infinity;
     c.starts.forEach((start, k) => {
       const err = objective(start.wq, c.hw![k]!, w, t, reg);
-      if (err < bestErr) { bestErr = err; best = start; }
+      if (err < bestErr) { bestErr = err; pick = k; }
     });
   }
-  const row = descend(w, best.E, codebook(K, B), st, t, reg, best, mu);
+  const best = c.starts[pick]!;
+  const row = descend(w, best.E, codebook(K, B), st, t, reg, best, mu, c.grad?.[pick]);
   let delta = 0;
   for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - row.wq[i]! * st.meanQ[i]!;
   row.biasDelta = delta;
@@ -156,9 +177,12 @@ function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly R
   const { D, xq, xf } = p;
   let err = 0;
   for (let r = from; r < to; r++) {
+    const o = r * D;
     for (let m = 0; m < rows.length; m++) {
+      const wq = fit[m]!.wq;
+      const w = rows[m]!;
       let e = fit[m]!.biasDelta;
-      for (let i = 0; i < D; i++) e += fit[m]!.wq[i]! * xq[r * D + i]! - rows[m]![i]! * xf[r * D + i]!;
+      for (let i = 0; i < D; i++) e += wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
       err += e * e;
     }
   }
@@ -177,7 +201,8 @@ function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B
   const starts = rows.map((w) => greedyStarts(w, K, B));
   const fits = folds.map(([a, b]) => {
     const st = gram(p, true, a, b);
-    return { st, ts: targets(p, rows, st, true, a, b), cands: rows.map((w, m) => candidates(w, st, K, B, starts[m])) };
+    const ts = targets(p, rows, st, true, a, b);
+    return { st, ts, cands: rows.map((w, m) => candidates(w, st, ts[m]!, K, B, starts[m])) };
   });
   let best = 0;
   let bestErr = Infinity;
