@@ -1,7 +1,7 @@
 // Conv: 1-D/2-D convolution with groups (depthwise when group == channels), explicit pads, strides, dilations.
 import { floatTensor, type Tensor, type TensorType } from '../tensor.js';
 import { dotF32 } from './dot-block.js';
-import { im2row } from './im2col.js';
+import { im2row, scratchF32 } from './im2col.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
 
@@ -69,7 +69,7 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const D = cPerG * KH * KW;
   // A 1x1 stride-1 unpadded conv reads its input in place ([taps, positions]); others go through im2row.
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
-  const rows = direct ? null : new Float32Array(P * D);
+  const rows = direct ? null : scratchF32(P * D);
   const bd = bias ? (bias.data as Float32Array) : undefined;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < a.group; g++) {

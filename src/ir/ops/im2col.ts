@@ -1,4 +1,4 @@
-// im2row shared by the float Conv and integer ShiftConv kernels: one input group unfolded into [positions, taps].
+// im2row shared by the float Conv and integer ShiftConv kernels (one input group unfolded into [positions, taps]), plus their scratch buffers.
 
 /** Conv geometry in the 2-D view (1-D convs use height 1), as produced by as2d(). */
 export interface Geometry2d {
@@ -46,4 +46,21 @@ export function im2row(xd: ArrayLike<number>, xg: number, rows: Float32Array | I
       }
     }
   }
+}
+
+const f32 = [new Float32Array(0)];
+const i32 = [new Int32Array(0), new Int32Array(0)];
+
+/**
+ * Scratch buffers reused across kernel calls instead of one fresh (zeroed, soon garbage) array per call.
+ * Kernels run synchronously and write every element they read; `slot` separates two live buffers.
+ */
+export function scratchF32(n: number): Float32Array {
+  if (f32[0]!.length < n) f32[0] = new Float32Array(n);
+  return f32[0]!;
+}
+
+export function scratchI32(slot: 0 | 1, n: number): Int32Array {
+  if (i32[slot]!.length < n) i32[slot] = new Int32Array(n);
+  return i32[slot]!;
 }

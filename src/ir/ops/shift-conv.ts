@@ -1,7 +1,7 @@
 // ShiftConv: multiplication-free 1-D/2-D convolution; weights are signed power-of-two terms (docs/numerics.md).
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { dotI32 } from './dot-block.js';
-import { im2row } from './im2col.js';
+import { im2row, scratchI32 } from './im2col.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
@@ -47,9 +47,10 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const bias = bd as Int32Array;
   // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened once to int32).
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
-  const xi = direct ? Int32Array.from(x.data) : null;
-  const rows = direct ? null : new Int32Array(plane * D);
-  const acc = new Int32Array(mPerG * plane);
+  const xi = direct ? scratchI32(0, x.data.length) : null;
+  xi?.set(x.data);
+  const rows = direct ? null : scratchI32(0, plane * D);
+  const acc = scratchI32(1, mPerG * plane);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < a.group; g++) {
       const xg = (n * C + g * cPerG) * H * W;

@@ -3,6 +3,7 @@ import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { dotI32 } from './dot-block.js';
+import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
 import { actDtype, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 
@@ -32,8 +33,10 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const out = allocData(outType!.dtype, N * M);
   const { bits, actMin, actMax } = a;
   // Rows of x are the dot-product columns; acc comes back as [M, N].
-  const acc = new Int32Array(M * N);
-  dotI32(termWeights(codes, K), Int32Array.from(x.data), { M, P: N, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
+  const xi = scratchI32(0, N * D);
+  xi.set(x.data);
+  const acc = scratchI32(1, M * N);
+  dotI32(termWeights(codes, K), xi, { M, P: N, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
   for (let m = 0; m < M; m++) {
     const r = rd[m]!;
     for (let n = 0; n < N; n++) {
