@@ -14,7 +14,11 @@ export interface Patches {
 const MAX_POSITIONS = 2048;
 
 /** Samples conv input patches at deterministic pseudo-random output positions (zero padding). */
-export function convPatches(fl: readonly Tensor[], qf: readonly Tensor[], a: ConvAttrs, groups: number, g: number, outHW: [number, number]): Patches {
+/**
+ * `q` holds the integer activations and `qs` their scale 2^-frac; only sampled entries are dequantised
+ * (q * qs is exact in double, the value a float32 dequantised copy would hold).
+ */
+export function convPatches(fl: readonly Tensor[], q: readonly Tensor[], qs: number, a: ConvAttrs, groups: number, g: number, outHW: [number, number]): Patches {
   const x0 = fl[0]!;
   const C = x0.shape[1]!;
   const H = x0.shape.length === 4 ? x0.shape[2]! : 1;
@@ -35,7 +39,7 @@ export function convPatches(fl: readonly Tensor[], qf: readonly Tensor[], a: Con
   let row = 0;
   for (let s = 0; s < fl.length; s++) {
     const fd = fl[s]!.data;
-    const qd = qf[s]!.data;
+    const qd = q[s]!.data;
     for (let j = 0; j < perSample; j++, row++) {
       const pos = perSample === OH * OW ? j : Math.floor(rnd() * OH * OW);
       const oh = Math.floor(pos / OW);
@@ -49,7 +53,7 @@ export function convPatches(fl: readonly Tensor[], qf: readonly Tensor[], a: Con
             const iw = ow * sw + kw * dw - pw;
             if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
             xf[col] = fd[base + ih * W + iw]!;
-            xq[col] = qd[base + ih * W + iw]!;
+            xq[col] = qd[base + ih * W + iw]! * qs;
           }
         }
       }
@@ -58,14 +62,19 @@ export function convPatches(fl: readonly Tensor[], qf: readonly Tensor[], a: Con
   return { P, D, xq, xf };
 }
 
-/** Gemm inputs: one patch per sample row. */
-export function denseRows(fl: readonly Tensor[], qf: readonly Tensor[]): Patches {
+/** Gemm inputs: one patch per sample row (`q`, `qs` as in convPatches). */
+export function denseRows(fl: readonly Tensor[], q: readonly Tensor[], qs: number): Patches {
   const D = fl[0]!.data.length / fl[0]!.shape[0]!;
   const P = fl.reduce((s, t) => s + t.shape[0]!, 0);
   const xf = new Float64Array(P * D);
   const xq = new Float64Array(P * D);
   let at = 0;
-  fl.forEach((t, s) => { xf.set(t.data, at); xq.set(qf[s]!.data, at); at += t.data.length; });
+  fl.forEach((t, s) => {
+    const qd = q[s]!.data;
+    xf.set(t.data, at);
+    for (let i = 0; i < qd.length; i++) xq[at + i] = qd[i]! * qs;
+    at += t.data.length;
+  });
   return { P, D, xq, xf };
 }
 

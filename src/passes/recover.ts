@@ -1,6 +1,5 @@
 // Label-free recovery for one weight layer: exponent search on output error, error-aware rounding, bias refit.
 import type { Node } from '../ir/graph.js';
-import type { Tensor } from '../ir/tensor.js';
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { convPatches, denseRows, gram, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext } from './lower-to-shift.js';
@@ -217,11 +216,6 @@ function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B
   return best;
 }
 
-function dequantized(ts: readonly Tensor[], frac: number): Tensor[] {
-  const s = 2 ** -frac;
-  return ts.map((t) => ({ dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>, (v) => v * s) }));
-}
-
 function countTerms(rows: readonly RowCodes[]): number {
   let n = 0;
   for (const r of rows) for (let i = 0; i < r.codes.length; i++) if (r.codes[i]) n++;
@@ -230,7 +224,8 @@ function countTerms(rows: readonly RowCodes[]): number {
 
 export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: { K: number; B: number; avgTerms?: number }): RowCodes[] {
   const fl = ctx.floatActs(n.inputs[0]!);
-  const qf = dequantized(ctx.intActs(x), ctx.fracOfNew(x));
+  const q = ctx.intActs(x);
+  const qs = 2 ** -ctx.fracOfNew(x);
   const M = mat.rows.length;
   const perGroup = M / mat.groups;
   // Statistics once per input group; rows are then quantised (possibly several times for the term budget).
@@ -238,9 +233,9 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
     let p: Patches;
     if (n.op.kind === 'Conv') {
       const y = ctx.g.values[n.outputs[0]!]!.type.shape;
-      p = convPatches(fl, qf, n.op.attrs, mat.groups, g, [y.length === 4 ? y[2]! : 1, y[y.length - 1]!]);
+      p = convPatches(fl, q, qs, n.op.attrs, mat.groups, g, [y.length === 4 ? y[2]! : 1, y[y.length - 1]!]);
     } else {
-      p = denseRows(fl, qf);
+      p = denseRows(fl, q, qs);
     }
     const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
     const lambda = n.op.kind === 'Conv' ? 0 : chooseLambda(p, rows, spec.K, spec.B);
