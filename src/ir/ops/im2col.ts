@@ -28,6 +28,8 @@ export function im2row(xd: ArrayLike<number>, xg: number, rows: Float32Array | I
   for (let oh = 0; oh < OH; oh++) {
     for (let ow = 0; ow < OW; ow++) {
       const iw0 = ow * sw - pw;
+      // Windows clear of the left and right padding copy their rows without per-tap checks.
+      const inside = iw0 >= 0 && iw0 + (KW - 1) * dw < W;
       for (let ci = 0; ci < cPerG; ci++) {
         const xc = xg + ci * H * W;
         for (let kh = 0; kh < KH; kh++) {
@@ -37,10 +39,14 @@ export function im2row(xd: ArrayLike<number>, xg: number, rows: Float32Array | I
             o += KW;
             continue;
           }
-          const row = xc + ih * W;
+          const row = xc + ih * W + iw0;
+          if (inside) {
+            for (let kw = 0; kw < KW; kw++) rows[o++] = xd[row + kw * dw]!;
+            continue;
+          }
           for (let kw = 0; kw < KW; kw++, o++) {
             const iw = iw0 + kw * dw;
-            rows[o] = iw >= 0 && iw < W ? xd[row + iw]! : 0;
+            rows[o] = iw >= 0 && iw < W ? xd[row + kw * dw]! : 0;
           }
         }
       }
