@@ -89,7 +89,9 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
   let terms = 0;
   for (let m = 0; m < M; m++) {
     const row = rows[m]!;
-    const c = row.codes.slice();
+    // The row's codes are trimmed in place in the layer's array.
+    const c = codes.subarray(m * D * K, (m + 1) * D * K);
+    c.set(row.codes);
     let trim = 0;
     for (;;) {
       const F = fracIn - (row.E - span) - trim;
@@ -110,7 +112,6 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
         c[j] = a <= 1 ? 0 : Math.sign(c[j]!) * (a - 1);
       }
     }
-    codes.set(c, m * D * K);
     const tMin = row.E - span + trim;
     const unit = 2 ** tMin;
     for (let i = 0; i < D; i++) {
@@ -121,9 +122,9 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
         if (!code) continue;
         const sh = Math.abs(code) - 1;
         // 2^tMin * 2^sh is exact: the same double as 2 ** (tMin + sh), without a pow call per term.
-        v += Math.sign(code) * unit * POW2[sh]!;
-        lo = Math.min(lo, tMin + sh);
-        hi = Math.max(hi, tMin + sh);
+        v += (code > 0 ? unit : -unit) * POW2[sh]!;
+        if (tMin + sh < lo) lo = tMin + sh;
+        if (tMin + sh > hi) hi = tMin + sh;
         terms++;
         any = true;
       }
