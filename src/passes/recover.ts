@@ -26,36 +26,47 @@ export function greedyStarts(w: Float64Array, K: number, B: number): RowCodes[] 
 
 /**
  * Candidates on one set of statistics and targets: the O(D^2) products are paid once, however many
- * lambdas follow. Both products skip zero entries of wq (adding +-0 changes no sum) and keep the
- * summation order of the plain loops, so every result is bit-identical to computing them on demand.
+ * lambdas follow. Each sum keeps the order of the plain loop (j ascending, g from -t_i); terms where
+ * wq_j = 0 add +-0, which changes no value (at most the sign of a zero sum, which nothing compares).
+ * The four starts share every load of H.
  */
 export function candidates(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, starts = greedyStarts(w, K, B)): Candidates {
   const D = w.length;
   const { H } = st;
-  const nz = new Int32Array(D);
-  const hw: Float64Array[] = [];
-  const grad: Float64Array[] = [];
-  for (const { wq } of starts) {
-    let n = 0;
-    for (let j = 0; j < D; j++) if (wq[j] !== 0) nz[n++] = j;
-    const h = new Float64Array(D);
-    const g = new Float64Array(D);
+  const hw = starts.map(() => new Float64Array(D));
+  const grad = starts.map(() => new Float64Array(D));
+  if (starts.length === 4) {
+    const [q0, q1, q2, q3] = starts.map((s) => s.wq) as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const [h0, h1, h2, h3] = hw as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const [g0, g1, g2, g3] = grad as [Float64Array, Float64Array, Float64Array, Float64Array];
     for (let i = 0; i < D; i++) {
       const row = i * D;
-      let hi = 0;
-      let gi = -t[i]!;
-      for (let k = 0; k < n; k++) {
-        const j = nz[k]!;
-        const p = H[row + j]! * wq[j]!;
-        hi += p;
-        gi += p;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let b0 = -t[i]!, b1 = b0, b2 = b0, b3 = b0;
+      for (let j = 0; j < D; j++) {
+        const h = H[row + j]!;
+        const p0 = h * q0[j]!, p1 = h * q1[j]!, p2 = h * q2[j]!, p3 = h * q3[j]!;
+        a0 += p0; b0 += p0; a1 += p1; b1 += p1; a2 += p2; b2 += p2; a3 += p3; b3 += p3;
       }
-      h[i] = hi;
-      g[i] = gi;
+      h0[i] = a0; h1[i] = a1; h2[i] = a2; h3[i] = a3;
+      g0[i] = b0; g1[i] = b1; g2[i] = b2; g3[i] = b3;
     }
-    hw.push(h);
-    grad.push(g);
+    return { starts, hw, grad };
   }
+  starts.forEach(({ wq }, k) => {
+    for (let i = 0; i < D; i++) {
+      const row = i * D;
+      let a = 0;
+      let b = -t[i]!;
+      for (let j = 0; j < D; j++) {
+        const p = H[row + j]! * wq[j]!;
+        a += p;
+        b += p;
+      }
+      hw[k]![i] = a;
+      grad[k]![i] = b;
+    }
+  });
   return { starts, hw, grad };
 }
 
