@@ -107,21 +107,27 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     let zero = 0;
     let lo = Infinity;
     let hi = -Infinity;
-    let base = 0;
-    for (let w = 0; w < weights; w++) {
-      let any = false;
-      // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md).
-      if (w % perRow === 0) base = fracIn - (rshift.data[w / perRow]! + fracOut);
-      for (let k = 0; k < K; k++) {
-        const c = codes.data[w * K + k]!;
-        if (!c) continue;
-        any = true;
-        terms++;
-        const t = base + Math.abs(c) - 1;
-        lo = Math.min(lo, t);
-        hi = Math.max(hi, t);
+    const cd = codes.data;
+    for (let m = 0; m < M; m++) {
+      // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md): per row, only the
+      // smallest and largest |code| matter.
+      const base = fracIn - (rshift.data[m]! + fracOut);
+      let cMin = Infinity;
+      let cMax = -Infinity;
+      for (let w = m * perRow; w < (m + 1) * perRow; w++) {
+        let any = false;
+        for (let k = w * K; k < (w + 1) * K; k++) {
+          const c = cd[k]!;
+          if (!c) continue;
+          any = true;
+          terms++;
+          const a = c < 0 ? -c : c;
+          if (a < cMin) cMin = a;
+          if (a > cMax) cMax = a;
+        }
+        if (!any) zero++;
       }
-      if (!any) zero++;
+      if (cMin !== Infinity) { lo = Math.min(lo, base + cMin - 1); hi = Math.max(hi, base + cMax - 1); }
     }
     const counts = shiftTermCounts(codes, out.type.shape);
     const fa = floatActs.get(out.name);
