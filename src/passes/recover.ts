@@ -9,6 +9,8 @@ import { greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 const PASSES = 4;
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 const LAMBDA_ROWS = 16;
+/** Rows whose exponent candidates are built together (bounds their memory: 8 vectors of D per row). */
+const ROW_CHUNK = 32;
 
 /** The exponent-search candidates of a row (greedy starts, E0-2..E0+1) and, per start, H wq and H wq - t. */
 export interface Candidates {
@@ -24,50 +26,42 @@ export function greedyStarts(w: Float64Array, K: number, B: number): RowCodes[] 
   return [E0 - 2, E0 - 1, E0, E0 + 1].map((E) => greedyLogRow(w, E, K, B));
 }
 
+/** Rows of H per block in candidateRows: a block (<= 128 KB) stays in cache while every weight row passes. */
+const H_BLOCK_BYTES = 128 * 1024;
+
 /**
- * Candidates on one set of statistics and targets: the O(D^2) products are paid once, however many
- * lambdas follow. Each sum keeps the order of the plain loop (j ascending, g from -t_i); terms where
- * wq_j = 0 add +-0, which changes no value (at most the sign of a zero sum, which nothing compares).
- * The four starts share every load of H.
+ * Candidates of several rows on one set of statistics and targets: the O(D^2) products are paid once,
+ * however many lambdas follow. Each sum keeps the order of the plain loop (j ascending, g from -t_i);
+ * terms where wq_j = 0 add +-0, which changes no value (at most the sign of a zero sum, which nothing
+ * compares). The four starts share every load of H, and H is walked in blocks reused by all rows.
  */
-export function candidates(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, starts = greedyStarts(w, K, B)): Candidates {
-  const D = w.length;
+export function candidateRows(ws: readonly Float64Array[], st: LayerStats, ts: readonly Float64Array[], K: number, B: number, starts = ws.map((w) => greedyStarts(w, K, B))): Candidates[] {
+  const D = st.D;
   const { H } = st;
-  const hw = starts.map(() => new Float64Array(D));
-  const grad = starts.map(() => new Float64Array(D));
-  if (starts.length === 4) {
-    const [q0, q1, q2, q3] = starts.map((s) => s.wq) as [Float64Array, Float64Array, Float64Array, Float64Array];
-    const [h0, h1, h2, h3] = hw as [Float64Array, Float64Array, Float64Array, Float64Array];
-    const [g0, g1, g2, g3] = grad as [Float64Array, Float64Array, Float64Array, Float64Array];
-    for (let i = 0; i < D; i++) {
-      const row = i * D;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      let b0 = -t[i]!, b1 = b0, b2 = b0, b3 = b0;
-      for (let j = 0; j < D; j++) {
-        const h = H[row + j]!;
-        const p0 = h * q0[j]!, p1 = h * q1[j]!, p2 = h * q2[j]!, p3 = h * q3[j]!;
-        a0 += p0; b0 += p0; a1 += p1; b1 += p1; a2 += p2; b2 += p2; a3 += p3; b3 += p3;
+  const out = ws.map((_, m) => ({ starts: starts[m]!, hw: [0, 1, 2, 3].map(() => new Float64Array(D)), grad: [0, 1, 2, 3].map(() => new Float64Array(D)) }));
+  const ib = Math.max(1, Math.floor(H_BLOCK_BYTES / (8 * D)));
+  for (let i0 = 0; i0 < D; i0 += ib) {
+    const i1 = Math.min(D, i0 + ib);
+    out.forEach((c, m) => {
+      const t = ts[m]!;
+      const [q0, q1, q2, q3] = c.starts.map((r) => r.wq) as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [h0, h1, h2, h3] = c.hw as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [g0, g1, g2, g3] = c.grad as [Float64Array, Float64Array, Float64Array, Float64Array];
+      for (let i = i0; i < i1; i++) {
+        const row = i * D;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        let b0 = -t[i]!, b1 = b0, b2 = b0, b3 = b0;
+        for (let j = 0; j < D; j++) {
+          const h = H[row + j]!;
+          const p0 = h * q0[j]!, p1 = h * q1[j]!, p2 = h * q2[j]!, p3 = h * q3[j]!;
+          a0 += p0; b0 += p0; a1 += p1; b1 += p1; a2 += p2; b2 += p2; a3 += p3; b3 += p3;
+        }
+        h0[i] = a0; h1[i] = a1; h2[i] = a2; h3[i] = a3;
+        g0[i] = b0; g1[i] = b1; g2[i] = b2; g3[i] = b3;
       }
-      h0[i] = a0; h1[i] = a1; h2[i] = a2; h3[i] = a3;
-      g0[i] = b0; g1[i] = b1; g2[i] = b2; g3[i] = b3;
-    }
-    return { starts, hw, grad };
+    });
   }
-  starts.forEach(({ wq }, k) => {
-    for (let i = 0; i < D; i++) {
-      const row = i * D;
-      let a = 0;
-      let b = -t[i]!;
-      for (let j = 0; j < D; j++) {
-        const p = H[row + j]! * wq[j]!;
-        a += p;
-        b += p;
-      }
-      hw[k]![i] = a;
-      grad[k]![i] = b;
-    }
-  });
-  return { starts, hw, grad };
+  return out;
 }
 
 /** Output-error objective of a row: wq^T H wq - 2 wq^T t + lambda * s * |wq - w|^2 (constant terms dropped). */
@@ -165,7 +159,7 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
   let trace = 0;
   for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
   const reg = lambda * (trace / D);
-  const c = cands ?? candidates(w, st, t, K, B);
+  const c = cands ?? candidateRows([w], st, [t], K, B)[0]!;
   let pick = 0;
   if (c.starts.length > 1) {
     let bestErr = Infinity;
@@ -212,7 +206,7 @@ function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B
   const fits = folds.map(([a, b]) => {
     const st = gram(p, true, a, b);
     const ts = targets(p, rows, st, true, a, b);
-    return { st, ts, cands: rows.map((w, m) => candidates(w, st, ts[m]!, K, B, starts[m])) };
+    return { st, ts, cands: candidateRows(rows, st, ts, K, B, starts) };
   });
   let best = 0;
   let bestErr = Infinity;
@@ -257,11 +251,20 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
   const exps = new Int32Array(M);
   let searched = false;
   const quantizeAll = (mu: number): RowCodes[] => {
-    const rows = groups.flatMap((gr, g) => gr.rows.map((w, j) => {
-      ctx.o.onProgress?.(`recover ${n.name}`, g * perGroup + j + 1, M);
-      const fixed = searched ? { starts: [greedyLogRow(w, exps[g * perGroup + j]!, spec.K, spec.B)] } : undefined;
-      return recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu, fixed);
-    }));
+    const rows: RowCodes[] = [];
+    groups.forEach((gr, g) => {
+      for (let j0 = 0; j0 < gr.rows.length; j0 += ROW_CHUNK) {
+        const j1 = Math.min(gr.rows.length, j0 + ROW_CHUNK);
+        const batch = searched ? undefined : candidateRows(gr.rows.slice(j0, j1), gr.st, gr.ts.slice(j0, j1), spec.K, spec.B);
+        for (let j = j0; j < j1; j++) {
+          const m = g * perGroup + j;
+          ctx.o.onProgress?.(`recover ${n.name}`, m + 1, M);
+          const w = gr.rows[j]!;
+          const cands = batch ? batch[j - j0]! : { starts: [greedyLogRow(w, exps[m]!, spec.K, spec.B)] };
+          rows.push(recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu, cands));
+        }
+      }
+    });
     rows.forEach((r, m) => { exps[m] = r.E; });
     searched = true;
     return rows;
