@@ -149,13 +149,27 @@ export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStat
   // Patch rows four at a time, added to each t in row order (the same sums as one row at a time).
   for (let r = from; r < to; r += 4) {
     const nr = Math.min(4, to - r);
-    for (let k = 0; k < nr; k++) {
-      const o = (r + k) * D;
-      for (let m = 0; m < M; m++) {
-        const w = rows[m]!;
-        let s = 0;
-        for (let i = 0; i < D; i++) s += w[i]! * xf[o + i]!;
-        y[k * M + m] = s;
+    // Float outputs of the four rows: each dot keeps its own order (i ascending), sharing the w loads.
+    for (let m = 0; m < M; m++) {
+      const w = rows[m]!;
+      if (nr === 4) {
+        const o = r * D;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let i = 0; i < D; i++) {
+          const wi = w[i]!;
+          s0 += wi * xf[o + i]!;
+          s1 += wi * xf[o + D + i]!;
+          s2 += wi * xf[o + 2 * D + i]!;
+          s3 += wi * xf[o + 3 * D + i]!;
+        }
+        y[m] = s0; y[M + m] = s1; y[2 * M + m] = s2; y[3 * M + m] = s3;
+        continue;
+      }
+      for (let k = 0; k < nr; k++) {
+        const o = (r + k) * D;
+        let s0 = 0;
+        for (let i = 0; i < D; i++) s0 += w[i]! * xf[o + i]!;
+        y[k * M + m] = s0;
       }
     }
     for (let m = 0; m < M; m++) {
