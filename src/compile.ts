@@ -59,7 +59,7 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const graph = runPipeline(source, SHIFT_PIPELINE, { ...options, activations }, {
     verifyEach: options.verifyEach,
     after: (pass, g) => {
-      if (pass === 'calibrate-activations') floatGraph = g;
+      if (pass === 'calibrate-activations') { floatGraph = g; activations.seal(g); }
       if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
     },
   });

@@ -15,6 +15,8 @@ export class ActivationStore {
   /** Float activations per value id of the calibrated graph, one tensor per calibration sample. */
   private readonly float = new Map<number, Tensor[]>();
   private nodes: readonly Node[] | undefined;
+  /** The graph the float activations are valid for (set by seal()); lowering only takes them for it. */
+  private sealed: Graph | undefined;
   private bytes = 0;
   private overBudget = false;
   /** Shift-layer outputs on the first `tapSamples` samples, by value name (filled during lowering). */
@@ -33,9 +35,17 @@ export class ActivationStore {
     list.push(t);
   }
 
-  /** Hands over (and forgets) the recorded samples of value `id`, if all `samples` of this graph's run are there. */
+  /**
+   * Declares the recorded run to be that of `g` (the graph calibration returned: same nodes, values
+   * annotated). A graph any later pass rebuilds is a different object, so lowering then recomputes.
+   */
+  seal(g: Graph): void {
+    this.sealed = g.nodes === this.nodes ? g : undefined;
+  }
+
+  /** Hands over (and forgets) the recorded samples of value `id` of the sealed graph, if all `samples` are there. */
   take(g: Graph, id: number, samples: number): Tensor[] | undefined {
-    if (this.overBudget || this.nodes !== g.nodes) return undefined;
+    if (this.overBudget || this.sealed !== g) return undefined;
     const list = this.float.get(id);
     this.float.delete(id);
     return list && list.length === samples ? list : undefined;
