@@ -43,6 +43,7 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const out = allocData(outType!.dtype, N * M * plane);
   const { bits, actMin, actMax } = a;
   const D = cPerG * KH * KW;
+  // The reference kernel multiplies by each weight's decoded integer: bit-identical to its shift-add sum.
   const wi = termWeights(codes, K);
   const bias = bd as Int32Array;
   // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened once to int32).
