@@ -10,7 +10,8 @@ import { verifyGraph } from './ir/verify.js';
 import { lowerToShift } from './passes/lower-to-shift.js';
 import { withDefaults, type PassOptions } from './passes/options.js';
 import { checkPassName, PREPARE_PIPELINE, runPipeline, type Pass } from './passes/pipeline.js';
-import { buildReport, type CompileReport } from './report.js';
+import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
+import { ActivationStore } from './passes/activation-store.js';
 
 /** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
 export const SHIFT_PIPELINE: readonly Pass[] = [
@@ -53,10 +54,12 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model) : model;
   const calibration = options.calibration as Tensor[];
   let floatGraph = source;
-  const graph = runPipeline(source, SHIFT_PIPELINE, options, {
+  // Calibration's float activations feed lowering, lowering's shift-layer outputs feed the report.
+  const activations = new ActivationStore(REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!);
+  const graph = runPipeline(source, SHIFT_PIPELINE, { ...options, activations }, {
     verifyEach: options.verifyEach,
     after: (pass, g) => {
-      if (pass === 'calibrate-activations') floatGraph = g;
+      if (pass === 'calibrate-activations') { floatGraph = g; activations.seal(g); }
       if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
     },
   });
@@ -64,7 +67,7 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   assertLowered(graph);
   checkAccumulators(graph);
   const seconds = (performance.now() - t0) / 1000;
-  const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, [], seconds);
+  const { calibration: _c, onProgress: _p, onIr: _i, activations: _a, ...shown } = options;
+  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, [], seconds, activations.taps);
   return { graph, floatGraph, report };
 }

@@ -4,6 +4,7 @@ import { runGraph } from './ir/interp-float.js';
 import { shiftTermCounts } from './ir/ops/shift-common.js';
 import { quantizeInput } from './ir/interp-int.js';
 import type { Tensor } from './ir/tensor.js';
+import type { Tap } from './passes/activation-store.js';
 import { inspect } from './inspect.js';
 
 export interface LayerReport {
@@ -40,47 +41,55 @@ export interface CompileReport {
 }
 
 /** Calibration samples the per-layer SQNR is measured on (enough for a stable dB figure, cheap to run). */
-const REPORT_SAMPLES = 32;
+export const REPORT_SAMPLES = 32;
 
-/** Signal-to-quantisation-noise ratio in dB of dequantised `q` against float `f`. */
-export function sqnr(f: ArrayLike<number>, q: ArrayLike<number>, frac: number): number {
+/** Signal-to-quantisation-noise ratio in dB of dequantised `q` against float `f`, both given per sample. */
+export function sqnr(f: readonly Tensor[], q: readonly Tensor[], frac: number): number {
   const s = 2 ** -frac;
   let sig = 0;
   let noise = 0;
-  for (let i = 0; i < f.length; i++) {
-    sig += f[i]! * f[i]!;
-    const d = q[i]! * s - f[i]!;
-    noise += d * d;
-  }
+  f.forEach((ft, k) => {
+    const fd = ft.data;
+    const qd = q[k]!.data;
+    for (let i = 0; i < fd.length; i++) {
+      sig += fd[i]! * fd[i]!;
+      const d = qd[i]! * s - fd[i]!;
+      noise += d * d;
+    }
+  });
   return noise === 0 ? Infinity : 10 * Math.log10(sig / noise);
 }
 
-/** Collects every named value's outputs over the calibration set, concatenated per value name. */
-function observeAll(g: Graph, inputs: readonly Tensor[], names: ReadonlySet<string>): Map<string, Float64Array> {
-  const seen = new Map<string, Float64Array>();
-  const filled = new Map<string, number>();
-  const samples = inputs[0]!.shape[0]! / g.values[g.inputs[0]!]!.type.shape[0]!;
+/** Collects every named value's per-sample outputs over the given inputs. */
+function observeAll(g: Graph, inputs: readonly Tensor[], names: ReadonlySet<string>): Map<string, Tensor[]> {
+  const seen = new Map<string, Tensor[]>();
   runGraph(g, inputs, (id, t) => {
     const name = g.values[id]!.name;
     if (!names.has(name)) return;
-    let arr = seen.get(name);
-    if (!arr) { arr = new Float64Array(t.data.length * samples); seen.set(name, arr); }
-    const at = filled.get(name) ?? 0;
-    arr.set(t.data, at);
-    filled.set(name, at + t.data.length);
+    const list = seen.get(name) ?? [];
+    list.push(t);
+    seen.set(name, list);
   });
   return seen;
 }
 
-export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor[], options: Record<string, unknown>, notes: string[], seconds: number): CompileReport {
+const numel = (ts: readonly Tensor[]): number => ts.reduce((n, t) => n + t.data.length, 0);
+
+/**
+ * `taps` are the shift-layer activations lowering already computed on the first REPORT_SAMPLES samples
+ * (compile() passes them); without them, or if one is missing, both graphs are run here.
+ */
+export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor[], options: Record<string, unknown>, notes: string[], seconds: number, taps?: ReadonlyMap<string, Tap>): CompileReport {
   const f = inspect(floatG);
   const inputFrac = shiftG.inputs.map((id) => shiftG.values[id]!.quant?.frac ?? 0);
   const bits = (options.actBits as number | undefined) ?? 8;
   const n = Math.min(REPORT_SAMPLES, calib[0]!.shape[0]!);
   const sample = calib.map((t) => ({ ...t, shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, n * (t.data.length / t.shape[0]!)) }));
   const watched = new Set(shiftG.nodes.filter((x) => x.op.kind === 'ShiftConv' || x.op.kind === 'ShiftGemm').map((x) => shiftG.values[x.outputs[0]!]!.name));
-  const floatActs = observeAll(floatG, sample, watched);
-  const intActs = observeAll(shiftG, sample.map((t, k) => quantizeInput(t, inputFrac[k]!, bits as 8 | 16)), watched);
+  const perSample = n / floatG.values[floatG.inputs[0]!]!.type.shape[0]!;
+  const tapped = taps && [...watched].every((w) => taps.get(w)?.float?.length === perSample && taps.get(w)?.int?.length === perSample);
+  const floatActs = tapped ? new Map([...watched].map((w) => [w, taps.get(w)!.float!])) : observeAll(floatG, sample, watched);
+  const intActs = tapped ? new Map([...watched].map((w) => [w, taps.get(w)!.int!])) : observeAll(shiftG, sample.map((t, k) => quantizeInput(t, inputFrac[k]!, bits as 8 | 16)), watched);
   const layers: LayerReport[] = [];
   for (const n of shiftG.nodes) {
     if (n.op.kind !== 'ShiftConv' && n.op.kind !== 'ShiftGemm') continue;
@@ -98,20 +107,27 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     let zero = 0;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let w = 0; w < weights; w++) {
-      let any = false;
-      // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md).
-      const base = fracIn - (rshift.data[Math.floor(w / perRow)]! + fracOut);
-      for (let k = 0; k < K; k++) {
-        const c = codes.data[w * K + k]!;
-        if (!c) continue;
-        any = true;
-        terms++;
-        const t = base + Math.abs(c) - 1;
-        lo = Math.min(lo, t);
-        hi = Math.max(hi, t);
+    const cd = codes.data;
+    for (let m = 0; m < M; m++) {
+      // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md): per row, only the
+      // smallest and largest |code| matter.
+      const base = fracIn - (rshift.data[m]! + fracOut);
+      let cMin = Infinity;
+      let cMax = -Infinity;
+      for (let w = m * perRow; w < (m + 1) * perRow; w++) {
+        let any = false;
+        for (let k = w * K; k < (w + 1) * K; k++) {
+          const c = cd[k]!;
+          if (!c) continue;
+          any = true;
+          terms++;
+          const a = c < 0 ? -c : c;
+          if (a < cMin) cMin = a;
+          if (a > cMax) cMax = a;
+        }
+        if (!any) zero++;
       }
-      if (!any) zero++;
+      if (cMin !== Infinity) { lo = Math.min(lo, base + cMin - 1); hi = Math.max(hi, base + cMax - 1); }
     }
     const counts = shiftTermCounts(codes, out.type.shape);
     const fa = floatActs.get(out.name);
@@ -121,7 +137,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
       termsPerWeight: terms / weights,
       exponentRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi],
       sparsity: zero / weights,
-      sqnrDb: fa && qa && fa.length === qa.length ? round2(sqnr(fa, qa, fracOut)) : null,
+      sqnrDb: fa && qa && numel(fa) === numel(qa) ? round2(sqnr(fa, qa, fracOut)) : null,
       shifts: counts.shifts, adds: counts.adds, multiplies: 0,
       // Each term is a sign bit plus a B-bit shift; each channel adds an int32 bias and an 8-bit shift.
       weightBits: terms * (1 + n.op.attrs.shiftBits) + M * (32 + 8),

@@ -103,8 +103,8 @@ describe('label-free recovery', () => {
     const ts = targets(p, rows, st, true);
     let better = 0;
     rows.forEach((w, m) => {
-      const plain = recoverRow(w, st, ts[m]!, 1, 4, 0, 0, false);
-      const gained = recoverRow(w, st, ts[m]!, 1, 4, 0, 0, true);
+      const plain = recoverRow(w, st, ts[m]!, 1, 4, 0, 0, undefined, false);
+      const gained = recoverRow(w, st, ts[m]!, 1, 4, 0, 0, undefined, true);
       const e0 = outErr(p, w, plain.wq, plain.biasDelta);
       const e1 = outErr(p, w, gained.wq, gained.biasDelta, gained.gain?.value ?? 1);
       expect(e1, `row ${m}`).toBeLessThanOrEqual(e0 * (1 + 1e-9));

@@ -17,6 +17,9 @@ export interface AccumulatorReport {
 
 const INT32_MAX = 2 ** 31 - 1;
 
+/** Powers of two by exponent (a table lookup instead of a pow call per weight term). */
+const POW2 = Float64Array.from({ length: 160 }, (_, i) => 2 ** i);
+
 /** The rounding constant rshr adds before shifting right. */
 function roundingConst(r: number): number {
   return r > 0 ? 2 ** (r - 1) : 0;
@@ -85,7 +88,7 @@ function shiftLayerBound(g: Graph, node: Node, shiftBits: number, where: string)
       if (c === 0) continue;
       const sh = Math.abs(c) - 1;
       if (sh > maxSh) fail('SAC050', `channel ${m} has shift ${sh} outside [0, ${maxSh}]`, where);
-      acc += 2 ** (bits - 1 + sh);
+      acc += POW2[bits - 1 + sh]!;
     }
     if (acc > INT32_MAX) fail('SAC050', `channel ${m} accumulator can reach ${acc} > 2^31-1`, where);
     const bound = (gain ? gainBound(acc, gain.data, m, gain.shape[1]!) : acc) + roundingConst(r);

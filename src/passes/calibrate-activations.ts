@@ -69,7 +69,7 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
     s.add(t);
   };
   g.inputs.forEach((id, k) => watch(id, calib[k]!));
-  runGraph(g, calib, (id, t) => watch(id, t));
+  runGraph(g, calib, (id, t) => { watch(id, t); options.activations?.record(g, id, t); });
   const values = g.values.map((v): Value => {
     const s = samplers.get(v.id);
     if (!s || v.data) return v;

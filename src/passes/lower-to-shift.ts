@@ -31,6 +31,8 @@ export interface LowerContext {
 }
 
 const FUSABLE = new Set(['Relu', 'Clip']);
+/** Lowered ops whose outputs the report compares with the float activation of the same name. */
+const TAPPED = new Set(['ShiftConv', 'ShiftGemm']);
 
 /** Integer range of a fused ReLU/Clip at `frac` fractional bits. */
 export function activationRange(act: Node | undefined, frac: number, bits: number): [number, number] {
@@ -97,14 +99,20 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
     fracOfOld: (id) => g.values[id]!.quant?.frac ?? fail('SAC030', `value ${g.values[id]!.name} has no scale`),
     fusedAct: (n) => fused.get(n.id),
   };
+  const store = options.activations;
   const lastUse = new Int32Array(g.values.length).fill(-1);
   g.nodes.forEach((n, k) => n.inputs.forEach((i) => { if (i >= 0) lastUse[i] = k; }));
   g.nodes.forEach((n, k) => {
     options.onProgress?.('lower', k, g.nodes.length);
     // Float side: the reference activations every later layer is fitted against.
-    const ins = n.inputs.map((i) => (i < 0 ? undefined : ctx.floatActs(i)));
-    const outs = Array.from({ length: samples }, (_, s) => runOp(n.op, ins.map((a) => a?.[s])));
-    n.outputs.forEach((id, j) => fEnv.set(id, outs.map((o2) => o2[j]!)));
+    // (Taken from calibration's run when compile() kept it: same graph, kernels and inputs, so the same bits.)
+    const kept = n.outputs.map((id) => store?.take(g, id, samples));
+    if (kept.every((t) => t)) n.outputs.forEach((id, j) => fEnv.set(id, kept[j]!));
+    else {
+      const ins = n.inputs.map((i) => (i < 0 ? undefined : ctx.floatActs(i)));
+      const outs = Array.from({ length: samples }, (_, s) => runOp(n.op, ins.map((a) => a?.[s])));
+      n.outputs.forEach((id, j) => fEnv.set(id, outs.map((o2) => o2[j]!)));
+    }
     if (!absorbed.has(n.id)) {
       const before = r.b.nodeCount();
       lowerNode(ctx, n);
@@ -114,8 +122,10 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
         const qi = nn.inputs.map((i) => (i < 0 ? undefined : ctx.intActs(i)));
         const qo = Array.from({ length: samples }, (_, s) => runOp(nn.op, qi.map((a) => a?.[s])));
         nn.outputs.forEach((id, j) => qEnv.set(id, qo.map((t) => t[j]!)));
+        if (TAPPED.has(nn.op.kind)) store?.tap(r.b.value(nn.outputs[0]!).name, 'int', qEnv.get(nn.outputs[0]!)!);
       }
     }
+    for (const id of n.outputs) if (store?.taps.has(g.values[id]!.name)) store.tap(g.values[id]!.name, 'float', fEnv.get(id)!);
     for (const i of n.inputs) if (i >= 0 && lastUse[i] === k && !g.outputs.includes(i)) fEnv.delete(i);
   });
   return r.finish();

@@ -38,7 +38,11 @@ function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
 }
 
 function rowsOf(data: ArrayLike<number>, M: number, D: number, scale: number): Float64Array[] {
-  return Array.from({ length: M }, (_, m) => Float64Array.from({ length: D }, (_, i) => data[m * D + i]! * scale));
+  return Array.from({ length: M }, (_, m) => {
+    const row = new Float64Array(D);
+    for (let i = 0; i < D; i++) row[i] = data[m * D + i]! * scale;
+    return row;
+  });
 }
 
 function biasOf(b: Tensor | undefined, M: number, scale: number): Float64Array {

@@ -1,6 +1,7 @@
 // Options shared by the conversion passes (the CLI's compile/run/eval flags map onto these).
 import type { Tensor } from '../ir/tensor.js';
 import type { TermCurve } from './allocate-terms.js';
+import type { ActivationStore } from './activation-store.js';
 
 export interface PassOptions {
   /** Calibration inputs (leading dim = samples), required from calibrate-activations on. */
@@ -27,6 +28,8 @@ export interface PassOptions {
   termProbe?: (curve: TermCurve) => void;
   /** Progress callback (the CLI draws it on a TTY; the library never prints). */
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Set by compile(): calibration records float activations here, lowering reuses them and taps the report's. */
+  activations?: ActivationStore;
 }
 
 /** Defaults of the conversion options (one place; the CLI shows the same values). */

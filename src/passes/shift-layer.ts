@@ -1,5 +1,6 @@
 // Turns a float weight matrix (rows = output channels) into shift-add codes, int32 biases and per-channel shifts.
 import { fail } from '../diagnostics.js';
+import { pow2, roundLog2 } from './pow2.js';
 
 /** One quantised row: base exponent E, K codes per weight (docs/numerics.md), dequantised values, bias fix. */
 export interface RowCodes {
@@ -83,14 +84,15 @@ export function greedyLogRow(w: Float64Array, E: number, K: number, B: number): 
   const tMin = E - span;
   const codes = new Int8Array(D * K);
   const wq = new Float64Array(D);
+  const half = pow2(tMin - 1);
   for (let i = 0; i < D; i++) {
     let r = w[i]!;
     for (let k = 0; k < K && r !== 0; k++) {
       const mag = Math.abs(r);
       // Between zero and the smallest power there is no log midpoint: round linearly (half of 2^tMin).
-      if (mag < 2 ** (tMin - 1)) break;
-      const t = Math.min(E, Math.max(tMin, Math.round(Math.log2(mag))));
-      const term = Math.sign(r) * 2 ** t;
+      if (mag < half) break;
+      const t = Math.min(E, Math.max(tMin, roundLog2(mag)));
+      const term = Math.sign(r) * pow2(t);
       codes[i * K + k] = Math.sign(r) * (1 + t - tMin);
       wq[i] += term;
       r -= term;
@@ -107,6 +109,9 @@ export function maxExponent(w: Float64Array): number {
 }
 
 const INT32_MAX = 2 ** 31 - 1;
+
+/** 2^sh for every shift a code can hold (|code| - 1 <= 126). */
+const POW2 = Float64Array.from({ length: 128 }, (_, i) => 2 ** i);
 
 /**
  * Assembles the layer: per channel F_c = fracIn - (E_c - (2^B - 1)) accumulator bits, bias in that scale,
@@ -129,7 +134,9 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
   let gain: Int8Array | undefined;
   for (let m = 0; m < M; m++) {
     const row = rows[m]!;
-    const c = row.codes.slice();
+    // The row's codes are trimmed in place in the layer's array.
+    const c = codes.subarray(m * D * K, (m + 1) * D * K);
+    c.set(row.codes);
     let trim = 0;
     for (;;) {
       const F = fracIn - (row.E - span) - trim;
@@ -137,7 +144,7 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
       // The bias lives in the accumulator, before the gain scales it.
       const b = Math.round(((bias[m]! + row.biasDelta) / (row.gain?.value ?? 1)) * 2 ** F);
       let acc = Math.abs(b);
-      for (let j = 0; j < c.length; j++) if (c[j]) acc += xMax * 2 ** (Math.abs(c[j]!) - 1);
+      for (let j = 0; j < c.length; j++) if (c[j]) acc += xMax * POW2[Math.abs(c[j]!) - 1]!;
       const bound = gainedBound(acc, row.gain) + (r > 0 ? 2 ** (r - 1) : 0);
       if (acc <= INT32_MAX && bound <= INT32_MAX && r <= 31 && r >= -31) {
         ib[m] = b;
@@ -152,26 +159,29 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
         c[j] = a <= 1 ? 0 : Math.sign(c[j]!) * (a - 1);
       }
     }
-    codes.set(c, m * D * K);
     if (row.gain) {
       gain ??= Int8Array.from({ length: M * GAIN_DIGITS }, (_, i) => (i % GAIN_DIGITS === 0 ? 1 : 0));
       gain.set(row.gain.codes, m * GAIN_DIGITS);
     }
     const gv = row.gain?.value ?? 1;
     const tMin = row.E - span + trim;
+    const unit = 2 ** tMin;
     for (let i = 0; i < D; i++) {
       let v = 0;
+      let any = false;
       for (let k = 0; k < K; k++) {
         const code = c[i * K + k]!;
         if (!code) continue;
-        const t = tMin + Math.abs(code) - 1;
-        v += Math.sign(code) * 2 ** t;
-        lo = Math.min(lo, t);
-        hi = Math.max(hi, t);
+        const sh = Math.abs(code) - 1;
+        // 2^tMin * 2^sh is exact: the same double as 2 ** (tMin + sh), without a pow call per term.
+        v += (code > 0 ? unit : -unit) * POW2[sh]!;
+        if (tMin + sh < lo) lo = tMin + sh;
+        if (tMin + sh > hi) hi = tMin + sh;
         terms++;
+        any = true;
       }
       wq[m * D + i] = v * gv;
-      if (v === 0 && c.subarray(i * K, i * K + K).every((x) => x === 0)) zero++;
+      if (!any) zero++;
     }
   }
   return { codes, bias: ib, rshift: rs, wq, expRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi], zeroWeights: zero, terms, ...(gain ? { gain } : {}) };

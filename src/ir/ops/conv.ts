@@ -1,6 +1,7 @@
 // Conv: 1-D/2-D convolution with groups (depthwise when group == channels), explicit pads, strides, dilations.
 import { floatTensor, type Tensor, type TensorType } from '../tensor.js';
-import { im2col } from './im2col.js';
+import { dotF32 } from './dot-block.js';
+import { im2row, scratchF32 } from './im2col.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
 
@@ -66,53 +67,17 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const wd = w.data as Float32Array;
   const P = OH * OW;
   const D = cPerG * KH * KW;
+  // A 1x1 stride-1 unpadded conv reads its input in place ([taps, positions]); others go through im2row.
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
-  const cols = direct ? null : new Float32Array(D * P);
-  // im2col then one long contiguous axpy per (output channel, tap): few loop overheads even for small images.
+  const rows = direct ? null : scratchF32(P * D);
+  const bd = bias ? (bias.data as Float32Array) : undefined;
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < a.group; g++) {
       const xg = (n * C + g * cPerG) * H * W;
-      const src = cols ?? xd.subarray(xg, xg + D * P);
-      if (cols) im2col(xd, xg, cols, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
-      const mEnd = (g + 1) * mPerG;
-      let m = g * mPerG;
-      // Four output channels at a time share each column load (register blocking).
-      for (; m + 3 < mEnd; m += 4) {
-        const base = (n * M + m) * P;
-        const o0 = od.subarray(base, base + P);
-        const o1 = od.subarray(base + P, base + 2 * P);
-        const o2 = od.subarray(base + 2 * P, base + 3 * P);
-        const o3 = od.subarray(base + 3 * P, base + 4 * P);
-        o0.fill(bias ? bias.data[m]! : 0);
-        o1.fill(bias ? bias.data[m + 1]! : 0);
-        o2.fill(bias ? bias.data[m + 2]! : 0);
-        o3.fill(bias ? bias.data[m + 3]! : 0);
-        for (let t = 0; t < D; t++) {
-          const w0 = wd[m * D + t]!;
-          const w1 = wd[(m + 1) * D + t]!;
-          const w2 = wd[(m + 2) * D + t]!;
-          const w3 = wd[(m + 3) * D + t]!;
-          const c = t * P;
-          for (let i = 0; i < P; i++) {
-            const v = src[c + i]!;
-            o0[i] += w0 * v;
-            o1[i] += w1 * v;
-            o2[i] += w2 * v;
-            o3[i] += w3 * v;
-          }
-        }
-      }
-      for (; m < mEnd; m++) {
-        const o = od.subarray((n * M + m) * P, (n * M + m + 1) * P);
-        o.fill(bias ? bias.data[m]! : 0);
-        const wBase = m * D;
-        for (let t = 0; t < D; t++) {
-          const wv = wd[wBase + t]!;
-          if (wv === 0) continue;
-          const c = t * P;
-          for (let i = 0; i < P; i++) o[i] += wv * src[c + i]!;
-        }
-      }
+      if (rows) im2row(xd, xg, rows, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
+      const m0 = g * mPerG;
+      const shape = rows ? { M: mPerG, P, D, wOff: m0 * D, xOff: 0, sp: D, st: 1 } : { M: mPerG, P, D, wOff: m0 * D, xOff: xg, sp: 1, st: P };
+      dotF32(wd, rows ?? xd, shape, bd, m0, od, (n * M + m0) * P);
     }
   }
   return [out];

@@ -104,6 +104,31 @@ export function checkCodes(codes: Tensor, shiftBits: number, where: string): voi
 /** Code arrays already validated, with the smallest window they were checked against. */
 const checkedCodes = new WeakMap<object, number>();
 
+/**
+ * Per weight, the integer sum_k sign_k * 2^sh_k of its K terms (wrapped to int32). Because int32
+ * arithmetic is exact modulo 2^32, x * w equals the shift-add sum sum_k sign_k * (x << sh_k) bit for bit,
+ * so kernels may use one multiply per weight. Cached per (immutable) codes array.
+ */
+export function termWeights(codes: Tensor, K: number): Int32Array {
+  const cd = codes.data;
+  const hit = decoded.get(cd);
+  if (hit) return hit;
+  const w = new Int32Array(cd.length / K);
+  for (let i = 0; i < w.length; i++) {
+    let v = 0;
+    for (let k = 0; k < K; k++) {
+      const c = cd[i * K + k]!;
+      if (c > 0) v = (v + (1 << (c - 1))) | 0;
+      else if (c < 0) v = (v - (1 << (-c - 1))) | 0;
+    }
+    w[i] = v;
+  }
+  decoded.set(cd, w);
+  return w;
+}
+
+const decoded = new WeakMap<object, Int32Array>();
+
 /** Shift and add counts of a shift layer: every non-zero term is one shift and one add per output position. */
 export function shiftTermCounts(codes: Tensor, outShape: readonly number[]): { shifts: number; adds: number } {
   const M = codes.shape[0]!;

@@ -1,11 +1,12 @@
 // ShiftConv: multiplication-free 1-D/2-D convolution; weights are signed power-of-two terms (docs/numerics.md).
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
-import { im2col } from './im2col.js';
+import { dotI32 } from './dot-block.js';
+import { im2row, scratchI32 } from './im2col.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
-import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
@@ -44,37 +45,30 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const mPerG = M / a.group;
   const plane = OH * OW;
   const out = allocData(outType!.dtype, N * M * plane);
-  // Int32Array stores wrap modulo 2^32 like the C backend's uint32 arithmetic (no wrap occurs once overflow.ts passed).
-  const acc = new Int32Array(plane);
-  const cd = codes.data;
   const { bits, actMin, actMax } = a;
   const D = cPerG * KH * KW;
+  // The reference kernel multiplies by each weight's decoded integer: bit-identical to its shift-add sum.
+  const wi = termWeights(codes, K);
+  const bias = bd as Int32Array;
+  // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened once to int32).
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
-  // Columns [D, plane] of one input group (zero where a tap falls in padding, the zero point): every term
-  // then becomes one contiguous shift-and-add over the output plane.
-  const cols = direct ? null : new Int32Array(D * plane);
+  const xi = direct ? scratchI32(0, x.data.length) : null;
+  xi?.set(x.data);
+  const rows = direct ? null : scratchI32(0, plane * D);
+  const acc = scratchI32(1, mPerG * plane);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < a.group; g++) {
       const xg = (n * C + g * cPerG) * H * W;
-      const src = cols ?? x.data.subarray(xg, xg + D * plane);
-      if (cols) im2col(x.data, xg, cols, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
-      for (let m = g * mPerG; m < (g + 1) * mPerG; m++) {
-        acc.fill(bd[m]!);
-        const tBase = m * D * K;
-        for (let t = 0; t < D; t++) {
-          const c0 = t * plane;
-          for (let k = 0; k < K; k++) {
-            const code = cd[tBase + t * K + k]!;
-            if (code === 0) continue;
-            const sh = code > 0 ? code - 1 : -code - 1;
-            if (code > 0) for (let i = 0; i < plane; i++) acc[i] += src[c0 + i]! << sh;
-            else for (let i = 0; i < plane; i++) acc[i] -= src[c0 + i]! << sh;
-          }
-        }
-        const r = rd[m]!;
-        const oBase = (n * M + m) * plane;
+      if (rows) im2row(x.data, xg, rows, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
+      const m0 = g * mPerG;
+      const shape = rows ? { M: mPerG, P: plane, D, wOff: m0 * D, xOff: 0, sp: D, st: 1 } : { M: mPerG, P: plane, D, wOff: m0 * D, xOff: xg, sp: 1, st: plane };
+      dotI32(wi, rows ?? xi!, shape, bias, m0, acc);
+      for (let j = 0; j < mPerG; j++) {
+        const r = rd[m0 + j]!;
+        const oBase = (n * M + m0 + j) * plane;
+        const aBase = j * plane;
         for (let i = 0; i < plane; i++) {
-          const y = requant(gd ? applyGain(acc[i]!, gd, m, G) : acc[i]!, r, bits);
+          const y = requant(gd ? applyGain(acc[aBase + i]!, gd, m0 + j, G) : acc[aBase + i]!, r, bits);
           out[oBase + i] = y < actMin ? actMin : y > actMax ? actMax : y;
         }
       }

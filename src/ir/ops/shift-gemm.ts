@@ -2,8 +2,10 @@
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
+import { dotI32 } from './dot-block.js';
+import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
-import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 
 /** Inputs: x [N, D], codes [M, D, K] (rows are output features), bias int32 [M], rshift int32 [M], optional gain int8 [M, G]. */
 export type ShiftGemmAttrs = ShiftAttrs;
@@ -33,25 +35,16 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const M = codes.shape[0]!;
   const K = a.terms;
   const out = allocData(outType!.dtype, N * M);
-  const xd = x.data;
-  const cd = codes.data;
   const { bits, actMin, actMax } = a;
-  for (let n = 0; n < N; n++) {
-    const xBase = n * D;
-    for (let m = 0; m < M; m++) {
-      let acc = bd[m]! | 0;
-      const cBase = m * D * K;
-      for (let dd = 0; dd < D; dd++) {
-        const v = xd[xBase + dd]!;
-        const tBase = cBase + dd * K;
-        for (let t = 0; t < K; t++) {
-          const code = cd[tBase + t]!;
-          // `| 0` reproduces the C backend's int32 (uint32-wrapping) accumulation.
-          if (code > 0) acc = (acc + (v << (code - 1))) | 0;
-          else if (code < 0) acc = (acc - (v << (-code - 1))) | 0;
-        }
-      }
-      const y = requant(applyGain(acc, gd, m, G), rd[m]!, bits);
+  // Rows of x are the dot-product columns; acc comes back as [M, N].
+  const xi = scratchI32(0, N * D);
+  xi.set(x.data);
+  const acc = scratchI32(1, M * N);
+  dotI32(termWeights(codes, K), xi, { M, P: N, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
+  for (let m = 0; m < M; m++) {
+    const r = rd[m]!;
+    for (let n = 0; n < N; n++) {
+      const y = requant(applyGain(acc[m * N + n]!, gd, m, G), r, bits);
       out[n * M + m] = y < actMin ? actMin : y > actMax ? actMax : y;
     }
   }
