@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { codebook } from '../src/passes/codebook.js';
 import { gram, targets, type Patches } from '../src/passes/layer-stats.js';
-import { recoverRow } from '../src/passes/recover.js';
+import { recoverRow } from '../src/passes/round-row.js';
 import { allocateTerms } from '../src/passes/allocate-terms.js';
 import { greedyLogRow, maxExponent } from '../src/passes/shift-layer.js';
 import { mulberry32 } from './helpers/prng.js';

@@ -1,4 +1,7 @@
 // allocate-terms: spreads the --avg-terms budget over layers by a global price on relative output error.
+import type { LayerStats } from './layer-stats.js';
+import { termsOf } from './round-row.js';
+import type { RowCodes } from './shift-layer.js';
 
 /** How one layer's output error falls as it is given more terms (measured by a probe lowering). */
 export interface TermCurve {
@@ -35,4 +38,60 @@ export function allocateTerms(curves: readonly TermCurve[], avgTerms: number): M
     if (used(ps) <= total) { picked = ps; hi = mid; } else lo = mid;
   }
   return new Map(curves.map((c, i) => [c.node, picked[i]!.terms]));
+}
+
+/** Term prices (log2, in units of `scale`) a probe samples, cheapest encodings last. */
+const PROBE_PRICES = [-24, -18, -12, -8, -5, -2, 1, 4, 8, 12];
+
+export interface RowGroup { rows: Float64Array[]; st: LayerStats; ts: Float64Array[] }
+
+/**
+ * Samples the layer's (terms, relative output error) curve at PROBE_PRICES and returns the richest
+ * encoding within `budget`, so the probe lowering continues on a network like the final one.
+ */
+export function probeCurve(groups: readonly RowGroup[], free: RowCodes[], quantizeAll: (mu: number) => RowCodes[], scale: number, budget: number, report: (points: { terms: number; err: number }[]) => void): RowCodes[] {
+  let energy = 0;
+  for (const gr of groups) gr.rows.forEach((w) => { energy += quadratic(w, gr.st.H); });
+  const err = (rows: readonly RowCodes[]) => {
+    let e = 0;
+    let k = 0;
+    for (const gr of groups) {
+      gr.rows.forEach((_, j) => {
+        const r = rows[k++]!;
+        const g = r.gain?.value ?? 1;
+        let qt = 0;
+        for (let i = 0; i < r.wq.length; i++) qt += r.wq[i]! * gr.ts[j]![i]!;
+        e += g * g * quadratic(r.wq, gr.st.H) - 2 * g * qt;
+      });
+    }
+    return e / (energy || 1);
+  };
+  const points = [{ terms: countTermsOf(free), err: err(free) }];
+  let pick = points[0]!.terms <= budget ? free : undefined;
+  let last = free;
+  for (const p of PROBE_PRICES) {
+    last = quantizeAll(scale * 2 ** p);
+    const terms = countTermsOf(last);
+    points.push({ terms, err: err(last) });
+    if (!pick && terms <= budget) pick = last;
+  }
+  report(points);
+  return pick ?? last;
+}
+
+/** v^T H v. */
+function quadratic(v: Float64Array, H: Float64Array): number {
+  const D = v.length;
+  let s = 0;
+  for (let i = 0; i < D; i++) {
+    if (v[i] === 0) continue;
+    let h = 0;
+    for (let j = 0; j < D; j++) h += H[i * D + j]! * v[j]!;
+    s += v[i]! * h;
+  }
+  return s;
+}
+
+function countTermsOf(rows: readonly RowCodes[]): number {
+  return rows.reduce((n, r) => n + termsOf(r), 0);
 }

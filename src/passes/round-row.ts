@@ -1,0 +1,230 @@
+// Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
+import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
+import type { LayerStats } from './layer-stats.js';
+import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
+
+const PASSES = 4;
+/** Rows whose exponent candidates are built together (bounds their memory: 8 vectors of D per row). */
+export const ROW_CHUNK = 32;
+
+/** The exponent-search candidates of a row (greedy starts, E0-2..E0+1) and, per start, H wq and H wq - t. */
+export interface Candidates {
+  starts: RowCodes[];
+  /** H wq of each start (entries where wq is 0 are unused); may be omitted with a single start. */
+  hw?: Float64Array[];
+  /** The descent's starting gradient H wq - t of each start, for the `t` the candidates were built with. */
+  grad?: Float64Array[];
+}
+
+export function greedyStarts(w: Float64Array, K: number, B: number): RowCodes[] {
+  const E0 = maxExponent(w);
+  return [E0 - 2, E0 - 1, E0, E0 + 1].map((E) => greedyLogRow(w, E, K, B));
+}
+
+/** Rows of H per block in candidateRows: a block (<= 128 KB) stays in cache while every weight row passes. */
+const H_BLOCK_BYTES = 128 * 1024;
+
+/**
+ * Candidates of several rows on one set of statistics and targets: the O(D^2) products are paid once,
+ * however many lambdas follow. Each sum keeps the order of the plain loop (j ascending, g from -t_i);
+ * terms where wq_j = 0 add +-0, which changes no value (at most the sign of a zero sum, which nothing
+ * compares). The four starts share every load of H, and H is walked in blocks reused by all rows.
+ */
+export function candidateRows(ws: readonly Float64Array[], st: LayerStats, ts: readonly Float64Array[], K: number, B: number, starts = ws.map((w) => greedyStarts(w, K, B))): Candidates[] {
+  const D = st.D;
+  const { H } = st;
+  const out = ws.map((_, m) => ({ starts: starts[m]!, hw: [0, 1, 2, 3].map(() => new Float64Array(D)), grad: [0, 1, 2, 3].map(() => new Float64Array(D)) }));
+  const ib = Math.max(1, Math.floor(H_BLOCK_BYTES / (8 * D)));
+  for (let i0 = 0; i0 < D; i0 += ib) {
+    const i1 = Math.min(D, i0 + ib);
+    out.forEach((c, m) => {
+      const t = ts[m]!;
+      const [q0, q1, q2, q3] = c.starts.map((r) => r.wq) as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [h0, h1, h2, h3] = c.hw as [Float64Array, Float64Array, Float64Array, Float64Array];
+      const [g0, g1, g2, g3] = c.grad as [Float64Array, Float64Array, Float64Array, Float64Array];
+      for (let i = i0; i < i1; i++) {
+        const row = i * D;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        let b0 = -t[i]!, b1 = b0, b2 = b0, b3 = b0;
+        for (let j = 0; j < D; j++) {
+          const h = H[row + j]!;
+          const p0 = h * q0[j]!, p1 = h * q1[j]!, p2 = h * q2[j]!, p3 = h * q3[j]!;
+          a0 += p0; b0 += p0; a1 += p1; b1 += p1; a2 += p2; b2 += p2; a3 += p3; b3 += p3;
+        }
+        h0[i] = a0; h1[i] = a1; h2[i] = a2; h3[i] = a3;
+        g0[i] = b0; g1[i] = b1; g2[i] = b2; g3[i] = b3;
+      }
+    });
+  }
+  return out;
+}
+
+/** Output-error objective of a row: wq^T H wq - 2 wq^T t + lambda * s * |wq - w|^2 (constant terms dropped). */
+function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float64Array, reg: number): number {
+  const D = wq.length;
+  let f = 0;
+  for (let i = 0; i < D; i++) {
+    const a = wq[i]!;
+    if (a !== 0) f += a * hw[i]! - 2 * a * t[i]!;
+    const e = a - w[i]!;
+    f += reg * e * e;
+  }
+  return f;
+}
+
+/**
+ * Coordinate descent over {0, the two representable neighbours of w_i, current} per weight, keeping the
+ * gradient g = H wq - t current with one row update per accepted change (O(D) each).
+ */
+/** The objective with H v computed here (for callers without a precomputed H wq). */
+function objectiveH(wq: Float64Array, H: Float64Array, w: Float64Array, t: Float64Array, reg: number): number {
+  const D = wq.length;
+  const hw = new Float64Array(D);
+  for (let i = 0; i < D; i++) {
+    const a = wq[i]!;
+    if (a !== 0) for (let j = 0; j < D; j++) hw[j] += H[j * D + i]! * a;
+  }
+  return objective(wq, hw, w, t, reg);
+}
+
+function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): RowCodes {
+  const D = w.length;
+  const { H } = st;
+  const scale = 2 ** E;
+  const wq = start.wq.slice();
+  const idx = new Int32Array(D);
+  for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
+  const g = grad ? grad.slice() : new Float64Array(D);
+  for (let i = 0; i < D && !grad; i++) {
+    let s = -t[i]!;
+    // Zero entries add nothing, so skipping them leaves the sum's bits unchanged.
+    for (let j = 0; j < D; j++) if (wq[j] !== 0) s += H[i * D + j]! * wq[j]!;
+    g[i] = s;
+  }
+  // The fixed candidates of each weight (its representable neighbours) do not change between passes.
+  const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
+  const nc = one ? 6 : 4;
+  const cands = new Int32Array(D * nc);
+  for (let i = 0; i < D; i++) {
+    const a = Math.abs(w[i]!) / scale;
+    const lo = floorIndex(book, a);
+    cands[i * nc + 1] = lo;
+    cands[i * nc + 2] = Math.min(lo + 1, book.values.length - 1);
+    // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
+    if (one) {
+      const lo1 = floorIndex(one, a);
+      cands[i * nc + 4] = floorIndex(book, one.values[lo1]!);
+      cands[i * nc + 5] = floorIndex(book, one.values[Math.min(lo1 + 1, one.values.length - 1)]!);
+    }
+  }
+  for (let pass = 0; pass < PASSES; pass++) {
+    let changed = 0;
+    for (let i = 0; i < D; i++) {
+      const wi = w[i]!;
+      // Exact zeros are pruned weights (or true zeros): they stay without a term.
+      if (wi === 0) continue;
+      const sign = wi < 0 ? -1 : 1;
+      const c0 = i * nc;
+      cands[c0 + 3] = idx[i]!;
+      const cur = wq[i]!;
+      const hii = H[i * D + i]!;
+      let best = 0;
+      let bestIdx = idx[i]!;
+      const curTerms = book.termCount[idx[i]!]!;
+      for (let c = c0; c < c0 + nc; c++) {
+        const v = sign * book.values[cands[c]!]! * scale;
+        const d = v - cur;
+        if (d === 0) continue;
+        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2) + mu * (book.termCount[cands[c]!]! - curTerms);
+        if (delta < best - 1e-15) { best = delta; bestIdx = cands[c]!; }
+      }
+      if (bestIdx === idx[i]) continue;
+      const v = sign * book.values[bestIdx]! * scale;
+      const d = v - cur;
+      // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
+      const hr = i * D;
+      for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
+      wq[i] = v;
+      idx[i] = bestIdx;
+      changed++;
+    }
+    if (!changed) break;
+  }
+  const K = book.K;
+  const codes = new Int8Array(D * K);
+  for (let i = 0; i < D; i++) writeCodes(book, idx[i]!, wq[i]! < 0, codes, i * K);
+  return { E, codes, wq, biasDelta: 0 };
+}
+
+/**
+ * Quantises one row: exponent chosen on output error, then error-aware rounding and the bias refit.
+ * `cands` lets callers reuse the exponent candidates across lambdas (or fix the exponent with one start).
+ */
+export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: number, B: number, lambda: number, mu = 0, cands?: Candidates, gain = false): RowCodes {
+  const D = w.length;
+  let trace = 0;
+  for (let i = 0; i < D; i++) trace += st.H[i * D + i]!;
+  const reg = lambda * (trace / D);
+  const c = cands ?? candidateRows([w], st, [t], K, B)[0]!;
+  let pick = 0;
+  if (c.starts.length > 1) {
+    let bestErr = Infinity;
+    c.starts.forEach((start, k) => {
+      const err = objective(start.wq, c.hw![k]!, w, t, reg);
+      if (err < bestErr) { bestErr = err; pick = k; }
+    });
+  }
+  const best = c.starts[pick]!;
+  const book = codebook(K, B);
+  let row = descend(w, best.E, book, st, t, reg, best, mu, c.grad?.[pick]);
+  if (gain) row = fitGain(row, w, book, st, t, reg, mu);
+  const g = row.gain?.value ?? 1;
+  let delta = 0;
+  for (let i = 0; i < D; i++) delta += w[i]! * st.meanF[i]! - g * row.wq[i]! * st.meanQ[i]!;
+  row.biasDelta = delta;
+  return row;
+}
+
+const GAIN_ROUNDS = 3;
+
+/**
+ * Alternates the channel gain (least squares for fixed codes, then its shift-add digits) and error-aware
+ * rounding for that gain: ||g Wq x - W x|| = g ||Wq x - (W / g) x||, so the codes are refitted to w / g with
+ * targets t / g. A round is kept only if the row's output error drops.
+ */
+function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
+  const D = w.length;
+  let best = start;
+  let bestErr = objectiveH(start.wq, st.H, w, t, reg) + mu * termsOf(start);
+  let row = start;
+  for (let round = 0; round < GAIN_ROUNDS; round++) {
+    let qHq = 0;
+    let qt = 0;
+    for (let i = 0; i < D; i++) {
+      const a = row.wq[i]!;
+      if (a === 0) continue;
+      let hi = 0;
+      for (let j = 0; j < D; j++) hi += st.H[i * D + j]! * row.wq[j]!;
+      qHq += a * hi;
+      qt += a * t[i]!;
+    }
+    if (!(qHq > 0) || !(qt > 0)) break;
+    const gain = quantizeGain(qt / qHq);
+    const g = gain.value;
+    const wg = w.map((v) => v / g);
+    const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
+    next.gain = gain;
+    const err = objectiveH(next.wq.map((v) => v * g), st.H, w, t, reg) + mu * termsOf(next);
+    if (!(err < bestErr - 1e-15 * Math.abs(bestErr))) break;
+    best = next;
+    bestErr = err;
+    row = next;
+  }
+  return best;
+}
+
+export function termsOf(r: RowCodes): number {
+  let n = 0;
+  for (let i = 0; i < r.codes.length; i++) if (r.codes[i]) n++;
+  return n;
+}
