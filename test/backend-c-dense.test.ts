@@ -47,6 +47,27 @@ describe('dense weight streams', () => {
   });
 });
 
+describe('K = 1 zero marker', () => {
+  it('marks termless weights with a field value no term uses, and gives up when all 2^(1 + B) are used', () => {
+    const [M, D, B] = [2, 5, 2];
+    const data = [3, 0, -1, 4, 0, -4, 2, 0, 1, -2];
+    const packed = packDense(tensor('int8', [M, D, 1], data), M, D, 1, B)!;
+    // Fields are neg << 2 | sh: used {2, 4, 3, 7, 1, 0, 5}; the first free negative field is 6 (-2^2).
+    expect(packed.zero).toBe(6);
+    const CW = denseChannelWords(D, 1, 1 + B);
+    const bit = (i: number) => (packed.words[i >> 4]! >> (15 - (i & 15))) & 1;
+    data.forEach((c, i) => {
+      const m = Math.floor(i / D);
+      let field = 0;
+      for (let b = 0; b < 1 + B; b++) field = (field << 1) | bit(m * CW * 16 + (i % D) * (1 + B) + b);
+      expect(field).toBe(c === 0 ? 6 : (c < 0 ? 4 : 0) | (Math.abs(c) - 1));
+    });
+    const full = [1, 2, 3, 4, -1, -2, -3, -4, 0];
+    expect(packDense(tensor('int8', [1, 9, 1], full), 1, 9, 1, B)).toBeNull();
+    expect(packDense(tensor('int8', [1, 2, 1], [1, -3]), 1, 2, 1, B)!.zero).toBeUndefined();
+  });
+});
+
 describe('weight forms', () => {
   it('auto puts convolutions in code within the budget, Gemm in data; data and code force one form', () => {
     const { graph } = compileCase('g', geometryCnn(3));

@@ -142,5 +142,7 @@ export const CASES: (() => Case)[] = [
   () => compileCase('geomdata', geometryCnn(3), {}, 'data'),
   // Every layer as code, Gemm included.
   () => compileCase('tinycode', tinyCnn(2), {}, 'code'),
+  // K = 1 with termless (pruned) weights: dense streams mark them with an unused field value.
+  () => compileCase('k1data', geometryCnn(5), { terms: 1, prune: 0.3 }, 'data'),
 ];
 

@@ -34,23 +34,43 @@ export function fillSlots(cd: ArrayLike<number>, base: number, K: number, B: num
  * (under 16 bits of padding per channel), so its decode schedule is static (`denseWalkText`).
  * Null if a weight cannot be filled (see `fillSlots`).
  */
-export function packDense(codes: Tensor, M: number, D: number, K: number, B: number): { words: number[]; slots: number } | null {
+export function packDense(codes: Tensor, M: number, D: number, K: number, B: number): { words: number[]; slots: number; zero?: number } | null {
   const W = 1 + B;
   const words: number[] = [];
+  const zero = K === 1 ? zeroField(codes, B) : undefined;
   let pos = 0;
   for (let i = 0; i < M * D; i++) {
     if (i % D === 0) pos = (pos + 15) & ~15;
-    const f = fillSlots(codes.data, i * K, K, B);
+    // K = 1 has no pair to fill a missing term with: a field value no term uses marks it instead.
+    const f = zero !== undefined && !codes.data[i] ? [0] : fillSlots(codes.data, i * K, K, B);
     if (!f) return null;
     for (const c of f) {
-      const field = (c < 0 ? 1 << B : 0) | (Math.abs(c) - 1);
+      const field = c === 0 ? zero! : (c < 0 ? 1 << B : 0) | (Math.abs(c) - 1);
       for (let b = W - 1; b >= 0; b--, pos++) {
         if ((pos & 15) === 0) words.push(0);
         if ((field >> b) & 1) words[pos >> 4]! |= 0x8000 >> (pos & 15);
       }
     }
   }
-  return { words, slots: M * D * K };
+  return zero === undefined ? { words, slots: M * D * K } : { words, slots: M * D * K, zero };
+}
+
+/**
+ * For a K = 1 layer with weights that have no term: a field value (neg << B | sh) that no term of the layer
+ * uses, to mark them in the dense stream (the smallest negative shift first: it is the least likely in use).
+ * Undefined when every weight has a term (no marker needed) or all 2^(1 + B) field values are taken.
+ */
+function zeroField(codes: Tensor, B: number): number | undefined {
+  const used = new Set<number>();
+  let missing = false;
+  for (const c of codes.data) {
+    if (c === 0) missing = true;
+    else used.add((c < 0 ? 1 << B : 0) | (Math.abs(c) - 1));
+  }
+  if (!missing) return undefined;
+  for (let f = 1 << B; f < 2 << B; f++) if (!used.has(f)) return f;
+  for (let f = 0; f < 1 << B; f++) if (!used.has(f)) return f;
+  return undefined;
 }
 
 /** uint16 words per channel of the dense stream. */
@@ -64,7 +84,7 @@ export const denseChannelWords = (D: number, K: number, W: number): number => Ma
  * negates without a branch) and the shift is (bits << 1) >> (33 - W). SAC_PIN keeps the fields in order:
  * gcc would otherwise decode a whole group up front and spill it (Thumb-1 has 8 registers).
  */
-export function denseWalkText(fn: string, xt: string, tableT: string | null, D: number, K: number, W: number): string {
+export function denseWalkText(fn: string, xt: string, tableT: string | null, D: number, K: number, W: number, zero?: number): string {
   let G = 1;
   while ((G * K * W) % 16) G++;
   const full = Math.floor(D / G);
@@ -80,7 +100,10 @@ export function denseWalkText(fn: string, xt: string, tableT: string | null, D: 
           word++;
           n += 16;
         }
-        out.push('m = (uint32_t)((int32_t)bits >> 31);', `v = x << ((bits << 1) >> ${33 - W});`, 'acc += (v ^ m) - m;', 'SAC_PIN(acc);');
+        const term = ['m = (uint32_t)((int32_t)bits >> 31);', `v = x << ((bits << 1) >> ${33 - W});`, 'acc += (v ^ m) - m;'];
+        // A zero marker field (K = 1 layers with termless weights) adds nothing.
+        if (zero === undefined) out.push(...term, 'SAC_PIN(acc);');
+        else out.push(`if ((bits >> ${32 - W}) != ${zero}u) {`, ...term.map((l) => `  ${l}`), '}', 'SAC_PIN(acc);');
         if (n > W || i < count - 1 || k < K - 1) out.push(`bits <<= ${W};`, 'SAC_PIN(bits);');
         n -= W;
       }

@@ -18,6 +18,8 @@ export interface LayerFlash {
   weightBytes: number;
   /** terms * (1 + B) bits, rounded up to bytes: what a dense bit-packed code stream would need. */
   idealBytes: number;
+  /** Dense form: K fields of 1 + B bits for every weight (termless ones included), in bytes. */
+  slotBytes?: number;
   /** Bias (int32) and per-channel requantisation shift (int8) bytes. */
   paramBytes: number;
 }

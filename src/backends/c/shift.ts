@@ -109,10 +109,11 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
     fn: ctx.fn, node: ctx.node.name, op: ctx.node.op.kind, form: useDense ? 'dense' : 'sparse', terms,
     weightBytes: (useDense ? dense.words.length * 2 : sparseBytes) + tableBytes,
     idealBytes: Math.ceil((terms * (1 + B)) / 8),
+    ...(useDense ? { slotBytes: Math.ceil((dense.slots * (1 + B)) / 8) } : {}),
     paramBytes: M * 5 + gt.bytes,
   });
   if (useDense) {
-    ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + B));
+    ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + B, dense.zero));
     return {
       init: [`const uint16_t *w = ${f}_w;`, ...gt.init],
       save: [],
