@@ -43,11 +43,14 @@ export class ActivationStore {
     this.sealed = g.nodes === this.nodes ? g : undefined;
   }
 
-  /** Hands over (and forgets) the recorded samples of value `id` of the sealed graph, if all `samples` are there. */
-  take(g: Graph, id: number, samples: number): Tensor[] | undefined {
+  /**
+   * Hands over the recorded samples of value `id` of the sealed graph, if all `samples` are there, and forgets
+   * them unless `keep` (a probe lowering that a final lowering of the same graph follows).
+   */
+  take(g: Graph, id: number, samples: number, keep = false): Tensor[] | undefined {
     if (this.overBudget || this.sealed !== g) return undefined;
     const list = this.float.get(id);
-    this.float.delete(id);
+    if (!keep) this.float.delete(id);
     return list && list.length === samples ? list : undefined;
   }
 

@@ -1,6 +1,6 @@
 // allocate-terms: spreads the --avg-terms budget over layers by a global price on relative output error.
 import type { LayerStats } from './layer-stats.js';
-import { termsOf } from './round-row.js';
+import { quadratic, termsOf } from './round-row.js';
 import type { RowCodes } from './shift-layer.js';
 
 /** How one layer's output error falls as it is given more terms (measured by a probe lowering). */
@@ -77,19 +77,6 @@ export function probeCurve(groups: readonly RowGroup[], free: RowCodes[], quanti
   }
   report(points);
   return pick ?? last;
-}
-
-/** v^T H v. */
-function quadratic(v: Float64Array, H: Float64Array): number {
-  const D = v.length;
-  let s = 0;
-  for (let i = 0; i < D; i++) {
-    if (v[i] === 0) continue;
-    let h = 0;
-    for (let j = 0; j < D; j++) h += H[i * D + j]! * v[j]!;
-    s += v[i]! * h;
-  }
-  return s;
 }
 
 function countTermsOf(rows: readonly RowCodes[]): number {

@@ -106,7 +106,7 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
     options.onProgress?.('lower', k, g.nodes.length);
     // Float side: the reference activations every later layer is fitted against.
     // (Taken from calibration's run when compile() kept it: same graph, kernels and inputs, so the same bits.)
-    const kept = n.outputs.map((id) => store?.take(g, id, samples));
+    const kept = n.outputs.map((id) => store?.take(g, id, samples, options.termProbe !== undefined));
     if (kept.every((t) => t)) n.outputs.forEach((id, j) => fEnv.set(id, kept[j]!));
     else {
       const ins = n.inputs.map((i) => (i < 0 ? undefined : ctx.floatActs(i)));

@@ -72,21 +72,30 @@ function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float
   return f;
 }
 
+/** H v for the symmetric D x D matrix H, row by row (zero entries of v add nothing and are skipped). */
+export function mulH(H: Float64Array, v: Float64Array): Float64Array {
+  const D = v.length;
+  const hv = new Float64Array(D);
+  for (let i = 0; i < D; i++) {
+    let s = 0;
+    for (let j = 0; j < D; j++) if (v[j] !== 0) s += H[i * D + j]! * v[j]!;
+    hv[i] = s;
+  }
+  return hv;
+}
+
+/** v^T H v. */
+export function quadratic(v: Float64Array, H: Float64Array): number {
+  const hv = mulH(H, v);
+  let s = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) s += v[i]! * hv[i]!;
+  return s;
+}
+
 /**
  * Coordinate descent over {0, the two representable neighbours of w_i, current} per weight, keeping the
  * gradient g = H wq - t current with one row update per accepted change (O(D) each).
  */
-/** The objective with H v computed here (for callers without a precomputed H wq). */
-function objectiveH(wq: Float64Array, H: Float64Array, w: Float64Array, t: Float64Array, reg: number): number {
-  const D = wq.length;
-  const hw = new Float64Array(D);
-  for (let i = 0; i < D; i++) {
-    const a = wq[i]!;
-    if (a !== 0) for (let j = 0; j < D; j++) hw[j] += H[j * D + i]! * a;
-  }
-  return objective(wq, hw, w, t, reg);
-}
-
 function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): RowCodes {
   const D = w.length;
   const { H } = st;
@@ -195,26 +204,20 @@ const GAIN_ROUNDS = 3;
 function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   const D = w.length;
   let best = start;
-  let bestErr = objectiveH(start.wq, st.H, w, t, reg) + mu * termsOf(start);
+  let bestErr = objective(start.wq, mulH(st.H, start.wq), w, t, reg) + mu * termsOf(start);
   let row = start;
   for (let round = 0; round < GAIN_ROUNDS; round++) {
-    let qHq = 0;
+    const qHq = quadratic(row.wq, st.H);
     let qt = 0;
-    for (let i = 0; i < D; i++) {
-      const a = row.wq[i]!;
-      if (a === 0) continue;
-      let hi = 0;
-      for (let j = 0; j < D; j++) hi += st.H[i * D + j]! * row.wq[j]!;
-      qHq += a * hi;
-      qt += a * t[i]!;
-    }
+    for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;
     const gain = quantizeGain(qt / qHq);
     const g = gain.value;
     const wg = w.map((v) => v / g);
     const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
     next.gain = gain;
-    const err = objectiveH(next.wq.map((v) => v * g), st.H, w, t, reg) + mu * termsOf(next);
+    const scaled = next.wq.map((v) => v * g);
+    const err = objective(scaled, mulH(st.H, scaled), w, t, reg) + mu * termsOf(next);
     if (!(err < bestErr - 1e-15 * Math.abs(bestErr))) break;
     best = next;
     bestErr = err;

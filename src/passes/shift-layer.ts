@@ -1,5 +1,6 @@
 // Turns a float weight matrix (rows = output channels) into shift-add codes, int32 biases and per-channel shifts.
 import { fail } from '../diagnostics.js';
+import { gainBound } from '../ir/overflow.js';
 import { pow2, roundLog2 } from './pow2.js';
 
 /** One quantised row: base exponent E, K codes per weight (docs/numerics.md), dequantised values, bias fix. */
@@ -41,14 +42,6 @@ export function quantizeGain(x: number, digits = GAIN_DIGITS): Gain {
     r -= s * 2 ** -j;
   }
   return { codes, value };
-}
-
-/** Worst |sum_j d_j * (a >> j)| of a gain applied to |acc| <= a (mirrors overflow.ts gainBound). */
-function gainedBound(a: number, gain: Gain | undefined): number {
-  if (!gain) return a;
-  let b = 0;
-  for (const c of gain.codes) if (c) b += Math.ceil(a / 2 ** (Math.abs(c) - 1));
-  return b;
 }
 
 export interface EncodedLayer {
@@ -145,7 +138,7 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
       const b = Math.round(((bias[m]! + row.biasDelta) / (row.gain?.value ?? 1)) * 2 ** F);
       let acc = Math.abs(b);
       for (let j = 0; j < c.length; j++) if (c[j]) acc += xMax * POW2[Math.abs(c[j]!) - 1]!;
-      const bound = gainedBound(acc, row.gain) + (r > 0 ? 2 ** (r - 1) : 0);
+      const bound = (row.gain ? gainBound(acc, row.gain.codes, 0, row.gain.codes.length) : acc) + (r > 0 ? 2 ** (r - 1) : 0);
       if (acc <= INT32_MAX && bound <= INT32_MAX && r <= 31 && r >= -31) {
         ib[m] = b;
         rs[m] = r;

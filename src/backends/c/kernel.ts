@@ -63,6 +63,12 @@ export function out(ctx: KernelCtx): Value {
   return ctx.g.values[ctx.node.outputs[0]!]!;
 }
 
+/** The constant data of optional input k (e.g. a shift layer's channel gain), or undefined when omitted. */
+export function optionalConstData(ctx: KernelCtx, k: number): Tensor | undefined {
+  const id = ctx.node.inputs[k];
+  return id === undefined || id < 0 ? undefined : constData(ctx, k);
+}
+
 /** The constant data of input k (shift-layer codes, biases, shifts). */
 export function constData(ctx: KernelCtx, k: number): Tensor {
   const v = val(ctx, k);

@@ -5,7 +5,7 @@ import { as2d } from '../../ir/ops/conv.js';
 import type { Tensor } from '../../ir/tensor.js';
 import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
-import { constData, out, val, type Kernel, type KernelCtx } from './kernel.js';
+import { constData, optionalConstData, out, val, type Kernel, type KernelCtx } from './kernel.js';
 import { denseChannelWords, denseWalkText, packDense } from './dense.js';
 import { codeForm } from './unroll.js';
 
@@ -71,9 +71,8 @@ interface Packed {
  * through a pointer `gm` that steps by G per channel (opaque, or gcc rewrites it as base + m * G: a multiply).
  */
 function gainTable(ctx: KernelCtx): Pick<Packed, 'init' | 'next' | 'gain'> & { bytes: number } {
-  const id = ctx.node.inputs[4];
-  if (id === undefined || id < 0) return { init: [], next: [], gain: (acc) => acc, bytes: 0 };
-  const g = constData(ctx, 4);
+  const g = optionalConstData(ctx, 4);
+  if (!g) return { init: [], next: [], gain: (acc) => acc, bytes: 0 };
   const G = g.shape[1]!;
   ctx.decls.push(constArray(`${ctx.fn}_g`, 'int8_t', g.data));
   const fn = ctx.rt.need('sac_gain');

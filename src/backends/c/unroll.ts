@@ -3,7 +3,7 @@ import type { Graph } from '../../ir/graph.js';
 import { numel, type Tensor } from '../../ir/tensor.js';
 import type { ShiftAttrs } from '../../ir/ops/shift-common.js';
 import { constArray, lit } from './cfmt.js';
-import { constData, type KernelCtx, type WeightForm } from './kernel.js';
+import { constData, optionalConstData, type KernelCtx, type WeightForm } from './kernel.js';
 
 /**
  * Measured on Cortex-M0 -Os (bench/results/mcu-cycles.txt): a term as code costs ~7 bytes of flash (plus ~24
@@ -168,8 +168,7 @@ export function codeForm(ctx: KernelCtx, xt: string, yt: string, M: number, D: n
   const f = ctx.fn;
   const shifts = constData(ctx, 3).data;
   const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
-  const gid = ctx.node.inputs[4];
-  const gain = gid !== undefined && gid >= 0 ? constData(ctx, 4) : undefined;
+  const gain = optionalConstData(ctx, 4);
   const { table, fnT, terms } = emitChannels(ctx, xt, constData(ctx, 1), M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast, gain);
   ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
   ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
