@@ -19,6 +19,7 @@ export interface ConversionFlags {
   pruneChannels?: string;
   recover?: boolean;
   channelGain?: boolean;
+  channelFracs?: boolean;
   verifyEach?: boolean;
   printIrAfter?: string;
 }
@@ -34,6 +35,7 @@ export function addConversionOptions(cmd: Command): Command {
     .option('--prune-channels <R>', 'structured channel pruning ratio 0..1')
     .option('--no-recover', 'turn off label-free recovery (to measure its effect)')
     .option('--no-channel-gain', 'no per-channel shift-add gain (recovery fits one by default)')
+    .option('--no-channel-fracs', 'one activation frac per tensor (by default a tensor feeding only weight layers gets one per channel)')
     .option('--verify-each', 'run the IR verifier after every pass')
     .option('--print-ir-after <pass>', 'print the textual IR after a pass');
 }
@@ -59,6 +61,7 @@ export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: 
     pruneChannels: num(f.pruneChannels, '--prune-channels'),
     recover: f.recover !== false,
     channelGain: f.channelGain !== false,
+    channelFracs: f.channelFracs !== false,
     verifyEach: Boolean(f.verifyEach),
     printIrAfter: f.printIrAfter,
     onIr,

@@ -1,5 +1,5 @@
 // Conversion report: per shift layer terms, exponents, sparsity, SQNR vs float, op counts, storage; totals.
-import type { Graph } from './ir/graph.js';
+import { channelFrac, type Graph, type Quant } from './ir/graph.js';
 import { runGraph } from './ir/interp-float.js';
 import { shiftTermCounts } from './ir/ops/shift-common.js';
 import { quantizeInput } from './ir/interp-int.js';
@@ -44,16 +44,19 @@ export interface CompileReport {
 export const REPORT_SAMPLES = 32;
 
 /** Signal-to-quantisation-noise ratio in dB of dequantised `q` against float `f`, both given per sample. */
-export function sqnr(f: readonly Tensor[], q: readonly Tensor[], frac: number): number {
-  const s = 2 ** -frac;
+export function sqnr(f: readonly Tensor[], q: readonly Tensor[], quant: Quant): number {
   let sig = 0;
   let noise = 0;
   f.forEach((ft, k) => {
     const fd = ft.data;
     const qd = q[k]!.data;
+    // Per-channel fracs (axis 1) dequantise each channel with its own step.
+    const C = quant.channels ? ft.shape[1]! : 1;
+    const per = fd.length / (ft.shape[0]! * C);
+    const steps = Array.from({ length: C }, (_, c) => 2 ** -channelFrac(quant, c));
     for (let i = 0; i < fd.length; i++) {
       sig += fd[i]! * fd[i]!;
-      const d = qd[i]! * s - fd[i]!;
+      const d = qd[i]! * steps[Math.floor(i / per) % C]! - fd[i]!;
       noise += d * d;
     }
   });
@@ -111,7 +114,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     for (let m = 0; m < M; m++) {
       // Term exponent t = fracIn - F_c + sh with F_c = r_c + fracOut (docs/numerics.md): per row, only the
       // smallest and largest |code| matter.
-      const base = fracIn - (rshift.data[m]! + fracOut);
+      const base = fracIn - (rshift.data[m]! + channelFrac(out.quant!, m));
       let cMin = Infinity;
       let cMax = -Infinity;
       for (let w = m * perRow; w < (m + 1) * perRow; w++) {
@@ -137,7 +140,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
       termsPerWeight: terms / weights,
       exponentRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi],
       sparsity: zero / weights,
-      sqnrDb: fa && qa && numel(fa) === numel(qa) ? round2(sqnr(fa, qa, fracOut)) : null,
+      sqnrDb: fa && qa && numel(fa) === numel(qa) ? round2(sqnr(fa, qa, out.quant!)) : null,
       shifts: counts.shifts, adds: counts.adds, multiplies: 0,
       // Each term is a sign bit plus a B-bit shift; each channel adds an int32 bias and an 8-bit shift.
       weightBits: terms * (1 + n.op.attrs.shiftBits) + M * (32 + 8),

@@ -117,6 +117,35 @@ export function wide(seed: number): ModelSpec {
   };
 }
 
+/**
+ * Channels of very different ranges behind a ReLU6, an average pool, a depthwise conv and a flatten: every
+ * weight-layer output gets per-channel fracs, and the ReLU6 a per-channel clamp (ShiftAttrs.channelMax).
+ */
+export function channelCnn(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  const w1 = randn(rng, 54, 1).map((v, i) => v * 2 ** (2 - Math.floor(i / 9)));
+  return {
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    initializers: [
+      { name: 'w1', dims: [6, 1, 3, 3], data: w1 }, { name: 'b1', dims: [6], data: randn(rng, 6, 0.05) },
+      { name: 'wd', dims: [6, 1, 3, 3], data: randn(rng, 54, 0.5) },
+      { name: 'wf', dims: [3, 6], data: randn(rng, 18, 0.6) },
+      { name: 'zero', dims: [], data: [0] }, { name: 'six', dims: [], data: [6] },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv1' },
+      { op: 'Clip', inputs: ['c1', 'zero', 'six'], outputs: ['r1'], name: 'relu6' },
+      { op: 'AveragePool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'avg' },
+      { op: 'Conv', inputs: ['p1', 'wd'], outputs: ['d1'], attrs: { pads: [1, 1, 1, 1], group: 6 }, name: 'dw' },
+      { op: 'Relu', inputs: ['d1'], outputs: ['r2'], name: 'relu' },
+      { op: 'GlobalAveragePool', inputs: ['r2'], outputs: ['g'], name: 'gap' },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
 export function calib(shape: readonly number[], seed: number, n = 16): Tensor {
   const rng = mulberry32(seed);
   return tensor('float32', [n, ...shape.slice(1)], randn(rng, n * numel(shape.slice(1)), 0.8));
@@ -144,5 +173,8 @@ export const CASES: (() => Case)[] = [
   () => compileCase('tinycode', tinyCnn(2), {}, 'code'),
   // K = 1 with termless (pruned) weights: dense streams mark them with an unused field value.
   () => compileCase('k1data', geometryCnn(5), { terms: 1, prune: 0.3 }, 'data'),
+  // Per-channel activation fracs and a per-channel ReLU6 clamp, in both weight forms.
+  () => compileCase('chcode', channelCnn(9), {}, 'code'),
+  () => compileCase('chdata', channelCnn(9), {}, 'data'),
 ];
 

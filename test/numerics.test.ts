@@ -221,6 +221,15 @@ describe('ShiftConv kernel', () => {
     expectDiag(() => run1({ kind: 'ShiftConv', attrs }, x, codes, zero, zero, tensor('int8', [3, 3], [17, 0, 0, 1, 0, 0, 1, 0, 0])), 'SAC012');
     expect(() => run1({ kind: 'ShiftConv', attrs }, x, codes, zero, zero, tensor('int8', [2, 3]))).toThrow(/gain shape/);
   });
+  it('channelMax clamps each output channel at its own bound; a wrong length is rejected', () => {
+    const attrs: ShiftConvAttrs = { group: 1, kernel: [1], strides: [1], pads: [0, 0], dilations: [1], terms: 1, shiftBits: 0, bits: 8, actMin: 0, actMax: 127, channelMax: [96, 127, 5] };
+    const x = tensor('int8', [1, 1, 2], [120, -3]);
+    const codes = tensor('int8', [3, 1, 1, 1], [1, 1, 1]);
+    const zero = tensor('int32', [3]);
+    expect(Array.from(run1({ kind: 'ShiftConv', attrs }, x, codes, zero, zero).data)).toEqual([96, 0, 120, 0, 5, 0]);
+    expectDiag(() => run1({ kind: 'ShiftConv', attrs: { ...attrs, channelMax: [96, 127] } }, x, codes, zero, zero), 'SAC012');
+    expectDiag(() => run1({ kind: 'ShiftConv', attrs: { ...attrs, channelMax: [96, 127, 128] } }, x, codes, zero, zero), 'SAC012');
+  });
   it('rejects float inputs with SAC013', () => {
     const attrs: ShiftConvAttrs = { group: 1, kernel: [1], strides: [1], pads: [0, 0], dilations: [1], terms: 1, shiftBits: 2, bits: 8, actMin: -128, actMax: 127 };
     expectDiag(() => run1({ kind: 'ShiftConv', attrs }, floatTensor([1, 1, 2]), tensor('int8', [1, 1, 1, 1]), tensor('int32', [1]), tensor('int32', [1])), 'SAC013');

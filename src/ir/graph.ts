@@ -4,9 +4,18 @@ import { OPS } from './registry.js';
 import type { Tensor, TensorType } from './tensor.js';
 import type { OpDef } from './op.js';
 
-/** Fixed-point annotation for integer tensors: real = int * 2^-frac (added by the quantization passes). */
+/**
+ * Fixed-point annotation for integer tensors: real = int * 2^-frac (added by the quantization passes).
+ * With `channels`, channel c (axis 1) has frac + channels[c] fractional bits (docs/numerics.md, per-channel fracs).
+ */
 export interface Quant {
   readonly frac: number;
+  readonly channels?: readonly number[];
+}
+
+/** Fractional bits of axis-1 channel c. */
+export function channelFrac(q: Quant, c: number): number {
+  return q.frac + (q.channels?.[c] ?? 0);
 }
 
 export interface Value {

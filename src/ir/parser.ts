@@ -164,7 +164,21 @@ function parseDecl(lx: Lexer): Decl {
   const save = lx.pos;
   if (lx.tryIdent() === 'frac') {
     lx.expect('=');
-    decl.quant = { frac: lx.int('a frac') };
+    const frac = lx.int('a frac');
+    const save2 = lx.pos;
+    if (lx.tryIdent() === 'chfrac') {
+      lx.expect('=');
+      lx.expect('[');
+      const channels: number[] = [];
+      if (!lx.tryChar(']')) {
+        do channels.push(lx.int('a channel frac')); while (lx.tryChar(','));
+        lx.expect(']');
+      }
+      decl.quant = { frac, channels };
+    } else {
+      lx.pos = save2;
+      decl.quant = { frac };
+    }
   } else lx.pos = save;
   return decl;
 }

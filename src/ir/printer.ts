@@ -65,7 +65,9 @@ export function formatAttrs(attrs: object, where = 'attrs'): string {
 
 /** `f32[1,16]`, with ` frac=N` when the value carries a fixed-point annotation. */
 export function formatValueType(t: TensorType, quant?: Quant): string {
-  return quant ? `${formatType(t)} frac=${formatNumber(quant.frac)}` : formatType(t);
+  if (!quant) return formatType(t);
+  const ch = quant.channels ? ` chfrac=[${quant.channels.join(',')}]` : '';
+  return `${formatType(t)} frac=${formatNumber(quant.frac)}${ch}`;
 }
 
 const CRC_TABLE = (() => {

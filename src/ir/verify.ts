@@ -13,6 +13,8 @@ export function verifyGraph(g: Graph, after = 'frontend'): void {
     if (names.has(v.name)) bad(`duplicate value name ${v.name}`);
     names.add(v.name);
     if (v.type.shape.some((d) => !Number.isInteger(d) || d < 0)) bad(`value ${v.name} has a non-static shape [${v.type.shape}]`);
+    const ch = v.quant?.channels;
+    if (ch && (ch.length !== v.type.shape[1] || ch.some((d) => !Number.isInteger(d) || d < 0 || d > 31))) bad(`value ${v.name} has ${ch.length} channel fracs for shape [${v.type.shape}] (need one integer in [0, 31] per axis-1 channel)`);
     if (v.data) {
       if (v.data.dtype !== v.type.dtype || !sameShape(v.data.shape, v.type.shape)) bad(`constant ${v.name} data ${formatType(v.data)} does not match its type ${formatType(v.type)}`);
       if (v.data.data.length !== numel(v.type.shape)) bad(`constant ${v.name} holds ${v.data.data.length} elements, shape needs ${numel(v.type.shape)}`);

@@ -1,11 +1,14 @@
 // calibrate-activations: runs the float model on calibration inputs and gives every activation a power-of-two scale.
 import { fail } from '../diagnostics.js';
-import type { Graph, Value } from '../ir/graph.js';
+import type { Graph, Quant, Value } from '../ir/graph.js';
 import { runGraph } from '../ir/interp-float.js';
 import type { Tensor } from '../ir/tensor.js';
+import { ChannelSampler, channelRoots, coneQuant, rootQuant } from './channel-fracs.js';
 import type { PassOptions } from './options.js';
 
 const SAMPLE_CAP = 1 << 15;
+/** Per-channel samples: enough for the clipping choice, bounded for wide layers. */
+const CHANNEL_SAMPLES = 1 << 18;
 const MAX_CLIP_STEPS = 2;
 
 /** Mean squared error of quantising `xs` to `bits`-bit integers with `frac` fractional bits. */
@@ -68,12 +71,32 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
     if (!s) { s = new Sampler(strideFor(v)); samplers.set(id, s); }
     s.add(t);
   };
+  // Tensors whose consumers absorb per-channel fracs are also sampled per channel.
+  const roots = options.channelFracs === false ? [] : channelRoots(g);
+  const perChannel = new Map<number, ChannelSampler>();
+  for (const id of roots.flatMap((r) => [r.root, ...r.cone])) {
+    const shape = g.values[id]!.type.shape;
+    const C = shape[1]!;
+    const cap = Math.max(256, Math.min(4096, Math.floor(CHANNEL_SAMPLES / C)));
+    const perSample = shape.slice(2).reduce((a, b) => a * b, 1) * shape[0]!;
+    perChannel.set(id, new ChannelSampler(C, Math.max(1, Math.floor((perSample * samples) / cap)), cap));
+  }
   g.inputs.forEach((id, k) => watch(id, calib[k]!));
-  runGraph(g, calib, (id, t) => { watch(id, t); options.activations?.record(g, id, t); });
-  const values = g.values.map((v): Value => {
+  runGraph(g, calib, (id, t) => { watch(id, t); perChannel.get(id)?.add(t); options.activations?.record(g, id, t); });
+  const quant: (Quant | undefined)[] = g.values.map((v) => {
     const s = samplers.get(v.id);
-    if (!s || v.data) return v;
-    return { ...v, quant: { frac: chooseFrac(s.buf, s.n, bits) } };
+    return !s || v.data ? undefined : { frac: chooseFrac(s.buf, s.n, bits) };
   });
+  const best = (id: number) => (c: number) => chooseFrac(perChannel.get(id)!.bufs[c]!, perChannel.get(id)!.n[c]!, bits);
+  for (const { root, cone } of roots) {
+    const q = rootQuant(quant[root]!.frac, best(root), g.values[root]!.type.shape[1]!);
+    if (!q.channels) continue;
+    quant[root] = q;
+    for (const id of cone) {
+      const n = g.nodes.find((m) => m.outputs[0] === id)!;
+      quant[id] = coneQuant(g, n, quant[n.inputs[0]!]!, best(id));
+    }
+  }
+  const values = g.values.map((v, id): Value => (quant[id] ? { ...v, quant: quant[id] } : v));
   return { ...g, values };
 }

@@ -12,7 +12,9 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
   const x = r.get(n.inputs[0]!);
   if (SCALE_PRESERVING.has(n.op.kind)) {
     const frac = ctx.fracOfNew(x);
-    ctx.r.emitFor(n.id, n.op, n.inputs.map((i) => r.get(i)), undefined, n.outputs.map(() => ({ frac })));
+    // Per-channel fracs flow through (calibrate-activations gave the output its input's, expanded by a flatten).
+    const channels = ctx.g.values[n.outputs[0]!]!.quant?.channels;
+    ctx.r.emitFor(n.id, n.op, n.inputs.map((i) => r.get(i)), undefined, n.outputs.map(() => (channels ? { frac, channels } : { frac })));
     return;
   }
   switch (n.op.kind) {
@@ -59,7 +61,8 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
       const window = geo.kernel.reduce((a, b) => a * b, 1);
       const D = csdFracDigits(intBits(r.b.value(x).type.dtype));
       const attrs = { ...geo, global, digits: [...csdDigits(1 / window, D)], shiftOut: D + fracIn - fracOut, bits };
-      emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], { frac: fracOut });
+      // With per-channel fracs every channel keeps its offset, so one output shift still serves all channels.
+      emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], ctx.g.values[n.outputs[0]!]!.quant!);
       return;
     }
     case 'Softmax': case 'LogSoftmax': {

@@ -1,10 +1,11 @@
 // lower-to-shift: rewrites a calibrated float graph into the integer shift-add graph, layer by layer on calibration data.
 import { atNode, fail } from '../diagnostics.js';
-import { runOp, useLists, type Graph, type Node, type Quant } from '../ir/graph.js';
+import { runOp, type Graph, type Node, type Quant } from '../ir/graph.js';
 import { quantizeInput } from '../ir/interp-int.js';
 import type { Op } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
 import { allocateTerms, type TermCurve } from './allocate-terms.js';
+import { fusedActivations } from './channel-fracs.js';
 import { lowerActivation, lowerStructural } from './lower-ops.js';
 import { lowerWeightLayer } from './lower-weights.js';
 import { withDefaults, type PassOptions } from './options.js';
@@ -30,7 +31,6 @@ export interface LowerContext {
   fusedAct(n: Node): Node | undefined;
 }
 
-const FUSABLE = new Set(['Relu', 'Clip']);
 /** Lowered ops whose outputs the report compares with the float activation of the same name. */
 const TAPPED = new Set(['ShiftConv', 'ShiftGemm']);
 
@@ -64,7 +64,6 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
   const calib = options.calibration ?? fail('SAC042', 'lower-to-shift needs calibration data');
   const o = withDefaults(options);
   for (const v of g.values) if (!v.data && v.type.dtype === 'float32' && !v.quant) fail('SAC030', `value '${v.name}' has no calibrated scale (run calibrate-activations first)`);
-  const uses = useLists(g);
   const r = new Rewriter(g, (v) => ({ dtype: o.actBits === 16 ? 'int16' : 'int8', shape: v.type.shape }));
   const samples = calib[0]!.shape[0]! / g.values[g.inputs[0]!]!.type.shape[0]!;
   const fEnv = new Map<number, Samples>();
@@ -80,16 +79,7 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
     qEnv.set(r.get(id), per.map((t) => quantizeInput(t, v.quant!.frac, o.actBits)));
   });
   // Fuse a ReLU/Clip into the op before it when that op's output has no other use.
-  const fused = new Map<number, Node>();
-  const absorbed = new Set<number>();
-  for (const n of g.nodes) {
-    if (!FUSABLE.has(n.op.kind)) continue;
-    const src = g.nodes.find((p) => p.outputs.includes(n.inputs[0]!));
-    if (!src || !['Conv', 'Gemm', 'MatMul', 'Add'].includes(src.op.kind)) continue;
-    if (uses[n.inputs[0]!]!.length !== 1 || g.outputs.includes(n.inputs[0]!)) continue;
-    fused.set(src.id, n);
-    absorbed.add(n.id);
-  }
+  const { fused, absorbed } = fusedActivations(g);
   const constSamples = (t: Tensor): Samples => new Array<Tensor>(samples).fill(t);
   const ctx: LowerContext = {
     g, r, o,

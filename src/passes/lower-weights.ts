@@ -1,7 +1,7 @@
 // Lowering of weight layers (Conv, Gemm, MatMul with constant weights) to ShiftConv / ShiftGemm.
 import type { Node } from '../ir/graph.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
-import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
+import { activationRange, emitLowered, unsupported, type LowerContext, type Samples } from './lower-to-shift.js';
 import { recoverRows, type TermSpec } from './recover.js';
 import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 
@@ -51,6 +51,29 @@ function biasOf(b: Tensor | undefined, M: number, scale: number): Float64Array {
   return out;
 }
 
+/**
+ * An input with per-channel fracs holds x_c * 2^(frac + d_c): scaling weight column c by 2^-d_c makes the
+ * integer dot product exact at the tensor's frac. Scales the matrix in place and returns the float input
+ * samples scaled by 2^d_c, so recovery fits the scaled columns against unchanged float outputs.
+ */
+function absorbInputChannels(ctx: LowerContext, n: Node, mat: WeightMatrix, d: readonly number[]): Samples {
+  const M = mat.rows.length;
+  const D = mat.rows[0]!.length;
+  const C = d.length;
+  const cPerG = C / mat.groups;
+  const plane = n.op.kind === 'Conv' ? D / cPerG : 1;
+  mat.rows.forEach((row, m) => {
+    const c0 = Math.floor(m / (M / mat.groups)) * cPerG;
+    for (let i = 0; i < D; i++) row[i] = row[i]! * 2 ** -d[c0 + Math.floor(i / plane)]!;
+  });
+  return ctx.floatActs(n.inputs[0]!).map((t) => {
+    const per = t.data.length / (t.shape[0]! * C);
+    const data = new Float32Array(t.data.length);
+    for (let i = 0; i < data.length; i++) data[i] = t.data[i]! * 2 ** d[Math.floor(i / per) % C]!;
+    return { ...t, data };
+  });
+}
+
 /** The layer's recovery request: a probe of its term curve, an allocated budget, or the plain per-layer average. */
 function termSpec(ctx: LowerContext, n: Node, K: number, B: number): TermSpec {
   const { o } = ctx;
@@ -71,6 +94,8 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const { r, o } = ctx;
   const x = r.get(n.inputs[0]!);
   const mat = asMatrix(ctx, n);
+  const inChannels = r.b.value(x).quant?.channels;
+  const floatIn = inChannels ? absorbInputChannels(ctx, n, mat, inChannels) : undefined;
   const act = ctx.fusedAct(n);
   const fracIn = ctx.fracOfNew(x);
   // A layer producing a model output (the logits) writes int16 with 8 more fractional bits: an int8
@@ -85,21 +110,26 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const M = mat.rows.length;
   const D = mat.rows[0]!.length;
   const rows: RowCodes[] = o.recover
-    ? recoverRows(ctx, n, mat, x, termSpec(ctx, n, K, B))
+    ? recoverRows(ctx, n, mat, x, termSpec(ctx, n, K, B), floatIn)
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
-  const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: inBits(ctx, x), fracIn, fracOut }, `node '${n.name}'`);
+  // Per-channel output fracs (calibrate-activations chose them; never on a model output): per-row shifts,
+  // and a clamp per channel when a Clip's upper bound lands on a different integer in each channel.
+  const outChannels = isOutput ? undefined : ctx.g.values[result]!.quant?.channels;
+  const enc = assembleLayer(rows, mat.bias, { M, D, K, B, bits: inBits(ctx, x), fracIn, fracOut, ...(outChannels ? { outOffsets: outChannels } : {}) }, `node '${n.name}'`);
   const [actMin, actMax] = activationRange(act, fracOut, outBits);
+  const channelMax = outChannels && act?.op.kind === 'Clip' ? outChannels.map((d) => activationRange(act, fracOut + d, outBits)[1]) : undefined;
   const codes = r.constant(`${n.name}/codes`, tensor('int8', [...mat.codeShape, K], enc.codes));
   const bias = r.constant(`${n.name}/bias`, tensor('int32', [M], enc.bias));
   const rshift = r.constant(`${n.name}/rshift`, tensor('int32', [M], enc.rshift));
-  const common = { terms: K, shiftBits: B, bits: outBits, actMin, actMax };
+  const common = { terms: K, shiftBits: B, bits: outBits, actMin, actMax, ...(channelMax ? { channelMax } : {}) };
   const params = [x, codes, bias, rshift];
   if (enc.gain) params.push(r.constant(`${n.name}/gain`, tensor('int8', [M, enc.gain.length / M], enc.gain)));
+  const outQuant = outChannels ? { frac: fracOut, channels: outChannels } : { frac: fracOut };
   if (n.op.kind === 'Conv') {
-    emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, params, { frac: fracOut }, act);
+    emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, params, outQuant, act);
   } else {
     const xt = r.b.value(x).type;
     if (xt.shape.length !== 2) unsupported(n, `input of rank ${xt.shape.length}: only [N, D] inputs are lowered`);
-    emitLowered(ctx, n, { kind: 'ShiftGemm', attrs: common }, params, { frac: fracOut }, act);
+    emitLowered(ctx, n, { kind: 'ShiftGemm', attrs: common }, params, outQuant, act);
   }
 }

@@ -22,6 +22,8 @@ export interface PassOptions {
   recover?: boolean;
   /** Per-channel shift-add gain fitted by recovery (docs/numerics.md); default on. */
   channelGain?: boolean;
+  /** Per-channel activation fracs where every consumer absorbs them (docs/numerics.md); default on. */
+  channelFracs?: boolean;
   /** Internal (allocate-terms): per weight-layer term budgets of the final lowering, by node name. */
   termBudgets?: ReadonlyMap<string, number>;
   /** Internal (allocate-terms): receives each layer's error-vs-terms curve during the probe lowering. */

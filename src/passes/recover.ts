@@ -2,7 +2,7 @@
 import type { Node } from '../ir/graph.js';
 import { probeCurve, type TermCurve } from './allocate-terms.js';
 import { convPatches, denseRows, gram, targets, type Patches } from './layer-stats.js';
-import type { LowerContext } from './lower-to-shift.js';
+import type { LowerContext, Samples } from './lower-to-shift.js';
 import type { WeightMatrix } from './lower-weights.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
 import { greedyLogRow, type RowCodes } from './shift-layer.js';
@@ -73,8 +73,9 @@ function countTerms(rows: readonly RowCodes[]): number {
   return rows.reduce((n, r) => n + termsOf(r), 0);
 }
 
-export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: TermSpec): RowCodes[] {
-  const fl = ctx.floatActs(n.inputs[0]!);
+/** `floatIn` replaces the layer's float input samples (scaled like its columns when the input has per-channel fracs). */
+export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: number, spec: TermSpec, floatIn?: Samples): RowCodes[] {
+  const fl = floatIn ?? ctx.floatActs(n.inputs[0]!);
   const q = ctx.intActs(x);
   const qs = 2 ** -ctx.fracOfNew(x);
   const M = mat.rows.length;

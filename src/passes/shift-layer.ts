@@ -68,6 +68,8 @@ export interface LayerParams {
   bits: number;
   fracIn: number;
   fracOut: number;
+  /** Extra fractional bits of each output channel (per-channel fracs), added to fracOut. */
+  outOffsets?: readonly number[];
 }
 
 /** Greedy log-domain encoding: each term is the power of two nearest the residual in log2 (the K=1 rule). */
@@ -108,7 +110,7 @@ const POW2 = Float64Array.from({ length: 128 }, (_, i) => 2 ** i);
 
 /**
  * Assembles the layer: per channel F_c = fracIn - (E_c - (2^B - 1)) accumulator bits, bias in that scale,
- * r_c = F_c - fracOut. If a channel's worst case could overflow int32 its window is trimmed from the bottom
+ * r_c = F_c - fracOut (- the channel's offset). If a channel's worst case could overflow int32 its window is trimmed from the bottom
  * (dropping the smallest terms) until the bound holds; if it still cannot hold the layer is rejected.
  */
 export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: LayerParams, where: string): EncodedLayer {
@@ -133,7 +135,7 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
     let trim = 0;
     for (;;) {
       const F = fracIn - (row.E - span) - trim;
-      const r = F - fracOut;
+      const r = F - fracOut - (p.outOffsets?.[m] ?? 0);
       // The bias lives in the accumulator, before the gain scales it.
       const b = Math.round(((bias[m]! + row.biasDelta) / (row.gain?.value ?? 1)) * 2 ** F);
       let acc = Math.abs(b);

@@ -7,7 +7,7 @@ import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, optionalConstData, out, val, type Kernel, type KernelCtx } from './kernel.js';
 import { denseChannelWords, denseWalkText, packDense } from './dense.js';
-import { codeForm } from './unroll.js';
+import { clampHi, codeForm } from './unroll.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
 const MAX_BUCKET = 1023;
@@ -138,10 +138,10 @@ function bytesOf(t: string): number {
 }
 
 /** One output element: bias + term walk, narrowed. `p` is the window's first input element. */
-function outputStmt(ctx: KernelCtx, pk: Packed, yt: string, p: string, bits: number, lo: number, hi: number): string {
+function outputStmt(ctx: KernelCtx, pk: Packed, yt: string, p: string, bits: number, lo: number, hi: string): string {
   const narrow = ctx.rt.need('sac_narrow');
   const acc = pk.gain(`(int32_t)((uint32_t)${ctx.fn}_b[m] + ${pk.sum(p)})`);
-  return `*y++ = (${yt})${narrow}(${acc}, ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${lit(hi)});`;
+  return `*y++ = (${yt})${narrow}(${acc}, ${ctx.fn}_r[m], ${bits}, ${lit(lo)}, ${hi});`;
 }
 
 export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
@@ -188,7 +188,7 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
     init = pk.init.map((l) => `  ${l}`);
     decode = pk.save.map((l) => `      ${l}`);
     next = pk.next.map((l) => `      ${l}`);
-    stmt = `${pk.restore ? `${pk.restore} ` : ''}${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, a.actMax)}`;
+    stmt = `${pk.restore ? `${pk.restore} ` : ''}${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, clampHi(ctx, a))}`;
   }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
@@ -233,7 +233,7 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   } else {
     const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
     init = pk.init;
-    stmt = [outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, a.actMax), ...pk.next];
+    stmt = [outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, clampHi(ctx, a)), ...pk.next];
   }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,

@@ -155,9 +155,20 @@ export function emitChannels(ctx: KernelCtx, xt: string, codes: Tensor, M: numbe
 }
 
 /** The statement storing one output from the channel function `fv` at window origin `p`. */
-export function unrolledOutput(ctx: KernelCtx, yt: string, p: string, fast: FastNarrow | null, bits: number, lo: number, hi: number): string {
-  if (fast) return `{ int32_t v = (int32_t)fv(${p}) >> r; *y++ = (${yt})(v < ${lit(fast.lo)} ? ${lit(fast.lo)} : v > ${lit(fast.hi)} ? ${lit(fast.hi)} : v); }`;
-  return `*y++ = (${yt})${ctx.rt.need('sac_narrow')}((int32_t)fv(${p}), r, ${bits}, ${lit(lo)}, ${lit(hi)});`;
+export function unrolledOutput(ctx: KernelCtx, yt: string, p: string, fast: FastNarrow | null, bits: number, lo: number, hi: string): string {
+  // (The activation range lies inside the output type's range, so the fast clamp bounds are the attrs'.)
+  if (fast) return `{ int32_t v = (int32_t)fv(${p}) >> r; *y++ = (${yt})(v < ${lit(fast.lo)} ? ${lit(fast.lo)} : v > ${hi} ? ${hi} : v); }`;
+  return `*y++ = (${yt})${ctx.rt.need('sac_narrow')}((int32_t)fv(${p}), r, ${bits}, ${lit(lo)}, ${hi});`;
+}
+
+/**
+ * The upper clamp of output channel `m` as a C expression: the literal actMax, or a per-channel table
+ * (declared here, once per layer) when the layer's channels carry different fracs (ShiftAttrs.channelMax).
+ */
+export function clampHi(ctx: KernelCtx, a: ShiftAttrs): string {
+  if (!a.channelMax) return lit(a.actMax);
+  ctx.decls.push(constArray(`${ctx.fn}_hi`, a.bits === 16 ? 'int16_t' : 'int8_t', a.channelMax));
+  return `${ctx.fn}_hi[m]`;
 }
 
 /**
@@ -172,5 +183,5 @@ export function codeForm(ctx: KernelCtx, xt: string, yt: string, M: number, D: n
   const { table, fnT, terms } = emitChannels(ctx, xt, constData(ctx, 1), M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast, gain);
   ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
   ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
-  return { decode: [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`], stmt: unrolledOutput(ctx, yt, p, fast, a.bits, a.actMin, a.actMax) };
+  return { decode: [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`], stmt: unrolledOutput(ctx, yt, p, fast, a.bits, a.actMin, clampHi(ctx, a)) };
 }

@@ -7,8 +7,16 @@ import { check, checkAttr, need } from './util.js';
 /** Output width and fused activation clamp carried by every narrowing op. */
 export type ActAttrs = { bits: number; actMin: number; actMax: number };
 
-/** Attrs common to the shift-add layers: K terms per weight, B-bit shift window, output activation. */
-export type ShiftAttrs = ActAttrs & { terms: number; shiftBits: number };
+/**
+ * Attrs common to the shift-add layers: K terms per weight, B-bit shift window, output activation, and
+ * optionally a per-output-channel upper clamp replacing actMax (a ReLU6 whose channels carry different fracs).
+ */
+export type ShiftAttrs = ActAttrs & { terms: number; shiftBits: number; channelMax?: readonly number[] };
+
+/** Upper clamp of output channel m. */
+export function clampHi(a: ShiftAttrs, m: number): number {
+  return a.channelMax ? a.channelMax[m]! : a.actMax;
+}
 
 /** Largest B: codes are int8 (1 + sh <= 127) and shift amounts must stay within [0, 31]. */
 export const MAX_SHIFT_BITS = 5;
@@ -51,6 +59,11 @@ export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a:
   for (const [k, name] of [[2, 'bias'], [3, 'rshift']] as const) {
     const t = needInt(inputs, k, ['int32'], name, where);
     check(t.shape.length === 1 && t.shape[0] === M, `${name} shape [${t.shape}] does not match ${M} output channels`, where);
+  }
+  const cm = a.channelMax;
+  if (cm) {
+    const hi = 2 ** (a.bits - 1) - 1;
+    checkAttr(cm.length === M && cm.every((v) => Number.isInteger(v) && v >= a.actMin && v <= hi), `channelMax needs ${M} integers in [actMin, ${hi}]`, where);
   }
   if (inputs.length > 4 && inputs[4]) {
     const gain = needInt(inputs, 4, ['int8'], 'gain', where);

@@ -6,7 +6,7 @@ import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
-import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
@@ -45,7 +45,7 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const mPerG = M / a.group;
   const plane = OH * OW;
   const out = allocData(outType!.dtype, N * M * plane);
-  const { bits, actMin, actMax } = a;
+  const { bits, actMin } = a;
   const D = cPerG * KH * KW;
   // The reference kernel multiplies by each weight's decoded integer: bit-identical to its shift-add sum.
   const wi = termWeights(codes, K);
@@ -65,11 +65,12 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
       dotI32(wi, rows ?? xi!, shape, bias, m0, acc);
       for (let j = 0; j < mPerG; j++) {
         const r = rd[m0 + j]!;
+        const hi = clampHi(a, m0 + j);
         const oBase = (n * M + m0 + j) * plane;
         const aBase = j * plane;
         for (let i = 0; i < plane; i++) {
           const y = requant(gd ? applyGain(acc[aBase + i]!, gd, m0 + j, G) : acc[aBase + i]!, r, bits);
-          out[oBase + i] = y < actMin ? actMin : y > actMax ? actMax : y;
+          out[oBase + i] = y < actMin ? actMin : y > hi ? hi : y;
         }
       }
     }

@@ -5,7 +5,7 @@ import { requant } from '../fixed-point.js';
 import { dotI32 } from './dot-block.js';
 import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
-import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 
 /** Inputs: x [N, D], codes [M, D, K] (rows are output features), bias int32 [M], rshift int32 [M], optional gain int8 [M, G]. */
 export type ShiftGemmAttrs = ShiftAttrs;
@@ -35,7 +35,7 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const M = codes.shape[0]!;
   const K = a.terms;
   const out = allocData(outType!.dtype, N * M);
-  const { bits, actMin, actMax } = a;
+  const { bits, actMin } = a;
   // Rows of x are the dot-product columns; acc comes back as [M, N].
   const xi = scratchI32(0, N * D);
   xi.set(x.data);
@@ -43,9 +43,10 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   dotI32(termWeights(codes, K), xi, { M, P: N, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
   for (let m = 0; m < M; m++) {
     const r = rd[m]!;
+    const hi = clampHi(a, m);
     for (let n = 0; n < N; n++) {
       const y = requant(applyGain(acc[m * N + n]!, gd, m, G), r, bits);
-      out[n * M + m] = y < actMin ? actMin : y > actMax ? actMax : y;
+      out[n * M + m] = y < actMin ? actMin : y > hi ? hi : y;
     }
   }
   return [{ dtype: outType!.dtype, shape: outType!.shape, data: out }];
