@@ -186,6 +186,7 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
   const best = c.starts[pick]!;
   const book = codebook(K, B);
   let row = descend(w, best.E, book, st, t, reg, best, mu, c.grad?.[pick]);
+  if (gain && D <= GRID_MAX_D) row = gridGain(row, w, K, B, book, st, t, reg, mu);
   if (gain) row = fitGain(row, w, book, st, t, reg, mu);
   const g = row.gain?.value ?? 1;
   let delta = 0;
@@ -195,6 +196,33 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
 }
 
 const GAIN_ROUNDS = 3;
+/**
+ * Rows of up to this many weights also search the gain on a grid: with few weights the offset of the log grid
+ * decides most of the error, and the search costs grid size x D^2 per row (bounded for wide layers).
+ */
+const GRID_MAX_D = 128;
+/** Every distinct gain of the grid 1 + k/64 (k < 56) as shift-add digits (18 values): the log grid's offsets over one octave. */
+const GAIN_GRID = [...new Map(Array.from({ length: 56 }, (_, k) => quantizeGain(1 + k / 64)).map((g) => [g.value, g])).values()];
+
+/**
+ * Tries every grid gain: the codes are rounded (log-nearest, then error-aware descent) for w / g and the
+ * row with the least output error wins; fitGain then refines its gain by least squares.
+ */
+function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
+  let best = start;
+  let bestErr = objective(start.wq, mulH(st.H, start.wq), w, t, reg) + mu * termsOf(start);
+  for (const gain of GAIN_GRID) {
+    const g = gain.value;
+    const wg = w.map((v) => v / g);
+    const E = maxExponent(wg);
+    const next = descend(wg, E, book, st, t.map((v) => v / g), reg, greedyLogRow(wg, E, K, B), mu / (g * g));
+    next.gain = gain;
+    const scaled = next.wq.map((v) => v * g);
+    const err = objective(scaled, mulH(st.H, scaled), w, t, reg) + mu * termsOf(next);
+    if (err < bestErr - 1e-15 * Math.abs(bestErr)) { best = next; bestErr = err; }
+  }
+  return best;
+}
 
 /**
  * Alternates the channel gain (least squares for fixed codes, then its shift-add digits) and error-aware
