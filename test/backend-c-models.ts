@@ -144,5 +144,12 @@ export const CASES: (() => Case)[] = [
   () => compileCase('tinycode', tinyCnn(2), {}, 'code'),
   // K = 1 with termless (pruned) weights: dense streams mark them with an unused field value.
   () => compileCase('k1data', geometryCnn(5), { terms: 1, prune: 0.3 }, 'data'),
+  // Huffman-coded weights decoded per channel: grouped/padded convs and Gemm, wide layers, int16, K = 1 and 3.
+  () => compileCase('geompk', geometryCnn(3), {}, 'packed'),
+  () => compileCase('widepk', wide(6), {}, 'packed'),
+  () => compileCase('geom16pk', geometryCnn(8), { actBits: 16 }, 'packed'),
+  () => compileCase('k1pk', geometryCnn(5), { terms: 1, prune: 0.3 }, 'packed'),
+  () => compileCase('prunedpk', tinyCnn(4), { prune: 0.6, terms: 3 }, 'packed'),
+  () => compileCase('onedpk', conv1d(5), { avgTerms: 1.5 }, 'packed'),
 ];
 

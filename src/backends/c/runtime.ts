@@ -14,9 +14,10 @@ export class Runtime {
     return name;
   }
 
-  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain'): string {
+  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain' | 'sac_huff'): string {
     if (name === 'sac_narrow') return this.add(name, narrowText);
     if (name === 'sac_gain') return this.add(name, gainText);
+    if (name === 'sac_huff') return this.add(name, huffText);
     return this.add(name, csdText);
   }
 
@@ -24,6 +25,12 @@ export class Runtime {
   terms(xt: string, tapT: string, tableT: string | null, paged: boolean): string {
     const name = `sac_terms_${tsuffix(xt)}_${tsuffix(tapT)}${tableT ? `_${tsuffix(tableT)}` : ''}${paged ? '_pg' : ''}`;
     return this.add(name, () => termsText(name, xt, tapT, tableT, paged));
+  }
+
+  /** The term walk over one channel decoded from the packed form (see `pkwText`). */
+  packedWalk(xt: string, ot: string): string {
+    const name = `sac_pkw_${tsuffix(xt)}_${tsuffix(ot)}`;
+    return this.add(name, () => pkwText(name, xt, ot));
   }
 
   /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */
@@ -123,6 +130,50 @@ ${page.join('\n')}${page.length ? '\n' : ''}    while (cnt--) s += ${read};
   }
   *hp = h;
   *tp = t;
+  return acc;
+}`;
+}
+
+// Canonical Huffman decoding as in zlib's puff.c: one bit at a time, codes of length l are the integers
+// [first, first + cnt[l - 1]) and their symbols follow those of the shorter codes in sym. Bits come
+// MSB first from uint16 words; the reader is a struct so a layer keeps one position across its channels.
+const huffText = (): string => `// Packed weight stream reader (NAME.h, packed form).
+typedef struct { const uint16_t *w; uint32_t buf; uint32_t n; } sac_bits;
+
+// One canonical Huffman symbol: cnt[l - 1] codes of length l, sym in canonical order.
+static uint32_t sac_huff(sac_bits *r, const uint8_t *cnt, const uint8_t *sym) {
+  uint32_t code = 0, first = 0, index = 0, c;
+  for (;;) {
+    if (!r->n) {
+      r->buf = *r->w++;
+      r->n = 16;
+    }
+    r->n--;
+    code |= (r->buf >> r->n) & 1u;
+    c = *cnt++;
+    if (code < first + c) return sym[index + code - first];
+    index += c;
+    first = (first + c) << 1;
+    code <<= 1;
+  }
+}`;
+
+/**
+ * Term walk of a decoded packed channel: h[0] buckets, each `cnt << 6 | neg << 5 | sh` (cnt unbounded:
+ * uint32 headers), then cnt input offsets in t. Same bucket sum as the sparse walk, offsets pre-resolved.
+ */
+function pkwText(name: string, xt: string, ot: string): string {
+  return `static uint32_t ${name}(const ${xt} *p, const uint32_t *h, const ${ot} *t) {
+  uint32_t acc = 0, nb = *h++, hd, cnt, v;
+  while (nb--) {
+    int32_t s = 0;
+    hd = *h++;
+    cnt = hd >> 6;
+    while (cnt--) s += p[*t++];
+    v = (uint32_t)s << (hd & 31u);
+    if (hd & 32u) acc -= v;
+    else acc += v;
+  }
   return acc;
 }`;
 }
