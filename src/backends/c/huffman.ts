@@ -67,18 +67,34 @@ export class BitWriter {
   }
 }
 
-/** Reads one symbol back (tests): the same walk as the C decoder `sac_huff`. */
-export function decodeOne(words: readonly number[], pos: { bit: number }, counts: readonly number[], syms: readonly number[]): number {
-  let code = 0;
+/**
+ * Decode tables of the left-justified limit method: with v = the next 16 stream bits, the code length is l + 1
+ * for the smallest l >= min (the shortest code's l) with v <= lim[l] (canonical codes of length <= l + 1 left-justified are exactly the values
+ * below ((first + count) << (15 - l))); its symbol is sym[(off[l] + (v >> (15 - l))) & 255], off[l] = index of
+ * the length's first symbol minus its first code, mod 256 (a table has at most 256 symbols). The last limit
+ * is 0xffff (the code is complete), so the search always stops. No per-bit loop, no multiply.
+ */
+export function limitTables(c: Canonical): { lim: number[]; off: number[]; min: number } {
+  const lim: number[] = [];
+  const off: number[] = [];
   let first = 0;
   let index = 0;
-  for (const c of counts) {
-    code |= (words[pos.bit >> 4]! >> (15 - (pos.bit & 15))) & 1;
-    pos.bit++;
-    if (code < first + c) return syms[index + code - first]!;
-    index += c;
-    first = (first + c) << 1;
-    code <<= 1;
-  }
-  throw new Error('invalid Huffman code');
+  c.counts.forEach((n, l) => {
+    lim.push(Math.max(0, ((first + n) << (15 - l)) - 1));
+    off.push((index - first) & 255);
+    index += n;
+    first = (first + n) << 1;
+  });
+  // Lengths below the shortest code would have limit -1: the search starts at the shortest instead.
+  return { lim, off, min: c.counts.findIndex((n) => n > 0) };
+}
+
+/** Reads one symbol back (tests): the C decoder's limit search, on words padded like the C stream. */
+export function decodeOne(words: readonly number[], pos: { bit: number }, t: { lim: readonly number[]; off: readonly number[]; min: number; syms: readonly number[] }): number {
+  let v = 0;
+  for (let b = 0; b < 16; b++) v = (v << 1) | ((words[(pos.bit + b) >> 4] ?? 0) >> (15 - ((pos.bit + b) & 15)) & 1);
+  let l = t.min;
+  while (v > t.lim[l]!) l++;
+  pos.bit += l + 1;
+  return t.syms[(t.off[l]! + (v >> (15 - l))) & 255]!;
 }

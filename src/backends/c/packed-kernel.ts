@@ -7,7 +7,7 @@ import type { Packed } from './shift.js';
 const bytesOf = (t: string): number => (t === 'uint8_t' ? 1 : t === 'uint16_t' ? 2 : 4);
 
 /**
- * Emits the packed stream Lk_w, its decode tables Lk_nJ/Lk_sJ per term slot J, the decoder Lk_dec, and
+ * Emits the packed stream Lk_w, its decode tables Lk_hlJ/Lk_hoJ/Lk_hsJ per term slot J, the decoder Lk_dec, and
  * bias/shift tables; records the layer's flash. `at` is the byte offset in the kernel scratch `s` where
  * the decoded channel goes (after a conv's padding buffer); `scratch` is the bytes it needs from there.
  * Offsets are resolved through the tap table while decoding, so the walk reads p[*t++] only.
@@ -20,11 +20,11 @@ export function packedTables(ctx: KernelCtx, xt: string, M: number, D: number, K
   const tableT = table ? utype(Math.max(...table)) : null;
   ctx.decls.push(constArray(`${f}_w`, 'uint16_t', pk.words));
   pk.slots.forEach((s, j) => {
-    if ('code' in s) ctx.decls.push(constArray(`${f}_n${j}`, 'uint8_t', s.counts), constArray(`${f}_s${j}`, 'uint8_t', s.syms));
+    if ('code' in s) ctx.decls.push(constArray(`${f}_hl${j}`, 'uint16_t', s.lim), constArray(`${f}_ho${j}`, 'uint8_t', s.off), constArray(`${f}_hs${j}`, 'uint8_t', s.syms));
   });
   ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, 2).data), constArray(`${f}_r`, 'int8_t', constData(ctx, 3).data));
   if (table) ctx.decls.push(constArray(`${f}_o`, tableT!, table));
-  ctx.rt.need('sac_huff');
+  ctx.rt.need('sac_bits');
   ctx.decls.push(packedDecodeText(`${f}_dec`, f, O, table ? `${f}_o` : null, D, B, pk.slots));
   const walk = ctx.rt.packedWalk(xt, O);
   const tableBytes = pk.slots.reduce((p, s) => p + slotTableBytes(s), 0);

@@ -1,6 +1,6 @@
 // Packed (entropy-coded) shift-add weights: per-layer canonical Huffman codes per term slot, decoded per channel.
 import type { Tensor } from '../../ir/tensor.js';
-import { BitWriter, canonical, codeLengths } from './huffman.js';
+import { BitWriter, canonical, codeLengths, limitTables } from './huffman.js';
 
 /**
  * Symbol of term slot j of a weight (its non-zero codes, in order). Slot 0: 0 = no term, else
@@ -16,8 +16,8 @@ export function slotSymbol(prev: number, c: number, B: number): number {
   return 1 + ((flip << 6) | (Math.abs(prev) - Math.abs(c) + 31));
 }
 
-/** Per term slot: the canonical code, or a constant symbol (at most one symbol occurs: no bits stored). */
-export type SlotCode = { counts: number[]; syms: number[]; code: Map<number, { len: number; bits: number }> } | { constant: number };
+/** Per term slot: the canonical code and its decode tables, or a constant symbol (at most one symbol occurs: no bits). */
+export type SlotCode = { syms: number[]; lim: number[]; off: number[]; min: number; code: Map<number, { len: number; bits: number }> } | { constant: number };
 
 export interface PackedStream {
   words: number[];
@@ -55,7 +55,11 @@ export function packPacked(codes: Tensor, M: number, D: number, K: number, B: nu
     terms += s.filter((v) => v !== 0).length;
     seqs.push(s);
   }
-  const slots: SlotCode[] = freq.map((f) => (f.size <= 1 ? { constant: [...f.keys()][0] ?? 0 } : canonical(codeLengths(f))));
+  const slots: SlotCode[] = freq.map((f) => {
+    if (f.size <= 1) return { constant: [...f.keys()][0] ?? 0 };
+    const c = canonical(codeLengths(f));
+    return { syms: c.syms, code: c.code, ...limitTables(c) };
+  });
   const w = new BitWriter();
   for (const s of seqs) {
     s.forEach((v, j) => {
@@ -66,11 +70,13 @@ export function packPacked(codes: Tensor, M: number, D: number, K: number, B: nu
       }
     });
   }
+  // One zero word past the end: the decoder refills 16 bits ahead of the bits it consumes.
+  w.words.push(0);
   return { words: w.words, bits: w.bits, slots, terms };
 }
 
-/** Flash of a slot's decode tables: one count byte per code length and one byte per symbol. */
-export const slotTableBytes = (s: SlotCode): number => ('code' in s ? s.counts.length + s.syms.length : 0);
+/** Flash of a slot's decode tables: per code length a uint16 limit and a uint8 offset, and one byte per symbol. */
+export const slotTableBytes = (s: SlotCode): number => ('code' in s ? 3 * s.lim.length + s.syms.length : 0);
 
 /**
  * `static void fn(sac_bits *r, uint32_t *h, O *t, O *to, uint8_t *tf)`: decodes one channel's D weights
@@ -84,17 +90,25 @@ export function packedDecodeText(fn: string, f: string, O: string, tab: string |
   const mask = (1 << B) - 1;
   const sym = (j: number): string => {
     const s = slots[j]!;
-    return 'code' in s ? `s = sac_huff(r, ${f}_n${j}, ${f}_s${j});` : `s = ${s.constant}u;`;
+    if (!('code' in s)) return `s = ${s.constant}u;`;
+    // Keep 16 to 31 unread bits at the top of buf (codes are at most 16 bits), then the limit search.
+    return [
+      'if (nbits < 16u) {', '  buf |= (uint32_t)*w++ << (16u - nbits);', '  nbits += 16u;', '}',
+      'v = buf >> 16;', `l = ${s.min}u;`, `while (v > ${f}_hl${j}[l]) l++;`,
+      `s = ${f}_hs${j}[(${f}_ho${j}[l] + (v >> (15u - l))) & 255u];`, 'buf <<= l + 1u;', 'nbits -= l + 1u;',
+    ].join('\n');
   };
   const store = ['to[n] = (' + O + ')' + (tab ? `${tab}[i]` : 'i') + ';', 'tf[n] = (uint8_t)fd;', 'c[fd]++;', 'n++;'];
-  const body: string[] = [sym(0), 'if (!s) continue;', 'fd = s - 1u;', ...store];
+  const body: string[] = [...sym(0).split('\n'), 'if (!s) continue;', 'fd = s - 1u;', ...store];
   for (let j = 1; j < slots.length; j++) {
-    body.push(sym(j), 'if (!s) continue;', 's -= 1u;', `fd = (((fd >> ${B}) ^ (s >> 6)) << ${B}) | ((fd & ${mask}u) + 31u - (s & 63u));`, ...store);
+    body.push(...sym(j).split('\n'), 'if (!s) continue;', 's -= 1u;', `fd = (((fd >> ${B}) ^ (s >> 6)) << ${B}) | ((fd & ${mask}u) + 31u - (s & 63u));`, ...store);
   }
   return [
     `static void ${fn}(sac_bits *r, uint32_t *h, ${O} *t, ${O} *to, uint8_t *tf) {`,
     `  uint32_t c[${NF}];`,
-    '  uint32_t i, n = 0, nb = 0, pos = 0, s, fd;',
+    `  uint32_t i, n = 0, nb = 0, pos = 0, s, fd${slots.some((x) => 'code' in x) ? ', v, l' : ''};`,
+    '  const uint16_t *w = r->w;',
+    '  uint32_t buf = r->buf, nbits = r->n;',
     `  for (fd = 0; fd < ${NF}; fd++) c[fd] = 0;`,
     `  for (i = 0; i < ${D}; i++) {`,
     ...body.map((l) => `    ${l}`),
@@ -107,6 +121,9 @@ export function packedDecodeText(fn: string, f: string, O: string, tab: string |
     '    c[fd] = pos;',
     '    pos += s;',
     '  }',
+    '  r->w = w;',
+    '  r->buf = buf;',
+    '  r->n = nbits;',
     '  h[0] = nb;',
     '  for (i = 0; i < n; i++) t[c[tf[i]]++] = to[i];',
     '}',

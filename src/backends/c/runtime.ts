@@ -14,10 +14,10 @@ export class Runtime {
     return name;
   }
 
-  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain' | 'sac_huff'): string {
+  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain' | 'sac_bits'): string {
     if (name === 'sac_narrow') return this.add(name, narrowText);
     if (name === 'sac_gain') return this.add(name, gainText);
-    if (name === 'sac_huff') return this.add(name, huffText);
+    if (name === 'sac_bits') return this.add(name, bitsText);
     return this.add(name, csdText);
   }
 
@@ -134,29 +134,9 @@ ${page.join('\n')}${page.length ? '\n' : ''}    while (cnt--) s += ${read};
 }`;
 }
 
-// Canonical Huffman decoding as in zlib's puff.c: one bit at a time, codes of length l are the integers
-// [first, first + cnt[l - 1]) and their symbols follow those of the shorter codes in sym. Bits come
-// MSB first from uint16 words; the reader is a struct so a layer keeps one position across its channels.
-const huffText = (): string => `// Packed weight stream reader (NAME.h, packed form).
-typedef struct { const uint16_t *w; uint32_t buf; uint32_t n; } sac_bits;
-
-// One canonical Huffman symbol: cnt[l - 1] codes of length l, sym in canonical order.
-static uint32_t sac_huff(sac_bits *r, const uint8_t *cnt, const uint8_t *sym) {
-  uint32_t code = 0, first = 0, index = 0, c;
-  for (;;) {
-    if (!r->n) {
-      r->buf = *r->w++;
-      r->n = 16;
-    }
-    r->n--;
-    code |= (r->buf >> r->n) & 1u;
-    c = *cnt++;
-    if (code < first + c) return sym[index + code - first];
-    index += c;
-    first = (first + c) << 1;
-    code <<= 1;
-  }
-}`;
+// The packed stream position of a layer, kept across its channels (each Lk_dec works on local copies).
+const bitsText = (): string => `// Packed weight stream reader: next word, unread bits left-justified in buf, their count.
+typedef struct { const uint16_t *w; uint32_t buf; uint32_t n; } sac_bits;`;
 
 /**
  * Term walk of a decoded packed channel: h[0] buckets, each `cnt << 6 | neg << 5 | sh` (cnt unbounded:
