@@ -149,7 +149,7 @@ function weightText(f: string, B: number, slots: readonly SlotCode[], first: str
     if (!('code' in s)) return [`s = ${s.constant}u;`];
     // Keep 16 to 31 unread bits at the top of buf (codes are at most 16 bits), then the limit search.
     return [
-      'if (nbits < 16u) {', '  buf |= (uint32_t)*w++ << (16u - nbits);', '  nbits += 16u;', '}',
+      'if (nbits < 16u) {', '  buf |= (uint32_t)w[0] << (16u - nbits);', '  w++;', '  nbits += 16u;', '}',
       'v = buf >> 16;', `l = ${s.min}u;`, `while (v > ${f}_hl${j}[l]) l++;`,
       `s = ${f}_hs${j}[(${f}_ho${j}[l] + (v >> (15u - l))) & 255u];`, 'buf <<= l + 1u;', 'nbits -= l + 1u;',
     ];
