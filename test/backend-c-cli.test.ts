@@ -155,4 +155,17 @@ describe('runC library API', () => {
     expect(cacheRoot({ XDG_CACHE_HOME: '/x' })).toBe('/x/shiftaddc');
     expect(cacheRoot({})).toBe(path.join(os.homedir(), '.cache', 'shiftaddc'));
   });
+
+  it('compile --target c --weights packed emits the Huffman form; an unknown form is SAC040 listing packed', () => {
+    const out = path.join(dir, 'packed');
+    const r = cli(['compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--name', 'net', '--weights', 'packed']);
+    expect(r.code, r.err).toBe(0);
+    const c = fs.readFileSync(path.join(out, 'net.c'), 'utf8');
+    expect(c).toMatch(/static void L\d+_dec\(sac_bits \*r/);
+    expect(c).toMatch(/static uint32_t L\d+_dot\(sac_bits \*r/);
+    expect(fs.readFileSync(path.join(out, 'net.h'), 'utf8')).toMatch(/Forms: L\d+ packed/);
+    const bad = cli(['compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--weights', 'huffman']);
+    expectDiagnostic(bad, 'SAC040');
+    expect(bad.err).toContain('auto, data, packed or code');
+  });
 });

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../src/backends/c/emit.js';
-import { compile } from '../src/compile.js';
+import { compile, type CompileOptions } from '../src/compile.js';
+import type { WeightForm } from '../src/backends/c/kernel.js';
 import { ShiftaddcError } from '../src/diagnostics.js';
 import { loadModel } from '../src/api.js';
 import { quantizeInput, runInteger } from '../src/ir/interp-int.js';
@@ -20,19 +21,27 @@ const slice = (t: Tensor, a: number, b: number): Tensor => {
 describe('C backend on the example models', () => {
   const calib = slice(readNpy(fs.readFileSync(`${EX}data/calib-256.npy`), 'calib'), 0, 32);
   const images = readNpy(fs.readFileSync(`${EX}data/test-images-16.npy`), 'images');
-  for (const m of ['lenet', 'resnet', 'dwsep', 'squeeze']) {
-    it.skipIf(!fs.existsSync(`${EX}${m}.onnx`))(`${m}: gcc -O2 matches runInteger; Cortex-M0 -Os has no multiply`, (ctx) => {
+  // The default weights (auto) at K = 2, and the Huffman-packed form in every configuration of bench/flash.
+  const RUNS: { opts: CompileOptions; weights?: WeightForm }[] = [
+    { opts: { terms: 2 } },
+    { opts: { terms: 1 }, weights: 'packed' },
+    { opts: { terms: 2 }, weights: 'packed' },
+    { opts: { terms: 2, avgTerms: 1.5 }, weights: 'packed' },
+    { opts: { terms: 2, prune: 0.5 }, weights: 'packed' },
+  ];
+  for (const m of ['lenet', 'resnet', 'dwsep', 'squeeze']) for (const { opts, weights } of RUNS) {
+    it.skipIf(!fs.existsSync(`${EX}${m}.onnx`))(`${m} ${JSON.stringify(opts)} ${weights ?? 'auto'}: gcc -O2 matches runInteger; Cortex-M0 -Os has no multiply`, (ctx) => {
       const t0 = performance.now();
       let graph;
       try {
-        graph = compile(loadModel(`${EX}${m}.onnx`), { calibration: [calib], terms: 2 }).graph;
+        graph = compile(loadModel(`${EX}${m}.onnx`), { calibration: [calib], ...opts }).graph;
       } catch (e) {
         // The model must compile before the backend can be tested; a compile-time rejection is not a C backend result.
         if (e instanceof ShiftaddcError && e.code === 'SAC050') { console.warn(`${m}: skipped, compile rejected it: ${e.message}`); ctx.skip(); return; }
         throw e;
       }
       const t1 = performance.now();
-      const c = emitC(graph, { name: m });
+      const c = emitC(graph, { name: m, ...(weights ? { weights } : {}) });
       const x = graph.values[graph.inputs[0]!]!;
       const xs = Array.from({ length: images.shape[0]! }, (_, i) => quantizeInput(slice(images, i, i + 1), x.quant?.frac ?? 0, 8));
       const inT = c.header.match(/int \w+_run\(const (\w+) \*in/)![1]!;
@@ -47,7 +56,7 @@ describe('C backend on the example models', () => {
       expect(dis.match(/\t(muls|mul|sdiv|udiv)\b.*/)?.[0] ?? null).toBeNull();
       expect(execFileSync('arm-none-eabi-nm', ['-u', obj], { encoding: 'utf8' })).not.toMatch(/__aeabi|__mul|__div/);
       const f = c.flash;
-      console.log(`${m}: compile ${((t1 - t0) / 1000).toFixed(1)} s; arena ${c.memory.arenaBytes} B (lower bound ${c.memory.lowerBound} B, no reuse ${c.memory.naiveBytes} B); `
+      console.log(`${m} ${JSON.stringify(opts)} ${weights ?? 'auto'}: compile ${((t1 - t0) / 1000).toFixed(1)} s; arena ${c.memory.arenaBytes} B (lower bound ${c.memory.lowerBound} B, no reuse ${c.memory.naiveBytes} B); `
         + `${f.terms} terms (${f.codeTerms} as code), packed ${f.weightBytes} B vs ideal ${f.idealBytes} B (${(f.weightBytes / f.idealBytes).toFixed(2)}x) + bias/shift ${f.paramBytes} B`);
     });
   }

@@ -33,7 +33,8 @@ export function stripComments(c: string): string {
   return c.replace(/\/\/[^\n]*/g, '');
 }
 
-const C_TYPES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'void', 'char']);
+// sac_bits: the packed-stream reader typedef (runtime.ts).
+const C_TYPES = new Set(['int8_t', 'uint8_t', 'int16_t', 'uint16_t', 'int32_t', 'uint32_t', 'void', 'char', 'sac_bits']);
 
 /**
  * Every `*` in the code must be a declarator (after a type name) or a dereference (after punctuation that

@@ -176,5 +176,13 @@ export const CASES: (() => Case)[] = [
   // Per-channel activation fracs and a per-channel ReLU6 clamp, in both weight forms.
   () => compileCase('chcode', channelCnn(9), {}, 'code'),
   () => compileCase('chdata', channelCnn(9), {}, 'data'),
+  () => compileCase('chpk', channelCnn(9), {}, 'packed'),
+  // Huffman-coded weights decoded per channel: grouped/padded convs and Gemm, wide layers, int16, K = 1 and 3.
+  () => compileCase('geompk', geometryCnn(3), {}, 'packed'),
+  () => compileCase('widepk', wide(6), {}, 'packed'),
+  () => compileCase('geom16pk', geometryCnn(8), { actBits: 16 }, 'packed'),
+  () => compileCase('k1pk', geometryCnn(5), { terms: 1, prune: 0.3 }, 'packed'),
+  () => compileCase('prunedpk', tinyCnn(4), { prune: 0.6, terms: 3 }, 'packed'),
+  () => compileCase('onedpk', conv1d(5), { avgTerms: 1.5 }, 'packed'),
 ];
 

@@ -15,8 +15,9 @@ export interface EmitCOptions {
   /** C identifier prefixing every exported symbol and macro (NAME_run, NAME_ARENA_SIZE, ...). */
   name: string;
   /**
-   * Shift-add weights as packed data streams (smallest flash), as code (fastest), or `auto` (default): code
-   * for the convolutions that reuse their terms most, within `codeBytes`, packed data for the rest.
+   * Shift-add weights as data streams (`data`: dense/sparse), Huffman-coded streams decoded per channel
+   * (`packed`: smallest flash), as code (fastest), or `auto` (default): code for the convolutions that reuse
+   * their terms most, within `codeBytes`, data streams for the rest.
    */
   weights?: WeightForm;
   /** Estimated flash for weights-as-code under `auto` (default AUTO_CODE_BYTES). */
@@ -57,7 +58,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
     if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
     const decls: string[] = [];
-    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash, asCode: asCode.has(node.id) });
+    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash, asCode: asCode.has(node.id), packed: opts.weights === 'packed' });
     return { decls, kernel };
   });
   const info: NodePlanInfo[] = built.map(({ kernel }) => ({

@@ -10,14 +10,19 @@ export interface LayerFlash {
   fn: string;
   node: string;
   op: string;
-  /** Packed stream walked at run time (`sparse` buckets or `dense` codes), or `code`: one C function per channel (weightBytes 0, the terms are in .text). */
-  form: 'sparse' | 'dense' | 'code';
+  /**
+   * Stream walked at run time (`sparse` buckets or `dense` codes), `packed` (Huffman codes decoded per channel),
+   * or `code`: one C function per channel (weightBytes 0, the terms are in .text).
+   */
+  form: 'sparse' | 'dense' | 'packed' | 'code';
   /** Non-zero terms (pruned weights and unused term slots store nothing). */
   terms: number;
   /** Bytes of the header + tap streams and the tap offset table. */
   weightBytes: number;
   /** terms * (1 + B) bits, rounded up to bytes: what a dense bit-packed code stream would need. */
   idealBytes: number;
+  /** Packed form: the Huffman decode tables (count and symbol bytes), included in weightBytes. */
+  tableBytes?: number;
   /** Dense form: K fields of 1 + B bits for every weight (termless ones included), in bytes. */
   slotBytes?: number;
   /** Bias (int32) and per-channel requantisation shift (int8) bytes. */
@@ -37,10 +42,15 @@ export interface KernelCtx {
   flash: LayerFlash[];
   /** The layer's weights become code (see `codeLayers`), else a packed stream. */
   asCode?: boolean;
+  /** Data layers use the entropy-coded `packed` form instead of dense/sparse streams. */
+  packed?: boolean;
 }
 
-/** `data`: packed streams; `code`: unrolled per-channel functions; `auto`: code where terms are reused (convolutions). */
-export type WeightForm = 'auto' | 'data' | 'code';
+/**
+ * `data`: dense/sparse streams; `packed`: Huffman-coded streams decoded per channel (smallest flash);
+ * `code`: unrolled per-channel functions; `auto`: code where terms are reused (convolutions), data for the rest.
+ */
+export type WeightForm = 'auto' | 'data' | 'packed' | 'code';
 
 /** A generated kernel: the body of `static void fn(const T *x0.., T *y[, S *s])`. */
 export interface Kernel {

@@ -14,9 +14,10 @@ export class Runtime {
     return name;
   }
 
-  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain'): string {
+  need(name: 'sac_narrow' | 'sac_csd' | 'sac_gain' | 'sac_bits'): string {
     if (name === 'sac_narrow') return this.add(name, narrowText);
     if (name === 'sac_gain') return this.add(name, gainText);
+    if (name === 'sac_bits') return this.add(name, bitsText);
     return this.add(name, csdText);
   }
 
@@ -24,6 +25,12 @@ export class Runtime {
   terms(xt: string, tapT: string, tableT: string | null, paged: boolean): string {
     const name = `sac_terms_${tsuffix(xt)}_${tsuffix(tapT)}${tableT ? `_${tsuffix(tableT)}` : ''}${paged ? '_pg' : ''}`;
     return this.add(name, () => termsText(name, xt, tapT, tableT, paged));
+  }
+
+  /** The term walk over one channel decoded from the packed form (see `pkwText`). */
+  packedWalk(xt: string, ot: string): string {
+    const name = `sac_pkw_${tsuffix(xt)}_${tsuffix(ot)}`;
+    return this.add(name, () => pkwText(name, xt, ot));
   }
 
   /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */
@@ -41,13 +48,16 @@ export class Runtime {
 // Optimisers may rewrite a running offset as base + i * stride, which becomes a multiply instruction where
 // that is cheap (e.g. Cortex-M0 at -Os). An empty asm makes the offset opaque, so it stays a running sum.
 // SAC_PIN is the same but volatile: pinned values keep their program order, so they are not all hoisted.
-// Other compilers get a no-op; the multiply-free check of the machine code is done with gcc.
+// SAC_NOINLINE keeps a walk out of line: inlined into the layer loops, gcc -O2 made the packed conv walk
+// ~40% slower (host callgrind, lenet). Other compilers get no-ops; the machine-code check uses gcc.
 const OPAQUE = `#if defined(__GNUC__)
 #define SAC_OPAQUE(v) __asm__("" : "+r"(v))
 #define SAC_PIN(v) __asm__ volatile("" : "+r"(v))
+#define SAC_NOINLINE __attribute__((noinline))
 #else
 #define SAC_OPAQUE(v) ((void)0)
 #define SAC_PIN(v) ((void)0)
+#define SAC_NOINLINE
 #endif`;
 
 // Shifts go through uint32_t: left shifts of negative int32 are undefined in C, and uint32 wrap-around is
@@ -123,6 +133,30 @@ ${page.join('\n')}${page.length ? '\n' : ''}    while (cnt--) s += ${read};
   }
   *hp = h;
   *tp = t;
+  return acc;
+}`;
+}
+
+// The packed stream position of a layer, kept across its channels (each Lk_dec works on local copies).
+const bitsText = (): string => `// Packed weight stream reader: next word, unread bits left-justified in buf, their count.
+typedef struct { const uint16_t *w; uint32_t buf; uint32_t n; } sac_bits;`;
+
+/**
+ * Term walk of a decoded packed channel: h[0] buckets, each `cnt << 6 | neg << 5 | sh` (cnt unbounded:
+ * uint32 headers), then cnt input offsets in t. Same bucket sum as the sparse walk, offsets pre-resolved.
+ */
+function pkwText(name: string, xt: string, ot: string): string {
+  return `SAC_NOINLINE static uint32_t ${name}(const ${xt} *p, const uint32_t *h, const ${ot} *t) {
+  uint32_t acc = 0, nb = *h++, hd, cnt, v;
+  while (nb--) {
+    int32_t s = 0;
+    hd = *h++;
+    cnt = hd >> 6;
+    while (cnt--) s += p[*t++];
+    v = (uint32_t)s << (hd & 31u);
+    if (hd & 32u) acc -= v;
+    else acc += v;
+  }
   return acc;
 }`;
 }

@@ -8,6 +8,7 @@ import { constArray, ctype, lit, utype } from './cfmt.js';
 import { constData, optionalConstData, out, val, type Kernel, type KernelCtx } from './kernel.js';
 import { denseChannelWords, denseWalkText, packDense } from './dense.js';
 import { clampHi, codeForm } from './unroll.js';
+import { packedTables } from './packed-kernel.js';
 
 /** Largest bucket: the count field of a uint16 header has 10 bits. */
 const MAX_BUCKET = 1023;
@@ -53,9 +54,11 @@ export function packCodes(codes: Tensor, M: number, D: number, K: number, paged 
   return { hdr, taps, terms };
 }
 
-/** How a kernel drives a layer's packed stream: state setup, per-channel save/restore (conv), one output. */
-interface Packed {
+/** How a kernel drives a layer's weight stream: state setup, per-channel decode and save/restore (conv), one output. */
+export interface Packed {
   init: string[];
+  /** Once per output channel, before its outputs (the packed form decodes the channel here). */
+  decode: string[];
   save: string[];
   restore: string;
   /** After a channel's last output (dense streams advance by a fixed number of words per channel). */
@@ -83,7 +86,8 @@ function gainTable(ctx: KernelCtx): Pick<Packed, 'init' | 'next' | 'gain'> & { b
  * Emits the weight stream (dense when every slot can be filled and that is not larger than the sparse
  * buckets), the bias/shift tables and the tap offset table, and records the layer's flash use.
  */
-function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null): Packed {
+function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null, at = 0): Packed & { scratch?: number } {
+  if (ctx.packed) return packedTables(ctx, xt, M, D, K, B, tapOff, gainTable(ctx), at);
   // Paging needs D <= 65536 (one page byte); beyond that taps are plain uint32 indices.
   const paged = D > 256 && D <= 65536;
   const { hdr, taps, terms } = packCodes(codes, M, D, K, paged);
@@ -115,6 +119,7 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
     ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + B, dense.zero));
     return {
       init: [`const uint16_t *w = ${f}_w;`, ...gt.init],
+      decode: [],
       save: [],
       restore: '',
       next: [`w += ${denseChannelWords(D, K, 1 + B)};`, 'SAC_OPAQUE(w);', ...gt.next],
@@ -125,6 +130,7 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
   const fn = ctx.rt.terms(xt, tapT, tableT, paged);
   return {
     init: [`const uint16_t *h = ${f}_h;`, `const ${tapT} *t = ${f}_t;`, ...gt.init],
+    decode: [],
     save: ['const uint16_t *h0 = h;', `const ${tapT} *t0 = t;`],
     restore: 'h = h0; t = t0;',
     next: gt.next,
@@ -134,7 +140,7 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
 }
 
 function bytesOf(t: string): number {
-  return t === 'uint8_t' ? 1 : t === 'uint16_t' ? 2 : 4;
+  return /8_t$/.test(t) ? 1 : /16_t$/.test(t) ? 2 : 4;
 }
 
 /** One output element: bias + term walk, narrowed. `p` is the window's first input element. */
@@ -179,14 +185,18 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   let stmt: string;
   let init: string[] = [];
   let next: string[] = [];
+  // Scratch bytes: the zero-padded input planes, then (packed form) the decoded channel, 4-byte aligned.
+  const xb = bytesOf(xt);
+  let scratchBytes = padded ? (cPerG * Hp * Wp * xb + 3) & ~3 : 0;
   if (code) {
     const c = codeForm(ctx, xt, yt, M, D, a, tapOff, `${src} + o`);
     decode = c.decode.map((l) => `      ${l}`);
     stmt = c.stmt;
   } else {
-    const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff);
+    const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff, scratchBytes);
+    scratchBytes += pk.scratch ?? 0;
     init = pk.init.map((l) => `  ${l}`);
-    decode = pk.save.map((l) => `      ${l}`);
+    decode = [...pk.decode, ...pk.save].map((l) => `      ${l}`);
     next = pk.next.map((l) => `      ${l}`);
     stmt = `${pk.restore ? `${pk.restore} ` : ''}${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, clampHi(ctx, a))}`;
   }
@@ -214,7 +224,7 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
     '  }',
     '}',
   ];
-  return { data: [0], body, ...(padded ? { scratch: { type: xt, elems: cPerG * Hp * Wp } } : {}) };
+  return { data: [0], body, ...(scratchBytes ? { scratch: { type: xt, elems: (scratchBytes + xb - 1) >> Math.log2(xb) } } : {}) };
 }
 
 export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
@@ -226,6 +236,7 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   const M = codes.shape[0]!;
   let init: string[];
   let stmt: string[];
+  let scratch = 0;
   if (ctx.asCode) {
     const c = codeForm(ctx, xt, yt, M, D, a, Array.from({ length: D }, (_, t) => t), 'x0');
     init = [];
@@ -233,7 +244,8 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
   } else {
     const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, null);
     init = pk.init;
-    stmt = [outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, clampHi(ctx, a)), ...pk.next];
+    stmt = [...pk.decode, outputStmt(ctx, pk, yt, 'x0', a.bits, a.actMin, clampHi(ctx, a)), ...pk.next];
+    scratch = pk.scratch ?? 0;
   }
   const body = [
     `for (int32_t n = 0; n < ${N}; n++) {`,
@@ -246,5 +258,6 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
     '  SAC_OPAQUE(y);',
     '}',
   ];
-  return { data: [0], body };
+  const xb = bytesOf(xt);
+  return { data: [0], body, ...(scratch ? { scratch: { type: xt, elems: (scratch + xb - 1) >> Math.log2(xb) } } : {}) };
 }
