@@ -48,7 +48,8 @@ export interface KernelCtx {
 
 /**
  * `data`: dense/sparse streams; `packed`: Huffman-coded streams decoded per channel (smallest flash);
- * `code`: unrolled per-channel functions; `auto`: code where terms are reused (convolutions), data for the rest.
+ * `code`: unrolled per-channel functions; `auto`: code where terms are reused most (convolutions, within a
+ * budget), packed for the other convolutions, data for Gemm.
  */
 export type WeightForm = 'auto' | 'data' | 'packed' | 'code';
 
