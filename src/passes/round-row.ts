@@ -1,5 +1,6 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
+import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
 import type { LayerStats } from './layer-stats.js';
 import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
 
@@ -72,24 +73,9 @@ function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float
   return f;
 }
 
-/** H v for the symmetric D x D matrix H, row by row (zero entries of v add nothing and are skipped). */
-export function mulH(H: Float64Array, v: Float64Array): Float64Array {
-  const D = v.length;
-  const hv = new Float64Array(D);
-  for (let i = 0; i < D; i++) {
-    let s = 0;
-    for (let j = 0; j < D; j++) if (v[j] !== 0) s += H[i * D + j]! * v[j]!;
-    hv[i] = s;
-  }
-  return hv;
-}
-
 /** v^T H v. */
 export function quadratic(v: Float64Array, H: Float64Array): number {
-  const hv = mulH(H, v);
-  let s = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) s += v[i]! * hv[i]!;
-  return s;
+  return quadraticFrom(v, mulHOnSupport(H, v));
 }
 
 /**
@@ -104,12 +90,8 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const idx = new Int32Array(D);
   for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
   const g = grad ? grad.slice() : new Float64Array(D);
-  for (let i = 0; i < D && !grad; i++) {
-    let s = -t[i]!;
-    // Zero entries add nothing, so skipping them leaves the sum's bits unchanged.
-    for (let j = 0; j < D; j++) if (wq[j] !== 0) s += H[i * D + j]! * wq[j]!;
-    g[i] = s;
-  }
+  // g = H wq - t; zero entries of wq add nothing, so skipping them leaves the sums' bits unchanged.
+  if (!grad) mulHRows(H, wq, support(wq), allRows(D), g, t);
   // The fixed candidates of each weight (its representable neighbours) do not change between passes.
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
@@ -204,10 +186,12 @@ const GAIN_ROUNDS = 3;
 function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   const D = w.length;
   let best = start;
-  let bestErr = objective(start.wq, mulH(st.H, start.wq), w, t, reg) + mu * termsOf(start);
+  // The objective reads H wq only where wq is non-zero; the first round's wq^T H wq reuses it.
+  const hw0 = mulHOnSupport(st.H, start.wq);
+  let bestErr = objective(start.wq, hw0, w, t, reg) + mu * termsOf(start);
   let row = start;
   for (let round = 0; round < GAIN_ROUNDS; round++) {
-    const qHq = quadratic(row.wq, st.H);
+    const qHq = quadraticFrom(row.wq, round === 0 ? hw0 : mulHOnSupport(st.H, row.wq));
     let qt = 0;
     for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;
@@ -217,7 +201,7 @@ function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStat
     const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
     next.gain = gain;
     const scaled = next.wq.map((v) => v * g);
-    const err = objective(scaled, mulH(st.H, scaled), w, t, reg) + mu * termsOf(next);
+    const err = objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(next);
     if (!(err < bestErr - 1e-15 * Math.abs(bestErr))) break;
     best = next;
     bestErr = err;
