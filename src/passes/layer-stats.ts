@@ -86,13 +86,22 @@ export interface LayerStats {
   meanF: Float64Array;
 }
 
-/** Gram matrix and means of rows `from..to` of the patches (symmetric fill). */
-export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerStats {
+/** Running sums of a Gram matrix (upper triangle) and of both inputs over the patch rows added so far. */
+export interface GramSums {
+  H: Float64Array;
+  sumQ: Float64Array;
+  sumF: Float64Array;
+  rows: number;
+}
+
+/**
+ * Adds rows `from..to` of the patches to `s` (fresh sums by default). Every entry is a plain sum in row order,
+ * so sums over 0..a continued with a..b are the sums over 0..b, bit for bit.
+ */
+export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new Float64Array(p.D * p.D), sumQ: new Float64Array(p.D), sumF: new Float64Array(p.D), rows: 0 }): GramSums {
   const { D, xq, xf } = p;
-  const n = to - from;
-  const H = new Float64Array(D * D);
-  const meanQ = new Float64Array(D);
-  const meanF = new Float64Array(D);
+  const { H, sumQ: meanQ, sumF: meanF } = s;
+  s.rows += to - from;
   for (let r = from; r < to; r++) {
     const o = r * D;
     for (let i = 0; i < D; i++) {
@@ -127,6 +136,13 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
       for (let j = i; j < D; j++) H[hi + j] += a * xq[o + j]!;
     }
   }
+  return s;
+}
+
+/** Gram matrix and means from the sums (symmetric fill; the sums' arrays are reused). */
+export function finishGram(s: GramSums, centred: boolean): LayerStats {
+  const { H, sumQ: meanQ, sumF: meanF, rows: n } = s;
+  const D = meanQ.length;
   for (let i = 0; i < D; i++) { meanQ[i] /= n; meanF[i] /= n; }
   for (let i = 0; i < D; i++) {
     for (let j = i; j < D; j++) {
@@ -137,6 +153,11 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
     }
   }
   return { D, H, meanQ, meanF };
+}
+
+/** Gram matrix and means of rows `from..to` of the patches. */
+export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerStats {
+  return finishGram(gramSums(p, from, to), centred);
 }
 
 /** Target vectors t_m = Xq^T (X w_m) / n (optionally centred) for every row: the float layer's output, projected. */

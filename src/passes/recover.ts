@@ -1,7 +1,7 @@
 // Label-free recovery of one weight layer: statistics per input group, rows rounded on output error, term budget.
 import type { Node } from '../ir/graph.js';
 import { probeCurve, type TermCurve } from './allocate-terms.js';
-import { convPatches, denseRows, gram, targets, type Patches } from './layer-stats.js';
+import { convPatches, denseRows, finishGram, gram, gramSums, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext } from './lower-to-shift.js';
 import type { WeightMatrix } from './lower-weights.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
@@ -13,24 +13,52 @@ const LAMBDA_ROWS = 16;
 /** Output error of rows on held-out patch rows (for choosing lambda without labels). */
 function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly RowCodes[], from: number, to: number): number {
   const { D, xq, xf } = p;
+  const M = rows.length;
+  const g = fit.map((f) => f.gain?.value ?? 1);
+  const e = new Float64Array(M);
   let err = 0;
   for (let r = from; r < to; r++) {
     const o = r * D;
-    for (let m = 0; m < rows.length; m++) {
-      const g = fit[m]!.gain?.value ?? 1;
+    // Four rows' sums at a time (independent chains, each in its own order), squared into err in row order.
+    let m = 0;
+    for (; m + 3 < M; m += 4) {
+      const [q0, q1, q2, q3] = [fit[m]!.wq, fit[m + 1]!.wq, fit[m + 2]!.wq, fit[m + 3]!.wq];
+      const [w0, w1, w2, w3] = [rows[m]!, rows[m + 1]!, rows[m + 2]!, rows[m + 3]!];
+      const [g0, g1, g2, g3] = [g[m]!, g[m + 1]!, g[m + 2]!, g[m + 3]!];
+      let e0 = fit[m]!.biasDelta, e1 = fit[m + 1]!.biasDelta, e2 = fit[m + 2]!.biasDelta, e3 = fit[m + 3]!.biasDelta;
+      for (let i = 0; i < D; i++) {
+        const a = xq[o + i]!;
+        const b = xf[o + i]!;
+        e0 += g0 * q0[i]! * a - w0[i]! * b;
+        e1 += g1 * q1[i]! * a - w1[i]! * b;
+        e2 += g2 * q2[i]! * a - w2[i]! * b;
+        e3 += g3 * q3[i]! * a - w3[i]! * b;
+      }
+      e[m] = e0; e[m + 1] = e1; e[m + 2] = e2; e[m + 3] = e3;
+    }
+    for (; m < M; m++) {
       const wq = fit[m]!.wq;
       const w = rows[m]!;
-      let e = fit[m]!.biasDelta;
-      for (let i = 0; i < D; i++) e += g * wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
-      err += e * e;
+      let s = fit[m]!.biasDelta;
+      for (let i = 0; i < D; i++) s += g[m]! * wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
+      e[m] = s;
     }
+    for (let k = 0; k < M; k++) err += e[k]! * e[k]!;
   }
   return err;
 }
 
+/** Statistics of the two halves of the patch rows and of all rows: the first half's sums continue into the full ones. */
+function halvesAndFull(p: Patches): { halves: LayerStats[]; full: LayerStats } {
+  const half = Math.floor(p.P / 2);
+  const a = gramSums(p, 0, half);
+  const first = finishGram({ H: a.H.slice(), sumQ: a.sumQ.slice(), sumF: a.sumF.slice(), rows: a.rows }, true);
+  const full = finishGram(gramSums(p, half, p.P, a), true);
+  return { halves: [first, gram(p, true, half, p.P)], full };
+}
+
 /** Few samples per weight (dense layers): pick the pull toward the float weights by 2-fold cross-validation. */
-function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B: number): number {
-  if (p.P >= 4 * p.D) return 0;
+function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B: number, halves: readonly LayerStats[]): number {
   // An evenly spread subset of rows is enough to pick one scalar and keeps this cheap for wide layers.
   const stride = Math.max(1, Math.floor(allRows.length / LAMBDA_ROWS));
   const rows = allRows.filter((_, m) => m % stride === 0).slice(0, LAMBDA_ROWS);
@@ -38,8 +66,8 @@ function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B
   const folds: [number, number, number, number][] = [[0, half, half, p.P], [half, p.P, 0, half]];
   // Fold statistics do not depend on lambda: compute them once.
   const starts = rows.map((w) => greedyStarts(w, K, B));
-  const fits = folds.map(([a, b]) => {
-    const st = gram(p, true, a, b);
+  const fits = folds.map(([a, b], f) => {
+    const st = halves[f]!;
     const ts = targets(p, rows, st, true, a, b);
     return { st, ts, cands: candidateRows(rows, st, ts, K, B, starts) };
   });
@@ -89,9 +117,12 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
       p = denseRows(fl, q, qs);
     }
     const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
-    const lambda = n.op.kind === 'Conv' ? 0 : chooseLambda(p, rows, spec.K, spec.B);
-    const st = gram(p, true);
-    return { rows, lambda, st, ts: targets(p, rows, st, true) };
+    if (n.op.kind === 'Conv' || p.P >= 4 * p.D) {
+      const st = gram(p, true);
+      return { rows, lambda: 0, st, ts: targets(p, rows, st, true) };
+    }
+    const { halves, full } = halvesAndFull(p);
+    return { rows, lambda: chooseLambda(p, rows, spec.K, spec.B, halves), st: full, ts: targets(p, rows, full, true) };
   });
   // The exponent search does not depend on the term price: later (priced) passes reuse each row's exponent.
   const exps = new Int32Array(M);
