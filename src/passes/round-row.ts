@@ -1,6 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
+import { candidateSums, residentGradient } from './h-kernels.js';
 import type { LayerStats } from './layer-stats.js';
 import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
 
@@ -35,10 +36,12 @@ export function candidateRows(ws: readonly Float64Array[], st: LayerStats, ts: r
   const D = st.D;
   const { H } = st;
   const out = ws.map((_, m) => ({ starts: starts[m]!, hw: [0, 1, 2, 3].map(() => new Float64Array(D)), grad: [0, 1, 2, 3].map(() => new Float64Array(D)) }));
+  // The SIMD kernel (the same sums) where available; the blocked loops below for the rest.
+  const rest = out.map((c, m) => ({ c, m })).filter(({ c, m }) => !candidateSums(H, D, c.starts.map((r) => r.wq), ts[m]!, c.hw, c.grad));
   const ib = Math.max(1, Math.floor(H_BLOCK_BYTES / (8 * D)));
-  for (let i0 = 0; i0 < D; i0 += ib) {
+  for (let i0 = 0; i0 < D && rest.length; i0 += ib) {
     const i1 = Math.min(D, i0 + ib);
-    out.forEach((c, m) => {
+    rest.forEach(({ c, m }) => {
       const t = ts[m]!;
       const [q0, q1, q2, q3] = c.starts.map((r) => r.wq) as [Float64Array, Float64Array, Float64Array, Float64Array];
       const [h0, h1, h2, h3] = c.hw as [Float64Array, Float64Array, Float64Array, Float64Array];
@@ -89,9 +92,12 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const wq = start.wq.slice();
   const idx = new Int32Array(D);
   for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
-  const g = grad ? grad.slice() : new Float64Array(D);
-  // g = H wq - t; zero entries of wq add nothing, so skipping them leaves the sums' bits unchanged.
-  if (!grad) mulHRows(H, wq, support(wq), allRows(D), g, t);
+  // g = H wq - t, in wasm memory when the SIMD row update is available; zero entries of wq add nothing, so
+  // skipping them leaves the sums' bits unchanged.
+  const res = residentGradient(H, D);
+  const g = res ? res.g : new Float64Array(D);
+  if (grad) g.set(grad);
+  else mulHRows(H, wq, support(wq), allRows(D), g, t);
   // The fixed candidates of each weight (its representable neighbours) do not change between passes.
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
@@ -134,7 +140,8 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       const d = v - cur;
       // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
       const hr = i * D;
-      for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
+      if (res) res.addRow(i, d);
+      else for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
       idx[i] = bestIdx;
       changed++;

@@ -3,7 +3,7 @@
 export const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41;
 export const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74, I32_LT_U = 0x49;
 export const LOOP = 0x03, END = 0x0b, BR_IF = 0x0d, VOID = 0x40, I32_STORE = 0x36, F64_LOAD = 0x2b;
-export const I32 = 0x7f, V128 = 0x7b;
+export const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 const SIMD = 0xfd;
 /** v128.load / v128.store with a constant byte offset (alignment hint 16). */
 export const v128Load = (offset = 0) => [SIMD, 0x00, 4, ...uleb(offset)];
@@ -15,6 +15,7 @@ export const I32X4_MUL = [SIMD, 0xb5, 0x01];
 export const F64X2_SPLAT = [SIMD, 0x14];
 export const F64X2_ADD = [SIMD, 0xf0, 0x01];
 export const F64X2_MUL = [SIMD, 0xf2, 0x01];
+export const F64X2_NEG = [SIMD, 0xed, 0x01];
 export const F32X4_DEMOTE_F64X2_ZERO = [SIMD, 0x5e];
 export const F64X2_PROMOTE_LOW_F32X4 = [SIMD, 0x5f];
 export const V128_ZERO = [SIMD, 0x0c, ...new Array<number>(16).fill(0)];
@@ -42,8 +43,8 @@ export class Code {
 
 export interface Func {
   name: string;
-  /** Number of i32 parameters (no results). */
-  params: number;
+  /** Number of i32 parameters, or their types (no results). */
+  params: number | number[];
   /** Local declarations after the parameters: [count, type]. */
   locals: [number, number][];
   code: Code;
@@ -52,7 +53,8 @@ export interface Func {
 /** A module exporting the functions and one memory ("mem", one initial page). */
 export function moduleBytes(funcs: readonly Func[]): Uint8Array<ArrayBuffer> {
   const name = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
-  const type = section(1, vec(funcs.map((f) => [0x60, ...vec(new Array(f.params).fill([I32])), 0])));
+  const types = (f: Func) => (typeof f.params === 'number' ? new Array<number>(f.params).fill(I32) : f.params);
+  const type = section(1, vec(funcs.map((f) => [0x60, ...vec(types(f).map((t) => [t])), 0])));
   const func = section(3, vec(funcs.map((_, i) => uleb(i))));
   const mem = section(5, vec([[0x00, 1]]));
   const exp = section(7, vec([...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), [...name('mem'), 0x02, 0]]));

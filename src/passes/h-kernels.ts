@@ -1,0 +1,135 @@
+// WebAssembly SIMD kernels of recovery over a Gram matrix H kept in wasm memory: each lane is its own sum,
+// added in the plain loops' order, so the results are the plain loops' bits.
+import {
+  BR_IF, Code, F64, F64X2_ADD, F64X2_MUL, F64X2_NEG, F64X2_SPLAT, get, I32, I32_ADD, I32_CONST, I32_LT_U, I32_MUL, I32_SHL, END,
+  LOOP, moduleBytes, set, tee, V128, V128_LOAD64_SPLAT, V128_ZERO, v128Load, v128Store, VOID, type Func,
+} from '../ir/ops/wasm-asm.js';
+
+/**
+ * cand(H, q, t, out, D, i0, i1), rows i0 <= i < i1 in pairs: for the four vectors q_k (interleaved, q[j][k]),
+ * a_k[i] = sum_j H[i][j] q_k[j] from 0 and b_k[i] = -t[i] + the same products; out[i] = [a_0..a_3, b_0..b_3].
+ */
+function cand(): Func {
+  const [H, q, t, out, D, i0, i1, i, j, r0, r1, qp, Db, op, a0, h0, h1, q01, q23, p] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 22, 23, 24, 25, 26];
+  // Sums of row i + rr: a01, a23, b01, b23 at a0 + 4 rr.
+  const c = new Code();
+  c.emit(get(D), I32_CONST, 3, I32_SHL, set(Db), get(i0), set(i), LOOP, VOID);
+  c.emit(get(H), get(i), get(Db), I32_MUL, I32_ADD, tee(r0), get(Db), I32_ADD, set(r1));
+  for (let rr = 0; rr < 2; rr++) {
+    c.emit(V128_ZERO, set(a0 + 4 * rr), V128_ZERO, set(a0 + 4 * rr + 1));
+    c.emit(get(i), I32_CONST, rr, I32_ADD, I32_CONST, 3, I32_SHL, get(t), I32_ADD, V128_LOAD64_SPLAT, F64X2_NEG, tee(a0 + 4 * rr + 2), set(a0 + 4 * rr + 3));
+  }
+  c.emit(I32_CONST, 0, set(j), get(q), set(qp), LOOP, VOID);
+  c.emit(get(r0), get(j), I32_ADD, V128_LOAD64_SPLAT, set(h0), get(r1), get(j), I32_ADD, V128_LOAD64_SPLAT, set(h1));
+  c.emit(get(qp), v128Load(), set(q01), get(qp), v128Load(16), set(q23));
+  for (const [rr, h] of [[0, h0], [1, h1]] as const) {
+    for (const [half, qv] of [[0, q01], [1, q23]] as const) {
+      const a = a0 + 4 * rr + half;
+      c.emit(get(h), get(qv), F64X2_MUL, set(p), get(a), get(p), F64X2_ADD, set(a), get(a + 2), get(p), F64X2_ADD, set(a + 2));
+    }
+  }
+  c.emit(get(qp), I32_CONST, 32, I32_ADD, set(qp), get(j), I32_CONST, 8, I32_ADD, tee(j), get(Db), I32_LT_U, BR_IF, 0, END);
+  c.emit(get(i), I32_CONST, 6, I32_SHL, get(out), I32_ADD, set(op));
+  for (let k = 0; k < 8; k++) c.emit(get(op), get(a0 + k), v128Store(16 * k));
+  c.emit(get(i), I32_CONST, 2, I32_ADD, tee(i), get(i1), I32_LT_U, BR_IF, 0, END);
+  return { name: 'cand', params: 7, locals: [[7, I32], [13, V128]], code: c };
+}
+
+/** axpy(g, h, d, nb): g[j] += d * h[j] over nb bytes (whole pairs). */
+function axpy(): Func {
+  const [g, h, d, nb, j, dv] = [0, 1, 2, 3, 4, 5];
+  const c = new Code();
+  c.emit(get(d), F64X2_SPLAT, set(dv), I32_CONST, 0, set(j), LOOP, VOID);
+  c.emit(get(g), get(j), I32_ADD, get(g), get(j), I32_ADD, v128Load(), get(dv), get(h), get(j), I32_ADD, v128Load(), F64X2_MUL, F64X2_ADD, v128Store());
+  c.emit(get(j), I32_CONST, 16, I32_ADD, tee(j), get(nb), I32_LT_U, BR_IF, 0, END);
+  return { name: 'axpy', params: [I32, I32, F64, I32], locals: [[1, I32], [1, V128]], code: c };
+}
+
+interface Kernels {
+  cand: (H: number, q: number, t: number, out: number, D: number, i0: number, i1: number) => void;
+  axpy: (g: number, h: number, d: number, nb: number) => void;
+  mem: WebAssembly.Memory;
+}
+
+/** Largest H kept in wasm memory (beyond it recovery stays in plain JS). */
+const MAX_H_BYTES = 64 * 2 ** 20;
+
+let kernels: Kernels | null | undefined;
+/** The matrix currently copied to address 0 (H is never modified once built). */
+let resident: Float64Array | undefined;
+
+/** Layout (in doubles): H with slack for the padding lane, then g, q (4 D), t, out (8 D). */
+function layout(D: number) {
+  const gAt = D * D + 2;
+  const qAt = gAt + D + 2;
+  const tAt = qAt + 4 * D;
+  const oAt = tAt + D + 2;
+  return { gAt, qAt, tAt, oAt, end: oAt + 8 * D + 16 };
+}
+
+/** The kernels with `H` resident, or null (no SIMD, or H too large). */
+function withH(H: Float64Array, D: number): Kernels | null {
+  if (D < 4 || D * D * 8 > MAX_H_BYTES) return null;
+  if (kernels === undefined) {
+    try {
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([cand(), axpy()]))).exports as unknown as Kernels;
+    } catch {
+      kernels = null;
+    }
+  }
+  if (!kernels) return null;
+  const bytes = layout(D).end * 8;
+  const have = kernels.mem.buffer.byteLength;
+  if (have < bytes) kernels.mem.grow(Math.ceil((bytes - have) / 65536));
+  if (resident !== H) {
+    const f = new Float64Array(kernels.mem.buffer);
+    f.set(H, 0);
+    f.fill(0, D * D, D * D + 2);
+    resident = H;
+  }
+  return kernels;
+}
+
+/**
+ * hw[k] = H q_k and grad[k] = H q_k - t (each entry summed over j ascending, grad from -t_i) for the four
+ * vectors q_k; false if the kernels are unavailable for this H.
+ */
+export function candidateSums(H: Float64Array, D: number, qs: readonly Float64Array[], t: Float64Array, hw: readonly Float64Array[], grad: readonly Float64Array[]): boolean {
+  const k = withH(H, D);
+  if (!k) return false;
+  const { qAt, tAt, oAt } = layout(D);
+  const f = new Float64Array(k.mem.buffer);
+  for (let j = 0; j < D; j++) for (let s = 0; s < 4; s++) f[qAt + 4 * j + s] = qs[s]![j]!;
+  f.set(t, tAt);
+  const even = D & ~1;
+  k.cand(0, qAt * 8, tAt * 8, oAt * 8, D, 0, even);
+  for (let i = 0; i < even; i++) {
+    for (let s = 0; s < 4; s++) { hw[s]![i] = f[oAt + 8 * i + s]!; grad[s]![i] = f[oAt + 8 * i + 4 + s]!; }
+  }
+  // An odd last row, as the plain loop sums it.
+  for (let i = even; i < D; i++) {
+    for (let s = 0; s < 4; s++) {
+      let a = 0;
+      let b = -t[i]!;
+      for (let j = 0; j < D; j++) { const p = H[i * D + j]! * qs[s]![j]!; a += p; b += p; }
+      hw[s]![i] = a;
+      grad[s]![i] = b;
+    }
+  }
+  return true;
+}
+
+/** A gradient vector in wasm memory beside H, updated by g += d H[i] (valid until the next call here). */
+export interface ResidentGradient {
+  g: Float64Array;
+  addRow(i: number, d: number): void;
+}
+
+export function residentGradient(H: Float64Array, D: number): ResidentGradient | null {
+  const k = withH(H, D);
+  if (!k) return null;
+  const { gAt } = layout(D);
+  const g = new Float64Array(k.mem.buffer, gAt * 8, D);
+  const nb = Math.ceil(D / 2) * 16;
+  return { g, addRow: (i, d) => k.axpy(gAt * 8, i * D * 8, d, nb) };
+}
