@@ -1,7 +1,7 @@
 // WebAssembly SIMD kernels of recovery over a Gram matrix H kept in wasm memory: each lane is its own sum,
 // added in the plain loops' order, so the results are the plain loops' bits.
 import {
-  BR_IF, Code, F64, F64X2_ADD, F64X2_MUL, F64X2_NEG, F64X2_SPLAT, get, I32, I32_ADD, I32_CONST, I32_LT_U, I32_MUL, I32_SHL, END,
+  BR_IF, Code, F64, I32_LOAD, F64X2_ADD, F64X2_MUL, F64X2_NEG, F64X2_SPLAT, get, I32, I32_ADD, I32_CONST, I32_LT_U, I32_MUL, I32_SHL, END,
   LOOP, moduleBytes, set, tee, V128, V128_LOAD64_SPLAT, V128_ZERO, v128Load, v128Store, VOID, type Func,
 } from '../ir/ops/wasm-asm.js';
 
@@ -35,6 +35,26 @@ function cand(): Func {
   return { name: 'cand', params: 7, locals: [[7, I32], [13, V128]], code: c };
 }
 
+/**
+ * hmul(H, nz, val, t, out, D8, n): out[i] = t[i] + sum_k H[nz[k]][i] val[k] (k ascending) for i < D8 in blocks
+ * of 8; H is symmetric, so that is row i of H against the sparse vector. `t` holds the negated targets or zeros.
+ */
+function hmul(): Func {
+  const [H, nz, val, t, out, D8, n, Db, i, k, base, kp, a0, x] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16];
+  const c = new Code();
+  c.emit(I32_CONST, 0, set(i), LOOP, VOID);
+  for (let r = 0; r < 4; r++) c.emit(get(t), get(i), I32_CONST, 3, I32_SHL, I32_ADD, v128Load(16 * r), set(a0 + r));
+  c.emit(I32_CONST, 0, set(k), get(nz), set(kp), LOOP, VOID);
+  // base = H + nz[k] * (D * 8) + i * 8: row nz[k] of H from column i (by symmetry, column nz[k] from row i).
+  c.emit(get(H), get(kp), I32_LOAD, 2, 0, get(Db), I32_MUL, I32_ADD, get(i), I32_CONST, 3, I32_SHL, I32_ADD, set(base));
+  c.emit(get(val), get(k), I32_CONST, 3, I32_SHL, I32_ADD, V128_LOAD64_SPLAT, set(x));
+  for (let r = 0; r < 4; r++) c.emit(get(a0 + r), get(base), v128Load(16 * r), get(x), F64X2_MUL, F64X2_ADD, set(a0 + r));
+  c.emit(get(kp), I32_CONST, 4, I32_ADD, set(kp), get(k), I32_CONST, 1, I32_ADD, tee(k), get(n), I32_LT_U, BR_IF, 0, END);
+  for (let r = 0; r < 4; r++) c.emit(get(out), get(i), I32_CONST, 3, I32_SHL, I32_ADD, get(a0 + r), v128Store(16 * r));
+  c.emit(get(i), I32_CONST, 8, I32_ADD, tee(i), get(D8), I32_LT_U, BR_IF, 0, END);
+  return { name: 'hmul', params: 8, locals: [[4, I32], [5, V128]], code: c };
+}
+
 /** axpy(g, h, d, nb): g[j] += d * h[j] over nb bytes (whole pairs). */
 function axpy(): Func {
   const [g, h, d, nb, j, dv] = [0, 1, 2, 3, 4, 5];
@@ -48,6 +68,7 @@ function axpy(): Func {
 interface Kernels {
   cand: (H: number, q: number, t: number, out: number, D: number, i0: number, i1: number) => void;
   axpy: (g: number, h: number, d: number, nb: number) => void;
+  hmul: (H: number, nz: number, val: number, t: number, out: number, D8: number, n: number, Db: number) => void;
   mem: WebAssembly.Memory;
 }
 
@@ -58,13 +79,16 @@ let kernels: Kernels | null | undefined;
 /** The matrix currently copied to address 0 (H is never modified once built). */
 let resident: Float64Array | undefined;
 
-/** Layout (in doubles): H with slack for the padding lane, then g, q (4 D), t, out (8 D). */
+/** Layout (in doubles): H with slack for padding lanes, then g, q (4 D), t, out (8 D), nz (int32), val. */
 function layout(D: number) {
-  const gAt = D * D + 2;
-  const qAt = gAt + D + 2;
+  const D8 = Math.ceil(D / 8) * 8;
+  const gAt = D * D + 8;
+  const qAt = gAt + D8;
   const tAt = qAt + 4 * D;
-  const oAt = tAt + D + 2;
-  return { gAt, qAt, tAt, oAt, end: oAt + 8 * D + 16 };
+  const oAt = tAt + D8;
+  const nzAt = oAt + Math.max(8 * D + 16, D8);
+  const valAt = nzAt + D;
+  return { D8, gAt, qAt, tAt, oAt, nzAt, valAt, end: valAt + D };
 }
 
 /** The kernels with `H` resident, or null (no SIMD, or H too large). */
@@ -72,7 +96,7 @@ function withH(H: Float64Array, D: number): Kernels | null {
   if (D < 4 || D * D * 8 > MAX_H_BYTES) return null;
   if (kernels === undefined) {
     try {
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([cand(), axpy()]))).exports as unknown as Kernels;
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([cand(), axpy(), hmul()]))).exports as unknown as Kernels;
     } catch {
       kernels = null;
     }
@@ -84,7 +108,7 @@ function withH(H: Float64Array, D: number): Kernels | null {
   if (resident !== H) {
     const f = new Float64Array(kernels.mem.buffer);
     f.set(H, 0);
-    f.fill(0, D * D, D * D + 2);
+    f.fill(0, D * D, D * D + 8);
     resident = H;
   }
   return kernels;
@@ -101,6 +125,7 @@ export function candidateSums(H: Float64Array, D: number, qs: readonly Float64Ar
   const f = new Float64Array(k.mem.buffer);
   for (let j = 0; j < D; j++) for (let s = 0; s < 4; s++) f[qAt + 4 * j + s] = qs[s]![j]!;
   f.set(t, tAt);
+  f.fill(0, tAt + D, tAt + D + 2);
   const even = D & ~1;
   k.cand(0, qAt * 8, tAt * 8, oAt * 8, D, 0, even);
   for (let i = 0; i < even; i++) {
@@ -132,4 +157,22 @@ export function residentGradient(H: Float64Array, D: number): ResidentGradient |
   const g = new Float64Array(k.mem.buffer, gAt * 8, D);
   const nb = Math.ceil(D / 2) * 16;
   return { g, addRow: (i, d) => k.axpy(gAt * 8, i * D * 8, d, nb) };
+}
+
+/**
+ * out[i] = (t ? -t[i] : 0) + sum over j in nz (ascending) of H[i][j] v[j], for every row i: the plain loop's
+ * terms and order. False if the kernels are unavailable for this H.
+ */
+export function mulHAll(H: Float64Array, D: number, v: Float64Array, nz: Int32Array, out: Float64Array, t?: Float64Array): boolean {
+  const k = withH(H, D);
+  if (!k) return false;
+  const { D8, tAt, oAt, nzAt, valAt } = layout(D);
+  const f = new Float64Array(k.mem.buffer);
+  new Int32Array(k.mem.buffer, nzAt * 8, nz.length).set(nz);
+  for (let j = 0; j < nz.length; j++) f[valAt + j] = v[nz[j]!]!;
+  for (let i = 0; i < D8; i++) f[tAt + i] = t && i < D ? -t[i]! : 0;
+  if (nz.length) k.hmul(0, nzAt * 8, valAt * 8, tAt * 8, oAt * 8, D8, nz.length, D * 8);
+  else f.set(f.subarray(tAt, tAt + D8), oAt);
+  out.set(f.subarray(oAt, oAt + D));
+  return true;
 }

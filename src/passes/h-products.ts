@@ -1,4 +1,5 @@
 // Products with a layer's Gram matrix H over the non-zero entries of a vector, in the order of the dense loops.
+import { mulHAll } from './h-kernels.js';
 
 /** Indices j with v[j] !== 0, ascending. */
 export function support(v: Float64Array): Int32Array {
@@ -48,11 +49,14 @@ export function mulHRows(H: Float64Array, v: Float64Array, nz: Int32Array, rows:
   }
 }
 
-/** H v on the support of v (entries elsewhere are 0: every use multiplies them by a zero of v). */
+/**
+ * H v, exact on the support of v (elsewhere 0 or H v: every use multiplies those entries by a zero of v).
+ * The SIMD kernel computes all rows; the JS loops only the support's.
+ */
 export function mulHOnSupport(H: Float64Array, v: Float64Array): Float64Array {
   const nz = support(v);
   const hv = new Float64Array(v.length);
-  mulHRows(H, v, nz, nz, hv);
+  if (!mulHAll(H, v.length, v, nz, hv)) mulHRows(H, v, nz, nz, hv);
   return hv;
 }
 

@@ -1,7 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
-import { candidateSums, residentGradient } from './h-kernels.js';
+import { candidateSums, mulHAll, residentGradient } from './h-kernels.js';
 import type { LayerStats } from './layer-stats.js';
 import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
 
@@ -97,7 +97,10 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const res = residentGradient(H, D);
   const g = res ? res.g : new Float64Array(D);
   if (grad) g.set(grad);
-  else mulHRows(H, wq, support(wq), allRows(D), g, t);
+  else {
+    const nz = support(wq);
+    if (!mulHAll(H, D, wq, nz, g, t)) mulHRows(H, wq, nz, allRows(D), g, t);
+  }
   // The fixed candidates of each weight (its representable neighbours) do not change between passes.
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
