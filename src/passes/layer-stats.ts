@@ -100,19 +100,31 @@ export interface GramSums {
  */
 export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new Float64Array(p.D * p.D), sumQ: new Float64Array(p.D), sumF: new Float64Array(p.D), rows: 0 }): GramSums {
   const { D, xq, xf } = p;
-  const { H, sumQ: meanQ, sumF: meanF } = s;
   s.rows += to - from;
+  addSums(s.sumQ, s.sumF, xq, xf, D, from, to);
+  // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
+  // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
+  const to4 = from + ((to - from) & ~3);
+  addRows4(s.H, xq, D, from, to4);
+  addRows1(s.H, xq, D, to4, to);
+  return s;
+}
+
+// Each long loop is its own function: V8 optimises a running loop in place, and code after it in the same
+// function, not yet run, would throw that optimised code away on first use (back to the interpreter).
+
+function addSums(sumQ: Float64Array, sumF: Float64Array, xq: Float64Array, xf: Float64Array, D: number, from: number, to: number): void {
   for (let r = from; r < to; r++) {
     const o = r * D;
     for (let i = 0; i < D; i++) {
-      meanQ[i] += xq[o + i]!;
-      meanF[i] += xf[o + i]!;
+      sumQ[i] += xq[o + i]!;
+      sumF[i] += xf[o + i]!;
     }
   }
-  // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
-  // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
-  let r = from;
-  for (; r + 3 < to; r += 4) {
+}
+
+function addRows4(H: Float64Array, xq: Float64Array, D: number, from: number, to: number): void {
+  for (let r = from; r < to; r += 4) {
     const o0 = r * D;
     const o1 = o0 + D;
     const o2 = o1 + D;
@@ -127,7 +139,10 @@ export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new 
       for (let j = i; j < D; j++) H[hi + j] = H[hi + j]! + a0 * xq[o0 + j]! + a1 * xq[o1 + j]! + a2 * xq[o2 + j]! + a3 * xq[o3 + j]!;
     }
   }
-  for (; r < to; r++) {
+}
+
+function addRows1(H: Float64Array, xq: Float64Array, D: number, from: number, to: number): void {
+  for (let r = from; r < to; r++) {
     const o = r * D;
     for (let i = 0; i < D; i++) {
       const a = xq[o + i]!;
@@ -136,7 +151,6 @@ export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new 
       for (let j = i; j < D; j++) H[hi + j] += a * xq[o + j]!;
     }
   }
-  return s;
 }
 
 /** Gram matrix and means from the sums (symmetric fill; the sums' arrays are reused). */
@@ -208,12 +222,17 @@ export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStat
       }
     }
   }
-  for (let m = 0; m < M; m++) {
+  normalizeTargets(out, rows, st, centred, n);
+  return out;
+}
+
+function normalizeTargets(out: readonly Float64Array[], rows: readonly Float64Array[], st: LayerStats, centred: boolean, n: number): void {
+  const D = st.D;
+  for (let m = 0; m < out.length; m++) {
     const t = out[m]!;
     const w = rows[m]!;
     let yMean = 0;
     for (let i = 0; i < D; i++) yMean += w[i]! * st.meanF[i]!;
     for (let i = 0; i < D; i++) t[i] = t[i]! / n - (centred ? st.meanQ[i]! * yMean : 0);
   }
-  return out;
 }

@@ -154,7 +154,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const K = book.K;
   const codes = new Int8Array(D * K);
   for (let i = 0; i < D; i++) writeCodes(book, idx[i]!, wq[i]! < 0, codes, i * K);
-  return { E, codes, wq, biasDelta: 0 };
+  return { E, codes, wq, biasDelta: 0, gain: undefined };
 }
 
 /**

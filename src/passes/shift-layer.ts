@@ -83,7 +83,8 @@ export function greedyLogRow(w: Float64Array, E: number, K: number, B: number): 
       r -= term;
     }
   }
-  return { E, codes, wq, biasDelta: 0 };
+  // Every RowCodes is created with all its fields (one object shape keeps the hot loops monomorphic).
+  return { E, codes, wq, biasDelta: 0, gain: undefined };
 }
 
 /** Base exponent that represents the row's largest magnitude by log-nearest rounding. */
