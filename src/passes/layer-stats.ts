@@ -184,46 +184,55 @@ export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStat
   // Patch rows four at a time, added to each t in row order (the same sums as one row at a time).
   for (let r = from; r < to; r += 4) {
     const nr = Math.min(4, to - r);
-    // Float outputs of the four rows: each dot keeps its own order (i ascending), sharing the w loads.
-    for (let m = 0; m < M; m++) {
-      const w = rows[m]!;
-      if (nr === 4) {
-        const o = r * D;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let i = 0; i < D; i++) {
-          const wi = w[i]!;
-          s0 += wi * xf[o + i]!;
-          s1 += wi * xf[o + D + i]!;
-          s2 += wi * xf[o + 2 * D + i]!;
-          s3 += wi * xf[o + 3 * D + i]!;
-        }
-        y[m] = s0; y[M + m] = s1; y[2 * M + m] = s2; y[3 * M + m] = s3;
-        continue;
-      }
-      for (let k = 0; k < nr; k++) {
-        const o = (r + k) * D;
-        let s0 = 0;
-        for (let i = 0; i < D; i++) s0 += w[i]! * xf[o + i]!;
-        y[k * M + m] = s0;
-      }
-    }
-    for (let m = 0; m < M; m++) {
-      const t = out[m]!;
-      if (nr === 4) {
-        const o = r * D;
-        const y0 = y[m]!, y1 = y[M + m]!, y2 = y[2 * M + m]!, y3 = y[3 * M + m]!;
-        for (let i = 0; i < D; i++) t[i] = t[i]! + xq[o + i]! * y0 + xq[o + D + i]! * y1 + xq[o + 2 * D + i]! * y2 + xq[o + 3 * D + i]! * y3;
-        continue;
-      }
-      for (let k = 0; k < nr; k++) {
-        const ym = y[k * M + m]!;
-        const o = (r + k) * D;
-        for (let i = 0; i < D; i++) t[i] += xq[o + i]! * ym;
-      }
-    }
+    floatOutputs(rows, xf, r * D, D, nr, y);
+    addToTargets(out, xq, r * D, D, nr, y);
   }
   normalizeTargets(out, rows, st, centred, n);
   return out;
+}
+
+/** y[k * M + m] = w_m . xf row (o / D + k), k < nr; each dot in its own order (i ascending), sharing the w loads. */
+function floatOutputs(rows: readonly Float64Array[], xf: Float64Array, o: number, D: number, nr: number, y: Float64Array): void {
+  const M = rows.length;
+  for (let m = 0; m < M; m++) {
+    const w = rows[m]!;
+    if (nr === 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < D; i++) {
+        const wi = w[i]!;
+        s0 += wi * xf[o + i]!;
+        s1 += wi * xf[o + D + i]!;
+        s2 += wi * xf[o + 2 * D + i]!;
+        s3 += wi * xf[o + 3 * D + i]!;
+      }
+      y[m] = s0; y[M + m] = s1; y[2 * M + m] = s2; y[3 * M + m] = s3;
+      continue;
+    }
+    for (let k = 0; k < nr; k++) {
+      const ok = o + k * D;
+      let s0 = 0;
+      for (let i = 0; i < D; i++) s0 += w[i]! * xf[ok + i]!;
+      y[k * M + m] = s0;
+    }
+  }
+}
+
+/** t_m += sum over the nr rows k of xq row (o / D + k) * y[k * M + m], rows added in order. */
+function addToTargets(out: readonly Float64Array[], xq: Float64Array, o: number, D: number, nr: number, y: Float64Array): void {
+  const M = out.length;
+  for (let m = 0; m < M; m++) {
+    const t = out[m]!;
+    if (nr === 4) {
+      const y0 = y[m]!, y1 = y[M + m]!, y2 = y[2 * M + m]!, y3 = y[3 * M + m]!;
+      for (let i = 0; i < D; i++) t[i] = t[i]! + xq[o + i]! * y0 + xq[o + D + i]! * y1 + xq[o + 2 * D + i]! * y2 + xq[o + 3 * D + i]! * y3;
+      continue;
+    }
+    for (let k = 0; k < nr; k++) {
+      const ym = y[k * M + m]!;
+      const ok = o + k * D;
+      for (let i = 0; i < D; i++) t[i] += xq[ok + i]! * ym;
+    }
+  }
 }
 
 function normalizeTargets(out: readonly Float64Array[], rows: readonly Float64Array[], st: LayerStats, centred: boolean, n: number): void {

@@ -14,38 +14,45 @@ const LAMBDA_ROWS = 16;
 function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly RowCodes[], from: number, to: number): number {
   const { D, xq, xf } = p;
   const M = rows.length;
-  const g = fit.map((f) => f.gain?.value ?? 1);
+  // The hot loop reads typed arrays only (row objects change shape when the gain fit sets their gain).
+  const wqs = fit.map((f) => f.wq);
+  const g = Float64Array.from(fit, (f) => f.gain?.value ?? 1);
+  const bd = Float64Array.from(fit, (f) => f.biasDelta);
   const e = new Float64Array(M);
   let err = 0;
   for (let r = from; r < to; r++) {
-    const o = r * D;
-    // Four rows' sums at a time (independent chains, each in its own order), squared into err in row order.
-    let m = 0;
-    for (; m + 3 < M; m += 4) {
-      const [q0, q1, q2, q3] = [fit[m]!.wq, fit[m + 1]!.wq, fit[m + 2]!.wq, fit[m + 3]!.wq];
-      const [w0, w1, w2, w3] = [rows[m]!, rows[m + 1]!, rows[m + 2]!, rows[m + 3]!];
-      const [g0, g1, g2, g3] = [g[m]!, g[m + 1]!, g[m + 2]!, g[m + 3]!];
-      let e0 = fit[m]!.biasDelta, e1 = fit[m + 1]!.biasDelta, e2 = fit[m + 2]!.biasDelta, e3 = fit[m + 3]!.biasDelta;
-      for (let i = 0; i < D; i++) {
-        const a = xq[o + i]!;
-        const b = xf[o + i]!;
-        e0 += g0 * q0[i]! * a - w0[i]! * b;
-        e1 += g1 * q1[i]! * a - w1[i]! * b;
-        e2 += g2 * q2[i]! * a - w2[i]! * b;
-        e3 += g3 * q3[i]! * a - w3[i]! * b;
-      }
-      e[m] = e0; e[m + 1] = e1; e[m + 2] = e2; e[m + 3] = e3;
-    }
-    for (; m < M; m++) {
-      const wq = fit[m]!.wq;
-      const w = rows[m]!;
-      let s = fit[m]!.biasDelta;
-      for (let i = 0; i < D; i++) s += g[m]! * wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
-      e[m] = s;
-    }
+    rowErrors(xq, xf, r * D, D, wqs, rows, g, bd, e);
     for (let k = 0; k < M; k++) err += e[k]! * e[k]!;
   }
   return err;
+}
+
+/** e[m] = bd[m] + sum_i (g[m] wq_m[i] xq[o + i] - w_m[i] xf[o + i]), four rows at a time (independent sums). */
+function rowErrors(xq: Float64Array, xf: Float64Array, o: number, D: number, wqs: readonly Float64Array[], ws: readonly Float64Array[], g: Float64Array, bd: Float64Array, e: Float64Array): void {
+  const M = ws.length;
+  let m = 0;
+  for (; m + 3 < M; m += 4) {
+    const q0 = wqs[m]!, q1 = wqs[m + 1]!, q2 = wqs[m + 2]!, q3 = wqs[m + 3]!;
+    const w0 = ws[m]!, w1 = ws[m + 1]!, w2 = ws[m + 2]!, w3 = ws[m + 3]!;
+    const g0 = g[m]!, g1 = g[m + 1]!, g2 = g[m + 2]!, g3 = g[m + 3]!;
+    let e0 = bd[m]!, e1 = bd[m + 1]!, e2 = bd[m + 2]!, e3 = bd[m + 3]!;
+    for (let i = 0; i < D; i++) {
+      const a = xq[o + i]!;
+      const b = xf[o + i]!;
+      e0 += g0 * q0[i]! * a - w0[i]! * b;
+      e1 += g1 * q1[i]! * a - w1[i]! * b;
+      e2 += g2 * q2[i]! * a - w2[i]! * b;
+      e3 += g3 * q3[i]! * a - w3[i]! * b;
+    }
+    e[m] = e0; e[m + 1] = e1; e[m + 2] = e2; e[m + 3] = e3;
+  }
+  for (; m < M; m++) {
+    const wq = wqs[m]!;
+    const w = ws[m]!;
+    let s = bd[m]!;
+    for (let i = 0; i < D; i++) s += g[m]! * wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
+    e[m] = s;
+  }
 }
 
 /** Statistics of the two halves of the patch rows and of all rows: the first half's sums continue into the full ones. */
