@@ -19,16 +19,19 @@ export function dotI32Wasm(w: Int32Array, x: Int32Array, s: DotShape, bias: Int3
   const oAt = xAt + P2 * D4;
   reserve(k, (oAt + M4 * P2) * 4);
   const h = new Int32Array(k.mem.buffer);
-  // Element loops rather than set(subarray()): a view object per row adds up over many small calls.
-  for (let m = 0; m < M4; m++) {
+  // Short rows by element loops rather than set(subarray()): a view object per row adds up over small calls.
+  h.fill(0, 0, oAt);
+  for (let m = 0; m < M; m++) {
     const at = m * D4;
     const w0 = wOff + m * D;
-    for (let t = 0; t < D4; t++) h[at + t] = m < M && t < D ? w[w0 + t]! : 0;
+    for (let t = 0; t < D; t++) h[at + t] = w[w0 + t]!;
   }
-  for (let p = 0; p < P2; p++) {
+  for (let p = 0; p < P; p++) {
     const at = xAt + p * D4;
     const x0 = xOff + p * sp;
-    for (let t = 0; t < D4; t++) h[at + t] = p < P && t < D ? x[x0 + t * st]! : 0;
+    if (st === 1 && D >= 64) h.set(x.subarray(x0, x0 + D), at);
+    else if (st === 1) for (let t = 0; t < D; t++) h[at + t] = x[x0 + t]!;
+    else for (let t = 0; t < D; t++) h[at + t] = x[x0 + t * st]!;
   }
   for (let p0 = 0; p0 < P2; p0 += CHUNK) k.dotI32(0, (xAt + p0 * D4) * 4, (oAt + p0) * 4, M4, Math.min(CHUNK, P2 - p0), D4 * 4, P2);
   for (let m = 0; m < M; m++) {
