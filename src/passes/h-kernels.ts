@@ -1,5 +1,4 @@
-// WebAssembly SIMD kernels of recovery over a Gram matrix H kept in wasm memory: each lane is its own sum,
-// added in the plain loops' order, so the results are the plain loops' bits.
+// WebAssembly SIMD kernels of recovery over a wasm-resident Gram matrix H (each lane one sum, in the plain loops' order).
 import {
   BR_IF, Code, F64, I32_LOAD, F64X2_ADD, F64X2_MUL, F64X2_NEG, F64X2_SPLAT, get, I32, I32_ADD, I32_CONST, I32_LT_U, I32_MUL, I32_SHL, END,
   LOOP, moduleBytes, set, tee, V128, V128_LOAD64_SPLAT, V128_ZERO, v128Load, v128Store, VOID, type Func,

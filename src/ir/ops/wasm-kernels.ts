@@ -1,5 +1,4 @@
-// The hand-assembled SIMD kernels: int32 dot products (any order gives the same bits) and the float32 conv
-// dot products in the reference order (lanes are independent outputs, each summed tap by tap).
+// Hand-assembled SIMD kernels: int32 dot products and float32 conv dot products (each lane one output, in reference order).
 import {
   BR_IF, Code, F32X4_DEMOTE_F64X2_ZERO, F64X2_ADD, F64X2_MUL, F64X2_PROMOTE_LOW_F32X4, get, I32, I32_ADD, I32_CONST, I32_LT_U,
   I32_MUL, I32_SHL, I32_STORE, I32X4_ADD, I32X4_MUL, i32x4ExtractLane, END, LOOP, moduleBytes, set, tee, V128, V128_LOAD64_SPLAT,
