@@ -4,6 +4,9 @@ import { CHUNK, loadKernels, reserve, ROWS } from './wasm-kernels.js';
 
 const up = (n: number, k: number) => Math.ceil(n / k) * k;
 
+/** The int32 weight rows currently at address 0 of the kernels' memory (the float entry points overwrite them). */
+let lastW: { w?: Int32Array; off: number; M: number; D: number } = { off: 0, M: 0, D: 0 };
+
 /**
  * acc[m * P + p] = bias[bOff + m] + sum_t w[m][t] * x[p][t] (int32 wrap-around) on the SIMD kernel: rows are
  * padded to 4 lanes with zeros (they add 0), rows and columns to the 4 x 2 block. Returns false if unavailable.
@@ -20,12 +23,17 @@ export function dotI32Wasm(w: Int32Array, x: Int32Array, s: DotShape, bias: Int3
   reserve(k, (oAt + M4 * P2) * 4);
   const h = new Int32Array(k.mem.buffer);
   // Short rows by element loops rather than set(subarray()): a view object per row adds up over small calls.
-  h.fill(0, 0, oAt);
-  for (let m = 0; m < M; m++) {
-    const at = m * D4;
-    const w0 = wOff + m * D;
-    for (let t = 0; t < D; t++) h[at + t] = w[w0 + t]!;
+  // Weights stay in place between calls on the same rows (one layer over many samples); they are immutable.
+  if (lastW.w !== w || lastW.off !== wOff || lastW.M !== M || lastW.D !== D) {
+    h.fill(0, 0, xAt);
+    for (let m = 0; m < M; m++) {
+      const at = m * D4;
+      const w0 = wOff + m * D;
+      for (let t = 0; t < D; t++) h[at + t] = w[w0 + t]!;
+    }
+    lastW = { w, off: wOff, M, D };
   }
+  h.fill(0, xAt, oAt);
   for (let p = 0; p < P; p++) {
     const at = xAt + p * D4;
     const x0 = xOff + p * sp;
@@ -55,6 +63,7 @@ export function floatDotInput(M: number, P: number, D: number): FloatDotInput | 
   const P4 = up(P, 4);
   const M4 = up(M, ROWS);
   reserve(k, (D * P4 + M4 * D + M4 + M4 * P4) * 8);
+  lastW = { off: 0, M: 0, D: 0 };
   const x = new Float64Array(k.mem.buffer, 0, D * P4);
   // Padding positions are computed and dropped; zeros keep them finite (and fast).
   x.fill(0);
