@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { dotI32 } from '../src/ir/ops/dot-block.js';
 import { convOp } from '../src/ir/ops/conv.js';
-import { candidateSums, mulHAll, residentGradient } from '../src/passes/h-kernels.js';
+import { addGramRows, candidateSums, mulHAll, residentGradient } from '../src/passes/h-kernels.js';
 import { mulberry32 } from './helpers/prng.js';
 
 const bits = (a: Float64Array | Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4));
@@ -49,6 +49,23 @@ describe('wasm kernels', () => {
       want[(m * H + oh) * W + ow] = s;
     }
     expect(bits(y!.data as Float32Array)).toEqual(bits(want));
+  });
+
+  it('Gram sums add patch rows in order', () => {
+    const r = mulberry32(4);
+    for (const [D, P] of [[5, 8], [9, 12], [16, 20]] as const) {
+      const xq = Float64Array.from({ length: P * D }, () => (r() < 0.4 ? 0 : Math.floor(r() * 64) / 8));
+      const H = Float64Array.from({ length: D * D }, () => r());
+      const want = H.slice();
+      for (let p = 0; p < P; p++) for (let i = 0; i < D; i++) for (let j = i; j < D; j++) want[i * D + j] += xq[p * D + i]! * xq[p * D + j]!;
+      expect(addGramRows(H, xq, D, 0, P)).toBe(true);
+      const upper = (a: Float64Array) => Float64Array.from({ length: D * (D + 1) / 2 }, (_, k) => {
+        let i = 0;
+        while (k >= D - i) { k -= D - i; i++; }
+        return a[i * D + i + k]!;
+      });
+      expect(bits(upper(H))).toEqual(bits(upper(want)));
+    }
   });
 
   it('H products keep each sum in the plain loop order', () => {

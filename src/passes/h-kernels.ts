@@ -1,6 +1,6 @@
 // WebAssembly SIMD kernels of recovery over a wasm-resident Gram matrix H (each lane one sum, in the plain loops' order).
 import {
-  BR_IF, Code, F64, I32_LOAD, F64X2_ADD, F64X2_MUL, F64X2_NEG, F64X2_SPLAT, get, I32, I32_ADD, I32_CONST, I32_LT_U, I32_MUL, I32_SHL, END,
+  BLOCK, BR_IF, Code, F64, F64_LOAD, F64_NE, I32_AND, I32_EQZ, I32_LOAD, I32_OR, F64X2_ADD, F64X2_MUL, F64X2_NEG, F64X2_SPLAT, get, I32, I32_ADD, I32_CONST, I32_LT_U, I32_MUL, I32_SHL, END,
   LOOP, moduleBytes, set, tee, V128, V128_LOAD64_SPLAT, V128_ZERO, v128Load, v128Store, VOID, type Func,
 } from '../ir/ops/wasm-asm.js';
 
@@ -54,6 +54,34 @@ function hmul(): Func {
   return { name: 'hmul', params: 8, locals: [[4, I32], [5, V128]], code: c };
 }
 
+/**
+ * gram4(H, x, D, groups): for each group of four patch rows x0..x3 (consecutive rows of D at x), for each i with
+ * some x_k[i] != 0, H[i][j] = H[i][j] + x0[i] x0[j] + x1[i] x1[j] + x2[i] x2[j] + x3[i] x3[j] for j >= i (from
+ * i rounded down to even: an extra lower-triangle entry, which finishGram overwrites).
+ */
+function gram4(): Func {
+  const [H, x, D, groups, Db, g, xr, i, j, hrow, a0, s0, h] = [0, 1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 17, 21];
+  const c = new Code();
+  c.emit(get(D), I32_CONST, 3, I32_SHL, set(Db), I32_CONST, 0, set(g), get(x), set(xr), LOOP, VOID);
+  for (let k = 1; k < 4; k++) c.emit(get(xr + k - 1), get(Db), I32_ADD, set(xr + k));
+  c.emit(I32_CONST, 0, set(i), LOOP, VOID, BLOCK, VOID);
+  for (let k = 0; k < 4; k++) c.emit(get(xr + k), get(i), I32_CONST, 3, I32_SHL, I32_ADD, F64_LOAD, 3, 0, set(a0 + k));
+  // Rows whose four inputs are all zero add +-0 to every entry: skip them, as the plain loop does.
+  c.emit(get(a0), F64_CONST_ZERO, F64_NE, get(a0 + 1), F64_CONST_ZERO, F64_NE, I32_OR, get(a0 + 2), F64_CONST_ZERO, F64_NE, I32_OR, get(a0 + 3), F64_CONST_ZERO, F64_NE, I32_OR, I32_EQZ, BR_IF, 0);
+  for (let k = 0; k < 4; k++) c.emit(get(a0 + k), F64X2_SPLAT, set(s0 + k));
+  c.emit(get(H), get(i), get(Db), I32_MUL, I32_ADD, set(hrow), get(i), I32_CONST, 0x7e /* -2 */, I32_AND, I32_CONST, 3, I32_SHL, set(j), LOOP, VOID);
+  c.emit(get(hrow), get(hrow), get(j), I32_ADD, v128Load(), set(h));
+  for (let k = 0; k < 4; k++) c.emit(get(h), get(s0 + k), get(xr + k), get(j), I32_ADD, v128Load(), F64X2_MUL, F64X2_ADD, set(h));
+  c.emit(get(j), I32_ADD, get(h), v128Store());
+  c.emit(get(j), I32_CONST, 16, I32_ADD, tee(j), get(Db), I32_LT_U, BR_IF, 0, END);
+  c.emit(END, get(i), I32_CONST, 1, I32_ADD, tee(i), get(D), I32_LT_U, BR_IF, 0, END);
+  c.emit(get(xr + 3), get(Db), I32_ADD, set(xr), get(g), I32_CONST, 1, I32_ADD, tee(g), get(groups), I32_LT_U, BR_IF, 0, END);
+  return { name: 'gram4', params: 4, locals: [[9, I32], [4, F64], [5, V128]], code: c };
+}
+
+/** f64.const 0. */
+const F64_CONST_ZERO = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
+
 /** axpy(g, h, d, nb): g[j] += d * h[j] over nb bytes (whole pairs). */
 function axpy(): Func {
   const [g, h, d, nb, j, dv] = [0, 1, 2, 3, 4, 5];
@@ -68,6 +96,7 @@ interface Kernels {
   cand: (H: number, q: number, t: number, out: number, D: number, i0: number, i1: number) => void;
   axpy: (g: number, h: number, d: number, nb: number) => void;
   hmul: (H: number, nz: number, val: number, t: number, out: number, D8: number, n: number, Db: number) => void;
+  gram4: (H: number, x: number, D: number, groups: number) => void;
   mem: WebAssembly.Memory;
 }
 
@@ -90,27 +119,31 @@ function layout(D: number) {
   return { D8, gAt, qAt, tAt, oAt, nzAt, valAt, end: valAt + D };
 }
 
-/** The kernels with `H` resident, or null (no SIMD, or H too large). */
-function withH(H: Float64Array, D: number): Kernels | null {
-  if (D < 4 || D * D * 8 > MAX_H_BYTES) return null;
+/** The kernels with at least `bytes` of memory, or null without SIMD. */
+function instance(bytes: number): Kernels | null {
   if (kernels === undefined) {
     try {
-      kernels = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([cand(), axpy(), hmul()]))).exports as unknown as Kernels;
+      kernels = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([cand(), axpy(), hmul(), gram4()]))).exports as unknown as Kernels;
     } catch {
       kernels = null;
     }
   }
   if (!kernels) return null;
-  const bytes = layout(D).end * 8;
   const have = kernels.mem.buffer.byteLength;
   if (have < bytes) kernels.mem.grow(Math.ceil((bytes - have) / 65536));
-  if (resident !== H) {
-    const f = new Float64Array(kernels.mem.buffer);
+  return kernels;
+}
+
+/** The kernels with `H` resident, or null (no SIMD, or H too large). */
+function withH(H: Float64Array, D: number): Kernels | null {
+  const k = D < 4 || D * D * 8 > MAX_H_BYTES ? null : instance(layout(D).end * 8);
+  if (k && resident !== H) {
+    const f = new Float64Array(k.mem.buffer);
     f.set(H, 0);
     f.fill(0, D * D, D * D + 8);
     resident = H;
   }
-  return kernels;
+  return k;
 }
 
 /**
@@ -173,5 +206,29 @@ export function mulHAll(H: Float64Array, D: number, v: Float64Array, nz: Int32Ar
   if (nz.length) k.hmul(0, nzAt * 8, valAt * 8, tAt * 8, oAt * 8, D8, nz.length, D * 8);
   else f.set(f.subarray(tAt, tAt + D8), oAt);
   out.set(f.subarray(oAt, oAt + D));
+  return true;
+}
+
+/** Groups of patch rows per gram4 call: short calls let V8 switch to the optimised tier early. */
+const GRAM_GROUPS = 16;
+
+/**
+ * Adds patch rows from..to (a multiple of 4 rows) of xq [*, D] to the running Gram sums H (upper triangle) as
+ * four-row sweeps, each entry's additions in row order; false if the kernels are unavailable.
+ */
+export function addGramRows(H: Float64Array, xq: Float64Array, D: number, from: number, to: number): boolean {
+  const n = to - from;
+  if (n < 4 || D < 4 || D * D * 8 > MAX_H_BYTES) return false;
+  const xAt = D * D + 8;
+  const k = instance((xAt + n * D + 8) * 8);
+  if (!k) return false;
+  resident = undefined;
+  const f = new Float64Array(k.mem.buffer);
+  f.set(H, 0);
+  f.fill(0, D * D, xAt);
+  f.set(xq.subarray(from * D, to * D), xAt);
+  f.fill(0, xAt + n * D, xAt + n * D + 8);
+  for (let g0 = 0; g0 < n / 4; g0 += GRAM_GROUPS) k.gram4(0, (xAt + g0 * 4 * D) * 8, D, Math.min(GRAM_GROUPS, n / 4 - g0));
+  H.set(f.subarray(0, D * D));
   return true;
 }

@@ -2,6 +2,7 @@
 import type { Tensor } from '../ir/tensor.js';
 import type { ConvAttrs } from '../ir/ops/conv.js';
 import { mulberry32 } from '../testing/fuzz.js';
+import { addGramRows } from './h-kernels.js';
 
 /** Patch matrices [P, D] (row-major) of one group: what the layer's rows are dotted with. */
 export interface Patches {
@@ -105,7 +106,7 @@ export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new 
   // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
   // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
   const to4 = from + ((to - from) & ~3);
-  addRows4(s.H, xq, D, from, to4);
+  if (!addGramRows(s.H, xq, D, from, to4)) addRows4(s.H, xq, D, from, to4);
   addRows1(s.H, xq, D, to4, to);
   return s;
 }

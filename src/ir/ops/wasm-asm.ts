@@ -2,7 +2,8 @@
 
 export const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41;
 export const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74, I32_LT_U = 0x49;
-export const LOOP = 0x03, END = 0x0b, BR_IF = 0x0d, VOID = 0x40, I32_STORE = 0x36, I32_LOAD = 0x28;
+export const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR_IF = 0x0d, VOID = 0x40, I32_STORE = 0x36, I32_LOAD = 0x28, F64_LOAD = 0x2b;
+export const F64_NE = 0x62, I32_OR = 0x72, I32_AND = 0x71, I32_EQZ = 0x45;
 export const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 const SIMD = 0xfd;
 /** v128.load / v128.store with a constant byte offset (alignment hint 16). */
