@@ -1,6 +1,6 @@
 // fold-batchnorm: merges an inference BatchNormalization into the Conv (or Gemm) that feeds it.
 import { useLists, type Graph, type Node } from '../ir/graph.js';
-import { floatTensor, type Tensor } from '../ir/tensor.js';
+import { floatTensor, type Tensor, type TypedData } from '../ir/tensor.js';
 import type { PassOptions } from './options.js';
 import { Rewriter } from './rewriter.js';
 
@@ -57,14 +57,20 @@ export function foldBatchnorm(g: Graph, _options: PassOptions = {}): Graph {
     const per = w.data.length / M;
     const wNew = floatTensor(w.shape);
     const bNew = floatTensor([M]);
-    for (let m = 0; m < M; m++) {
-      for (let j = 0; j < per; j++) wNew.data[m * per + j] = w.data[m * per + j]! * a[m]!;
-      bNew.data[m] = (bIn ? bIn.data[m]! : 0) * a[m]! + c[m]!;
-    }
+    scaleRows(w.data, wNew.data, a, M, per);
+    for (let m = 0; m < M; m++) bNew.data[m] = (bIn ? bIn.data[m]! : 0) * a[m]! + c[m]!;
     const wId = r.constant(`${g.values[n.inputs[1]!]!.name}_bn`, wNew);
     const bId = r.constant(`${bn.name}_bias`, bNew);
     const [out] = r.emitFor(n.id, n.op, [r.get(n.inputs[0]!), wId, bId]);
     r.alias(bn.outputs[0]!, out!);
   }
   return r.finish();
+}
+
+/** out[m * per + j] = w[m * per + j] * a[m] (a loop of its own: it is the pass's only heavy work). */
+function scaleRows(w: ArrayLike<number>, out: TypedData, a: Float64Array, M: number, per: number): void {
+  for (let m = 0; m < M; m++) {
+    const am = a[m]!;
+    for (let j = m * per; j < (m + 1) * per; j++) out[j] = w[j]! * am;
+  }
 }

@@ -2,6 +2,7 @@
 import type { Tensor } from '../ir/tensor.js';
 import type { ConvAttrs } from '../ir/ops/conv.js';
 import { mulberry32 } from '../testing/fuzz.js';
+import { addGramRows } from './h-kernels.js';
 
 /** Patch matrices [P, D] (row-major) of one group: what the layer's rows are dotted with. */
 export interface Patches {
@@ -86,24 +87,45 @@ export interface LayerStats {
   meanF: Float64Array;
 }
 
-/** Gram matrix and means of rows `from..to` of the patches (symmetric fill). */
-export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerStats {
+/** Running sums of a Gram matrix (upper triangle) and of both inputs over the patch rows added so far. */
+export interface GramSums {
+  H: Float64Array;
+  sumQ: Float64Array;
+  sumF: Float64Array;
+  rows: number;
+}
+
+/**
+ * Adds rows `from..to` of the patches to `s` (fresh sums by default). Every entry is a plain sum in row order,
+ * so sums over 0..a continued with a..b are the sums over 0..b, bit for bit.
+ */
+export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new Float64Array(p.D * p.D), sumQ: new Float64Array(p.D), sumF: new Float64Array(p.D), rows: 0 }): GramSums {
   const { D, xq, xf } = p;
-  const n = to - from;
-  const H = new Float64Array(D * D);
-  const meanQ = new Float64Array(D);
-  const meanF = new Float64Array(D);
+  s.rows += to - from;
+  addSums(s.sumQ, s.sumF, xq, xf, D, from, to);
+  // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
+  // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
+  const to4 = from + ((to - from) & ~3);
+  if (!addGramRows(s.H, xq, D, from, to4)) addRows4(s.H, xq, D, from, to4);
+  addRows1(s.H, xq, D, to4, to);
+  return s;
+}
+
+// Each long loop is its own function: V8 optimises a running loop in place, and code after it in the same
+// function, not yet run, would throw that optimised code away on first use (back to the interpreter).
+
+function addSums(sumQ: Float64Array, sumF: Float64Array, xq: Float64Array, xf: Float64Array, D: number, from: number, to: number): void {
   for (let r = from; r < to; r++) {
     const o = r * D;
     for (let i = 0; i < D; i++) {
-      meanQ[i] += xq[o + i]!;
-      meanF[i] += xf[o + i]!;
+      sumQ[i] += xq[o + i]!;
+      sumF[i] += xf[o + i]!;
     }
   }
-  // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
-  // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
-  let r = from;
-  for (; r + 3 < to; r += 4) {
+}
+
+function addRows4(H: Float64Array, xq: Float64Array, D: number, from: number, to: number): void {
+  for (let r = from; r < to; r += 4) {
     const o0 = r * D;
     const o1 = o0 + D;
     const o2 = o1 + D;
@@ -118,7 +140,10 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
       for (let j = i; j < D; j++) H[hi + j] = H[hi + j]! + a0 * xq[o0 + j]! + a1 * xq[o1 + j]! + a2 * xq[o2 + j]! + a3 * xq[o3 + j]!;
     }
   }
-  for (; r < to; r++) {
+}
+
+function addRows1(H: Float64Array, xq: Float64Array, D: number, from: number, to: number): void {
+  for (let r = from; r < to; r++) {
     const o = r * D;
     for (let i = 0; i < D; i++) {
       const a = xq[o + i]!;
@@ -127,6 +152,12 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
       for (let j = i; j < D; j++) H[hi + j] += a * xq[o + j]!;
     }
   }
+}
+
+/** Gram matrix and means from the sums (symmetric fill; the sums' arrays are reused). */
+export function finishGram(s: GramSums, centred: boolean): LayerStats {
+  const { H, sumQ: meanQ, sumF: meanF, rows: n } = s;
+  const D = meanQ.length;
   for (let i = 0; i < D; i++) { meanQ[i] /= n; meanF[i] /= n; }
   for (let i = 0; i < D; i++) {
     for (let j = i; j < D; j++) {
@@ -139,6 +170,11 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
   return { D, H, meanQ, meanF };
 }
 
+/** Gram matrix and means of rows `from..to` of the patches. */
+export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerStats {
+  return finishGram(gramSums(p, from, to), centred);
+}
+
 /** Target vectors t_m = Xq^T (X w_m) / n (optionally centred) for every row: the float layer's output, projected. */
 export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStats, centred: boolean, from = 0, to = p.P): Float64Array[] {
   const { D, xq, xf } = p;
@@ -149,50 +185,64 @@ export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStat
   // Patch rows four at a time, added to each t in row order (the same sums as one row at a time).
   for (let r = from; r < to; r += 4) {
     const nr = Math.min(4, to - r);
-    // Float outputs of the four rows: each dot keeps its own order (i ascending), sharing the w loads.
-    for (let m = 0; m < M; m++) {
-      const w = rows[m]!;
-      if (nr === 4) {
-        const o = r * D;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let i = 0; i < D; i++) {
-          const wi = w[i]!;
-          s0 += wi * xf[o + i]!;
-          s1 += wi * xf[o + D + i]!;
-          s2 += wi * xf[o + 2 * D + i]!;
-          s3 += wi * xf[o + 3 * D + i]!;
-        }
-        y[m] = s0; y[M + m] = s1; y[2 * M + m] = s2; y[3 * M + m] = s3;
-        continue;
+    floatOutputs(rows, xf, r * D, D, nr, y);
+    addToTargets(out, xq, r * D, D, nr, y);
+  }
+  normalizeTargets(out, rows, st, centred, n);
+  return out;
+}
+
+/** y[k * M + m] = w_m . xf row (o / D + k), k < nr; each dot in its own order (i ascending), sharing the w loads. */
+function floatOutputs(rows: readonly Float64Array[], xf: Float64Array, o: number, D: number, nr: number, y: Float64Array): void {
+  const M = rows.length;
+  for (let m = 0; m < M; m++) {
+    const w = rows[m]!;
+    if (nr === 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < D; i++) {
+        const wi = w[i]!;
+        s0 += wi * xf[o + i]!;
+        s1 += wi * xf[o + D + i]!;
+        s2 += wi * xf[o + 2 * D + i]!;
+        s3 += wi * xf[o + 3 * D + i]!;
       }
-      for (let k = 0; k < nr; k++) {
-        const o = (r + k) * D;
-        let s0 = 0;
-        for (let i = 0; i < D; i++) s0 += w[i]! * xf[o + i]!;
-        y[k * M + m] = s0;
-      }
+      y[m] = s0; y[M + m] = s1; y[2 * M + m] = s2; y[3 * M + m] = s3;
+      continue;
     }
-    for (let m = 0; m < M; m++) {
-      const t = out[m]!;
-      if (nr === 4) {
-        const o = r * D;
-        const y0 = y[m]!, y1 = y[M + m]!, y2 = y[2 * M + m]!, y3 = y[3 * M + m]!;
-        for (let i = 0; i < D; i++) t[i] = t[i]! + xq[o + i]! * y0 + xq[o + D + i]! * y1 + xq[o + 2 * D + i]! * y2 + xq[o + 3 * D + i]! * y3;
-        continue;
-      }
-      for (let k = 0; k < nr; k++) {
-        const ym = y[k * M + m]!;
-        const o = (r + k) * D;
-        for (let i = 0; i < D; i++) t[i] += xq[o + i]! * ym;
-      }
+    for (let k = 0; k < nr; k++) {
+      const ok = o + k * D;
+      let s0 = 0;
+      for (let i = 0; i < D; i++) s0 += w[i]! * xf[ok + i]!;
+      y[k * M + m] = s0;
     }
   }
+}
+
+/** t_m += sum over the nr rows k of xq row (o / D + k) * y[k * M + m], rows added in order. */
+function addToTargets(out: readonly Float64Array[], xq: Float64Array, o: number, D: number, nr: number, y: Float64Array): void {
+  const M = out.length;
   for (let m = 0; m < M; m++) {
+    const t = out[m]!;
+    if (nr === 4) {
+      const y0 = y[m]!, y1 = y[M + m]!, y2 = y[2 * M + m]!, y3 = y[3 * M + m]!;
+      for (let i = 0; i < D; i++) t[i] = t[i]! + xq[o + i]! * y0 + xq[o + D + i]! * y1 + xq[o + 2 * D + i]! * y2 + xq[o + 3 * D + i]! * y3;
+      continue;
+    }
+    for (let k = 0; k < nr; k++) {
+      const ym = y[k * M + m]!;
+      const ok = o + k * D;
+      for (let i = 0; i < D; i++) t[i] += xq[ok + i]! * ym;
+    }
+  }
+}
+
+function normalizeTargets(out: readonly Float64Array[], rows: readonly Float64Array[], st: LayerStats, centred: boolean, n: number): void {
+  const D = st.D;
+  for (let m = 0; m < out.length; m++) {
     const t = out[m]!;
     const w = rows[m]!;
     let yMean = 0;
     for (let i = 0; i < D; i++) yMean += w[i]! * st.meanF[i]!;
     for (let i = 0; i < D; i++) t[i] = t[i]! / n - (centred ? st.meanQ[i]! * yMean : 0);
   }
-  return out;
 }

@@ -1,7 +1,7 @@
 // Label-free recovery of one weight layer: statistics per input group, rows rounded on output error, term budget.
 import type { Node } from '../ir/graph.js';
 import { probeCurve, type TermCurve } from './allocate-terms.js';
-import { convPatches, denseRows, gram, targets, type Patches } from './layer-stats.js';
+import { convPatches, denseRows, finishGram, gram, gramSums, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext, Samples } from './lower-to-shift.js';
 import type { WeightMatrix } from './lower-weights.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
@@ -13,24 +13,59 @@ const LAMBDA_ROWS = 16;
 /** Output error of rows on held-out patch rows (for choosing lambda without labels). */
 function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly RowCodes[], from: number, to: number): number {
   const { D, xq, xf } = p;
+  const M = rows.length;
+  // The hot loop reads typed arrays only (row objects change shape when the gain fit sets their gain).
+  const wqs = fit.map((f) => f.wq);
+  const g = Float64Array.from(fit, (f) => f.gain?.value ?? 1);
+  const bd = Float64Array.from(fit, (f) => f.biasDelta);
+  const e = new Float64Array(M);
   let err = 0;
   for (let r = from; r < to; r++) {
-    const o = r * D;
-    for (let m = 0; m < rows.length; m++) {
-      const g = fit[m]!.gain?.value ?? 1;
-      const wq = fit[m]!.wq;
-      const w = rows[m]!;
-      let e = fit[m]!.biasDelta;
-      for (let i = 0; i < D; i++) e += g * wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
-      err += e * e;
-    }
+    rowErrors(xq, xf, r * D, D, wqs, rows, g, bd, e);
+    for (let k = 0; k < M; k++) err += e[k]! * e[k]!;
   }
   return err;
 }
 
+/** e[m] = bd[m] + sum_i (g[m] wq_m[i] xq[o + i] - w_m[i] xf[o + i]), four rows at a time (independent sums). */
+function rowErrors(xq: Float64Array, xf: Float64Array, o: number, D: number, wqs: readonly Float64Array[], ws: readonly Float64Array[], g: Float64Array, bd: Float64Array, e: Float64Array): void {
+  const M = ws.length;
+  let m = 0;
+  for (; m + 3 < M; m += 4) {
+    const q0 = wqs[m]!, q1 = wqs[m + 1]!, q2 = wqs[m + 2]!, q3 = wqs[m + 3]!;
+    const w0 = ws[m]!, w1 = ws[m + 1]!, w2 = ws[m + 2]!, w3 = ws[m + 3]!;
+    const g0 = g[m]!, g1 = g[m + 1]!, g2 = g[m + 2]!, g3 = g[m + 3]!;
+    let e0 = bd[m]!, e1 = bd[m + 1]!, e2 = bd[m + 2]!, e3 = bd[m + 3]!;
+    for (let i = 0; i < D; i++) {
+      const a = xq[o + i]!;
+      const b = xf[o + i]!;
+      e0 += g0 * q0[i]! * a - w0[i]! * b;
+      e1 += g1 * q1[i]! * a - w1[i]! * b;
+      e2 += g2 * q2[i]! * a - w2[i]! * b;
+      e3 += g3 * q3[i]! * a - w3[i]! * b;
+    }
+    e[m] = e0; e[m + 1] = e1; e[m + 2] = e2; e[m + 3] = e3;
+  }
+  for (; m < M; m++) {
+    const wq = wqs[m]!;
+    const w = ws[m]!;
+    let s = bd[m]!;
+    for (let i = 0; i < D; i++) s += g[m]! * wq[i]! * xq[o + i]! - w[i]! * xf[o + i]!;
+    e[m] = s;
+  }
+}
+
+/** Statistics of the two halves of the patch rows and of all rows: the first half's sums continue into the full ones. */
+function halvesAndFull(p: Patches): { halves: LayerStats[]; full: LayerStats } {
+  const half = Math.floor(p.P / 2);
+  const a = gramSums(p, 0, half);
+  const first = finishGram({ H: a.H.slice(), sumQ: a.sumQ.slice(), sumF: a.sumF.slice(), rows: a.rows }, true);
+  const full = finishGram(gramSums(p, half, p.P, a), true);
+  return { halves: [first, gram(p, true, half, p.P)], full };
+}
+
 /** Few samples per weight (dense layers): pick the pull toward the float weights by 2-fold cross-validation. */
-function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B: number): number {
-  if (p.P >= 4 * p.D) return 0;
+function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B: number, halves: readonly LayerStats[]): number {
   // An evenly spread subset of rows is enough to pick one scalar and keeps this cheap for wide layers.
   const stride = Math.max(1, Math.floor(allRows.length / LAMBDA_ROWS));
   const rows = allRows.filter((_, m) => m % stride === 0).slice(0, LAMBDA_ROWS);
@@ -38,8 +73,8 @@ function chooseLambda(p: Patches, allRows: readonly Float64Array[], K: number, B
   const folds: [number, number, number, number][] = [[0, half, half, p.P], [half, p.P, 0, half]];
   // Fold statistics do not depend on lambda: compute them once.
   const starts = rows.map((w) => greedyStarts(w, K, B));
-  const fits = folds.map(([a, b]) => {
-    const st = gram(p, true, a, b);
+  const fits = folds.map(([a, b], f) => {
+    const st = halves[f]!;
     const ts = targets(p, rows, st, true, a, b);
     return { st, ts, cands: candidateRows(rows, st, ts, K, B, starts) };
   });
@@ -90,9 +125,12 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
       p = denseRows(fl, q, qs);
     }
     const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
-    const lambda = n.op.kind === 'Conv' ? 0 : chooseLambda(p, rows, spec.K, spec.B);
-    const st = gram(p, true);
-    return { rows, lambda, st, ts: targets(p, rows, st, true) };
+    if (n.op.kind === 'Conv' || p.P >= 4 * p.D) {
+      const st = gram(p, true);
+      return { rows, lambda: 0, st, ts: targets(p, rows, st, true) };
+    }
+    const { halves, full } = halvesAndFull(p);
+    return { rows, lambda: chooseLambda(p, rows, spec.K, spec.B, halves), st: full, ts: targets(p, rows, full, true) };
   });
   // The exponent search does not depend on the term price: later (priced) passes reuse each row's exponent.
   const exps = new Int32Array(M);

@@ -1,5 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
+import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
+import { candidateSums, mulHAll, residentGradient } from './h-kernels.js';
 import type { LayerStats } from './layer-stats.js';
 import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
 
@@ -34,10 +36,12 @@ export function candidateRows(ws: readonly Float64Array[], st: LayerStats, ts: r
   const D = st.D;
   const { H } = st;
   const out = ws.map((_, m) => ({ starts: starts[m]!, hw: [0, 1, 2, 3].map(() => new Float64Array(D)), grad: [0, 1, 2, 3].map(() => new Float64Array(D)) }));
+  // The SIMD kernel (the same sums) where available; the blocked loops below for the rest.
+  const rest = out.map((c, m) => ({ c, m })).filter(({ c, m }) => !candidateSums(H, D, c.starts.map((r) => r.wq), ts[m]!, c.hw, c.grad));
   const ib = Math.max(1, Math.floor(H_BLOCK_BYTES / (8 * D)));
-  for (let i0 = 0; i0 < D; i0 += ib) {
+  for (let i0 = 0; i0 < D && rest.length; i0 += ib) {
     const i1 = Math.min(D, i0 + ib);
-    out.forEach((c, m) => {
+    rest.forEach(({ c, m }) => {
       const t = ts[m]!;
       const [q0, q1, q2, q3] = c.starts.map((r) => r.wq) as [Float64Array, Float64Array, Float64Array, Float64Array];
       const [h0, h1, h2, h3] = c.hw as [Float64Array, Float64Array, Float64Array, Float64Array];
@@ -72,24 +76,9 @@ function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float
   return f;
 }
 
-/** H v for the symmetric D x D matrix H, row by row (zero entries of v add nothing and are skipped). */
-export function mulH(H: Float64Array, v: Float64Array): Float64Array {
-  const D = v.length;
-  const hv = new Float64Array(D);
-  for (let i = 0; i < D; i++) {
-    let s = 0;
-    for (let j = 0; j < D; j++) if (v[j] !== 0) s += H[i * D + j]! * v[j]!;
-    hv[i] = s;
-  }
-  return hv;
-}
-
 /** v^T H v. */
 export function quadratic(v: Float64Array, H: Float64Array): number {
-  const hv = mulH(H, v);
-  let s = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) s += v[i]! * hv[i]!;
-  return s;
+  return quadraticFrom(v, mulHOnSupport(H, v));
 }
 
 /**
@@ -103,12 +92,14 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const wq = start.wq.slice();
   const idx = new Int32Array(D);
   for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
-  const g = grad ? grad.slice() : new Float64Array(D);
-  for (let i = 0; i < D && !grad; i++) {
-    let s = -t[i]!;
-    // Zero entries add nothing, so skipping them leaves the sum's bits unchanged.
-    for (let j = 0; j < D; j++) if (wq[j] !== 0) s += H[i * D + j]! * wq[j]!;
-    g[i] = s;
+  // g = H wq - t, in wasm memory when the SIMD row update is available; zero entries of wq add nothing, so
+  // skipping them leaves the sums' bits unchanged.
+  const res = residentGradient(H, D);
+  const g = res ? res.g : new Float64Array(D);
+  if (grad) g.set(grad);
+  else {
+    const nz = support(wq);
+    if (!mulHAll(H, D, wq, nz, g, t)) mulHRows(H, wq, nz, allRows(D), g, t);
   }
   // The fixed candidates of each weight (its representable neighbours) do not change between passes.
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
@@ -152,7 +143,8 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       const d = v - cur;
       // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
       const hr = i * D;
-      for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
+      if (res) res.addRow(i, d);
+      else for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
       idx[i] = bestIdx;
       changed++;
@@ -162,7 +154,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const K = book.K;
   const codes = new Int8Array(D * K);
   for (let i = 0; i < D; i++) writeCodes(book, idx[i]!, wq[i]! < 0, codes, i * K);
-  return { E, codes, wq, biasDelta: 0 };
+  return { E, codes, wq, biasDelta: 0, gain: undefined };
 }
 
 /**
@@ -210,7 +202,7 @@ const GAIN_GRID = [...new Map(Array.from({ length: 56 }, (_, k) => quantizeGain(
  */
 function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   let best = start;
-  let bestErr = objective(start.wq, mulH(st.H, start.wq), w, t, reg) + mu * termsOf(start);
+  let bestErr = objective(start.wq, mulHOnSupport(st.H, start.wq), w, t, reg) + mu * termsOf(start);
   for (const gain of GAIN_GRID) {
     const g = gain.value;
     const wg = w.map((v) => v / g);
@@ -218,7 +210,7 @@ function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: 
     const next = descend(wg, E, book, st, t.map((v) => v / g), reg, greedyLogRow(wg, E, K, B), mu / (g * g));
     next.gain = gain;
     const scaled = next.wq.map((v) => v * g);
-    const err = objective(scaled, mulH(st.H, scaled), w, t, reg) + mu * termsOf(next);
+    const err = objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(next);
     if (err < bestErr - 1e-15 * Math.abs(bestErr)) { best = next; bestErr = err; }
   }
   return best;
@@ -232,10 +224,12 @@ function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: 
 function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   const D = w.length;
   let best = start;
-  let bestErr = objective(start.wq, mulH(st.H, start.wq), w, t, reg) + mu * termsOf(start);
+  // The objective reads H wq only where wq is non-zero; the first round's wq^T H wq reuses it.
+  const hw0 = mulHOnSupport(st.H, start.wq);
+  let bestErr = objective(start.wq, hw0, w, t, reg) + mu * termsOf(start);
   let row = start;
   for (let round = 0; round < GAIN_ROUNDS; round++) {
-    const qHq = quadratic(row.wq, st.H);
+    const qHq = quadraticFrom(row.wq, round === 0 ? hw0 : mulHOnSupport(st.H, row.wq));
     let qt = 0;
     for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;
@@ -245,7 +239,7 @@ function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStat
     const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
     next.gain = gain;
     const scaled = next.wq.map((v) => v * g);
-    const err = objective(scaled, mulH(st.H, scaled), w, t, reg) + mu * termsOf(next);
+    const err = objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(next);
     if (!(err < bestErr - 1e-15 * Math.abs(bestErr))) break;
     best = next;
     bestErr = err;

@@ -48,14 +48,6 @@ export interface EncodedLayer {
   codes: Int8Array;
   bias: Int32Array;
   rshift: Int32Array;
-  /** Dequantised weights (for reports and tests). */
-  wq: Float64Array;
-  /** Smallest/largest term exponent actually used. */
-  expRange: [number, number];
-  /** Weights with no term at all. */
-  zeroWeights: number;
-  /** Non-zero terms stored. */
-  terms: number;
   /** Per-channel gain digits [M, GAIN_DIGITS], or undefined when no row has a gain. */
   gain?: Int8Array;
 }
@@ -93,7 +85,8 @@ export function greedyLogRow(w: Float64Array, E: number, K: number, B: number): 
       r -= term;
     }
   }
-  return { E, codes, wq, biasDelta: 0 };
+  // Every RowCodes is created with all its fields (one object shape keeps the hot loops monomorphic).
+  return { E, codes, wq, biasDelta: 0, gain: undefined };
 }
 
 /** Base exponent that represents the row's largest magnitude by log-nearest rounding. */
@@ -109,6 +102,17 @@ const INT32_MAX = 2 ** 31 - 1;
 const POW2 = Float64Array.from({ length: 128 }, (_, i) => 2 ** i);
 
 /**
+ * Worst accumulator |b| + sum over terms of xMax * 2^sh after dropping the `trim` lowest shifts, from the row's
+ * count of terms per |code|. The terms are powers of two: any order sums them exactly below 2^53, and above it
+ * every order lands far beyond INT32_MAX, so the checks decide as the term-by-term sum in code order would.
+ */
+function worstAcc(count: Float64Array, b: number, xMax: number, trim: number): number {
+  let acc = Math.abs(b);
+  for (let a = trim + 1; a < count.length; a++) if (count[a]) acc += count[a]! * xMax * POW2[a - 1 - trim]!;
+  return acc;
+}
+
+/**
  * Assembles the layer: per channel F_c = fracIn - (E_c - (2^B - 1)) accumulator bits, bias in that scale,
  * r_c = F_c - fracOut (- the channel's offset). If a channel's worst case could overflow int32 its window is trimmed from the bottom
  * (dropping the smallest terms) until the bound holds; if it still cannot hold the layer is rejected.
@@ -119,27 +123,22 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
   const codes = new Int8Array(M * D * K);
   const ib = new Int32Array(M);
   const rs = new Int32Array(M);
-  const wq = new Float64Array(M * D);
   const xMax = 2 ** (bits - 1);
-  let lo = Infinity;
-  let hi = -Infinity;
-  let zero = 0;
-  let terms = 0;
+  const count = new Float64Array(128);
   // Rows without a gain get the identity digit +1 once any row of the layer has one.
   let gain: Int8Array | undefined;
   for (let m = 0; m < M; m++) {
     const row = rows[m]!;
-    // The row's codes are trimmed in place in the layer's array.
-    const c = codes.subarray(m * D * K, (m + 1) * D * K);
-    c.set(row.codes);
+    const rc = row.codes;
+    count.fill(0);
+    for (let j = 0; j < rc.length; j++) { const c = rc[j]!; if (c) count[c < 0 ? -c : c]++; }
     let trim = 0;
     for (;;) {
       const F = fracIn - (row.E - span) - trim;
       const r = F - fracOut - (p.outOffsets?.[m] ?? 0);
       // The bias lives in the accumulator, before the gain scales it.
       const b = Math.round(((bias[m]! + row.biasDelta) / (row.gain?.value ?? 1)) * 2 ** F);
-      let acc = Math.abs(b);
-      for (let j = 0; j < c.length; j++) if (c[j]) acc += xMax * POW2[Math.abs(c[j]!) - 1]!;
+      const acc = worstAcc(count, b, xMax, trim);
       const bound = (row.gain ? gainBound(acc, row.gain.codes, 0, row.gain.codes.length) : acc) + (r > 0 ? 2 ** (r - 1) : 0);
       if (acc <= INT32_MAX && bound <= INT32_MAX && r <= 31 && r >= -31) {
         ib[m] = b;
@@ -148,36 +147,15 @@ export function assembleLayer(rows: readonly RowCodes[], bias: Float64Array, p: 
       }
       if (trim >= span) fail('SAC050', `channel ${m} cannot be proven free of int32 overflow (bound ${bound}, shift ${r})`, where);
       trim++;
-      // Drop terms at the bottom of the window and move the rest down one step.
-      for (let j = 0; j < c.length; j++) {
-        const a = Math.abs(c[j]!);
-        c[j] = a <= 1 ? 0 : Math.sign(c[j]!) * (a - 1);
-      }
     }
+    // Drop the `trim` lowest shifts of the window and move the rest down (codes are sign * (1 + sh)).
+    const c = codes.subarray(m * D * K, (m + 1) * D * K);
+    if (trim === 0) c.set(rc);
+    else for (let j = 0; j < rc.length; j++) { const a = rc[j]!; c[j] = a > trim ? a - trim : a < -trim ? a + trim : 0; }
     if (row.gain) {
       gain ??= Int8Array.from({ length: M * GAIN_DIGITS }, (_, i) => (i % GAIN_DIGITS === 0 ? 1 : 0));
       gain.set(row.gain.codes, m * GAIN_DIGITS);
     }
-    const gv = row.gain?.value ?? 1;
-    const tMin = row.E - span + trim;
-    const unit = 2 ** tMin;
-    for (let i = 0; i < D; i++) {
-      let v = 0;
-      let any = false;
-      for (let k = 0; k < K; k++) {
-        const code = c[i * K + k]!;
-        if (!code) continue;
-        const sh = Math.abs(code) - 1;
-        // 2^tMin * 2^sh is exact: the same double as 2 ** (tMin + sh), without a pow call per term.
-        v += (code > 0 ? unit : -unit) * POW2[sh]!;
-        if (tMin + sh < lo) lo = tMin + sh;
-        if (tMin + sh > hi) hi = tMin + sh;
-        terms++;
-        any = true;
-      }
-      wq[m * D + i] = v * gv;
-      if (!any) zero++;
-    }
   }
-  return { codes, bias: ib, rshift: rs, wq, expRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi], zeroWeights: zero, terms, ...(gain ? { gain } : {}) };
+  return { codes, bias: ib, rshift: rs, ...(gain ? { gain } : {}) };
 }

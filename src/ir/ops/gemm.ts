@@ -39,33 +39,9 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const ci = C && C.data.length !== M * N ? broadcastIndex(C.shape, [M, N]) : null;
   for (let m = 0; m < M; m++) {
     acc.fill(0);
-    if (a.transB && !a.transA) {
-      // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
-      // Four outputs per sweep share each load of A's row; each sum keeps its own order (same bits).
-      const aBase = m * K;
-      let n = 0;
-      for (; n + 3 < N; n += 4) {
-        const b0 = n * K;
-        const b1 = b0 + K;
-        const b2 = b1 + K;
-        const b3 = b2 + K;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let k = 0; k < K; k++) {
-          const av = ad[aBase + k]!;
-          s0 += av * bd[b0 + k]!;
-          s1 += av * bd[b1 + k]!;
-          s2 += av * bd[b2 + k]!;
-          s3 += av * bd[b3 + k]!;
-        }
-        acc[n] = s0; acc[n + 1] = s1; acc[n + 2] = s2; acc[n + 3] = s3;
-      }
-      for (; n < N; n++) {
-        const bBase = n * K;
-        let s = 0;
-        for (let k = 0; k < K; k++) s += ad[aBase + k]! * bd[bBase + k]!;
-        acc[n] = s;
-      }
-    } else for (let k = 0; k < K; k++) {
+    // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
+    if (a.transB && !a.transA) rowDots(ad, m * K, bd, K, N, acc);
+    else for (let k = 0; k < K; k++) {
       const av = ad[m * sAm + k * sAk]!;
       if (av === 0) continue;
       const bBase = k * sBk;
@@ -92,3 +68,32 @@ export const gemmOp = defineOp<GemmAttrs>({
     return { macs: M * K * N };
   },
 });
+
+/**
+ * acc[n] = sum_k ad[aBase + k] * bd[n * K + k], k ascending. Four outputs per sweep share each load of A's row;
+ * each sum keeps its own order (same bits). A function of its own so it is optimised early and alone.
+ */
+function rowDots(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>, K: number, N: number, acc: Float64Array): void {
+  let n = 0;
+  for (; n + 3 < N; n += 4) {
+    const b0 = n * K;
+    const b1 = b0 + K;
+    const b2 = b1 + K;
+    const b3 = b2 + K;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let k = 0; k < K; k++) {
+      const av = ad[aBase + k]!;
+      s0 += av * bd[b0 + k]!;
+      s1 += av * bd[b1 + k]!;
+      s2 += av * bd[b2 + k]!;
+      s3 += av * bd[b3 + k]!;
+    }
+    acc[n] = s0; acc[n + 1] = s1; acc[n + 2] = s2; acc[n + 3] = s3;
+  }
+  for (; n < N; n++) {
+    const bBase = n * K;
+    let s = 0;
+    for (let k = 0; k < K; k++) s += ad[aBase + k]! * bd[bBase + k]!;
+    acc[n] = s;
+  }
+}

@@ -54,6 +54,36 @@ export function im2row(xd: ArrayLike<number>, xg: number, rows: Float32Array | I
   }
 }
 
+/**
+ * The transpose of im2row: cols[t * stride + pos] = input tap t at output position pos (0 in padding), so
+ * consecutive positions of one tap are adjacent (the float SIMD kernel's lanes).
+ */
+export function im2colT(xd: ArrayLike<number>, xg: number, cols: Float64Array, stride: number, g: Geometry2d): void {
+  const { cPerG, H, W, KH, KW, OH, OW } = g;
+  const [sh, sw] = g.s as [number, number];
+  const [dh, dw] = g.d as [number, number];
+  const [ph, pw] = [g.p[0]!, g.p[1]!];
+  let t = 0;
+  for (let ci = 0; ci < cPerG; ci++) {
+    const xc = xg + ci * H * W;
+    for (let kh = 0; kh < KH; kh++) {
+      for (let kw = 0; kw < KW; kw++, t++) {
+        const o = t * stride;
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * sh + kh * dh - ph;
+          const at = o + oh * OW;
+          if (ih < 0 || ih >= H) { cols.fill(0, at, at + OW); continue; }
+          const row = xc + ih * W + kw * dw - pw;
+          for (let ow = 0; ow < OW; ow++) {
+            const iw = ow * sw + kw * dw - pw;
+            cols[at + ow] = iw >= 0 && iw < W ? xd[row + ow * sw]! : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
 const f32 = [new Float32Array(0)];
 const i32 = [new Int32Array(0), new Int32Array(0)];
 
