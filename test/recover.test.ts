@@ -113,6 +113,18 @@ describe('label-free recovery', () => {
     });
     expect(better).toBeGreaterThanOrEqual(rows.length / 2);
   });
+
+  it('K=1 gains have 4 shift-add digits, K=2 gains 3', () => {
+    const { p, rows } = layer(5, 9, 512);
+    const st = gram(p, true);
+    const ts = targets(p, rows, st, true);
+    for (const [K, G] of [[1, 4], [2, 3]] as const) {
+      for (const [m, w] of rows.entries()) {
+        const r = recoverRow(w, st, ts[m]!, K, 4, 0, 0, undefined, true);
+        if (r.gain) expect(r.gain.codes.length, `K=${K} row ${m}`).toBe(G);
+      }
+    }
+  });
 });
 
 describe('allocate-terms', () => {

@@ -3,7 +3,7 @@ import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
 import { candidateSums, mulHAll, residentGradient } from './h-kernels.js';
 import type { LayerStats } from './layer-stats.js';
-import { greedyLogRow, maxExponent, quantizeGain, type RowCodes } from './shift-layer.js';
+import { GAIN_DIGITS, gainDigits, greedyLogRow, maxExponent, quantizeGain, type Gain, type RowCodes } from './shift-layer.js';
 
 const PASSES = 4;
 /** Rows whose exponent candidates are built together (bounds their memory: 8 vectors of D per row). */
@@ -193,8 +193,15 @@ const GAIN_ROUNDS = 3;
  * decides most of the error, and the search costs grid size x D^2 per row (bounded for wide layers).
  */
 const GRID_MAX_D = 128;
-/** Every distinct gain of the grid 1 + k/64 (k < 56) as shift-add digits (18 values): the log grid's offsets over one octave. */
-const GAIN_GRID = [...new Map(Array.from({ length: 56 }, (_, k) => quantizeGain(1 + k / 64)).map((g) => [g.value, g])).values()];
+/** Every distinct gain of the grid 1 + k/64 (k < 56) with `digits` shift-add digits: the log grid's offsets over one octave. */
+function buildGainGrid(digits: number): Gain[] {
+  return [...new Map(Array.from({ length: 56 }, (_, k) => quantizeGain(1 + k / 64, digits)).map((g) => [g.value, g])).values()];
+}
+/** The grids of 3 and 4 digits (18 and 36 gains). */
+const GAIN_GRIDS = [GAIN_DIGITS, GAIN_DIGITS + 1].map((d) => ({ digits: d, grid: buildGainGrid(d) }));
+function gainGrid(digits: number): Gain[] {
+  return GAIN_GRIDS.find((g) => g.digits === digits)?.grid ?? buildGainGrid(digits);
+}
 
 /**
  * Tries every grid gain: the codes are rounded (log-nearest, then error-aware descent) for w / g and the
@@ -203,7 +210,7 @@ const GAIN_GRID = [...new Map(Array.from({ length: 56 }, (_, k) => quantizeGain(
 function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   let best = start;
   let bestErr = objective(start.wq, mulHOnSupport(st.H, start.wq), w, t, reg) + mu * termsOf(start);
-  for (const gain of GAIN_GRID) {
+  for (const gain of gainGrid(gainDigits(K))) {
     const g = gain.value;
     const wg = w.map((v) => v / g);
     const E = maxExponent(wg);
@@ -233,7 +240,7 @@ function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStat
     let qt = 0;
     for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;
-    const gain = quantizeGain(qt / qHq);
+    const gain = quantizeGain(qt / qHq, gainDigits(book.K));
     const g = gain.value;
     const wg = w.map((v) => v / g);
     const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
