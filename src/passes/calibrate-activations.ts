@@ -1,6 +1,6 @@
 // calibrate-activations: runs the float model on calibration inputs and gives every activation a power-of-two scale.
 import { fail } from '../diagnostics.js';
-import type { Graph, Quant, Value } from '../ir/graph.js';
+import { producers, type Graph, type Quant, type Value } from '../ir/graph.js';
 import { runGraph } from '../ir/interp-float.js';
 import type { Tensor } from '../ir/tensor.js';
 import { ChannelSampler, channelRoots, coneQuant, rootQuant } from './channel-fracs.js';
@@ -88,12 +88,13 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
     return !s || v.data ? undefined : { frac: chooseFrac(s.buf, s.n, bits) };
   });
   const best = (id: number) => (c: number) => chooseFrac(perChannel.get(id)!.bufs[c]!, perChannel.get(id)!.n[c]!, bits);
+  const producer = producers(g);
   for (const { root, cone } of roots) {
     const q = rootQuant(quant[root]!.frac, best(root), g.values[root]!.type.shape[1]!);
     if (!q.channels) continue;
     quant[root] = q;
     for (const id of cone) {
-      const n = g.nodes.find((m) => m.outputs[0] === id)!;
+      const n = g.nodes[producer[id]!]!;
       quant[id] = coneQuant(g, n, quant[n.inputs[0]!]!, best(id));
     }
   }

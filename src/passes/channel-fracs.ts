@@ -1,5 +1,5 @@
 // Per-channel activation fracs: which tensors may carry them (every consumer absorbs them exactly) and their values.
-import { useLists, type Graph, type Node, type Quant } from '../ir/graph.js';
+import { producers, useLists, type Graph, type Node, type Quant } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 
 /** Largest number of extra fractional bits one channel gets over its tensor's frac. */
@@ -15,11 +15,12 @@ const PER_CHANNEL = new Set(['Relu', 'MaxPool', 'GlobalMaxPool', 'AveragePool', 
 /** Activation nodes fused into the op producing their input (by producer node id), and the fused nodes' ids. */
 export function fusedActivations(g: Graph): { fused: Map<number, Node>; absorbed: Set<number> } {
   const uses = useLists(g);
+  const producer = producers(g);
   const fused = new Map<number, Node>();
   const absorbed = new Set<number>();
   for (const n of g.nodes) {
     if (!FUSABLE.has(n.op.kind)) continue;
-    const src = g.nodes.find((p) => p.outputs.includes(n.inputs[0]!));
+    const src = g.nodes[producer[n.inputs[0]!]!];
     if (!src || !FUSES_INTO.has(src.op.kind)) continue;
     if (uses[n.inputs[0]!]!.length !== 1 || g.outputs.includes(n.inputs[0]!)) continue;
     fused.set(src.id, n);

@@ -204,6 +204,22 @@ function gainGrid(digits: number): Gain[] {
 }
 
 /**
+ * Error-aware rounding of the row for a fixed gain g: ||g Wq x - W x|| = g ||Wq x - (W / g) x||, so the codes
+ * are fitted to w / g with targets t / g (term price mu / g^2) from the start `from` picks for w / g; returns
+ * the row (carrying the gain) and its objective at the gain.
+ */
+function withGain(gain: Gain, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number,
+  from: (wg: Float64Array) => { E: number; start: RowCodes }): { row: RowCodes; err: number } {
+  const g = gain.value;
+  const wg = w.map((v) => v / g);
+  const { E, start } = from(wg);
+  const row = descend(wg, E, book, st, t.map((v) => v / g), reg, start, mu / (g * g));
+  row.gain = gain;
+  const scaled = row.wq.map((v) => v * g);
+  return { row, err: objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(row) };
+}
+
+/**
  * Tries every grid gain: the codes are rounded (log-nearest, then error-aware descent) for w / g and the
  * row with the least output error wins; fitGain then refines its gain by least squares.
  */
@@ -211,22 +227,18 @@ function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: 
   let best = start;
   let bestErr = objective(start.wq, mulHOnSupport(st.H, start.wq), w, t, reg) + mu * termsOf(start);
   for (const gain of gainGrid(gainDigits(K))) {
-    const g = gain.value;
-    const wg = w.map((v) => v / g);
-    const E = maxExponent(wg);
-    const next = descend(wg, E, book, st, t.map((v) => v / g), reg, greedyLogRow(wg, E, K, B), mu / (g * g));
-    next.gain = gain;
-    const scaled = next.wq.map((v) => v * g);
-    const err = objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(next);
-    if (err < bestErr - 1e-15 * Math.abs(bestErr)) { best = next; bestErr = err; }
+    const { row, err } = withGain(gain, w, book, st, t, reg, mu, (wg) => {
+      const E = maxExponent(wg);
+      return { E, start: greedyLogRow(wg, E, K, B) };
+    });
+    if (err < bestErr - 1e-15 * Math.abs(bestErr)) { best = row; bestErr = err; }
   }
   return best;
 }
 
 /**
  * Alternates the channel gain (least squares for fixed codes, then its shift-add digits) and error-aware
- * rounding for that gain: ||g Wq x - W x|| = g ||Wq x - (W / g) x||, so the codes are refitted to w / g with
- * targets t / g. A round is kept only if the row's output error drops.
+ * rounding for that gain (withGain, from the previous codes). A round is kept only if the row's output error drops.
  */
 function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   const D = w.length;
@@ -240,13 +252,8 @@ function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStat
     let qt = 0;
     for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;
-    const gain = quantizeGain(qt / qHq, gainDigits(book.K));
-    const g = gain.value;
-    const wg = w.map((v) => v / g);
-    const next = descend(wg, row.E, book, st, t.map((v) => v / g), reg, row, mu / (g * g));
-    next.gain = gain;
-    const scaled = next.wq.map((v) => v * g);
-    const err = objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(next);
+    const from = row;
+    const { row: next, err } = withGain(quantizeGain(qt / qHq, gainDigits(book.K)), w, book, st, t, reg, mu, () => ({ E: from.E, start: from }));
     if (!(err < bestErr - 1e-15 * Math.abs(bestErr))) break;
     best = next;
     bestErr = err;

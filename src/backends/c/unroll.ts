@@ -116,16 +116,19 @@ function plainChannel(fn: string, xt: string, levels: readonly Level[]): string 
   return lines.join('\n');
 }
 
-/** Requantisation folded into a clamp when every channel shifts right (r >= 0): see `unrolledOutputs`. */
-export interface FastNarrow { lo: number; hi: number }
+/**
+ * Requantisation folded into a clamp when every channel shifts right (r >= 0): see `unrolledOutput`. Only the
+ * lower bound is kept: the upper one is the caller's `clampHi` expression (a literal or a per-channel table),
+ * inside the output type's range by the op's checks.
+ */
+export interface FastNarrow { lo: number }
 
-/** [lo, hi] of clamp(sat(v, bits), lo, hi) as one clamp, or null if the two ranges do not overlap. */
+/** The lower bound of clamp(sat(v, bits), lo, hi) as one clamp, or null if the two ranges do not overlap. */
 export function fastNarrow(shifts: ArrayLike<number>, bits: number, lo: number, hi: number): FastNarrow | null {
   const smax = 2 ** (bits - 1) - 1;
   const L = Math.max(lo, -smax - 1);
-  const H = Math.min(hi, smax);
-  if (L > H || Array.from(shifts).some((r) => r < 0)) return null;
-  return { lo: L, hi: H };
+  if (L > Math.min(hi, smax) || Array.from(shifts).some((r) => r < 0)) return null;
+  return { lo: L };
 }
 
 /**
@@ -156,7 +159,6 @@ export function emitChannels(ctx: KernelCtx, xt: string, codes: Tensor, M: numbe
 
 /** The statement storing one output from the channel function `fv` at window origin `p`. */
 export function unrolledOutput(ctx: KernelCtx, yt: string, p: string, fast: FastNarrow | null, bits: number, lo: number, hi: string): string {
-  // (The activation range lies inside the output type's range, so the fast clamp bounds are the attrs'.)
   if (fast) return `{ int32_t v = (int32_t)fv(${p}) >> r; *y++ = (${yt})(v < ${lit(fast.lo)} ? ${lit(fast.lo)} : v > ${hi} ? ${hi} : v); }`;
   return `*y++ = (${yt})${ctx.rt.need('sac_narrow')}((int32_t)fv(${p}), r, ${bits}, ${lit(lo)}, ${hi});`;
 }
