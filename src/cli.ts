@@ -58,7 +58,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
     .option('--target <target>', 'also emit code for a target: c (NAME.h, NAME.c, NAME_io.c)')
     .option('--name <name>', 'C identifier prefixing the generated code (default: the model file name)')
-    .option('--weights <form>', 'C shift-add weights: auto (code for convolutions, data for Gemm), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (fastest)', 'auto'))
+    .option('--weights <form>', 'C shift-add weights: auto (code for the most reused convolutions, packed for the other convolutions, data for Gemm), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (fastest)', 'auto'))
     .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; name?: string; weights: string }) => {
       setExit(await runCommand(debug(), () => {
         if (opts.target !== undefined && opts.target !== 'c') fail('SAC040', `--target must be c (got '${opts.target}')`);
