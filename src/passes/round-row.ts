@@ -101,20 +101,32 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     const nz = support(wq);
     if (!mulHAll(H, D, wq, nz, g, t)) mulHRows(H, wq, nz, allRows(D), g, t);
   }
-  // The fixed candidates of each weight (its representable neighbours) do not change between passes.
+  // The fixed candidates of each weight (its representable neighbours) do not change between passes; slot 3 is the
+  // current value. Candidate values and term counts are tabulated once (the same products as computed in place).
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
   const cands = new Int32Array(D * nc);
+  const vals = new Float64Array(D * nc);
+  const terms = new Float64Array(D * nc);
+  const { values, termCount } = book;
   for (let i = 0; i < D; i++) {
-    const a = Math.abs(w[i]!) / scale;
+    const wi = w[i]!;
+    const a = Math.abs(wi) / scale;
     const lo = floorIndex(book, a);
-    cands[i * nc + 1] = lo;
-    cands[i * nc + 2] = Math.min(lo + 1, book.values.length - 1);
+    const c0 = i * nc;
+    cands[c0 + 1] = lo;
+    cands[c0 + 2] = Math.min(lo + 1, values.length - 1);
+    cands[c0 + 3] = idx[i]!;
     // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
     if (one) {
       const lo1 = floorIndex(one, a);
-      cands[i * nc + 4] = floorIndex(book, one.values[lo1]!);
-      cands[i * nc + 5] = floorIndex(book, one.values[Math.min(lo1 + 1, one.values.length - 1)]!);
+      cands[c0 + 4] = floorIndex(book, one.values[lo1]!);
+      cands[c0 + 5] = floorIndex(book, one.values[Math.min(lo1 + 1, one.values.length - 1)]!);
+    }
+    const sign = wi < 0 ? -1 : 1;
+    for (let c = c0; c < c0 + nc; c++) {
+      vals[c] = sign * values[cands[c]!]! * scale;
+      terms[c] = termCount[cands[c]!]!;
     }
   }
   for (let pass = 0; pass < PASSES; pass++) {
@@ -123,30 +135,33 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       const wi = w[i]!;
       // Exact zeros are pruned weights (or true zeros): they stay without a term.
       if (wi === 0) continue;
-      const sign = wi < 0 ? -1 : 1;
       const c0 = i * nc;
-      cands[c0 + 3] = idx[i]!;
       const cur = wq[i]!;
       const hii = H[i * D + i]!;
+      const gi = g[i]!;
+      const curReg = (cur - wi) ** 2;
+      const curTerms = terms[c0 + 3]!;
       let best = 0;
-      let bestIdx = idx[i]!;
-      const curTerms = book.termCount[idx[i]!]!;
+      let bestC = -1;
       for (let c = c0; c < c0 + nc; c++) {
-        const v = sign * book.values[cands[c]!]! * scale;
+        const v = vals[c]!;
         const d = v - cur;
         if (d === 0) continue;
-        const delta = 2 * d * g[i]! + d * d * hii + reg * ((v - wi) ** 2 - (cur - wi) ** 2) + mu * (book.termCount[cands[c]!]! - curTerms);
-        if (delta < best - 1e-15) { best = delta; bestIdx = cands[c]!; }
+        const delta = 2 * d * gi + d * d * hii + reg * ((v - wi) ** 2 - curReg) + mu * (terms[c]! - curTerms);
+        if (delta < best - 1e-15) { best = delta; bestC = c; }
       }
-      if (bestIdx === idx[i]) continue;
-      const v = sign * book.values[bestIdx]! * scale;
+      if (bestC < 0 || cands[bestC] === idx[i]) continue;
+      const v = vals[bestC]!;
       const d = v - cur;
       // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
       const hr = i * D;
       if (res) res.addRow(i, d);
       else for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
-      idx[i] = bestIdx;
+      idx[i] = cands[bestC]!;
+      cands[c0 + 3] = cands[bestC]!;
+      vals[c0 + 3] = v;
+      terms[c0 + 3] = terms[bestC]!;
       changed++;
     }
     if (!changed) break;
