@@ -205,9 +205,10 @@ export function recoverRow(w: Float64Array, st: LayerStats, t: Float64Array, K: 
 const GAIN_ROUNDS = 3;
 /**
  * Rows of up to this many weights also search the gain on a grid: with few weights the offset of the log grid
- * decides most of the error, and the search costs grid size x D^2 per row (bounded for wide layers).
+ * decides most of the error, and the search costs grid size x D^2 per row (bounded for wide layers). On lenet's
+ * 120-weight fc2 rows the grid moved top-1 by at most 0.02 points (K=1..3) for a tenth of the compile time.
  */
-const GRID_MAX_D = 128;
+const GRID_MAX_D = 100;
 /** Every distinct gain of the grid 1 + k/64 (k < 56) with `digits` shift-add digits: the log grid's offsets over one octave. */
 function buildGainGrid(digits: number): Gain[] {
   return [...new Map(Array.from({ length: 56 }, (_, k) => quantizeGain(1 + k / 64, digits)).map((g) => [g.value, g])).values()];
