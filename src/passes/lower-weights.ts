@@ -66,12 +66,19 @@ function absorbInputChannels(ctx: LowerContext, n: Node, mat: WeightMatrix, d: r
     const c0 = Math.floor(m / (M / mat.groups)) * cPerG;
     for (let i = 0; i < D; i++) row[i] = row[i]! * 2 ** -d[c0 + Math.floor(i / plane)]!;
   });
-  return ctx.floatActs(n.inputs[0]!).map((t) => {
-    const per = t.data.length / (t.shape[0]! * C);
-    const data = new Float32Array(t.data.length);
-    for (let i = 0; i < data.length; i++) data[i] = t.data[i]! * 2 ** d[Math.floor(i / per) % C]!;
-    return { ...t, data };
-  });
+  const factor = d.map((v) => 2 ** v);
+  return ctx.floatActs(n.inputs[0]!).map((t) => ({ ...t, data: scaleChannels(t.data, t.data.length / (t.shape[0]! * C), factor) }));
+}
+
+/** x with each run of `per` entries (one channel of one sample) multiplied by its channel's factor. */
+function scaleChannels(x: ArrayLike<number>, per: number, factor: readonly number[]): Float32Array {
+  const out = new Float32Array(x.length);
+  const C = factor.length;
+  for (let o = 0, c = 0; o < x.length; o += per, c = (c + 1) % C) {
+    const f = factor[c]!;
+    for (let i = o; i < o + per; i++) out[i] = x[i]! * f;
+  }
+  return out;
 }
 
 /** The layer's recovery request: a probe of its term curve, an allocated budget, or the plain per-layer average. */
