@@ -2,6 +2,7 @@
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type GemmAttrs = { transA: boolean; transB: boolean; alpha: number; beta: number };
 
@@ -69,6 +70,9 @@ export const gemmOp = defineOp<GemmAttrs>({
   outputs: 1,
   infer: inferGemm,
   run: runGemm,
+  // Rows of A are independent (each output row is computed alone, same order); transA would make them columns,
+  // and a C with rows of its own would not broadcast over the stacked rows.
+  batch: (a, inputs, stacked) => !a.transA && firstStacked(a, inputs, stacked) && (inputs[2] === undefined || inputs[2].shape.length < 2 || inputs[2].shape[0] === 1),
   cost: (a, inputs) => {
     const A = inputs[0]!;
     const B = inputs[1]!;

@@ -7,6 +7,7 @@ import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
@@ -90,5 +91,6 @@ export const shiftConvOp = defineOp<ShiftConvAttrs>({
   outputs: 1,
   infer: inferShiftConv,
   run: runShiftConv,
+  batch: firstStacked,
   cost: () => ({ macs: 0 }),
 });

@@ -6,6 +6,7 @@ import { dotI32 } from './dot-block.js';
 import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
 
 /** Rows of x per dot-product call. */
 const ROW_BLOCK = 64;
@@ -70,5 +71,6 @@ export const shiftGemmOp = defineOp<ShiftGemmAttrs>({
   outputs: 1,
   infer: inferShiftGemm,
   run: runShiftGemm,
+  batch: firstStacked,
   cost: () => ({ macs: 0 }),
 });
