@@ -41,9 +41,19 @@ export function unstack(t: Tensor, samples: number): Tensor[] {
   return Array.from({ length: samples }, (_, s) => ({ dtype: t.dtype, shape, data: t.data.subarray(s * n, (s + 1) * n) }));
 }
 
-/** The samples copied into one buffer of their own, so keeping a few of them does not keep a whole batch alive. */
+/**
+ * The samples, copied into one buffer of their own if the buffers they view are more than twice their size,
+ * so keeping a few of them does not keep a whole batch alive (views of small chunks are kept as they are).
+ */
 export function compact(ts: readonly Tensor[]): Tensor[] {
-  return ts.length ? unstack(copyStack(ts), ts.length) : [];
+  let own = 0;
+  let held = 0;
+  const seen = new Set<ArrayBufferLike>();
+  for (const t of ts) {
+    own += t.data.byteLength;
+    if (!seen.has(t.data.buffer)) { seen.add(t.data.buffer); held += t.data.buffer.byteLength; }
+  }
+  return held <= 2 * own ? [...ts] : unstack(copyStack(ts), ts.length);
 }
 
 function copyStack(ts: readonly Tensor[]): Tensor {

@@ -55,10 +55,14 @@ export class ActivationStore {
     return list && list.length === samples ? list : undefined;
   }
 
-  /** Keeps the first `tapSamples` samples of a value for the report (copied: they may be views of the whole batch). */
+  /**
+   * Keeps the first `tapSamples` samples of a value for the report. Float ones are compacted (they may be views
+   * of the whole batch, which lowering frees after its last use); integer ones live until lowering ends anyway.
+   */
   tap(name: string, kind: keyof Tap, perSample: readonly Tensor[]): void {
     const t = this.taps.get(name) ?? {};
-    t[kind] = compact(perSample.slice(0, this.tapSamples));
+    const first = perSample.slice(0, this.tapSamples);
+    t[kind] = kind === 'float' ? compact(first) : first;
     this.taps.set(name, t);
   }
 }
