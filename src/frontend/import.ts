@@ -47,7 +47,7 @@ function valueInfoType(vi: onnx.IValueInfoProto, where: string): TensorType {
   const tt = vi.type?.tensorType;
   if (!tt) fail('SAC015', 'input is not a tensor', where);
   const dims = (tt.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? d.dimValue : 1));
-  // Symbolic or unknown dims (batch) are bound to 1; runFloat then streams larger batches sample by sample.
+  // Symbolic or unknown dims (batch) are bound to 1; runFloat then runs larger batches as that many samples.
   return { dtype: onnxDType(tt.elemType ?? 0, where), shape: checkedShape(dims, where) };
 }
 

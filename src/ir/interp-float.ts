@@ -1,7 +1,8 @@
 // Float reference interpreter: executes a graph node by node with the ops' reference kernels.
 import { fail } from '../diagnostics.js';
-import { runOp, type Graph } from './graph.js';
-import { formatType, numel, sameShape, type Tensor } from './tensor.js';
+import type { Graph } from './graph.js';
+import { runSamples, stack, unstack, type SampleInput } from './batch.js';
+import { DTYPE_BYTES, formatType, numel, sameShape, type Tensor } from './tensor.js';
 
 /** Last node index that reads each value, so intermediate tensors can be released early. */
 function lastUses(g: Graph): Int32Array {
@@ -11,38 +12,58 @@ function lastUses(g: Graph): Int32Array {
   return last;
 }
 
-/** Called with every node output as it is produced (calibration and recovery watch activations). */
+/**
+ * Called with every node output, one call per sample (calibration and recovery watch activations). Each value's
+ * samples come in order; different values interleave node by node.
+ */
 export type Observer = (valueId: number, t: Tensor) => void;
 
-/** Runs one sample (shapes exactly as declared). */
-function runOnce(g: Graph, inputs: readonly Tensor[], last: Int32Array, observe?: Observer): Tensor[] {
-  const env: (Tensor | undefined)[] = new Array(g.values.length);
+/**
+ * Activation bytes of one chunk of samples, which run together node by node (ops that allow it run once on the
+ * whole chunk). Small enough that a chunk's activations stay in cache from one node to the next (larger chunks
+ * measured slower on the examples) and that memory stays bounded on any number of samples.
+ */
+const CHUNK_BYTES = 2 ** 20;
+
+/** Samples per chunk: as many as fit CHUNK_BYTES with every activation of the graph live (at least one). */
+function chunkSamples(g: Graph): number {
+  let bytes = 0;
+  for (const v of g.values) if (!v.data) bytes += numel(v.type.shape) * DTYPE_BYTES[v.type.dtype];
+  return Math.max(1, Math.floor(CHUNK_BYTES / Math.max(1, bytes)));
+}
+
+/** Runs `inputs` (per graph input, one tensor per sample) through the graph; returns per output the per-sample tensors. */
+function runChunk(g: Graph, inputs: readonly Tensor[][], samples: number, last: Int32Array, observe?: Observer): (readonly Tensor[])[] {
+  const env: SampleInput[] = new Array(g.values.length);
   for (const v of g.values) if (v.data) env[v.id] = v.data;
   g.inputs.forEach((id, k) => { env[id] = inputs[k]; });
   g.nodes.forEach((node, k) => {
-    const args = node.inputs.map((i) => (i < 0 ? undefined : env[i]));
-    const outs = runOp(node.op, args);
-    node.outputs.forEach((o, j) => { env[o] = outs[j]; if (observe) observe(o, outs[j]!); });
+    const outs = runSamples(node.op, node.inputs.map((i) => (i < 0 ? undefined : env[i])), samples);
+    node.outputs.forEach((o, j) => {
+      env[o] = outs[j];
+      if (observe) for (const t of outs[j]!) observe(o, t);
+    });
     for (const i of node.inputs) if (i >= 0 && last[i] === k && !g.values[i]!.data) env[i] = undefined;
   });
-  return g.outputs.map((o) => env[o]!);
+  // A constant wired straight to an output is every sample's output.
+  return g.outputs.map((o) => { const x = env[o]!; return Array.isArray(x) ? x : new Array<Tensor>(samples).fill(x as Tensor); });
 }
 
 /**
- * Runs the graph on the given inputs. When every input carries N times the declared leading
- * (batch) dimension, the N slices run one after another and the outputs are stacked.
+ * Runs the graph on the given inputs. When every input carries N times the declared leading (batch) dimension,
+ * that is N samples: each gets the outputs it would get alone, stacked along dim 0.
  */
 export function runGraph(g: Graph, inputs: readonly Tensor[], observe?: Observer): Tensor[] {
   const last = lastUses(g);
-  const declared = g.inputs.map((id) => g.values[id]!.type);
-  const reps = sampleCount(g, inputs);
-  if (reps === 1 || inputs.length === 0) return runOnce(g, inputs, last, observe);
-  const perSample: Tensor[][] = [];
-  for (let s = 0; s < reps; s++) {
-    const slice = inputs.map((t, k) => sliceBatch(t, declared[k]!.shape[0]!, s));
-    perSample.push(runOnce(g, slice, last, observe));
+  const samples = Math.max(1, sampleCount(g, inputs));
+  const per = inputs.map((t) => unstack(t, samples));
+  const chunk = chunkSamples(g);
+  const outs: Tensor[][] = g.outputs.map(() => []);
+  for (let s0 = 0; s0 < samples; s0 += chunk) {
+    const n = Math.min(chunk, samples - s0);
+    runChunk(g, per.map((p) => p.slice(s0, s0 + n)), n, last, observe).forEach((ts, j) => { for (const t of ts) outs[j]!.push(t); });
   }
-  return g.outputs.map((_, j) => stackBatch(perSample.map((outs) => outs[j]!)));
+  return outs.map(stack);
 }
 
 /**
@@ -64,19 +85,4 @@ export function sampleCount(g: Graph, inputs: readonly Tensor[]): number {
     reps = r;
   });
   return reps;
-}
-
-function sliceBatch(t: Tensor, batch: number, s: number): Tensor {
-  const shape = [batch, ...t.shape.slice(1)];
-  const n = numel(shape);
-  return { dtype: t.dtype, shape, data: t.data.subarray(s * n, (s + 1) * n) };
-}
-
-function stackBatch(parts: readonly Tensor[]): Tensor {
-  const first = parts[0]!;
-  const n = first.data.length;
-  const data = new (first.data.constructor as new (len: number) => typeof first.data)(n * parts.length);
-  parts.forEach((p, k) => data.set(p.data as never, k * n));
-  const lead = first.shape.length ? first.shape[0]! * parts.length : parts.length;
-  return { dtype: first.dtype, shape: [lead, ...first.shape.slice(1)], data };
 }

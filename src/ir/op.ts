@@ -18,6 +18,12 @@ export interface OpDef<A extends object> {
   infer(attrs: A, inputs: readonly (TensorType | undefined)[], where: string): TensorType[];
   /** Reference kernel: clarity first, typed-array loops, no per-element closures. */
   run(attrs: A, inputs: readonly (Tensor | undefined)[]): Tensor[];
+  /**
+   * Whether one run on samples stacked along dim 0 yields every sample's outputs stacked along dim 0, bit for bit,
+   * so interpreters may run a node once per batch. `inputs` are one sample's types; `stacked[k]` marks the inputs
+   * that differ per sample (the others, constants, are shared). Omitted: the op runs sample by sample.
+   */
+  batch?(attrs: A, inputs: readonly (TensorType | undefined)[], stacked: readonly boolean[]): boolean;
   /** Work estimate for `inspect`; omitted means 0. */
   cost?(attrs: A, inputs: readonly (TensorType | undefined)[], outputs: readonly TensorType[]): OpCost;
 }

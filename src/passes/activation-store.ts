@@ -1,4 +1,5 @@
 // Activations shared by the passes of one compile(), so no pass re-runs inference another pass already ran.
+import { compact } from '../ir/batch.js';
 import type { Graph, Node } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 
@@ -54,10 +55,14 @@ export class ActivationStore {
     return list && list.length === samples ? list : undefined;
   }
 
-  /** Keeps the first `tapSamples` samples of a value for the report. */
+  /**
+   * Keeps the first `tapSamples` samples of a value for the report. Float ones are compacted (they may be views
+   * of the whole batch, which lowering frees after its last use); integer ones live until lowering ends anyway.
+   */
   tap(name: string, kind: keyof Tap, perSample: readonly Tensor[]): void {
     const t = this.taps.get(name) ?? {};
-    t[kind] = perSample.slice(0, this.tapSamples);
+    const first = perSample.slice(0, this.tapSamples);
+    t[kind] = kind === 'float' ? compact(first) : first;
     this.taps.set(name, t);
   }
 }

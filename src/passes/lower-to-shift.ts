@@ -1,6 +1,7 @@
 // lower-to-shift: rewrites a calibrated float graph into the integer shift-add graph, layer by layer on calibration data.
 import { atNode, fail } from '../diagnostics.js';
-import { runOp, type Graph, type Node, type Quant } from '../ir/graph.js';
+import { runSamples, unstack } from '../ir/batch.js';
+import type { Graph, Node, Quant } from '../ir/graph.js';
 import { quantizeInput } from '../ir/interp-int.js';
 import type { Op } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
@@ -68,15 +69,10 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
   const samples = calib[0]!.shape[0]! / g.values[g.inputs[0]!]!.type.shape[0]!;
   const fEnv = new Map<number, Samples>();
   const qEnv = new Map<number, Samples>();
-  const slice = (t: Tensor, s: number, batch: number): Tensor => {
-    const n = t.data.length / samples;
-    return { dtype: t.dtype, shape: [batch, ...t.shape.slice(1)], data: t.data.subarray(s * n, (s + 1) * n) };
-  };
   g.inputs.forEach((id, k) => {
-    const v = g.values[id]!;
-    const per = Array.from({ length: samples }, (_, s) => slice(calib[k]!, s, v.type.shape[0]!));
-    fEnv.set(id, per);
-    qEnv.set(r.get(id), per.map((t) => quantizeInput(t, v.quant!.frac, o.actBits)));
+    // Quantised as one tensor (elementwise), so both sides' samples are views of one buffer each.
+    fEnv.set(id, unstack(calib[k]!, samples));
+    qEnv.set(r.get(id), unstack(quantizeInput(calib[k]!, g.values[id]!.quant!.frac, o.actBits), samples));
   });
   // Fuse a ReLU/Clip into the op before it when that op's output has no other use.
   const { fused, absorbed } = fusedActivations(g);
@@ -99,9 +95,8 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
     const kept = n.outputs.map((id) => store?.take(g, id, samples, options.termProbe !== undefined));
     if (kept.every((t) => t)) n.outputs.forEach((id, j) => fEnv.set(id, kept[j]!));
     else {
-      const ins = n.inputs.map((i) => (i < 0 ? undefined : ctx.floatActs(i)));
-      const outs = Array.from({ length: samples }, (_, s) => runOp(n.op, ins.map((a) => a?.[s])));
-      n.outputs.forEach((id, j) => fEnv.set(id, outs.map((o2) => o2[j]!)));
+      const outs = runSamples(n.op, n.inputs.map((i) => (i < 0 ? undefined : g.values[i]!.data ?? ctx.floatActs(i))), samples);
+      n.outputs.forEach((id, j) => fEnv.set(id, outs[j]!));
     }
     if (!absorbed.has(n.id)) {
       const before = r.b.nodeCount();
@@ -109,9 +104,8 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
       // Integer side: execute the freshly emitted nodes so the next layer sees quantised inputs.
       for (let m = before; m < r.b.nodeCount(); m++) {
         const nn = r.b.node(m);
-        const qi = nn.inputs.map((i) => (i < 0 ? undefined : ctx.intActs(i)));
-        const qo = Array.from({ length: samples }, (_, s) => runOp(nn.op, qi.map((a) => a?.[s])));
-        nn.outputs.forEach((id, j) => qEnv.set(id, qo.map((t) => t[j]!)));
+        const qo = runSamples(nn.op, nn.inputs.map((i) => (i < 0 ? undefined : r.b.value(i).data ?? ctx.intActs(i))), samples);
+        nn.outputs.forEach((id, j) => qEnv.set(id, qo[j]!));
         if (TAPPED.has(nn.op.kind)) store?.tap(r.b.value(nn.outputs[0]!).name, 'int', qEnv.get(nn.outputs[0]!)!);
       }
     }

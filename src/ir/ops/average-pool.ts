@@ -2,6 +2,7 @@
 import { defineOp } from '../op.js';
 import { check } from './util.js';
 import { inferPool, runPool, type PoolGeometry } from './pool.js';
+import { firstStacked } from './batch-rules.js';
 
 export type AveragePoolAttrs = PoolGeometry & { countIncludePad: boolean };
 
@@ -14,4 +15,5 @@ export const averagePoolOp = defineOp<AveragePoolAttrs>({
     return outs;
   },
   run: (a, inputs) => runPool(a, 'avg', a.countIncludePad, inputs),
+  batch: firstStacked,
 });

@@ -2,6 +2,7 @@
 import { floatTensor, numel, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type BatchNormAttrs = { epsilon: number };
 
@@ -44,5 +45,6 @@ export const batchNormOp = defineOp<BatchNormAttrs>({
   outputs: 1,
   infer: inferBatchNorm,
   run: runBatchNorm,
+  batch: firstStacked,
   cost: (_a, inputs) => ({ macs: numel(inputs[0]!.shape) }),
 });

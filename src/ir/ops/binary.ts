@@ -2,6 +2,7 @@
 import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp, type OpDef } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+import { broadcastStacked } from './batch-rules.js';
 
 export type BinaryAttrs = Record<string, never>;
 export type BinaryFn = 'add' | 'sub' | 'mul' | 'div';
@@ -43,6 +44,7 @@ export function binaryOp(fn: BinaryFn): OpDef<BinaryAttrs> {
     outputs: 1,
     infer: inferBinary,
     run: (_a, inputs) => runBinary(fn, inputs),
+    batch: broadcastStacked,
     cost: (_a, _i, outs) => ({ macs: fn === 'mul' || fn === 'div' ? numel(outs[0]!.shape) : 0 }),
   });
 }

@@ -2,6 +2,7 @@
 import { allocData, type DType, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { checkAttr, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type CastAttrs = { to: DType };
 
@@ -27,4 +28,5 @@ export const castOp = defineOp<CastAttrs>({
     else for (let i = 0; i < n; i++) out[i] = d[i]!;
     return [{ dtype: a.to, shape: x.shape, data: out }];
   },
+  batch: firstStacked,
 });

@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferSame, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type ClipAttrs = { min: number; max: number };
 
@@ -25,4 +26,5 @@ export const clipOp = defineOp<ClipAttrs>({
     }
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

@@ -45,4 +45,6 @@ export const concatOp = defineOp<ConcatAttrs>({
   outputs: 1,
   infer: inferConcat,
   run: runConcat,
+  // Joining along axis >= 1 copies per dim-0 row; a shared input would have to be repeated per sample.
+  batch: (a, inputs, stacked) => stacked.every(Boolean) && normAxis(a.axis, inputs[0]!.shape.length) > 0,
 });

@@ -5,6 +5,7 @@ import { im2colT, im2row, scratchF32 } from './im2col.js';
 import { floatDotInput, floatDotRun } from './wasm-dot.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 /** Spatial attrs have one entry per spatial dim; pads are [begin..., end...] as in ONNX. */
 export type ConvAttrs = {
@@ -99,6 +100,7 @@ export const convOp = defineOp<ConvAttrs>({
   outputs: 1,
   infer: inferConv,
   run: runConv,
+  batch: firstStacked,
   cost: (a, inputs, outs) => {
     const w = inputs[1]!;
     const perOut = w.shape.slice(1).reduce((p, q) => p * q, 1);

@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferFloat, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type EluAttrs = { alpha: number };
 
@@ -17,4 +18,5 @@ export const eluOp = defineOp<EluAttrs>({
     for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0 ? d[i]! : a.alpha * Math.expm1(d[i]!);
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

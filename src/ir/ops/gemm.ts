@@ -2,6 +2,7 @@
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type GemmAttrs = { transA: boolean; transB: boolean; alpha: number; beta: number };
 
@@ -35,22 +36,30 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const ad = A.data;
   const bd = B.data;
   const out = allocData(A.dtype, M * N);
-  const acc = new Float64Array(N);
+  const acc = new Float64Array(2 * N);
   const ci = C && C.data.length !== M * N ? broadcastIndex(C.shape, [M, N]) : null;
-  for (let m = 0; m < M; m++) {
-    acc.fill(0);
-    // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
-    if (a.transB && !a.transA) rowDots(ad, m * K, bd, K, N, acc);
-    else for (let k = 0; k < K; k++) {
-      const av = ad[m * sAm + k * sAk]!;
-      if (av === 0) continue;
-      const bBase = k * sBk;
-      for (let n = 0; n < N; n++) acc[n] += av * bd[bBase + n * sBn]!;
+  // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
+  const dots = a.transB && !a.transA;
+  for (let m = 0; m < M;) {
+    // Two rows of A (two samples of a batch) share each load of B; every sum keeps its own order.
+    const rows = dots && m + 1 < M ? 2 : 1;
+    if (rows === 2) rowPairDots(ad, m * K, bd, K, N, acc);
+    else if (dots) rowDots(ad, m * K, bd, K, N, acc);
+    else {
+      acc.fill(0);
+      for (let k = 0; k < K; k++) {
+        const av = ad[m * sAm + k * sAk]!;
+        if (av === 0) continue;
+        const bBase = k * sBk;
+        for (let n = 0; n < N; n++) acc[n] += av * bd[bBase + n * sBn]!;
+      }
     }
-    const row = m * N;
-    for (let n = 0; n < N; n++) {
-      const c = C ? C.data[ci ? ci[row + n]! : row + n]! : 0;
-      out[row + n] = a.alpha * acc[n]! + a.beta * c;
+    for (let r = 0; r < rows; r++, m++) {
+      const row = m * N;
+      for (let n = 0; n < N; n++) {
+        const c = C ? C.data[ci ? ci[row + n]! : row + n]! : 0;
+        out[row + n] = a.alpha * acc[r * N + n]! + a.beta * c;
+      }
     }
   }
   return [{ dtype: A.dtype, shape: [M, N], data: out }];
@@ -61,6 +70,9 @@ export const gemmOp = defineOp<GemmAttrs>({
   outputs: 1,
   infer: inferGemm,
   run: runGemm,
+  // Rows of A are independent (each output row is computed alone, same order); transA would make them columns,
+  // and a C with rows of its own would not broadcast over the stacked rows.
+  batch: (a, inputs, stacked) => !a.transA && firstStacked(a, inputs, stacked) && (inputs[2] === undefined || inputs[2].shape.length < 2 || inputs[2].shape[0] === 1),
   cost: (a, inputs) => {
     const A = inputs[0]!;
     const B = inputs[1]!;
@@ -95,5 +107,40 @@ function rowDots(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>, K:
     let s = 0;
     for (let k = 0; k < K; k++) s += ad[aBase + k]! * bd[bBase + k]!;
     acc[n] = s;
+  }
+}
+
+/** rowDots for rows aBase and aBase + K of A at once: acc[n] and acc[N + n], each sum in the same order as rowDots. */
+function rowPairDots(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>, K: number, N: number, acc: Float64Array): void {
+  const a1 = aBase + K;
+  let n = 0;
+  for (; n + 3 < N; n += 4) {
+    const b0 = n * K;
+    const b1 = b0 + K;
+    const b2 = b1 + K;
+    const b3 = b2 + K;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (let k = 0; k < K; k++) {
+      const u = ad[aBase + k]!;
+      const v = ad[a1 + k]!;
+      const w0 = bd[b0 + k]!;
+      const w1 = bd[b1 + k]!;
+      const w2 = bd[b2 + k]!;
+      const w3 = bd[b3 + k]!;
+      s0 += u * w0; s1 += u * w1; s2 += u * w2; s3 += u * w3;
+      t0 += v * w0; t1 += v * w1; t2 += v * w2; t3 += v * w3;
+    }
+    acc[n] = s0; acc[n + 1] = s1; acc[n + 2] = s2; acc[n + 3] = s3;
+    acc[N + n] = t0; acc[N + n + 1] = t1; acc[N + n + 2] = t2; acc[N + n + 3] = t3;
+  }
+  for (; n < N; n++) {
+    const bBase = n * K;
+    let s = 0, t = 0;
+    for (let k = 0; k < K; k++) {
+      const w = bd[bBase + k]!;
+      s += ad[aBase + k]! * w;
+      t += ad[a1 + k]! * w;
+    }
+    acc[n] = s; acc[N + n] = t;
   }
 }

@@ -2,6 +2,7 @@
 import { defineOp } from '../op.js';
 import { check } from './util.js';
 import { inferGlobalPool, runGlobalPool, type GlobalPoolAttrs } from './global-pool.js';
+import { firstStacked } from './batch-rules.js';
 
 export type GlobalAveragePoolAttrs = GlobalPoolAttrs;
 
@@ -14,4 +15,5 @@ export const globalAveragePoolOp = defineOp<GlobalAveragePoolAttrs>({
     return outs;
   },
   run: (_a, inputs) => runGlobalPool('avg', inputs),
+  batch: firstStacked,
 });

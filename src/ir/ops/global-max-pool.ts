@@ -1,6 +1,7 @@
 // GlobalMaxPool: max over all spatial dims, keeping them as size 1.
 import { defineOp } from '../op.js';
 import { inferGlobalPool, runGlobalPool, type GlobalPoolAttrs } from './global-pool.js';
+import { firstStacked } from './batch-rules.js';
 
 export type GlobalMaxPoolAttrs = GlobalPoolAttrs;
 
@@ -9,4 +10,5 @@ export const globalMaxPoolOp = defineOp<GlobalMaxPoolAttrs>({
   outputs: 1,
   infer: (_a, inputs, where) => inferGlobalPool(inputs, where),
   run: (_a, inputs) => runGlobalPool('max', inputs),
+  batch: firstStacked,
 });

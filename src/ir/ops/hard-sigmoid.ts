@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferFloat, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type HardSigmoidAttrs = { alpha: number; beta: number };
 
@@ -17,4 +18,5 @@ export const hardSigmoidOp = defineOp<HardSigmoidAttrs>({
     for (let i = 0; i < d.length; i++) out[i] = Math.max(0, Math.min(1, a.alpha * d[i]! + a.beta));
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferFloat, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type HardSwishAttrs = Record<string, never>;
 
@@ -17,4 +18,5 @@ export const hardSwishOp = defineOp<HardSwishAttrs>({
     for (let i = 0; i < d.length; i++) out[i] = d[i]! * Math.max(0, Math.min(1, d[i]! / 6 + 0.5));
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

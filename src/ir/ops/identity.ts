@@ -1,6 +1,7 @@
 // Identity: passes its input through (Dropout imports as this; canonicalize removes it).
 import { defineOp } from '../op.js';
 import { need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type IdentityAttrs = Record<string, never>;
 
@@ -9,4 +10,5 @@ export const identityOp = defineOp<IdentityAttrs>({
   outputs: 1,
   infer: (_a, inputs, where) => [need(inputs, 0, where)],
   run: (_a, inputs) => [needT(inputs, 0)],
+  batch: firstStacked,
 });

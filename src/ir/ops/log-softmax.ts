@@ -1,6 +1,6 @@
 // LogSoftmax along one axis: x - max - log(sum(exp(x - max))).
 import { defineOp } from '../op.js';
-import { inferSoftmax, runSoftmax, type SoftmaxAttrs } from './softmax-common.js';
+import { inferSoftmax, runSoftmax, softmaxBatch, type SoftmaxAttrs } from './softmax-common.js';
 
 export type LogSoftmaxAttrs = SoftmaxAttrs;
 
@@ -9,4 +9,5 @@ export const logSoftmaxOp = defineOp<LogSoftmaxAttrs>({
   outputs: 1,
   infer: inferSoftmax,
   run: (a, inputs) => runSoftmax(a, true, inputs),
+  batch: softmaxBatch,
 });

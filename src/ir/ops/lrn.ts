@@ -2,6 +2,7 @@
 import { floatTensor, numel, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type LrnAttrs = { size: number; alpha: number; beta: number; bias: number };
 
@@ -44,4 +45,5 @@ export const lrnOp = defineOp<LrnAttrs>({
     return [x];
   },
   run: runLrn,
+  batch: firstStacked,
 });

@@ -3,6 +3,7 @@ import { type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { checkAttr, needT } from './util.js';
 import { needInt } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
 
 /** 256 int8 entries generated at compile time by fixed-point.ts lutTable (the doc's float64 rule). */
 export type LutAttrs = { table: readonly number[] };
@@ -29,4 +30,5 @@ export const lutOp = defineOp<LutAttrs>({
   outputs: 1,
   infer: inferLut,
   run: runLut,
+  batch: firstStacked,
 });

@@ -2,6 +2,7 @@
 import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type MatMulAttrs = Record<string, never>;
 
@@ -65,6 +66,8 @@ export const matmulOp = defineOp<MatMulAttrs>({
     return [{ dtype: A.dtype, shape: plan(A, B, where).out }];
   },
   run: (_a, inputs) => runMatMul(inputs),
+  // A's leading dim is a row or batch dim computed alone; a shared B of rank <= 2 has no batch dims to broadcast.
+  batch: (a, inputs, stacked) => firstStacked(a, inputs, stacked) && inputs[0]!.shape.length >= 2 && inputs[1]!.shape.length <= 2,
   cost: (_a, inputs) => {
     const p = plan(inputs[0]!, inputs[1]!, 'cost');
     return { macs: numel(p.batch) * p.M * p.K * p.N };

@@ -1,6 +1,7 @@
 // MaxPool: 1-D/2-D max over sliding windows (padding never wins; dilations supported).
 import { defineOp } from '../op.js';
 import { inferPool, runPool, type PoolGeometry } from './pool.js';
+import { firstStacked } from './batch-rules.js';
 
 export type MaxPoolAttrs = PoolGeometry;
 
@@ -9,4 +10,5 @@ export const maxPoolOp = defineOp<MaxPoolAttrs>({
   outputs: 1,
   infer: inferPool,
   run: (a, inputs) => runPool(a, 'max', false, inputs),
+  batch: firstStacked,
 });

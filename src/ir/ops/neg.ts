@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferSame, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type NegAttrs = Record<string, never>;
 
@@ -17,4 +18,5 @@ export const negOp = defineOp<NegAttrs>({
     for (let i = 0; i < d.length; i++) out[i] = -d[i]!;
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

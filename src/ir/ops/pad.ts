@@ -92,4 +92,6 @@ export const padOp = defineOp<PadAttrs>({
   outputs: 1,
   infer: inferPad,
   run: runPad,
+  // Padding other axes only fills each dim-0 row from that row.
+  batch: (a, inputs) => a.pads[0] === 0 && a.pads[inputs[0]!.shape.length] === 0,
 });

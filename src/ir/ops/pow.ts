@@ -2,6 +2,7 @@
 import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, need, needT } from './util.js';
+import { broadcastStacked } from './batch-rules.js';
 
 export type PowAttrs = Record<string, never>;
 
@@ -28,5 +29,6 @@ export const powOp = defineOp<PowAttrs>({
     for (let i = 0; i < n; i++) out[i] = Math.pow(xd[ix[i]!]!, yd[iy[i]!]!);
     return [{ dtype: x.dtype, shape, data: out }];
   },
+  batch: broadcastStacked,
   cost: (_a, _i, outs) => ({ macs: numel(outs[0]!.shape) }),
 });

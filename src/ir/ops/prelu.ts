@@ -2,6 +2,7 @@
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+import { broadcastStacked } from './batch-rules.js';
 
 export type PReluAttrs = Record<string, never>;
 
@@ -28,5 +29,7 @@ export const preluOp = defineOp<PReluAttrs>({
     for (let i = 0; i < xd.length; i++) out[i] = xd[i]! >= 0 ? xd[i]! : sd[is[i]!]! * xd[i]!;
     return [{ dtype: x.dtype, shape: x.shape, data: out }];
   },
+  // The output takes x's shape, so x must be per-sample.
+  batch: (a, inputs, stacked) => stacked[0]! && broadcastStacked(a, inputs, stacked),
   cost: (_a, _i, outs) => ({ macs: outs[0]!.shape.reduce((p, q) => p * q, 1) }),
 });

@@ -4,6 +4,7 @@ import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { broadcastIndex, broadcastShapes, checkAttr, needT } from './util.js';
 import { actDtype, checkAct, checkShift, needInt, type ActAttrs } from './shift-common.js';
+import { broadcastStacked } from './batch-rules.js';
 
 /** fracA/fracB/fracOut are the operands' and result's fractional bit counts (real = q * 2^-frac). */
 export type QAddAttrs = ActAttrs & { fracA: number; fracB: number; fracOut: number };
@@ -52,4 +53,5 @@ export const qaddOp = defineOp<QAddAttrs>({
   outputs: 1,
   infer: inferQAdd,
   run: runQAdd,
+  batch: broadcastStacked,
 });

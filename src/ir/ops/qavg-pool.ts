@@ -6,6 +6,7 @@ import { checkAttr, needT } from './util.js';
 import { inferPool, windowPlan, type PoolGeometry } from './pool.js';
 import { inferGlobalPool } from './global-pool.js';
 import { actDtype, checkShift, needInt } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
 
 /**
  * Geometry as AveragePool (ignored when `global`). `digits` are csdDigits(1 / N, D) of the full window
@@ -95,4 +96,5 @@ export const qAveragePoolOp = defineOp<QAveragePoolAttrs>({
   outputs: 1,
   infer: inferQAvg,
   run: runQAvg,
+  batch: firstStacked,
 });

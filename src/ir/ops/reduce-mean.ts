@@ -1,6 +1,6 @@
 // ReduceMean: mean over static axes (keepdims optional).
 import { defineOp } from '../op.js';
-import { inferReduce, runReduce, type ReduceAttrs } from './reduce.js';
+import { inferReduce, reduceBatch, runReduce, type ReduceAttrs } from './reduce.js';
 
 export type ReduceMeanAttrs = ReduceAttrs;
 
@@ -9,4 +9,5 @@ export const reduceMeanOp = defineOp<ReduceMeanAttrs>({
   outputs: 1,
   infer: inferReduce,
   run: (a, inputs) => runReduce(a, inputs, true),
+  batch: reduceBatch,
 });

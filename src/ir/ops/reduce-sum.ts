@@ -1,6 +1,6 @@
 // ReduceSum: sum over static axes (keepdims optional).
 import { defineOp } from '../op.js';
-import { inferReduce, runReduce, type ReduceAttrs } from './reduce.js';
+import { inferReduce, reduceBatch, runReduce, type ReduceAttrs } from './reduce.js';
 
 export type ReduceSumAttrs = ReduceAttrs;
 
@@ -9,4 +9,5 @@ export const reduceSumOp = defineOp<ReduceSumAttrs>({
   outputs: 1,
   infer: inferReduce,
   run: (a, inputs) => runReduce(a, inputs, false),
+  batch: reduceBatch,
 });

@@ -21,6 +21,14 @@ export function inferReduce(a: ReduceAttrs, inputs: readonly (TensorType | undef
   return [{ dtype: x.dtype, shape }];
 }
 
+/**
+ * Reducing axes other than 0 sums each output's elements within one dim-0 row, in the same order when rows are
+ * stacked (an empty axes list reduces dim 0 too).
+ */
+export function reduceBatch(a: ReduceAttrs): boolean {
+  return a.axes.length > 0 && !a.axes.includes(0);
+}
+
 /** Sums (and for mean divides) in float64 so long reductions do not drift. */
 export function runReduce(a: ReduceAttrs, inputs: readonly (Tensor | undefined)[], mean: boolean): Tensor[] {
   const x = needT(inputs, 0);

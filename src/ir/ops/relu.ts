@@ -2,6 +2,7 @@
 import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { need, needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type ReluAttrs = Record<string, never>;
 
@@ -16,4 +17,5 @@ export const reluOp = defineOp<ReluAttrs>({
     for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0 ? d[i]! : 0;
     return [{ dtype: x.dtype, shape: x.shape, data: out }];
   },
+  batch: firstStacked,
 });

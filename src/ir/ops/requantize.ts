@@ -4,6 +4,7 @@ import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { needT } from './util.js';
 import { actDtype, checkAct, checkShift, needInt, type ActAttrs } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
 
 /** `shift` is r = f_in - f_out (negative widens the fraction); also carries fused activation clamps. */
 export type RequantizeAttrs = ActAttrs & { shift: number };
@@ -34,4 +35,5 @@ export const requantizeOp = defineOp<RequantizeAttrs>({
   outputs: 1,
   infer: inferRequantize,
   run: runRequantize,
+  batch: firstStacked,
 });

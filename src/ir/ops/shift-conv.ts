@@ -7,6 +7,7 @@ import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
@@ -50,16 +51,17 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   // The reference kernel multiplies by each weight's decoded integer: bit-identical to its shift-add sum.
   const wi = termWeights(codes, K);
   const bias = bd as Int32Array;
-  // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened once to int32).
+  // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened to int32 a sample at a time,
+  // so the scratch stays one sample's size however many samples a batched call brings).
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
-  const xi = direct ? scratchI32(0, x.data.length) : null;
-  xi?.set(x.data);
+  const xi = direct ? scratchI32(0, C * H * W) : null;
   const rows = direct ? null : scratchI32(0, plane * D);
   const acc = scratchI32(1, mPerG * plane);
   for (let n = 0; n < N; n++) {
+    xi?.set(x.data.subarray(n * C * H * W, (n + 1) * C * H * W));
     for (let g = 0; g < a.group; g++) {
-      const xg = (n * C + g * cPerG) * H * W;
-      if (rows) im2row(x.data, xg, rows, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
+      const xg = g * cPerG * H * W;
+      if (rows) im2row(x.data, n * C * H * W + xg, rows, { cPerG, H, W, KH, KW, OH, OW, s, p, d });
       const m0 = g * mPerG;
       const shape = rows ? { M: mPerG, P: plane, D, wOff: m0 * D, xOff: 0, sp: D, st: 1 } : { M: mPerG, P: plane, D, wOff: m0 * D, xOff: xg, sp: 1, st: plane };
       dotI32(wi, rows ?? xi!, shape, bias, m0, acc);
@@ -89,5 +91,6 @@ export const shiftConvOp = defineOp<ShiftConvAttrs>({
   outputs: 1,
   infer: inferShiftConv,
   run: runShiftConv,
+  batch: firstStacked,
   cost: () => ({ macs: 0 }),
 });

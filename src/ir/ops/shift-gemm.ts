@@ -6,6 +6,10 @@ import { dotI32 } from './dot-block.js';
 import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { firstStacked } from './batch-rules.js';
+
+/** Rows of x per dot-product call. */
+const ROW_BLOCK = 64;
 
 /** Inputs: x [N, D], codes [M, D, K] (rows are output features), bias int32 [M], rshift int32 [M], optional gain int8 [M, G]. */
 export type ShiftGemmAttrs = ShiftAttrs;
@@ -36,17 +40,22 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const K = a.terms;
   const out = allocData(outType!.dtype, N * M);
   const { bits, actMin } = a;
-  // Rows of x are the dot-product columns; acc comes back as [M, N].
-  const xi = scratchI32(0, N * D);
-  xi.set(x.data);
-  const acc = scratchI32(1, M * N);
-  dotI32(termWeights(codes, K), xi, { M, P: N, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
-  for (let m = 0; m < M; m++) {
-    const r = rd[m]!;
-    const hi = clampHi(a, m);
-    for (let n = 0; n < N; n++) {
-      const y = requant(applyGain(acc[m * N + n]!, gd, m, G), r, bits);
-      out[n * M + m] = y < actMin ? actMin : y > hi ? hi : y;
+  const wi = termWeights(codes, K);
+  // Rows of x are the dot-product columns; acc comes back as [M, rows]. Batched calls bring many rows: blocks
+  // of them bound the scratch while each weight load still serves a whole block.
+  for (let n0 = 0; n0 < N; n0 += ROW_BLOCK) {
+    const nb = Math.min(ROW_BLOCK, N - n0);
+    const xi = scratchI32(0, nb * D);
+    xi.set(x.data.subarray(n0 * D, (n0 + nb) * D));
+    const acc = scratchI32(1, M * nb);
+    dotI32(wi, xi, { M, P: nb, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
+    for (let m = 0; m < M; m++) {
+      const r = rd[m]!;
+      const hi = clampHi(a, m);
+      for (let n = 0; n < nb; n++) {
+        const y = requant(applyGain(acc[m * nb + n]!, gd, m, G), r, bits);
+        out[(n0 + n) * M + m] = y < actMin ? actMin : y > hi ? hi : y;
+      }
     }
   }
   return [{ dtype: outType!.dtype, shape: outType!.shape, data: out }];
@@ -62,5 +71,6 @@ export const shiftGemmOp = defineOp<ShiftGemmAttrs>({
   outputs: 1,
   infer: inferShiftGemm,
   run: runShiftGemm,
+  batch: firstStacked,
   cost: () => ({ macs: 0 }),
 });

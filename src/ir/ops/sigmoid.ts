@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferFloat, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type SigmoidAttrs = Record<string, never>;
 
@@ -21,4 +22,5 @@ export const sigmoidOp = defineOp<SigmoidAttrs>({
     }
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

@@ -52,4 +52,6 @@ export const sliceOp = defineOp<SliceAttrs>({
     stridedCopy(out, 0, x.data, base, shape, s.map((v, i) => v * step[i]!));
     return [{ dtype: x.dtype, shape, data: out }];
   },
+  // Slices that leave axis 0 whole read each dim-0 row alone.
+  batch: (a, inputs) => a.axes.every((ax) => normAxis(ax, inputs[0]!.shape.length) > 0),
 });

@@ -13,6 +13,11 @@ export function inferSoftmax(a: SoftmaxAttrs, inputs: readonly (TensorType | und
   return [x];
 }
 
+/** Rows along axis >= 1 lie within one dim-0 row: stacking samples leaves each row's computation alone. */
+export function softmaxBatch(a: SoftmaxAttrs, inputs: readonly (TensorType | undefined)[]): boolean {
+  return normAxis(a.axis, inputs[0]!.shape.length) > 0;
+}
+
 /** Max-subtracted for stability; log form computes x - max - log(sum(exp(x - max))). */
 export function runSoftmax(a: SoftmaxAttrs, log: boolean, inputs: readonly (Tensor | undefined)[]): Tensor[] {
   const x = needT(inputs, 0);

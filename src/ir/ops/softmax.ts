@@ -1,6 +1,6 @@
 // Softmax along one axis: exp(x - max) / sum(exp(x - max)).
 import { defineOp } from '../op.js';
-import { inferSoftmax, runSoftmax, type SoftmaxAttrs } from './softmax-common.js';
+import { inferSoftmax, runSoftmax, softmaxBatch, type SoftmaxAttrs } from './softmax-common.js';
 
 export type { SoftmaxAttrs };
 
@@ -9,4 +9,5 @@ export const softmaxOp = defineOp<SoftmaxAttrs>({
   outputs: 1,
   infer: inferSoftmax,
   run: (a, inputs) => runSoftmax(a, false, inputs),
+  batch: softmaxBatch,
 });

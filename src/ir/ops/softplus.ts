@@ -3,6 +3,7 @@ import { allocData, type Tensor } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { inferFloat, like } from './unary.js';
 import { needT } from './util.js';
+import { firstStacked } from './batch-rules.js';
 
 export type SoftplusAttrs = Record<string, never>;
 
@@ -20,4 +21,5 @@ export const softplusOp = defineOp<SoftplusAttrs>({
     }
     return [like(x, out)];
   },
+  batch: firstStacked,
 });

@@ -38,4 +38,6 @@ export const splitOp = defineOp<SplitAttrs>({
   outputs: (a) => a.split.length,
   infer: inferSplit,
   run: runSplit,
+  // Cutting along axis >= 1 copies per dim-0 row.
+  batch: (a, inputs) => normAxis(a.axis, inputs[0]!.shape.length) > 0,
 });

@@ -27,4 +27,6 @@ export const transposeOp = defineOp<TransposeAttrs>({
     stridedCopy(out, 0, x.data, 0, t!.shape, a.perm.map((p) => s[p]!));
     return [{ dtype: x.dtype, shape: t!.shape, data: out }];
   },
+  // A perm keeping axis 0 first moves data within each dim-0 row.
+  batch: (a) => a.perm[0] === 0,
 });

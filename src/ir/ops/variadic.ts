@@ -2,6 +2,7 @@
 import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp, type OpDef } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
+import { broadcastStacked } from './batch-rules.js';
 
 export type VariadicAttrs = Record<string, never>;
 export type VariadicFn = 'max' | 'min' | 'sum';
@@ -47,5 +48,6 @@ export function variadicOp(fn: VariadicFn): OpDef<VariadicAttrs> {
     outputs: 1,
     infer: inferVariadic,
     run: (_a, inputs) => runVariadic(fn, inputs),
+    batch: broadcastStacked,
   });
 }
