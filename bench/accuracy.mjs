@@ -80,7 +80,7 @@ const lines = [
   `Top-1 on the 10,000 Fashion-MNIST test images; calibration on 256 training images; int8 activations`,
   `(per-channel fracs where every consumer is a weight layer), B=4 exponent bits. Recovery = exponent search`,
   `on output error, error-aware rounding, bias refit and a 3-digit (K=1: 4) per-channel shift-add gain (searched on a`,
-  `grid for rows of <= 128 weights); A=1.5 spreads the 1.5 terms/weight budget over layers (allocate-terms).`,
+  `grid for rows of <= 100 weights); A=1.5 spreads the 1.5 terms/weight budget over layers (allocate-terms).`,
   `Each cell: shift-add top-1 % (drop from float in points) [compile seconds, on a shared 2-core machine].`,
   '',
   `| model | float | ${CONFIGS.map((c) => c.label).join(' | ')} |`,
