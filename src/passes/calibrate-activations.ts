@@ -55,7 +55,7 @@ export function chooseFrac(xs: Float32Array, n: number, bits: number): number {
   return best;
 }
 
-/** Largest |x| of the first n entries (its own function: see quantMse). */
+/** Largest |x| of the first n entries (its own function: see quantSse). */
 function maxAbsOf(xs: Float32Array, n: number): number {
   let m = 0;
   for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(xs[i]!));

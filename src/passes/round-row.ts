@@ -90,8 +90,6 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   const { H } = st;
   const scale = 2 ** E;
   const wq = start.wq.slice();
-  const idx = new Int32Array(D);
-  for (let i = 0; i < D; i++) idx[i] = floorIndex(book, Math.abs(wq[i]!) / scale);
   // g = H wq - t, in wasm memory when the SIMD row update is available; zero entries of wq add nothing, so
   // skipping them leaves the sums' bits unchanged.
   const res = residentGradient(H, D);
@@ -101,8 +99,9 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     const nz = support(wq);
     if (!mulHAll(H, D, wq, nz, g, t)) mulHRows(H, wq, nz, allRows(D), g, t);
   }
-  // The fixed candidates of each weight (its representable neighbours) do not change between passes; slot 3 is the
-  // current value. Candidate values and term counts are tabulated once (the same products as computed in place).
+  // Per weight, nc candidate codebook indices: 0 (zero), its two representable neighbours, the current value (slot 3,
+  // the only one that changes) and with a term price two one-term neighbours; their signed values and term counts
+  // are tabulated once per row.
   const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
   const cands = new Int32Array(D * nc);
@@ -116,7 +115,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     const c0 = i * nc;
     cands[c0 + 1] = lo;
     cands[c0 + 2] = Math.min(lo + 1, values.length - 1);
-    cands[c0 + 3] = idx[i]!;
+    cands[c0 + 3] = floorIndex(book, Math.abs(wq[i]!) / scale);
     // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
     if (one) {
       const lo1 = floorIndex(one, a);
@@ -150,7 +149,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
         const delta = 2 * d * gi + d * d * hii + reg * ((v - wi) ** 2 - curReg) + mu * (terms[c]! - curTerms);
         if (delta < best - 1e-15) { best = delta; bestC = c; }
       }
-      if (bestC < 0 || cands[bestC] === idx[i]) continue;
+      if (bestC < 0 || cands[bestC] === cands[c0 + 3]) continue;
       const v = vals[bestC]!;
       const d = v - cur;
       // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
@@ -158,7 +157,6 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       if (res) res.addRow(i, d);
       else for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
-      idx[i] = cands[bestC]!;
       cands[c0 + 3] = cands[bestC]!;
       vals[c0 + 3] = v;
       terms[c0 + 3] = terms[bestC]!;
@@ -168,7 +166,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
   }
   const K = book.K;
   const codes = new Int8Array(D * K);
-  for (let i = 0; i < D; i++) writeCodes(book, idx[i]!, wq[i]! < 0, codes, i * K);
+  for (let i = 0; i < D; i++) writeCodes(book, cands[i * nc + 3]!, wq[i]! < 0, codes, i * K);
   return { E, codes, wq, biasDelta: 0, gain: undefined };
 }
 
