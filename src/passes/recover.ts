@@ -22,16 +22,20 @@ function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly R
   let err = 0;
   for (let r = from; r < to; r++) {
     rowErrors(xq, xf, r * D, D, wqs, rows, g, bd, e);
+    if (M % 4) rowErrorsTail(xq, xf, r * D, D, wqs, rows, g, bd, e, M - (M % 4));
     for (let k = 0; k < M; k++) err += e[k]! * e[k]!;
   }
   return err;
 }
 
-/** e[m] = bd[m] + sum_i (g[m] wq_m[i] xq[o + i] - w_m[i] xf[o + i]), four rows at a time (independent sums). */
+/**
+ * e[m] = bd[m] + sum_i (g[m] wq_m[i] xq[o + i] - w_m[i] xf[o + i]) for m < M - M % 4, four rows at a time
+ * (independent sums); rowErrorsTail does the rest. Nothing follows the loop: code after a loop V8 optimised
+ * mid-run has no type feedback and deoptimises (80-odd times per lenet compile with the tail inline).
+ */
 function rowErrors(xq: Float64Array, xf: Float64Array, o: number, D: number, wqs: readonly Float64Array[], ws: readonly Float64Array[], g: Float64Array, bd: Float64Array, e: Float64Array): void {
   const M = ws.length;
-  let m = 0;
-  for (; m + 3 < M; m += 4) {
+  for (let m = 0; m + 3 < M; m += 4) {
     const q0 = wqs[m]!, q1 = wqs[m + 1]!, q2 = wqs[m + 2]!, q3 = wqs[m + 3]!;
     const w0 = ws[m]!, w1 = ws[m + 1]!, w2 = ws[m + 2]!, w3 = ws[m + 3]!;
     const g0 = g[m]!, g1 = g[m + 1]!, g2 = g[m + 2]!, g3 = g[m + 3]!;
@@ -46,7 +50,11 @@ function rowErrors(xq: Float64Array, xf: Float64Array, o: number, D: number, wqs
     }
     e[m] = e0; e[m + 1] = e1; e[m + 2] = e2; e[m + 3] = e3;
   }
-  for (; m < M; m++) {
+}
+
+/** rowErrors for rows m0..M-1. */
+function rowErrorsTail(xq: Float64Array, xf: Float64Array, o: number, D: number, wqs: readonly Float64Array[], ws: readonly Float64Array[], g: Float64Array, bd: Float64Array, e: Float64Array, m0: number): void {
+  for (let m = m0; m < ws.length; m++) {
     const wq = wqs[m]!;
     const w = ws[m]!;
     let s = bd[m]!;

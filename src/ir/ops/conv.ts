@@ -1,8 +1,8 @@
 // Conv: 1-D/2-D convolution with groups (depthwise when group == channels), explicit pads, strides, dilations.
 import { floatTensor, type Tensor, type TensorType } from '../tensor.js';
 import { dotF32 } from './dot-block.js';
-import { im2colT, im2row, scratchF32 } from './im2col.js';
-import { floatDotInput, floatDotRun } from './wasm-dot.js';
+import { im2row, scratchF32 } from './im2col.js';
+import { convF32Kernel } from '../../kernels/interp.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
 import { firstStacked } from './batch-rules.js';
@@ -63,29 +63,23 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const [KH, KW] = k as [number, number];
   const cPerG = C / a.group;
   const mPerG = M / a.group;
-  const out = floatTensor(outType!.shape);
-  const od = out.data as Float32Array;
   const xd = x.data as Float32Array;
   const wd = w.data as Float32Array;
   const P = OH * OW;
   const D = cPerG * KH * KW;
+  const bd = bias ? (bias.data as Float32Array) : undefined;
+  const geo = { cPerG, H, W, KH, KW, OH, OW, s, p, d };
+  const compiled = convF32Kernel(xd, N, { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! }, M, a.group, wd, bd);
+  if (compiled) return [{ dtype: 'float32', shape: outType!.shape, data: compiled }];
+  const out = floatTensor(outType!.shape);
+  const od = out.data as Float32Array;
   // A 1x1 stride-1 unpadded conv reads its input in place ([taps, positions]); others go through im2row.
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
   const rows = direct ? null : scratchF32(P * D);
-  const bd = bias ? (bias.data as Float32Array) : undefined;
-  const geo = { cPerG, H, W, KH, KW, OH, OW, s, p, d };
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < a.group; g++) {
       const xg = (n * C + g * cPerG) * H * W;
       const m0 = g * mPerG;
-      // The SIMD kernel computes four rows at once: worth it unless most of the block is padding (depthwise).
-      const simd = mPerG >= 4 ? floatDotInput(mPerG, P, D) : null;
-      if (simd) {
-        if (direct) for (let t = 0; t < D; t++) simd.x.set(xd.subarray(xg + t * P, xg + (t + 1) * P), t * simd.P4);
-        else im2colT(xd, xg, simd.x, simd.P4, geo);
-        floatDotRun(wd, m0 * D, bd, m0, od, (n * M + m0) * P, mPerG, P, D);
-        continue;
-      }
       if (rows) im2row(xd, xg, rows, geo);
       const shape = rows ? { M: mPerG, P, D, wOff: m0 * D, xOff: 0, sp: D, st: 1 } : { M: mPerG, P, D, wOff: m0 * D, xOff: xg, sp: 1, st: P };
       dotF32(wd, rows ?? xd, shape, bd, m0, od, (n * M + m0) * P);

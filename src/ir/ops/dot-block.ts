@@ -1,7 +1,6 @@
 // Blocked dot products shared by Conv, ShiftConv and ShiftGemm: out[m][p] = bias[m] + sum_t w[m][t] * x[p][t].
 // Tiles of positions x taps keep the operands in L1; inside a tile four rows times two columns per step
 // keep eight sums in registers and load each operand once per block.
-import { dotI32Wasm } from './wasm-dot.js';
 
 /** One call's operands: rows `wOff / D ...` of a row-major [*, D] weight matrix against P columns of x. */
 export interface DotShape {
@@ -42,8 +41,6 @@ export function dotF32(w: Float32Array, x: Float32Array, s: DotShape, bias: Floa
  * (docs/numerics.md), so any summation order gives the same bits. Writes acc[m * P + p].
  */
 export function dotI32(w: Int32Array, x: Int32Array, s: DotShape, bias: Int32Array, bOff: number, acc: Int32Array): void {
-  // The SIMD kernel pads rows to 4 and taps to 4 lanes: worth it unless the block is mostly padding (depthwise).
-  if (s.M >= 4 && s.D >= 8 && dotI32Wasm(w, x, s, bias, bOff, acc)) return;
   for (let m = 0; m < s.M; m++) acc.fill(bias[bOff + m]!, m * s.P, (m + 1) * s.P);
   for (let p0 = 0; p0 < s.P; p0 += PB) {
     for (let t0 = 0; t0 < s.D; t0 += TB) tileI32(w, x, s, acc, 0, p0, Math.min(s.P, p0 + PB), t0, Math.min(s.D, t0 + TB));

@@ -43,7 +43,10 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   for (let m = 0; m < M;) {
     // Two rows of A (two samples of a batch) share each load of B; every sum keeps its own order.
     const rows = dots && m + 1 < M ? 2 : 1;
-    if (rows === 2) rowPairDots(ad, m * K, bd, K, N, acc);
+    if (rows === 2) {
+      rowPairDots(ad, m * K, bd, K, N, acc);
+      if (N % 4) pairTail(ad, m * K, bd, K, N - (N % 4), N, acc);
+    }
     else if (dots) rowDots(ad, m * K, bd, K, N, acc);
     else {
       acc.fill(0);
@@ -110,11 +113,14 @@ function rowDots(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>, K:
   }
 }
 
-/** rowDots for rows aBase and aBase + K of A at once: acc[n] and acc[N + n], each sum in the same order as rowDots. */
+/**
+ * rowDots for rows aBase and aBase + K of A at once: acc[n] and acc[N + n] for n < N - N % 4 (pairTail does the
+ * rest), each sum in the same order as rowDots. Nothing follows the loop: V8 optimises a long call mid-loop, and
+ * code after the loop then has no type feedback and deoptimises (~40 times per lenet compile with the tail inline).
+ */
 function rowPairDots(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>, K: number, N: number, acc: Float64Array): void {
   const a1 = aBase + K;
-  let n = 0;
-  for (; n + 3 < N; n += 4) {
+  for (let n = 0; n + 3 < N; n += 4) {
     const b0 = n * K;
     const b1 = b0 + K;
     const b2 = b1 + K;
@@ -133,7 +139,12 @@ function rowPairDots(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>
     acc[n] = s0; acc[n + 1] = s1; acc[n + 2] = s2; acc[n + 3] = s3;
     acc[N + n] = t0; acc[N + n + 1] = t1; acc[N + n + 2] = t2; acc[N + n + 3] = t3;
   }
-  for (; n < N; n++) {
+}
+
+/** Outputs n0..N-1 of rowPairDots (the last N % 4). */
+function pairTail(ad: ArrayLike<number>, aBase: number, bd: ArrayLike<number>, K: number, n0: number, N: number, acc: Float64Array): void {
+  const a1 = aBase + K;
+  for (let n = n0; n < N; n++) {
     const bBase = n * K;
     let s = 0, t = 0;
     for (let k = 0; k < K; k++) {

@@ -1,4 +1,4 @@
-// im2row shared by the float Conv and integer ShiftConv kernels (one input group unfolded into [positions, taps]), plus their scratch buffers.
+// im2row shared by the float Conv and integer ShiftConv reference kernels (one input group unfolded into [positions, taps]), plus their scratch buffers.
 
 /** Conv geometry in the 2-D view (1-D convs use height 1), as produced by as2d(). */
 export interface Geometry2d {
@@ -47,36 +47,6 @@ export function im2row(xd: ArrayLike<number>, xg: number, rows: Float32Array | I
           for (let kw = 0; kw < KW; kw++, o++) {
             const iw = iw0 + kw * dw;
             rows[o] = iw >= 0 && iw < W ? xd[row + kw * dw]! : 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * The transpose of im2row: cols[t * stride + pos] = input tap t at output position pos (0 in padding), so
- * consecutive positions of one tap are adjacent (the float SIMD kernel's lanes).
- */
-export function im2colT(xd: ArrayLike<number>, xg: number, cols: Float64Array, stride: number, g: Geometry2d): void {
-  const { cPerG, H, W, KH, KW, OH, OW } = g;
-  const [sh, sw] = g.s as [number, number];
-  const [dh, dw] = g.d as [number, number];
-  const [ph, pw] = [g.p[0]!, g.p[1]!];
-  let t = 0;
-  for (let ci = 0; ci < cPerG; ci++) {
-    const xc = xg + ci * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, t++) {
-        const o = t * stride;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * sh + kh * dh - ph;
-          const at = o + oh * OW;
-          if (ih < 0 || ih >= H) { cols.fill(0, at, at + OW); continue; }
-          const row = xc + ih * W + kw * dw - pw;
-          for (let ow = 0; ow < OW; ow++) {
-            const iw = ow * sw + kw * dw - pw;
-            cols[at + ow] = iw >= 0 && iw < W ? xd[row + ow * sw]! : 0;
           }
         }
       }

@@ -8,6 +8,7 @@ import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
+import { shiftConvKernel } from '../../kernels/interp.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
@@ -51,6 +52,11 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   // The reference kernel multiplies by each weight's decoded integer: bit-identical to its shift-add sum.
   const wi = termWeights(codes, K);
   const bias = bd as Int32Array;
+  const hi = Int32Array.from({ length: M }, (_, m) => clampHi(a, m));
+  const geo = { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! };
+  const narrowing = { w: wi, bias, rshift: rd as Int32Array, hi, G, bits, actMin, outType: outType!.dtype, ...(gd ? { gain: gd as Int8Array } : {}) };
+  const compiled = shiftConvKernel(x, N, geo, M, a.group, narrowing);
+  if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
   // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened to int32 a sample at a time,
   // so the scratch stays one sample's size however many samples a batched call brings).
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);
@@ -67,12 +73,12 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
       dotI32(wi, rows ?? xi!, shape, bias, m0, acc);
       for (let j = 0; j < mPerG; j++) {
         const r = rd[m0 + j]!;
-        const hi = clampHi(a, m0 + j);
+        const top = hi[m0 + j]!;
         const oBase = (n * M + m0 + j) * plane;
         const aBase = j * plane;
         for (let i = 0; i < plane; i++) {
           const y = requant(gd ? applyGain(acc[aBase + i]!, gd, m0 + j, G) : acc[aBase + i]!, r, bits);
-          out[oBase + i] = y < actMin ? actMin : y > hi ? hi : y;
+          out[oBase + i] = y < actMin ? actMin : y > top ? top : y;
         }
       }
     }

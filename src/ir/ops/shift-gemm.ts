@@ -7,6 +7,7 @@ import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
+import { shiftGemmKernel } from '../../kernels/interp.js';
 
 /** Rows of x per dot-product call. */
 const ROW_BLOCK = 64;
@@ -41,6 +42,10 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const out = allocData(outType!.dtype, N * M);
   const { bits, actMin } = a;
   const wi = termWeights(codes, K);
+  const hi = Int32Array.from({ length: M }, (_, m) => clampHi(a, m));
+  const narrowing = { w: wi, bias: bd as Int32Array, rshift: rd as Int32Array, hi, G, bits, actMin, outType: outType!.dtype, ...(gd ? { gain: gd as Int8Array } : {}) };
+  const compiled = shiftGemmKernel(x, N, D, M, narrowing);
+  if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
   // Rows of x are the dot-product columns; acc comes back as [M, rows]. Batched calls bring many rows: blocks
   // of them bound the scratch while each weight load still serves a whole block.
   for (let n0 = 0; n0 < N; n0 += ROW_BLOCK) {
@@ -51,10 +56,10 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
     dotI32(wi, xi, { M, P: nb, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
     for (let m = 0; m < M; m++) {
       const r = rd[m]!;
-      const hi = clampHi(a, m);
+      const top = hi[m]!;
       for (let n = 0; n < nb; n++) {
         const y = requant(applyGain(acc[m * nb + n]!, gd, m, G), r, bits);
-        out[(n0 + n) * M + m] = y < actMin ? actMin : y > hi ? hi : y;
+        out[(n0 + n) * M + m] = y < actMin ? actMin : y > top ? top : y;
       }
     }
   }

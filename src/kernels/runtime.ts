@@ -1,0 +1,77 @@
+// Instantiates a compiled C kernel module (src/kernels/*.c) and lays out each call's operands in its memory.
+
+/** One instantiated kernel module: its exports and a bump allocator over its memory above the C stack and data. */
+export class WasmKernels<E> {
+  readonly exports: E;
+  private readonly memory: WebAssembly.Memory;
+  private readonly base: number;
+  private top: number;
+
+  constructor(base64: string) {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+    const ex = instance.exports as unknown as { memory: WebAssembly.Memory; __heap_base: WebAssembly.Global };
+    this.exports = instance.exports as unknown as E;
+    this.memory = ex.memory;
+    this.base = align(ex.__heap_base.value as number);
+    this.top = this.base;
+  }
+
+  /** Frees every buffer of the previous call (kernel calls are synchronous and keep nothing between calls). */
+  reset(): this {
+    this.top = this.base;
+    return this;
+  }
+
+  /** Reserves `bytes` (16-byte aligned) and returns their address; take views with the typed-array helpers after all allocs. */
+  alloc(bytes: number): number {
+    const at = this.top;
+    this.top = align(at + bytes);
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / 65536));
+    return at;
+  }
+
+  /** Copies `data` into a fresh buffer of the same element type and returns its address. */
+  put(data: ArrayBufferView & ArrayLike<number>): number {
+    const at = this.alloc(data.byteLength);
+    new Uint8Array(this.memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    return at;
+  }
+
+  i8(at: number, n: number): Int8Array { return new Int8Array(this.memory.buffer, at, n); }
+  i16(at: number, n: number): Int16Array { return new Int16Array(this.memory.buffer, at, n); }
+  i32(at: number, n: number): Int32Array { return new Int32Array(this.memory.buffer, at, n); }
+  f32(at: number, n: number): Float32Array { return new Float32Array(this.memory.buffer, at, n); }
+  f64(at: number, n: number): Float64Array { return new Float64Array(this.memory.buffer, at, n); }
+}
+
+const align = (n: number) => (n + 15) & ~15;
+
+/**
+ * Loads a kernel module once; null where WebAssembly (with SIMD) is unavailable or the kernels are switched off,
+ * and callers then run their TypeScript reference loops (the tests compare both paths bit for bit).
+ */
+export function kernelLoader<E>(base64: string): () => WasmKernels<E> | null {
+  let k: WasmKernels<E> | null | undefined;
+  return () => {
+    if (!enabled) return null;
+    if (k !== undefined) return k;
+    try {
+      k = new WasmKernels<E>(base64);
+    } catch {
+      k = null;
+    }
+    return k;
+  };
+}
+
+/** Off with SHIFTADDC_NO_WASM=1: a way out should a WebAssembly engine misbehave. */
+let enabled = !(typeof process !== 'undefined' && process.env?.SHIFTADDC_NO_WASM === '1');
+
+/** Switches the C kernels on or off (tests run both paths); returns the previous setting. */
+export function setWasmKernels(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
