@@ -1,6 +1,7 @@
 // The compiled interpreter kernels (src/kernels/interp.c) against the TypeScript reference loops: the same bits.
 import { afterEach, describe, expect, it } from 'vitest';
 import { convOp } from '../src/ir/ops/conv.js';
+import { gemmOp } from '../src/ir/ops/gemm.js';
 import { maxPoolOp } from '../src/ir/ops/max-pool.js';
 import { reluOp } from '../src/ir/ops/relu.js';
 import { shiftConvOp } from '../src/ir/ops/shift-conv.js';
@@ -98,6 +99,19 @@ describe('compiled interpreter kernels', () => {
       const inputs = [floats(r, [randInt(r, 1, 3), C, ...spatial]), floats(r, [M, C / group, ...kernel])];
       if (chance(r, 0.6)) inputs.push(floats(r, [M]));
       const [fast, ref] = bothWays(convOp, { group, kernel, strides, pads, dilations }, inputs);
+      expect(fast).toEqual(ref);
+    }
+  });
+
+  it('float Gemm (B transposed) sums each dot in double, with C full, broadcast or absent', () => {
+    const r = mulberry32(15);
+    for (let trial = 0; trial < 30; trial++) {
+      const [M, K, N] = [randInt(r, 1, 9), randInt(r, 1, 40), randInt(r, 1, 11)];
+      const inputs = [floats(r, [M, K]), floats(r, [N, K])];
+      const c = pick(r, ['none', 'full', 'row', 'scalar'] as const);
+      if (c !== 'none') inputs.push(floats(r, c === 'full' ? [M, N] : c === 'row' ? [N] : [1]));
+      const attrs = { alpha: pick(r, [1, 0.5, -1.25]), beta: pick(r, [1, 0, -0.75]), transA: false, transB: true };
+      const [fast, ref] = bothWays(gemmOp, attrs, inputs);
       expect(fast).toEqual(ref);
     }
   });

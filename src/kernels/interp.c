@@ -71,13 +71,13 @@ typedef struct {
   int32_t G, bits, actMin;
 } Narrow;
 
-static inline int32_t narrow(const Narrow *n, int32_t m, int32_t acc) {
+__attribute__((noinline)) static int32_t narrow(const Narrow *n, int32_t m, int32_t acc) {
   const int32_t a = n->gain ? apply_gain(acc, n->gain + m * n->G, n->G) : acc;
   const int32_t y = requant(a, n->rshift[m], n->bits);
   return y < n->actMin ? n->actMin : y > n->hi[m] ? n->hi[m] : y;
 }
 
-static inline void store(void *out, int32_t type, int32_t i, int32_t v) {
+__attribute__((noinline)) static void store(void *out, int32_t type, int32_t i, int32_t v) {
   if (type == I8) ((int8_t *)out)[i] = (int8_t)v;
   else ((int16_t *)out)[i] = (int16_t)v;
 }
@@ -268,4 +268,50 @@ EXPORT(max_pool) void max_pool(const MaxPoolParams *p) {
 /** Relu on float32 (one call per slice; see interp.ts): x > 0 ? x : 0 (NaN and -0 become +0, as in src/ir/ops/relu.ts). */
 EXPORT(relu_f32) void relu_f32(const float *x, float *out, int32_t n) {
   for (int32_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+/** Parameter block of gemm_f32_nt: A [M][K] rows s0..s1-1, B [N][K] (transB), optional C (full, or via an index per output). */
+typedef struct {
+  const float *A;
+  int32_t s0, s1, K, N;
+  const float *B, *C;
+  const int32_t *cIndex;
+  float *out;
+} GemmParams;
+
+/** One output of gemm_f32_nt: alpha * (sum over k ascending, in double) + beta * c, rounded to float32 once. */
+static inline float gemm_out(const GemmParams *p, int32_t m, int32_t n, double acc, double alpha, double beta) {
+  const int32_t i = m * p->N + n;
+  const double c = p->C ? p->C[p->cIndex ? p->cIndex[i] : i] : 0.0;
+  return (float)(alpha * acc + beta * c);
+}
+
+/**
+ * Gemm with B transposed (PyTorch Linear) on float32: each output's dot product summed in double, k ascending,
+ * exactly as runGemm's rowDots/rowPairDots (src/ir/ops/gemm.ts); two rows of A and four of B per sweep.
+ */
+EXPORT(gemm_f32_nt) void gemm_f32_nt(const GemmParams *p, double alpha, double beta) {
+  const int32_t K = p->K, N = p->N;
+  for (int32_t m = p->s0; m < p->s1; m++) {
+    const float *a = p->A + m * K;
+    int32_t n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const float *b0 = p->B + n * K, *b1 = b0 + K, *b2 = b1 + K, *b3 = b2 + K;
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (int32_t k = 0; k < K; k++) {
+        const double av = a[k];
+        s0 += av * b0[k]; s1 += av * b1[k]; s2 += av * b2[k]; s3 += av * b3[k];
+      }
+      p->out[m * N + n] = gemm_out(p, m, n, s0, alpha, beta);
+      p->out[m * N + n + 1] = gemm_out(p, m, n + 1, s1, alpha, beta);
+      p->out[m * N + n + 2] = gemm_out(p, m, n + 2, s2, alpha, beta);
+      p->out[m * N + n + 3] = gemm_out(p, m, n + 3, s3, alpha, beta);
+    }
+    for (; n < N; n++) {
+      const float *b = p->B + n * K;
+      double s = 0;
+      for (int32_t k = 0; k < K; k++) s += (double)a[k] * b[k];
+      p->out[m * N + n] = gemm_out(p, m, n, s, alpha, beta);
+    }
+  }
 }

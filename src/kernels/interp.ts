@@ -10,6 +10,7 @@ interface Exports {
   conv_f32(params: number): void;
   max_pool(params: number): void;
   relu_f32(x: number, out: number, n: number): void;
+  gemm_f32_nt(params: number, alpha: number, beta: number): void;
 }
 
 const kernels = kernelLoader<Exports>(interpWasm);
@@ -147,4 +148,18 @@ export function reluF32Kernel(x: Float32Array): Float32Array | null {
   const out = k.alloc(x.byteLength);
   for (let i = 0; i < x.length; i += 16384) k.exports.relu_f32(xAt + 4 * i, out + 4 * i, Math.min(16384, x.length - i));
   return k.f32(out, x.length).slice();
+}
+
+/** Gemm of float32 A [M, K] with B [N, K] transposed, plus beta * C (full, or broadcast through `cIndex`), or null. */
+export function gemmF32Kernel(A: Float32Array, M: number, K: number, B: Float32Array, N: number, alpha: number, beta: number, C?: Float32Array, cIndex?: Int32Array | null): Float32Array | null {
+  const k = kernels()?.reset();
+  if (!k) return null;
+  const aAt = k.put(A);
+  const bAt = k.put(B);
+  const cAt = C ? k.put(C) : 0;
+  const iAt = cIndex ? k.put(cIndex) : 0;
+  const out = k.alloc(M * N * 4);
+  const at = params(k, [aAt, 0, 0, K, N, bAt, cAt, iAt, out]);
+  inSlices(k, at, 1, M, samplesPerCall(N * K), (pa) => k.exports.gemm_f32_nt(pa, alpha, beta));
+  return k.f32(out, M * N).slice();
 }

@@ -3,6 +3,7 @@ import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
 import { firstStacked } from './batch-rules.js';
+import { gemmF32Kernel } from '../../kernels/interp.js';
 
 export type GemmAttrs = { transA: boolean; transB: boolean; alpha: number; beta: number };
 
@@ -35,11 +36,14 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const [sBk, sBn] = a.transB ? [1, K] : [N, 1];
   const ad = A.data;
   const bd = B.data;
-  const out = allocData(A.dtype, M * N);
-  const acc = new Float64Array(2 * N);
   const ci = C && C.data.length !== M * N ? broadcastIndex(C.shape, [M, N]) : null;
   // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
   const dots = a.transB && !a.transA;
+  const floats = A.dtype === 'float32' && B.dtype === 'float32' && (!C || C.dtype === 'float32');
+  const compiled = dots && floats ? gemmF32Kernel(ad as Float32Array, M, K, bd as Float32Array, N, a.alpha, a.beta, C?.data as Float32Array | undefined, ci) : null;
+  if (compiled) return [{ dtype: A.dtype, shape: [M, N], data: compiled }];
+  const out = allocData(A.dtype, M * N);
+  const acc = new Float64Array(2 * N);
   for (let m = 0; m < M;) {
     // Two rows of A (two samples of a batch) share each load of B; every sum keeps its own order.
     const rows = dots && m + 1 < M ? 2 : 1;
