@@ -17,10 +17,18 @@ export class WasmKernels<E> {
     this.top = this.base;
   }
 
-  /** Frees every buffer of the previous call (kernel calls are synchronous and keep nothing between calls). */
-  reset(): this {
-    this.top = this.base;
+  /**
+   * Frees every buffer of the previous call (kernel calls are synchronous and keep nothing between calls), or,
+   * given a `mark()`, only the buffers allocated after it (callers that keep data resident across calls).
+   */
+  reset(mark = this.base): this {
+    this.top = mark;
     return this;
+  }
+
+  /** The current top of the allocator, for `reset(mark)`. */
+  mark(): number {
+    return this.top;
   }
 
   /** Reserves `bytes` (16-byte aligned) and returns their address; take views with the typed-array helpers after all allocs. */

@@ -1,7 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
-import { candidateSums, mulHAll, residentGradient } from './h-kernels.js';
+import { candidateSums, descendKernel } from '../kernels/recover.js';
 import type { LayerStats } from './layer-stats.js';
 import { GAIN_DIGITS, gainDigits, greedyLogRow, maxExponent, quantizeGain, type Gain, type RowCodes } from './shift-layer.js';
 
@@ -87,22 +87,28 @@ export function quadratic(v: Float64Array, H: Float64Array): number {
  */
 function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): RowCodes {
   const D = w.length;
-  const { H } = st;
   const scale = 2 ** E;
+  // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
+  const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
+  const { wq, index } = descendKernel(st.H, w, start.wq, t, grad, book, one, scale, reg, mu, PASSES) ?? descendRows(w, scale, book, one, st, t, reg, start, mu, grad);
+  const K = book.K;
+  const codes = new Int8Array(D * K);
+  for (let i = 0; i < D; i++) writeCodes(book, index[i]!, wq[i]! < 0, codes, i * K);
+  return { E, codes, wq, biasDelta: 0, gain: undefined };
+}
+
+/** descend's reference loops: the rounded row and each weight's codebook index. */
+function descendRows(w: Float64Array, scale: number, book: Codebook, one: Codebook | undefined, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): { wq: Float64Array; index: Int32Array } {
+  const D = w.length;
+  const { H } = st;
   const wq = start.wq.slice();
-  // g = H wq - t, in wasm memory when the SIMD row update is available; zero entries of wq add nothing, so
-  // skipping them leaves the sums' bits unchanged.
-  const res = residentGradient(H, D);
-  const g = res ? res.g : new Float64Array(D);
+  // g = H wq - t; zero entries of wq add nothing, so skipping them leaves the sums' bits unchanged.
+  const g = new Float64Array(D);
   if (grad) g.set(grad);
-  else {
-    const nz = support(wq);
-    if (!mulHAll(H, D, wq, nz, g, t)) mulHRows(H, wq, nz, allRows(D), g, t);
-  }
+  else mulHRows(H, wq, support(wq), allRows(D), g, t);
   // Per weight, nc candidate codebook indices: 0 (zero), its two representable neighbours, the current value (slot 3,
   // the only one that changes) and with a term price two one-term neighbours; their signed values and term counts
   // are tabulated once per row.
-  const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
   const cands = new Int32Array(D * nc);
   const vals = new Float64Array(D * nc);
@@ -116,7 +122,6 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     cands[c0 + 1] = lo;
     cands[c0 + 2] = Math.min(lo + 1, values.length - 1);
     cands[c0 + 3] = floorIndex(book, Math.abs(wq[i]!) / scale);
-    // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
     if (one) {
       const lo1 = floorIndex(one, a);
       cands[c0 + 4] = floorIndex(book, one.values[lo1]!);
@@ -154,8 +159,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       const d = v - cur;
       // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
       const hr = i * D;
-      if (res) res.addRow(i, d);
-      else for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
+      for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
       cands[c0 + 3] = cands[bestC]!;
       vals[c0 + 3] = v;
@@ -164,10 +168,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     }
     if (!changed) break;
   }
-  const K = book.K;
-  const codes = new Int8Array(D * K);
-  for (let i = 0; i < D; i++) writeCodes(book, cands[i * nc + 3]!, wq[i]! < 0, codes, i * K);
-  return { E, codes, wq, biasDelta: 0, gain: undefined };
+  return { wq, index: Int32Array.from({ length: D }, (_, i) => cands[i * nc + 3]!) };
 }
 
 /**
