@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/ir/tensor.js';
 import { setWasmKernels } from '../src/kernels/runtime.js';
-import { mulHAll } from '../src/kernels/recover.js';
+import { mulHAll, releasePatches } from '../src/kernels/recover.js';
 import { allRows, mulHRows, support } from '../src/passes/h-products.js';
 import { convPatches, finishGram, gram, gramSums, targets, type Patches } from '../src/passes/layer-stats.js';
 import { heldOutError } from '../src/passes/recover.js';
@@ -63,6 +63,11 @@ describe('recovery kernels', () => {
       const out = c.a.kernel.map((kk, d) => Math.floor((shape[2 + d]! + c.a.pads[d]! + c.a.pads[d + k]! - c.a.dilations[d]! * (kk - 1) - 1) / c.a.strides[d]!) + 1);
       const outHW: [number, number] = k === 2 ? [out[0]!, out[1]!] : [1, out[0]!];
       const [a, b] = both(() => convPatches(fl, q, 2 ** -7, c.a, c.groups, c.g, outHW));
+      // Other patches take the kernels' memory: the first keep their values (copied out), released ones are gone.
+      const other = convPatches(fl, q, 2 ** -6, c.a, c.groups, c.g, outHW);
+      releasePatches(other);
+      convPatches(fl, q, 2 ** -5, c.a, c.groups, c.g, outHW);
+      expect(() => other.xq).toThrow(/after release/);
       expect(a.P).toBe(b.P);
       expect(bits(a.xq)).toEqual(bits(b.xq));
       expect(bits(a.xf)).toEqual(bits(b.xf));

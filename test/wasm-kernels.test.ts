@@ -64,7 +64,7 @@ describe('wasm kernels', () => {
           for (let j = i; j < D; j++) want[i * D + j] = want[i * D + j]! + a[0]! * xq[p * D + j]! + a[1]! * xq[(p + 1) * D + j]! + a[2]! * xq[(p + 2) * D + j]! + a[3]! * xq[(p + 3) * D + j]!;
         }
       }
-      expect(gramSumsKernel(xq, xq.map((v) => v * 2), D, 0, P, H, new Float64Array(D), new Float64Array(D))).toBe(true);
+      expect(gramSumsKernel({ P, D, xq, xf: xq.map((v) => v * 2) }, 0, P, H, new Float64Array(D), new Float64Array(D))).toBe(true);
       const upper = (a: Float64Array) => Float64Array.from({ length: D * (D + 1) / 2 }, (_, k) => {
         let i = 0;
         while (k >= D - i) { k -= D - i; i++; }

@@ -270,6 +270,28 @@ EXPORT(mul_h) void mul_h(const double *H, const int32_t *nz, const double *val, 
   mul_h_rows(H, nz, val, t0, out, D, n, i0, i1);
 }
 
+/**
+ * objective and quadraticFrom (round-row.ts, h-products.ts) of v against w, t: out[0] = sum over non-zero v_i of
+ * v_i (H v)_i - 2 v_i t_i, plus reg (v_i - w_i)^2 over every i; out[1] = v^T H v over non-zero v_i. nz, val, zero, hv: scratch [D].
+ */
+EXPORT(objective) void objective(const double *H, const double *v, const double *w, const double *t, int32_t D, double reg, int32_t *nz, double *val, double *zero, double *hv, double *out) {
+  int32_t n = 0;
+  for (int32_t j = 0; j < D; j++) {
+    zero[j] = 0;
+    if (v[j] != 0) { nz[n] = j; val[n] = v[j]; n++; }
+  }
+  mul_h_rows(H, nz, val, zero, hv, D, n, 0, D);
+  double f = 0, q = 0;
+  for (int32_t i = 0; i < D; i++) {
+    const double a = v[i];
+    if (a != 0) { f += a * hv[i] - 2 * a * t[i]; q += a * hv[i]; }
+    const double e = a - w[i];
+    f += reg * e * e;
+  }
+  out[0] = f;
+  out[1] = q;
+}
+
 /** floorIndex (codebook.ts): index of the largest value <= x by binary search. */
 static int32_t floor_index(const double *v, int32_t nv, double x) {
   int32_t lo = 0, hi = nv - 1;
@@ -281,7 +303,7 @@ static int32_t floor_index(const double *v, int32_t nv, double x) {
   return lo;
 }
 
-/** Parameter block of descend (round-row.ts): tables cands/vals/terms [D][nc] are scratch; wq and cands come back. */
+/** Parameter block of descend (round-row.ts): tables cands/vals/terms [D][nc] are scratch; wq and cands[0..D) come back. */
 typedef struct {
   const double *H, *w, *t;
   double *wq, *g;
@@ -367,6 +389,8 @@ EXPORT(descend) void descend(const DescendParams *p, double scale, double reg, d
     }
     if (!changed) break;
   }
+  // The result's codebook indices (slot 3) to the front of cands: cands[i] for weight i.
+  for (int32_t i = 0; i < D; i++) cands[i] = cands[i * nc + 3];
 }
 
 /**

@@ -14,6 +14,7 @@ interface Exports {
   cand(H: number, q: number, t: number, out: number, D: number, i0: number, i1: number): void;
   mul_h(H: number, nz: number, val: number, t0: number, out: number, D: number, n: number, i0: number, i1: number): void;
   descend(params: number, scale: number, reg: number, mu: number): void;
+  objective(H: number, v: number, w: number, t: number, D: number, reg: number, nz: number, val: number, zero: number, hv: number, out: number): void;
   held_out(params: number, err: number): number;
 }
 
@@ -26,12 +27,17 @@ const MAX_PATCH_BYTES = 256 * 2 ** 20;
 /** Multiply-adds per kernel call: short calls let V8 move the kernels to its optimised tier early. */
 const PER_CALL = 65536;
 
+/** Patch matrices [P, D] (row-major) of one group, as layer-stats.ts defines them. */
+export interface PatchArrays { P: number; D: number; readonly xq: Float64Array; readonly xf: Float64Array }
+
 /**
  * Memory: [patch slot: xq, xf][H slot][scratch of the current call]. The slots only grow; the H slot moves when the
- * patch slot grows, and `xq`/`H` name the arrays whose contents the slots hold (never modified once built).
+ * patch slot grows. `patches` and `H` name what the slots hold (neither is modified once built).
  */
-interface Slots { k: K; pAt: number; pCap: number; hAt: number; hCap: number; scratch: number; xq?: Float64Array; xf?: Float64Array; H?: Float64Array }
+interface Slots { k: K; pAt: number; pCap: number; hAt: number; hCap: number; scratch: number; patches?: PatchArrays; H?: Float64Array }
 let slots: Slots | undefined;
+
+const pBase = (s: Slots) => s.pAt;
 
 /** The kernels with slots of at least these sizes and the scratch freed, or null. */
 function reserve(pBytes: number, hBytes: number): Slots | null {
@@ -53,17 +59,53 @@ function reserve(pBytes: number, hBytes: number): Slots | null {
   return s;
 }
 
-const pBase = (s: Slots) => s.pAt;
+/**
+ * Patches built in the patch slot by conv_patches: their arrays are copied out only if read, or before other
+ * patches take the slot, unless released (recoverRows drops a group's patches once its statistics are done).
+ */
+class ResidentPatches implements PatchArrays {
+  private arrays?: [Float64Array, Float64Array];
+  released = false;
+  constructor(readonly P: number, readonly D: number, private readonly s: Slots) {}
+  get xq(): Float64Array { return this.take()[0]; }
+  get xf(): Float64Array { return this.take()[1]; }
+  /** Copies the arrays out of the slot (while it still holds them). */
+  take(): [Float64Array, Float64Array] {
+    if (!this.arrays) {
+      if (this.s.patches !== this) throw new Error('recover kernels: patches read after release');
+      const n = this.P * this.D;
+      const at = pBase(this.s) >> 3;
+      const h = this.s.k.heap().f64;
+      this.arrays = [h.slice(at, at + n), h.slice(at + n, at + 2 * n)];
+    }
+    return this.arrays;
+  }
+}
+
+/** Gives the patch slot to new contents: the patches there keep their arrays unless released. */
+function evict(s: Slots): void {
+  const old = s.patches;
+  if (old instanceof ResidentPatches && !old.released) old.take();
+  s.patches = undefined;
+}
+
+/** Marks patches made by convPatchesKernel as no longer read: the next patches overwrite them without a copy. */
+export function releasePatches(p: PatchArrays): void {
+  if (p instanceof ResidentPatches) p.released = true;
+}
 
 /** The patches resident (copied in unless they are already), with room for an H of D x D; null if too large. */
-function withPatches(xq: Float64Array, xf: Float64Array, D: number): Slots | null {
-  if (16 * xq.length > MAX_PATCH_BYTES || D * D * 8 > MAX_H_BYTES) return null;
-  const s = reserve(16 * xq.length, D * D * 8);
-  if (s && (s.xq !== xq || s.xf !== xf)) {
-    s.k.f64(pBase(s), xq.length).set(xq);
-    s.k.f64(pBase(s) + 8 * xq.length, xf.length).set(xf);
-    s.xq = xq;
-    s.xf = xf;
+function withPatches(p: PatchArrays): Slots | null {
+  const n = p.P * p.D;
+  if (16 * n > MAX_PATCH_BYTES || p.D * p.D * 8 > MAX_H_BYTES) return null;
+  const s = reserve(16 * n, p.D * p.D * 8);
+  if (s && s.patches !== p) {
+    const { xq, xf } = p;
+    evict(s);
+    const h = s.k.heap().f64;
+    h.set(xq, pBase(s) >> 3);
+    h.set(xf, (pBase(s) >> 3) + n);
+    s.patches = p;
   }
   return s;
 }
@@ -73,7 +115,7 @@ function withH(H: Float64Array, D: number): Slots | null {
   if (D * D * 8 > MAX_H_BYTES) return null;
   const s = reserve(0, D * D * 8);
   if (s && s.H !== H) {
-    s.k.f64(s.hAt, D * D).set(H);
+    s.k.heap().f64.set(H, s.hAt >> 3);
     s.H = H;
   }
   return s;
@@ -82,14 +124,15 @@ function withH(H: Float64Array, D: number): Slots | null {
 /** Writes an int32 parameter block and returns its address. */
 function params(k: K, fields: readonly number[]): number {
   const at = k.alloc(fields.length * 4);
-  k.i32(at, fields.length).set(fields);
+  k.heap().i32.set(fields, at >> 2);
   return at;
 }
 
 /** Rows [M][D] copied into fresh scratch; returns their address. */
 function putRows(k: K, rows: readonly Float64Array[], D: number): number {
   const at = k.alloc(rows.length * D * 8);
-  rows.forEach((r, m) => k.f64(at + m * D * 8, D).set(r));
+  const h = k.heap().f64;
+  rows.forEach((r, m) => h.set(r, (at >> 3) + m * D));
   return at;
 }
 
@@ -102,7 +145,7 @@ export interface PatchGeometry {
 }
 
 /** convPatches of float32 samples `fl` and integer samples `q` at output positions `pos` (one per patch row), or null. */
-export function convPatchesKernel(fl: readonly { data: ArrayLike<number> }[], q: readonly { data: ArrayLike<number> }[], qs: number, geo: PatchGeometry, pos: Int32Array): { xq: Float64Array; xf: Float64Array } | null {
+export function convPatchesKernel(fl: readonly { data: ArrayLike<number> }[], q: readonly { data: ArrayLike<number> }[], qs: number, geo: PatchGeometry, pos: Int32Array): PatchArrays | null {
   const n = geo.C * geo.H * geo.W;
   const S = fl.length;
   const qType = INT_TYPE(q[0]?.data);
@@ -112,6 +155,7 @@ export function convPatchesKernel(fl: readonly { data: ArrayLike<number> }[], q:
   const s = reserve(16 * PD, 0);
   if (!s) return null;
   const { k } = s;
+  evict(s);
   const bytes = (q[0]!.data as Int8Array).BYTES_PER_ELEMENT;
   const flAt = k.alloc(S * n * 4);
   const qAt = k.alloc(S * n * bytes);
@@ -125,12 +169,11 @@ export function convPatchesKernel(fl: readonly { data: ArrayLike<number> }[], q:
     f32.set(fl[i]!.data as Float32Array, i * n);
     ints.set(q[i]!.data as Int8Array, i * n);
   }
-  inSlices(k, at, 3, S, Math.max(1, Math.floor(PER_CALL / (geo.perSample * geo.D))), (p) => k.exports.conv_patches(p, qs));
-  const xq = k.f64(xqAt, PD).slice();
-  const xf = k.f64(xfAt, PD).slice();
-  s.xq = xq;
-  s.xf = xf;
-  return { xq, xf };
+  // About 8K taps per call: a copy loop gains most from the optimised tier.
+  inSlices(k, at, 3, S, Math.max(1, Math.floor(8192 / (geo.perSample * geo.D))), (p) => k.exports.conv_patches(p, qs));
+  const p = new ResidentPatches(pos.length, geo.D, s);
+  s.patches = p;
+  return p;
 }
 
 /** Runs `fn` over items 0..n-1 in slices of `per`, writing each slice's bounds into fields `field` and `field + 1` of the block. */
@@ -144,15 +187,16 @@ function inSlices(k: K, at: number, field: number, n: number, per: number, fn: (
 }
 
 /** gramSums: adds patch rows from..to of xq/xf [*, D] to the running sums H, sumQ, sumF (in place); false if unavailable. */
-export function gramSumsKernel(xq: Float64Array, xf: Float64Array, D: number, from: number, to: number, H: Float64Array, sumQ: Float64Array, sumF: Float64Array): boolean {
-  const s = withPatches(xq, xf, D);
+export function gramSumsKernel(p: PatchArrays, from: number, to: number, H: Float64Array, sumQ: Float64Array, sumF: Float64Array): boolean {
+  const s = withPatches(p);
+  const D = p.D;
   if (!s) return false;
   const { k } = s;
   s.H = undefined;
   const sqAt = k.put(sumQ);
   const sfAt = k.put(sumF);
-  const at = params(k, [s.hAt, pBase(s), pBase(s) + 8 * xq.length, sqAt, sfAt, D, 0, 0]);
-  k.f64(s.hAt, D * D).set(H);
+  const at = params(k, [s.hAt, pBase(s), pBase(s) + 8 * p.P * D, sqAt, sfAt, D, 0, 0]);
+  k.heap().f64.set(H, s.hAt >> 3);
   const to4 = from + ((to - from) & ~3);
   inSlices(k, at, 6, to4, 4 * Math.max(1, Math.floor(PER_CALL / (2 * D * D))), k.exports.gram_rows4, from);
   if (to4 < to) inSlices(k, at, 6, to, to - to4, k.exports.gram_rows1, to4);
@@ -171,7 +215,7 @@ export function finishGramKernel(H: Float64Array, meanQ: Float64Array, meanF: Fl
   const { k } = s;
   const qAt = k.put(meanQ);
   const fAt = k.put(meanF);
-  k.f64(s.hAt, D * D).set(H);
+  k.heap().f64.set(H, s.hAt >> 3);
   k.exports.finish_gram(s.hAt, qAt, fAt, D, n, centred ? 1 : 0);
   H.set(k.f64(s.hAt, D * D));
   meanQ.set(k.f64(qAt, D));
@@ -181,8 +225,9 @@ export function finishGramKernel(H: Float64Array, meanQ: Float64Array, meanF: Fl
 }
 
 /** targets: t_m = Xq^T (X w_m) / n (optionally centred) over patch rows from..to, or null. */
-export function targetsKernel(xq: Float64Array, xf: Float64Array, D: number, rows: readonly Float64Array[], meanQ: Float64Array, meanF: Float64Array, centred: boolean, from: number, to: number): Float64Array[] | null {
-  const s = withPatches(xq, xf, D);
+export function targetsKernel(p: PatchArrays, rows: readonly Float64Array[], meanQ: Float64Array, meanF: Float64Array, centred: boolean, from: number, to: number): Float64Array[] | null {
+  const s = withPatches(p);
+  const D = p.D;
   if (!s) return null;
   const { k } = s;
   const M = rows.length;
@@ -191,7 +236,7 @@ export function targetsKernel(xq: Float64Array, xf: Float64Array, D: number, row
   const yAt = k.alloc(4 * M * 8);
   const qAt = k.put(meanQ);
   const fAt = k.put(meanF);
-  const at = params(k, [pBase(s), pBase(s) + 8 * xq.length, wAt, yAt, tAt, D, M, 0, 0, to]);
+  const at = params(k, [pBase(s), pBase(s) + 8 * p.P * D, wAt, yAt, tAt, D, M, 0, 0, to]);
   k.f64(tAt, M * D).fill(0);
   inSlices(k, at, 7, to, 4 * Math.max(1, Math.floor(PER_CALL / (8 * M * D))), k.exports.targets, from);
   k.exports.normalize_targets(tAt, wAt, qAt, fAt, M, D, to - from, centred ? 1 : 0);
@@ -244,6 +289,28 @@ export function mulHAll(H: Float64Array, D: number, v: Float64Array, nz: Int32Ar
   return true;
 }
 
+/**
+ * objective (round-row.ts) of v with H v from mulHOnSupport, and quadraticFrom(v, H v): [objective, v^T H v],
+ * or null if unavailable for this H.
+ */
+export function objectiveKernel(H: Float64Array, v: Float64Array, w: Float64Array, t: Float64Array, reg: number): [number, number] | null {
+  const D = v.length;
+  const s = withH(H, D);
+  if (!s) return null;
+  const { k } = s;
+  const vAt = k.put(v);
+  const wAt = k.put(w);
+  const tAt = k.put(t);
+  const nzAt = k.alloc(D * 4);
+  const valAt = k.alloc(D * 8);
+  const zAt = k.alloc(D * 8);
+  const hvAt = k.alloc(D * 8);
+  const oAt = k.alloc(16);
+  k.exports.objective(s.hAt, vAt, wAt, tAt, D, reg, nzAt, valAt, zAt, hvAt, oAt);
+  const f = k.heap().f64;
+  return [f[oAt >> 3]!, f[(oAt >> 3) + 1]!];
+}
+
 /** What descend needs of its codebooks: values ascending and each value's term count. */
 export interface BookArrays { values: Float64Array; termCount: Int8Array }
 
@@ -274,18 +341,16 @@ export function descendKernel(H: Float64Array, w: Float64Array, wq0: Float64Arra
   const at = params(k, [s.hAt, wAt, tAt, wqAt, gAt, cAt, valsAt, termsAt, bvAt, btAt, book.values.length, oneAt, one ? one.values.length : 0,
     D, nc, passes, grad ? 0 : 1, nzAt, valAt, t0At]);
   k.exports.descend(at, scale, reg, mu);
-  const cands = k.i32(cAt, D * nc);
-  const index = new Int32Array(D);
-  for (let i = 0; i < D; i++) index[i] = cands[i * nc + 3]!;
-  return { wq: k.f64(wqAt, D).slice(), index };
+  return { wq: k.f64(wqAt, D).slice(), index: k.i32(cAt, D).slice() };
 }
 
 /**
  * heldOutError (recover.ts): the squared output errors of rows `ws` (quantised `wqs`, gains g, bias fixes bd) summed
  * over patch rows from..to, rows in order within each patch row; null if unavailable.
  */
-export function heldOutKernel(xq: Float64Array, xf: Float64Array, D: number, wqs: readonly Float64Array[], ws: readonly Float64Array[], g: Float64Array, bd: Float64Array, from: number, to: number): number | null {
-  const s = withPatches(xq, xf, D);
+export function heldOutKernel(p: PatchArrays, wqs: readonly Float64Array[], ws: readonly Float64Array[], g: Float64Array, bd: Float64Array, from: number, to: number): number | null {
+  const s = withPatches(p);
+  const D = p.D;
   if (!s) return null;
   const { k } = s;
   const M = ws.length;
@@ -298,7 +363,7 @@ export function heldOutKernel(xq: Float64Array, xf: Float64Array, D: number, wqs
   const eAt = k.alloc(M * 8);
   k.exports.interleave4(q4At, qsAt, M >> 2, D);
   k.exports.interleave4(w4At, wsAt, M >> 2, D);
-  const at = params(k, [pBase(s), pBase(s) + 8 * xq.length, q4At, w4At, qsAt, wsAt, gAt, bdAt, eAt, D, M, 0, 0]);
+  const at = params(k, [pBase(s), pBase(s) + 8 * p.P * D, q4At, w4At, qsAt, wsAt, gAt, bdAt, eAt, D, M, 0, 0]);
   const bounds = k.i32(at + 11 * 4, 2);
   const per = Math.max(1, Math.floor(PER_CALL / (2 * M * D)));
   let err = 0;

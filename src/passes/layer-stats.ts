@@ -40,7 +40,7 @@ export function convPatches(fl: readonly Tensor[], q: readonly Tensor[], qs: num
   for (let row = 0; row < P; row++) pos[row] = perSample === OH * OW ? row % perSample : Math.floor(rnd() * OH * OW);
   const geo = { C, H, W, KH, KW, sh, sw, dh, dw, ph, pw, OW, Cg, g, perSample, D };
   const k = convPatchesKernel(fl, q, qs, geo, pos);
-  if (k) return { P, D, ...k };
+  if (k) return k;
   const xq = new Float64Array(P * D);
   const xf = new Float64Array(P * D);
   let row = 0;
@@ -105,9 +105,9 @@ export interface GramSums {
  * so sums over 0..a continued with a..b are the sums over 0..b, bit for bit.
  */
 export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new Float64Array(p.D * p.D), sumQ: new Float64Array(p.D), sumF: new Float64Array(p.D), rows: 0 }): GramSums {
-  const { D, xq, xf } = p;
   s.rows += to - from;
-  if (gramSumsKernel(xq, xf, D, from, to, s.H, s.sumQ, s.sumF)) return s;
+  if (gramSumsKernel(p, from, to, s.H, s.sumQ, s.sumF)) return s;
+  const { D, xq, xf } = p;
   addSums(s.sumQ, s.sumF, xq, xf, D, from, to);
   // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
   // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
@@ -184,9 +184,9 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
 
 /** Target vectors t_m = Xq^T (X w_m) / n (optionally centred) for every row: the float layer's output, projected. */
 export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStats, centred: boolean, from = 0, to = p.P): Float64Array[] {
-  const { D, xq, xf } = p;
-  const k = targetsKernel(xq, xf, D, rows, st.meanQ, st.meanF, centred, from, to);
+  const k = targetsKernel(p, rows, st.meanQ, st.meanF, centred, from, to);
   if (k) return k;
+  const { D, xq, xf } = p;
   const n = to - from;
   const out = rows.map(() => new Float64Array(D));
   const M = rows.length;

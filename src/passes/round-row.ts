@@ -1,7 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
-import { candidateSums, descendKernel } from '../kernels/recover.js';
+import { candidateSums, descendKernel, objectiveKernel } from '../kernels/recover.js';
 import type { LayerStats } from './layer-stats.js';
 import { GAIN_DIGITS, gainDigits, greedyLogRow, maxExponent, quantizeGain, type Gain, type RowCodes } from './shift-layer.js';
 
@@ -74,6 +74,14 @@ function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float
     f += reg * e * e;
   }
   return f;
+}
+
+/** [objective(v, H v, ...), v^T H v]: the compiled kernel where available (H v as mulHOnSupport sums it). */
+function objectiveH(H: Float64Array, v: Float64Array, w: Float64Array, t: Float64Array, reg: number): [number, number] {
+  const k = objectiveKernel(H, v, w, t, reg);
+  if (k) return k;
+  const hv = mulHOnSupport(H, v);
+  return [objective(v, hv, w, t, reg), quadraticFrom(v, hv)];
 }
 
 /** v^T H v. */
@@ -231,7 +239,7 @@ function withGain(gain: Gain, w: Float64Array, book: Codebook, st: LayerStats, t
   const row = descend(wg, E, book, st, t.map((v) => v / g), reg, start, mu / (g * g));
   row.gain = gain;
   const scaled = row.wq.map((v) => v * g);
-  return { row, err: objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(row) };
+  return { row, err: objectiveH(st.H, scaled, w, t, reg)[0] + mu * termsOf(row) };
 }
 
 /**
@@ -240,7 +248,7 @@ function withGain(gain: Gain, w: Float64Array, book: Codebook, st: LayerStats, t
  */
 function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   let best = start;
-  let bestErr = objective(start.wq, mulHOnSupport(st.H, start.wq), w, t, reg) + mu * termsOf(start);
+  let bestErr = objectiveH(st.H, start.wq, w, t, reg)[0] + mu * termsOf(start);
   for (const gain of gainGrid(gainDigits(K))) {
     const { row, err } = withGain(gain, w, book, st, t, reg, mu, (wg) => {
       const E = maxExponent(wg);
@@ -259,11 +267,11 @@ function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStat
   const D = w.length;
   let best = start;
   // The objective reads H wq only where wq is non-zero; the first round's wq^T H wq reuses it.
-  const hw0 = mulHOnSupport(st.H, start.wq);
-  let bestErr = objective(start.wq, hw0, w, t, reg) + mu * termsOf(start);
+  const [f0, q0] = objectiveH(st.H, start.wq, w, t, reg);
+  let bestErr = f0 + mu * termsOf(start);
   let row = start;
   for (let round = 0; round < GAIN_ROUNDS; round++) {
-    const qHq = quadraticFrom(row.wq, round === 0 ? hw0 : mulHOnSupport(st.H, row.wq));
+    const qHq = round === 0 ? q0 : objectiveH(st.H, row.wq, w, t, reg)[1];
     let qt = 0;
     for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;
