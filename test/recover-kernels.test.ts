@@ -7,6 +7,7 @@ import { allRows, mulHRows, support } from '../src/passes/h-products.js';
 import { convPatches, finishGram, gram, gramSums, targets, type Patches } from '../src/passes/layer-stats.js';
 import { heldOutError } from '../src/passes/recover.js';
 import { candidateRows, greedyStarts, recoverRow } from '../src/passes/round-row.js';
+import { greedyLogRow, maxExponent } from '../src/passes/shift-layer.js';
 import { mulberry32 } from './helpers/prng.js';
 
 const bits = (a: ArrayLike<number>) => Array.from(new Uint32Array(Float64Array.from(a).buffer));
@@ -167,6 +168,29 @@ describe('recovery kernels', () => {
         const [a, b] = both(() => recoverRow(w, st, ts[m]!, 2, 3, 0, 0));
         expect(bits(a.wq)).toEqual(bits(b.wq));
       });
+    }
+  });
+
+  it('greedy log rounding (near sqrt 2, tiny and huge weights, zeros)', () => {
+    const r = mulberry32(18);
+    for (const D of [1, 3, 8, 31]) {
+      for (let rep = 0; rep < 40; rep++) {
+        const w = Float64Array.from({ length: D }, () => {
+          const u = r();
+          if (u < 0.15) return 0;
+          if (u < 0.3) return (r() < 0.5 ? -1 : 1) * Math.SQRT2 * 2 ** Math.floor(r() * 8 - 4) * (1 + (r() - 0.5) * 2e-7);
+          return (r() - 0.5) * 2 ** Math.floor(r() * 60 - 40);
+        });
+        if (rep === 39) w[0] = 5e-324;
+        for (const [K, B] of [[1, 3], [2, 3], [3, 4], [2, 5]] as const) {
+          const E0 = maxExponent(w);
+          for (const E of [E0 - 2, E0, E0 + 1, -1020]) {
+            const [a, b] = both(() => greedyLogRow(w, E, K, B));
+            expect(Array.from(a.codes)).toEqual(Array.from(b.codes));
+            expect(bits(a.wq)).toEqual(bits(b.wq));
+          }
+        }
+      }
     }
   });
 

@@ -292,6 +292,70 @@ EXPORT(objective) void objective(const double *H, const double *v, const double 
   out[1] = q;
 }
 
+/** withGain's scaling (round-row.ts): dst[i] = src[i] / g, or src[i] * g with `mul`. */
+EXPORT(scale_by) void scale_by(double *dst, const double *src, int32_t n, double g, int32_t mul) {
+  if (mul) for (int32_t i = 0; i < n; i++) dst[i] = src[i] * g;
+  else for (int32_t i = 0; i < n; i++) dst[i] = src[i] / g;
+}
+
+/** The bits of a double. */
+static inline uint64_t bits_of(double x) {
+  union { double d; uint64_t u; } v = { x };
+  return v.u;
+}
+
+static inline double from_bits(uint64_t u) {
+  union { uint64_t u; double d; } v = { u };
+  return v.d;
+}
+
+/** Set when a case needs JavaScript's Math.log2 or a subnormal power: the caller then runs greedyLogRow itself. */
+static int32_t unsure;
+
+/** pow2 (pow2.ts) for normal powers: exactly 2^t. */
+static inline double pow2(int32_t t) {
+  if (t < -1022 || t > 1023) { unsure = 1; return 0; }
+  return from_bits((uint64_t)(t + 1023) << 52);
+}
+
+/** roundLog2 (pow2.ts) for normal x > 0 away from sqrt(2) (where it asks Math.log2: flagged). */
+static inline int32_t round_log2(double x) {
+  const uint64_t u = bits_of(x);
+  const int32_t e = (int32_t)((u >> 52) & 0x7ff);
+  if (e == 0 || e == 0x7ff) { unsure = 1; return 0; }
+  const double m = from_bits((u & 0x800fffffffffffffull) | 0x3ff0000000000000ull);
+  if (m < 1.4142135) return e - 1023;
+  if (m > 1.4142137) return e - 1022;
+  unsure = 1;
+  return 0;
+}
+
+/**
+ * greedyLogRow (shift-layer.ts) at exponent E: each term is the power of two log-nearest the residual, in
+ * [2^(E - span), 2^E]. codes [D][K] and wq [D] must be zero. Returns 1 if JavaScript must decide (see unsure).
+ */
+EXPORT(greedy_log_row) int32_t greedy_log_row(const double *w, int32_t D, int32_t E, int32_t K, int32_t span, int8_t *codes, double *wq) {
+  unsure = 0;
+  const int32_t tMin = E - span;
+  const double half = pow2(tMin - 1);
+  for (int32_t i = 0; i < D && !unsure; i++) {
+    double r = w[i];
+    for (int32_t k = 0; k < K && r != 0; k++) {
+      const double mag = __builtin_fabs(r);
+      // Between zero and the smallest power there is no log midpoint: round linearly (half of 2^tMin).
+      if (mag < half) break;
+      const int32_t l = round_log2(mag);
+      const int32_t t = E < (tMin > l ? tMin : l) ? E : (tMin > l ? tMin : l);
+      const double sign = r < 0 ? -1 : 1;
+      const double term = sign * pow2(t);
+      codes[i * K + k] = (int8_t)((r < 0 ? -1 : 1) * (1 + t - tMin));
+      wq[i] += term;
+      r -= term;
+    }
+  }
+  return unsure;
+}
+
 /** floorIndex (codebook.ts): index of the largest value <= x by binary search. */
 static int32_t floor_index(const double *v, int32_t nv, double x) {
   int32_t lo = 0, hi = nv - 1;

@@ -14,6 +14,8 @@ interface Exports {
   cand(H: number, q: number, t: number, out: number, D: number, i0: number, i1: number): void;
   mul_h(H: number, nz: number, val: number, t0: number, out: number, D: number, n: number, i0: number, i1: number): void;
   descend(params: number, scale: number, reg: number, mu: number): void;
+  greedy_log_row(w: number, D: number, E: number, K: number, span: number, codes: number, wq: number): number;
+  scale_by(dst: number, src: number, n: number, g: number, mul: number): void;
   objective(H: number, v: number, w: number, t: number, D: number, reg: number, nz: number, val: number, zero: number, hv: number, out: number): void;
   held_out(params: number, err: number): number;
 }
@@ -311,22 +313,33 @@ export function objectiveKernel(H: Float64Array, v: Float64Array, w: Float64Arra
   return [f[oAt >> 3]!, f[(oAt >> 3) + 1]!];
 }
 
+/**
+ * withGain's round for gain g: descend runs on w / g and t / g (w, t as given), then `err` is the objective of
+ * g wq against w, t with `reg` (objectiveKernel's first value).
+ */
+export interface GainRound { g: number; reg: number }
+
 /** What descend needs of its codebooks: values ascending and each value's term count. */
 export interface BookArrays { values: Float64Array; termCount: Int8Array }
 
 /**
  * descend (round-row.ts): candidate table and coordinate descent from `wq0`, with the starting gradient `grad` or
- * H wq0 - t. Returns the rounded row and each weight's codebook index, or null if unavailable for this H.
+ * H wq0 - t (with `gain`, on w / g and t / g, then the scaled row's objective). Returns the rounded row, each
+ * weight's codebook index and the objective (NaN without `gain`), or null if unavailable for this H.
  */
 export function descendKernel(H: Float64Array, w: Float64Array, wq0: Float64Array, t: Float64Array, grad: Float64Array | undefined,
-  book: BookArrays, one: BookArrays | undefined, scale: number, reg: number, mu: number, passes: number): { wq: Float64Array; index: Int32Array } | null {
+  book: BookArrays, one: BookArrays | undefined, scale: number, reg: number, mu: number, passes: number, gain?: GainRound): { wq: Float64Array; index: Int32Array; err: number } | null {
   const D = w.length;
   const s = withH(H, D);
   if (!s) return null;
   const { k } = s;
   const nc = one ? 6 : 4;
-  const wAt = k.put(w);
-  const tAt = k.put(t);
+  const rawW = k.put(w);
+  const rawT = k.put(t);
+  const wAt = gain ? k.alloc(D * 8) : rawW;
+  const tAt = gain ? k.alloc(D * 8) : rawT;
+  const vAt = gain ? k.alloc(D * 8) : 0;
+  const oAt = k.alloc(16);
   const wqAt = k.put(wq0);
   const gAt = grad ? k.put(grad) : k.alloc(D * 8);
   const cAt = k.alloc(D * nc * 4);
@@ -340,8 +353,18 @@ export function descendKernel(H: Float64Array, w: Float64Array, wq0: Float64Arra
   const t0At = k.alloc(D * 8);
   const at = params(k, [s.hAt, wAt, tAt, wqAt, gAt, cAt, valsAt, termsAt, bvAt, btAt, book.values.length, oneAt, one ? one.values.length : 0,
     D, nc, passes, grad ? 0 : 1, nzAt, valAt, t0At]);
+  if (gain) {
+    k.exports.scale_by(wAt, rawW, D, gain.g, 0);
+    k.exports.scale_by(tAt, rawT, D, gain.g, 0);
+  }
   k.exports.descend(at, scale, reg, mu);
-  return { wq: k.f64(wqAt, D).slice(), index: k.i32(cAt, D).slice() };
+  let err = NaN;
+  if (gain) {
+    k.exports.scale_by(vAt, wqAt, D, gain.g, 1);
+    k.exports.objective(s.hAt, vAt, rawW, rawT, D, gain.reg, nzAt, valAt, t0At, gAt, oAt);
+    err = k.heap().f64[oAt >> 3]!;
+  }
+  return { wq: k.f64(wqAt, D).slice(), index: k.i32(cAt, D).slice(), err };
 }
 
 /**
@@ -373,4 +396,22 @@ export function heldOutKernel(p: PatchArrays, wqs: readonly Float64Array[], ws: 
     err = k.exports.held_out(at, err);
   }
   return err;
+}
+
+/** greedyLogRow (shift-layer.ts): codes and values of w at exponent E, or null (kernels unavailable, or a case JavaScript decides). */
+export function greedyLogRowKernel(w: Float64Array, E: number, K: number, B: number): { codes: Int8Array; wq: Float64Array } | null {
+  const span = 2 ** B - 1;
+  if (!Number.isInteger(E) || Math.abs(E) > 2 ** 20 || !Number.isInteger(span) || span > 2 ** 20) return null;
+  const s = reserve(0, 0);
+  if (!s) return null;
+  const { k } = s;
+  const D = w.length;
+  const wAt = k.put(w);
+  const cAt = k.alloc(D * K);
+  const qAt = k.alloc(D * 8);
+  const h = k.heap();
+  h.u8.fill(0, cAt, cAt + D * K);
+  h.f64.fill(0, qAt >> 3, (qAt >> 3) + D);
+  if (k.exports.greedy_log_row(wAt, D, E, K, span, cAt, qAt)) return null;
+  return { codes: k.i8(cAt, D * K).slice(), wq: k.f64(qAt, D).slice() };
 }

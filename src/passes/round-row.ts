@@ -94,11 +94,20 @@ export function quadratic(v: Float64Array, H: Float64Array): number {
  * gradient g = H wq - t current with one row update per accepted change (O(D) each).
  */
 function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): RowCodes {
-  const D = w.length;
   const scale = 2 ** E;
-  // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
-  const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
+  const one = oneTerm(book, mu);
   const { wq, index } = descendKernel(st.H, w, start.wq, t, grad, book, one, scale, reg, mu, PASSES) ?? descendRows(w, scale, book, one, st, t, reg, start, mu, grad);
+  return rowOf(E, book, wq, index);
+}
+
+/** With a term price (--avg-terms), descend also offers the cheaper one-term neighbours. */
+function oneTerm(book: Codebook, mu: number): Codebook | undefined {
+  return book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
+}
+
+/** The row of codebook indices `index` with values wq (their signs) at exponent E. */
+function rowOf(E: number, book: Codebook, wq: Float64Array, index: Int32Array): RowCodes {
+  const D = wq.length;
   const K = book.K;
   const codes = new Int8Array(D * K);
   for (let i = 0; i < D; i++) writeCodes(book, index[i]!, wq[i]! < 0, codes, i * K);
@@ -232,11 +241,20 @@ function gainGrid(digits: number): Gain[] {
  * the row (carrying the gain) and its objective at the gain.
  */
 function withGain(gain: Gain, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number,
-  from: (wg: Float64Array) => { E: number; start: RowCodes }): { row: RowCodes; err: number } {
+  from: (wg: () => Float64Array) => { E: number; start: RowCodes }): { row: RowCodes; err: number } {
   const g = gain.value;
-  const wg = w.map((v) => v / g);
-  const { E, start } = from(wg);
-  const row = descend(wg, E, book, st, t.map((v) => v / g), reg, start, mu / (g * g));
+  let wg: Float64Array | undefined;
+  const wOverG = () => (wg ??= w.map((v) => v / g));
+  const { E, start } = from(wOverG);
+  const muG = mu / (g * g);
+  // The kernel divides, descends, scales back and takes the objective in one call (the same operations).
+  const k = descendKernel(st.H, w, start.wq, t, undefined, book, oneTerm(book, muG), 2 ** E, reg, muG, PASSES, { g, reg });
+  if (k) {
+    const row = rowOf(E, book, k.wq, k.index);
+    row.gain = gain;
+    return { row, err: k.err + mu * termsOf(row) };
+  }
+  const row = descend(wOverG(), E, book, st, t.map((v) => v / g), reg, start, muG);
   row.gain = gain;
   const scaled = row.wq.map((v) => v * g);
   return { row, err: objectiveH(st.H, scaled, w, t, reg)[0] + mu * termsOf(row) };
@@ -250,7 +268,8 @@ function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: 
   let best = start;
   let bestErr = objectiveH(st.H, start.wq, w, t, reg)[0] + mu * termsOf(start);
   for (const gain of gainGrid(gainDigits(K))) {
-    const { row, err } = withGain(gain, w, book, st, t, reg, mu, (wg) => {
+    const { row, err } = withGain(gain, w, book, st, t, reg, mu, (wOverG) => {
+      const wg = wOverG();
       const E = maxExponent(wg);
       return { E, start: greedyLogRow(wg, E, K, B) };
     });
