@@ -6,6 +6,8 @@ export class WasmKernels<E> {
   private readonly memory: WebAssembly.Memory;
   private readonly base: number;
   private top: number;
+  /** Whole-memory views, rebuilt when the memory grows (fewer short-lived views for the callers' copies). */
+  private views?: { buffer: ArrayBuffer; u8: Uint8Array; i32: Int32Array; f64: Float64Array };
 
   constructor(base64: string) {
     const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
@@ -17,10 +19,18 @@ export class WasmKernels<E> {
     this.top = this.base;
   }
 
-  /** Frees every buffer of the previous call (kernel calls are synchronous and keep nothing between calls). */
-  reset(): this {
-    this.top = this.base;
+  /**
+   * Frees every buffer of the previous call (kernel calls are synchronous and keep nothing between calls), or,
+   * given a `mark()`, only the buffers allocated after it (callers that keep data resident across calls).
+   */
+  reset(mark = this.base): this {
+    this.top = mark;
     return this;
+  }
+
+  /** The current top of the allocator, for `reset(mark)`. */
+  mark(): number {
+    return this.top;
   }
 
   /** Reserves `bytes` (16-byte aligned) and returns their address; take views with the typed-array helpers after all allocs. */
@@ -35,8 +45,18 @@ export class WasmKernels<E> {
   /** Copies `data` into a fresh buffer of the same element type and returns its address. */
   put(data: ArrayBufferView & ArrayLike<number>): number {
     const at = this.alloc(data.byteLength);
-    new Uint8Array(this.memory.buffer, at, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const h = this.heap();
+    if (data instanceof Float64Array) h.f64.set(data, at >> 3);
+    else if (data instanceof Int32Array) h.i32.set(data, at >> 2);
+    else h.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return at;
+  }
+
+  /** Views of the whole memory (valid until the next alloc); addresses are byte offsets, 16-byte aligned from alloc. */
+  heap(): { u8: Uint8Array; i32: Int32Array; f64: Float64Array } {
+    const buffer = this.memory.buffer;
+    if (this.views?.buffer !== buffer) this.views = { buffer, u8: new Uint8Array(buffer), i32: new Int32Array(buffer), f64: new Float64Array(buffer) };
+    return this.views;
   }
 
   i8(at: number, n: number): Int8Array { return new Int8Array(this.memory.buffer, at, n); }

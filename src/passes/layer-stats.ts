@@ -2,7 +2,7 @@
 import type { Tensor } from '../ir/tensor.js';
 import type { ConvAttrs } from '../ir/ops/conv.js';
 import { mulberry32 } from '../testing/fuzz.js';
-import { addGramRows } from './h-kernels.js';
+import { convPatchesKernel, finishGramKernel, gramSumsKernel, targetsKernel } from '../kernels/recover.js';
 
 /** Patch matrices [P, D] (row-major) of one group: what the layer's rows are dotted with. */
 export interface Patches {
@@ -34,17 +34,22 @@ export function convPatches(fl: readonly Tensor[], q: readonly Tensor[], qs: num
   const [OH, OW] = outHW;
   const perSample = Math.max(1, Math.min(OH * OW, Math.ceil(MAX_POSITIONS / fl.length)));
   const P = perSample * fl.length;
+  // Output position of each patch row, in the order the plain loop draws them.
+  const rnd = mulberry32(0x5eed + g);
+  const pos = new Int32Array(P);
+  for (let row = 0; row < P; row++) pos[row] = perSample === OH * OW ? row % perSample : Math.floor(rnd() * OH * OW);
+  const geo = { C, H, W, KH, KW, sh, sw, dh, dw, ph, pw, OW, Cg, g, perSample, D };
+  const k = convPatchesKernel(fl, q, qs, geo, pos);
+  if (k) return k;
   const xq = new Float64Array(P * D);
   const xf = new Float64Array(P * D);
-  const rnd = mulberry32(0x5eed + g);
   let row = 0;
   for (let s = 0; s < fl.length; s++) {
     const fd = fl[s]!.data;
     const qd = q[s]!.data;
     for (let j = 0; j < perSample; j++, row++) {
-      const pos = perSample === OH * OW ? j : Math.floor(rnd() * OH * OW);
-      const oh = Math.floor(pos / OW);
-      const ow = pos - oh * OW;
+      const oh = Math.floor(pos[row]! / OW);
+      const ow = pos[row]! - oh * OW;
       let col = row * D;
       for (let c = 0; c < Cg; c++) {
         const base = (g * Cg + c) * H * W;
@@ -100,13 +105,14 @@ export interface GramSums {
  * so sums over 0..a continued with a..b are the sums over 0..b, bit for bit.
  */
 export function gramSums(p: Patches, from = 0, to = p.P, s: GramSums = { H: new Float64Array(p.D * p.D), sumQ: new Float64Array(p.D), sumF: new Float64Array(p.D), rows: 0 }): GramSums {
-  const { D, xq, xf } = p;
   s.rows += to - from;
+  if (gramSumsKernel(p, from, to, s.H, s.sumQ, s.sumF)) return s;
+  const { D, xq, xf } = p;
   addSums(s.sumQ, s.sumF, xq, xf, D, from, to);
   // Four patch rows per sweep of H, added in row order: the same additions in the same order as one row
   // at a time (a zero row adds +-0, which changes no sum that starts at +0), with a quarter of the H traffic.
   const to4 = from + ((to - from) & ~3);
-  if (!addGramRows(s.H, xq, D, from, to4)) addRows4(s.H, xq, D, from, to4);
+  addRows4(s.H, xq, D, from, to4);
   addRows1(s.H, xq, D, to4, to);
   return s;
 }
@@ -158,6 +164,7 @@ function addRows1(H: Float64Array, xq: Float64Array, D: number, from: number, to
 export function finishGram(s: GramSums, centred: boolean): LayerStats {
   const { H, sumQ: meanQ, sumF: meanF, rows: n } = s;
   const D = meanQ.length;
+  if (finishGramKernel(H, meanQ, meanF, n, centred)) return { D, H, meanQ, meanF };
   for (let i = 0; i < D; i++) { meanQ[i] /= n; meanF[i] /= n; }
   for (let i = 0; i < D; i++) {
     for (let j = i; j < D; j++) {
@@ -177,6 +184,8 @@ export function gram(p: Patches, centred: boolean, from = 0, to = p.P): LayerSta
 
 /** Target vectors t_m = Xq^T (X w_m) / n (optionally centred) for every row: the float layer's output, projected. */
 export function targets(p: Patches, rows: readonly Float64Array[], st: LayerStats, centred: boolean, from = 0, to = p.P): Float64Array[] {
+  const k = targetsKernel(p, rows, st.meanQ, st.meanF, centred, from, to);
+  if (k) return k;
   const { D, xq, xf } = p;
   const n = to - from;
   const out = rows.map(() => new Float64Array(D));

@@ -1,5 +1,6 @@
 // Label-free recovery of one weight layer: statistics per input group, rows rounded on output error, term budget.
 import type { Node } from '../ir/graph.js';
+import { heldOutKernel, releasePatches } from '../kernels/recover.js';
 import { probeCurve, type TermCurve } from './allocate-terms.js';
 import { convPatches, denseRows, finishGram, gram, gramSums, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext, Samples } from './lower-to-shift.js';
@@ -10,14 +11,16 @@ import { greedyLogRow, type RowCodes } from './shift-layer.js';
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 const LAMBDA_ROWS = 16;
 
-/** Output error of rows on held-out patch rows (for choosing lambda without labels). */
-function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly RowCodes[], from: number, to: number): number {
-  const { D, xq, xf } = p;
+/** Output error of rows on held-out patch rows (for choosing lambda without labels; exported for tests). */
+export function heldOutError(p: Patches, rows: readonly Float64Array[], fit: readonly RowCodes[], from: number, to: number): number {
   const M = rows.length;
   // The hot loop reads typed arrays only (row objects change shape when the gain fit sets their gain).
   const wqs = fit.map((f) => f.wq);
   const g = Float64Array.from(fit, (f) => f.gain?.value ?? 1);
   const bd = Float64Array.from(fit, (f) => f.biasDelta);
+  const k = heldOutKernel(p, wqs, rows, g, bd, from, to);
+  if (k !== null) return k;
+  const { D, xq, xf } = p;
   const e = new Float64Array(M);
   let err = 0;
   for (let r = from; r < to; r++) {
@@ -133,12 +136,17 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
       p = denseRows(fl, q, qs);
     }
     const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
+    let stats: { rows: Float64Array[]; lambda: number; st: LayerStats; ts: Float64Array[] };
     if (n.op.kind === 'Conv' || p.P >= 4 * p.D) {
       const st = gram(p, true);
-      return { rows, lambda: 0, st, ts: targets(p, rows, st, true) };
+      stats = { rows, lambda: 0, st, ts: targets(p, rows, st, true) };
+    } else {
+      const { halves, full } = halvesAndFull(p);
+      stats = { rows, lambda: chooseLambda(p, rows, spec.K, spec.B, halves), st: full, ts: targets(p, rows, full, true) };
     }
-    const { halves, full } = halvesAndFull(p);
-    return { rows, lambda: chooseLambda(p, rows, spec.K, spec.B, halves), st: full, ts: targets(p, rows, full, true) };
+    // Nothing reads the patches after this: the next group's need not copy them out of the kernels' memory.
+    releasePatches(p);
+    return stats;
   });
   // The exponent search does not depend on the term price: later (priced) passes reuse each row's exponent.
   const exps = new Int32Array(M);

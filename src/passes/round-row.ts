@@ -1,7 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
-import { candidateSums, mulHAll, residentGradient } from './h-kernels.js';
+import { candidateSums, descendKernel, objectiveKernel } from '../kernels/recover.js';
 import type { LayerStats } from './layer-stats.js';
 import { GAIN_DIGITS, gainDigits, greedyLogRow, maxExponent, quantizeGain, type Gain, type RowCodes } from './shift-layer.js';
 
@@ -76,6 +76,14 @@ function objective(wq: Float64Array, hw: Float64Array, w: Float64Array, t: Float
   return f;
 }
 
+/** [objective(v, H v, ...), v^T H v]: the compiled kernel where available (H v as mulHOnSupport sums it). */
+function objectiveH(H: Float64Array, v: Float64Array, w: Float64Array, t: Float64Array, reg: number): [number, number] {
+  const k = objectiveKernel(H, v, w, t, reg);
+  if (k) return k;
+  const hv = mulHOnSupport(H, v);
+  return [objective(v, hv, w, t, reg), quadraticFrom(v, hv)];
+}
+
 /** v^T H v. */
 export function quadratic(v: Float64Array, H: Float64Array): number {
   return quadraticFrom(v, mulHOnSupport(H, v));
@@ -86,23 +94,38 @@ export function quadratic(v: Float64Array, H: Float64Array): number {
  * gradient g = H wq - t current with one row update per accepted change (O(D) each).
  */
 function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): RowCodes {
+  const scale = 2 ** E;
+  const one = oneTerm(book, mu);
+  const { wq, index } = descendKernel(st.H, w, start.wq, t, grad, book, one, scale, reg, mu, PASSES) ?? descendRows(w, scale, book, one, st, t, reg, start, mu, grad);
+  return rowOf(E, book, wq, index);
+}
+
+/** With a term price (--avg-terms), descend also offers the cheaper one-term neighbours. */
+function oneTerm(book: Codebook, mu: number): Codebook | undefined {
+  return book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
+}
+
+/** The row of codebook indices `index` with values wq (their signs) at exponent E. */
+function rowOf(E: number, book: Codebook, wq: Float64Array, index: Int32Array): RowCodes {
+  const D = wq.length;
+  const K = book.K;
+  const codes = new Int8Array(D * K);
+  for (let i = 0; i < D; i++) writeCodes(book, index[i]!, wq[i]! < 0, codes, i * K);
+  return { E, codes, wq, biasDelta: 0, gain: undefined };
+}
+
+/** descend's reference loops: the rounded row and each weight's codebook index. */
+function descendRows(w: Float64Array, scale: number, book: Codebook, one: Codebook | undefined, st: LayerStats, t: Float64Array, reg: number, start: RowCodes, mu: number, grad?: Float64Array): { wq: Float64Array; index: Int32Array } {
   const D = w.length;
   const { H } = st;
-  const scale = 2 ** E;
   const wq = start.wq.slice();
-  // g = H wq - t, in wasm memory when the SIMD row update is available; zero entries of wq add nothing, so
-  // skipping them leaves the sums' bits unchanged.
-  const res = residentGradient(H, D);
-  const g = res ? res.g : new Float64Array(D);
+  // g = H wq - t; zero entries of wq add nothing, so skipping them leaves the sums' bits unchanged.
+  const g = new Float64Array(D);
   if (grad) g.set(grad);
-  else {
-    const nz = support(wq);
-    if (!mulHAll(H, D, wq, nz, g, t)) mulHRows(H, wq, nz, allRows(D), g, t);
-  }
+  else mulHRows(H, wq, support(wq), allRows(D), g, t);
   // Per weight, nc candidate codebook indices: 0 (zero), its two representable neighbours, the current value (slot 3,
   // the only one that changes) and with a term price two one-term neighbours; their signed values and term counts
   // are tabulated once per row.
-  const one = book.K > 1 && mu > 0 ? codebook(1, book.B) : undefined;
   const nc = one ? 6 : 4;
   const cands = new Int32Array(D * nc);
   const vals = new Float64Array(D * nc);
@@ -116,7 +139,6 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     cands[c0 + 1] = lo;
     cands[c0 + 2] = Math.min(lo + 1, values.length - 1);
     cands[c0 + 3] = floorIndex(book, Math.abs(wq[i]!) / scale);
-    // With a term price (--avg-terms), also offer the cheaper one-term neighbours.
     if (one) {
       const lo1 = floorIndex(one, a);
       cands[c0 + 4] = floorIndex(book, one.values[lo1]!);
@@ -154,8 +176,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
       const d = v - cur;
       // H is symmetric (gram() fills both halves with the same value): walk row i, not column i.
       const hr = i * D;
-      if (res) res.addRow(i, d);
-      else for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
+      for (let j = 0; j < D; j++) g[j] += d * H[hr + j]!;
       wq[i] = v;
       cands[c0 + 3] = cands[bestC]!;
       vals[c0 + 3] = v;
@@ -164,10 +185,7 @@ function descend(w: Float64Array, E: number, book: Codebook, st: LayerStats, t: 
     }
     if (!changed) break;
   }
-  const K = book.K;
-  const codes = new Int8Array(D * K);
-  for (let i = 0; i < D; i++) writeCodes(book, cands[i * nc + 3]!, wq[i]! < 0, codes, i * K);
-  return { E, codes, wq, biasDelta: 0, gain: undefined };
+  return { wq, index: Int32Array.from({ length: D }, (_, i) => cands[i * nc + 3]!) };
 }
 
 /**
@@ -223,14 +241,23 @@ function gainGrid(digits: number): Gain[] {
  * the row (carrying the gain) and its objective at the gain.
  */
 function withGain(gain: Gain, w: Float64Array, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number,
-  from: (wg: Float64Array) => { E: number; start: RowCodes }): { row: RowCodes; err: number } {
+  from: (wg: () => Float64Array) => { E: number; start: RowCodes }): { row: RowCodes; err: number } {
   const g = gain.value;
-  const wg = w.map((v) => v / g);
-  const { E, start } = from(wg);
-  const row = descend(wg, E, book, st, t.map((v) => v / g), reg, start, mu / (g * g));
+  let wg: Float64Array | undefined;
+  const wOverG = () => (wg ??= w.map((v) => v / g));
+  const { E, start } = from(wOverG);
+  const muG = mu / (g * g);
+  // The kernel divides, descends, scales back and takes the objective in one call (the same operations).
+  const k = descendKernel(st.H, w, start.wq, t, undefined, book, oneTerm(book, muG), 2 ** E, reg, muG, PASSES, { g, reg });
+  if (k) {
+    const row = rowOf(E, book, k.wq, k.index);
+    row.gain = gain;
+    return { row, err: k.err + mu * termsOf(row) };
+  }
+  const row = descend(wOverG(), E, book, st, t.map((v) => v / g), reg, start, muG);
   row.gain = gain;
   const scaled = row.wq.map((v) => v * g);
-  return { row, err: objective(scaled, mulHOnSupport(st.H, scaled), w, t, reg) + mu * termsOf(row) };
+  return { row, err: objectiveH(st.H, scaled, w, t, reg)[0] + mu * termsOf(row) };
 }
 
 /**
@@ -239,9 +266,10 @@ function withGain(gain: Gain, w: Float64Array, book: Codebook, st: LayerStats, t
  */
 function gridGain(start: RowCodes, w: Float64Array, K: number, B: number, book: Codebook, st: LayerStats, t: Float64Array, reg: number, mu: number): RowCodes {
   let best = start;
-  let bestErr = objective(start.wq, mulHOnSupport(st.H, start.wq), w, t, reg) + mu * termsOf(start);
+  let bestErr = objectiveH(st.H, start.wq, w, t, reg)[0] + mu * termsOf(start);
   for (const gain of gainGrid(gainDigits(K))) {
-    const { row, err } = withGain(gain, w, book, st, t, reg, mu, (wg) => {
+    const { row, err } = withGain(gain, w, book, st, t, reg, mu, (wOverG) => {
+      const wg = wOverG();
       const E = maxExponent(wg);
       return { E, start: greedyLogRow(wg, E, K, B) };
     });
@@ -258,11 +286,11 @@ function fitGain(start: RowCodes, w: Float64Array, book: Codebook, st: LayerStat
   const D = w.length;
   let best = start;
   // The objective reads H wq only where wq is non-zero; the first round's wq^T H wq reuses it.
-  const hw0 = mulHOnSupport(st.H, start.wq);
-  let bestErr = objective(start.wq, hw0, w, t, reg) + mu * termsOf(start);
+  const [f0, q0] = objectiveH(st.H, start.wq, w, t, reg);
+  let bestErr = f0 + mu * termsOf(start);
   let row = start;
   for (let round = 0; round < GAIN_ROUNDS; round++) {
-    const qHq = quadraticFrom(row.wq, round === 0 ? hw0 : mulHOnSupport(st.H, row.wq));
+    const qHq = round === 0 ? q0 : objectiveH(st.H, row.wq, w, t, reg)[1];
     let qt = 0;
     for (let i = 0; i < D; i++) if (row.wq[i] !== 0) qt += row.wq[i]! * t[i]!;
     if (!(qHq > 0) || !(qt > 0)) break;

@@ -1,6 +1,7 @@
 // Turns a float weight matrix (rows = output channels) into shift-add codes, int32 biases and per-channel shifts.
 import { fail } from '../diagnostics.js';
 import { gainBound } from '../ir/overflow.js';
+import { greedyLogRowKernel } from '../kernels/recover.js';
 import { pow2, roundLog2 } from './pow2.js';
 
 /** One quantised row: base exponent E, K codes per weight (docs/numerics.md), dequantised values, bias fix. */
@@ -75,6 +76,9 @@ export interface LayerParams {
 
 /** Greedy log-domain encoding: each term is the power of two nearest the residual in log2 (the K=1 rule). */
 export function greedyLogRow(w: Float64Array, E: number, K: number, B: number): RowCodes {
+  const k = greedyLogRowKernel(w, E, K, B);
+  // Every RowCodes is created with all its fields (one object shape keeps the hot loops monomorphic).
+  if (k) return { E, codes: k.codes, wq: k.wq, biasDelta: 0, gain: undefined };
   const D = w.length;
   const span = 2 ** B - 1;
   const tMin = E - span;
