@@ -42,6 +42,12 @@ describe('shiftaddc CLI', () => {
     expect(r.out).toMatch(/run/);
   });
 
+  it('--version prints the package version and exits 0', () => {
+    const r = cli('--version');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(`${JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version}\n`);
+  });
+
   it('inspects an example model with per-layer MACs', () => {
     const r = cli('inspect', lenet, '--json');
     expect(r.code, r.err).toBe(0);
