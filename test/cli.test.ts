@@ -31,7 +31,7 @@ function write(name: string, bytes: Uint8Array | string): string {
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiftaddc-cli-'));
-  if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) throw new Error('dist/ missing: run `npm run build` (npm test does)');
+  if (!fs.existsSync(path.join(root, 'dist', 'shiftaddc.mjs'))) throw new Error('dist/shiftaddc.mjs missing: run `npm run build` (npm test does)');
 });
 
 describe('shiftaddc CLI', () => {
