@@ -2,7 +2,8 @@
 // throughput against the float interpreter measured in the same run. Every compile time is the FIRST compile of a
 // fresh Node process (V8 has not optimised anything yet: what a CLI run or a build step pays), the median of RUNS
 // processes; beside it the main thread's CPU time (wall time on a shared machine includes waiting for a CPU) and a
-// warm compile (the third in one process). `shiftaddc compile` adds process start, module loading and output.
+// warm compile (the third in one process). `shiftaddc compile` adds process start, module loading (bin/shiftaddc.js runs
+// the one-file bundle dist/shiftaddc.mjs) and output.
 // Usage: npm run build && node bench/compile.mjs            (RUNS=5 by default)
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -31,9 +31,22 @@ function argmaxRows(t: Tensor): number[] {
   return out;
 }
 
+/**
+ * The package version, from the package.json one folder above this module: src/cli.ts, tsc's dist/cli.js and the
+ * bundled dist/shiftaddc.mjs all sit one level below the package root.
+ */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('shiftaddc')
     .description('Compile ONNX CNNs into multiplication-free shift-add networks')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces for errors')
     .showHelpAfterError()
     .exitOverride();

@@ -31,7 +31,7 @@ function write(name: string, bytes: Uint8Array | string): string {
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiftaddc-cli-'));
-  if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) throw new Error('dist/ missing: run `npm run build` (npm test does)');
+  if (!fs.existsSync(path.join(root, 'dist', 'shiftaddc.mjs'))) throw new Error('dist/shiftaddc.mjs missing: run `npm run build` (npm test does)');
 });
 
 describe('shiftaddc CLI', () => {
@@ -40,6 +40,12 @@ describe('shiftaddc CLI', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/inspect/);
     expect(r.out).toMatch(/run/);
+  });
+
+  it('--version prints the package version and exits 0', () => {
+    const r = cli('--version');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(`${JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version}\n`);
   });
 
   it('inspects an example model with per-layer MACs', () => {
