@@ -13,6 +13,7 @@ import { fail } from './diagnostics.js';
 import { evaluate, runShift } from './eval.js';
 import { printGraph } from './ir/printer.js';
 import { reportMarkdown } from './report-md.js';
+import { formatCount } from './format-count.js';
 import { formatInspect, inspect } from './inspect.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import { formatType, type Tensor } from './ir/tensor.js';
@@ -91,7 +92,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           process.stdout.write(`${cname}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code\n`);
         }
         const t = result.report.totals;
-        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${t.shifts.toLocaleString('en-US')} shifts + ${t.adds.toLocaleString('en-US')} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
+        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));
     });
 

@@ -1,4 +1,5 @@
 // Per-layer summary of a graph (op, output shape, parameters, MACs) for `shiftaddc inspect`.
+import { formatCount } from './format-count.js';
 import { opDef, type Graph } from './ir/graph.js';
 import { formatType, numel } from './ir/tensor.js';
 
@@ -47,7 +48,7 @@ export function inspect(g: Graph): InspectReport {
 
 /** Fixed-width table for terminals. */
 export function formatInspect(r: InspectReport): string {
-  const rows = [['#', 'op', 'name', 'output', 'params', 'MACs'], ...r.layers.map((l, i) => [String(i), l.op, l.name, l.output, fmt(l.params), fmt(l.macs)])];
+  const rows = [['#', 'op', 'name', 'output', 'params', 'MACs'], ...r.layers.map((l, i) => [String(i), l.op, l.name, l.output, formatCount(l.params), formatCount(l.macs)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines = rows.map((row) => row.map((cell, c) => (c >= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   return [
@@ -57,10 +58,6 @@ export function formatInspect(r: InspectReport): string {
     '',
     ...lines,
     '',
-    `total: ${r.totals.layers} layers, ${fmt(r.totals.params)} parameters (${fmt(r.totals.weightBytes)} bytes), ${fmt(r.totals.macs)} MACs`,
+    `total: ${r.totals.layers} layers, ${formatCount(r.totals.params)} parameters (${formatCount(r.totals.weightBytes)} bytes), ${formatCount(r.totals.macs)} MACs`,
   ].join('\n');
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
 }

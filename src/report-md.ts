@@ -1,7 +1,6 @@
 // Markdown rendering of the conversion report (report.md next to report.json).
+import { formatCount } from './format-count.js';
 import type { CompileReport } from './report.js';
-
-const fmt = (n: number) => n.toLocaleString('en-US');
 
 export function reportMarkdown(r: CompileReport, title: string): string {
   const t = r.totals;
@@ -12,10 +11,10 @@ export function reportMarkdown(r: CompileReport, title: string): string {
     '',
     '| layer | op | weights | terms/weight | exponents | sparsity | SQNR dB | shifts | adds | multiplies | weight bits |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.layers.map((l) => `| ${l.name} | ${l.op} | ${fmt(l.weights)} | ${l.termsPerWeight.toFixed(2)} | 2^${l.exponentRange[0]}..2^${l.exponentRange[1]} | ${(100 * l.sparsity).toFixed(1)}% | ${l.sqnrDb ?? 'n/a'} | ${fmt(l.shifts)} | ${fmt(l.adds)} | ${l.multiplies} | ${fmt(l.weightBits)} |`),
+    ...r.layers.map((l) => `| ${l.name} | ${l.op} | ${formatCount(l.weights)} | ${l.termsPerWeight.toFixed(2)} | 2^${l.exponentRange[0]}..2^${l.exponentRange[1]} | ${(100 * l.sparsity).toFixed(1)}% | ${l.sqnrDb ?? 'n/a'} | ${formatCount(l.shifts)} | ${formatCount(l.adds)} | ${l.multiplies} | ${formatCount(l.weightBits)} |`),
     '',
-    `Totals: ${fmt(t.shifts)} shifts and ${fmt(t.adds)} adds, ${t.multiplies} multiplies, replacing ${fmt(t.floatMacs)} float MACs.`,
-    `Weights: ${fmt(t.weightBytes)} bytes packed (int8 would take ${fmt(t.int8WeightBytes)}, float32 ${fmt(t.floatWeightBytes)}).`,
+    `Totals: ${formatCount(t.shifts)} shifts and ${formatCount(t.adds)} adds, ${t.multiplies} multiplies, replacing ${formatCount(t.floatMacs)} float MACs.`,
+    `Weights: ${formatCount(t.weightBytes)} bytes packed (int8 would take ${formatCount(t.int8WeightBytes)}, float32 ${formatCount(t.floatWeightBytes)}).`,
     `Input fractional bits: ${r.inputFrac.join(', ')}; output fractional bits: ${r.outputFrac.join(', ')}.`,
     ...r.notes.map((n) => `- ${n}`),
     '',
