@@ -26,27 +26,6 @@ export interface Geometry2d {
 
 const geometry = (g: Geometry2d) => [g.C, g.H, g.W, g.OH, g.OW, g.KH, g.KW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
 
-/** Writes an int32 parameter block and returns its address. */
-function params(k: WasmKernels<Exports>, fields: readonly number[]): number {
-  const at = k.alloc(fields.length * 4);
-  k.i32(at, fields.length).set(fields);
-  return at;
-}
-
-/**
- * Runs `fn` over items 0..n-1 in slices of `per`, writing each slice's bounds into fields `field` and `field + 1`
- * of the parameter block: V8 optimises a wasm function for its later calls only, so one long call would run
- * entirely in the baseline tier.
- */
-function inSlices(k: WasmKernels<Exports>, at: number, field: number, n: number, per: number, fn: (params: number) => void): void {
-  const bounds = k.i32(at + field * 4, 2);
-  for (let i = 0; i < n; i += per) {
-    bounds[0] = i;
-    bounds[1] = Math.min(n, i + per);
-    fn(at);
-  }
-}
-
 /** Samples per call: about 64K multiply-adds, at least one sample. */
 const samplesPerCall = (macsPerSample: number) => Math.max(1, Math.floor(65536 / Math.max(1, macsPerSample)));
 
@@ -90,8 +69,8 @@ export function shiftConvKernel(x: Tensor, N: number, g: Geometry2d, M: number, 
   const rows = k.alloc(g.OH * g.OW * D * 4);
   const xi = k.alloc(g.C * g.H * g.W * 4);
   const out = k.alloc(n * 2);
-  const at = params(k, [xAt, xType, 0, 0, ...geometry(g), M, group, ...fields, out, TYPE_CODE[s.outType]!, rows, xi]);
-  inSlices(k, at, 2, N, samplesPerCall(M * g.OH * g.OW * D), k.exports.shift_conv);
+  const at = k.params([xAt, xType, 0, 0, ...geometry(g), M, group, ...fields, out, TYPE_CODE[s.outType]!, rows, xi]);
+  k.inSlices(at, 2, N, samplesPerCall(M * g.OH * g.OW * D), k.exports.shift_conv);
   return takeOut(k, s.outType, out, n);
 }
 
@@ -104,8 +83,8 @@ export function shiftGemmKernel(x: Tensor, N: number, D: number, M: number, s: S
   const fields = narrowFields(k, s);
   const xi = k.alloc(D * 4);
   const out = k.alloc(N * M * 2);
-  const at = params(k, [xAt, xType, 0, 0, D, M, ...fields, out, TYPE_CODE[s.outType]!, xi]);
-  inSlices(k, at, 2, N, samplesPerCall(M * D), k.exports.shift_gemm);
+  const at = k.params([xAt, xType, 0, 0, D, M, ...fields, out, TYPE_CODE[s.outType]!, xi]);
+  k.inSlices(at, 2, N, samplesPerCall(M * D), k.exports.shift_gemm);
   return takeOut(k, s.outType, out, N * M);
 }
 
@@ -119,8 +98,8 @@ export function convF32Kernel(x: Float32Array, N: number, g: Geometry2d, M: numb
   const bAt = bias ? k.put(bias) : 0;
   const out = k.alloc(n * 4);
   const cols = k.alloc((g.C / group) * g.KH * g.KW * g.OH * g.OW * 4);
-  const at = params(k, [xAt, 0, 0, ...geometry(g), M, group, wAt, bAt, out, cols]);
-  inSlices(k, at, 1, N, samplesPerCall((M * g.OH * g.OW * (g.C / group) * g.KH * g.KW) / 2), k.exports.conv_f32);
+  const at = k.params([xAt, 0, 0, ...geometry(g), M, group, wAt, bAt, out, cols]);
+  k.inSlices(at, 1, N, samplesPerCall((M * g.OH * g.OW * (g.C / group) * g.KH * g.KW) / 2), k.exports.conv_f32);
   return k.f32(out, n).slice();
 }
 
@@ -135,8 +114,8 @@ export function maxPoolKernel(x: Tensor, planes: number, H: number, W: number, O
   const xAt = k.put(x.data);
   const plan = (p: PlanArrays) => [k.put(p.start), k.put(p.lo), k.put(p.hi)];
   const out = k.alloc(planes * OH * OW * 4);
-  const at = params(k, [xAt, type!, 0, 0, H, W, OH, OW, dh, dw, ...plan(hp), ...plan(wp), out]);
-  inSlices(k, at, 2, planes, Math.max(1, Math.floor(16384 / (H * W))), k.exports.max_pool);
+  const at = k.params([xAt, type!, 0, 0, H, W, OH, OW, dh, dw, ...plan(hp), ...plan(wp), out]);
+  k.inSlices(at, 2, planes, Math.max(1, Math.floor(16384 / (H * W))), k.exports.max_pool);
   return takeOut(k, x.dtype, out, planes * OH * OW);
 }
 
@@ -159,7 +138,7 @@ export function gemmF32Kernel(A: Float32Array, M: number, K: number, B: Float32A
   const cAt = C ? k.put(C) : 0;
   const iAt = cIndex ? k.put(cIndex) : 0;
   const out = k.alloc(M * N * 4);
-  const at = params(k, [aAt, 0, 0, K, N, bAt, cAt, iAt, out]);
-  inSlices(k, at, 1, M, samplesPerCall(N * K), (pa) => k.exports.gemm_f32_nt(pa, alpha, beta));
+  const at = k.params([aAt, 0, 0, K, N, bAt, cAt, iAt, out]);
+  k.inSlices(at, 1, M, samplesPerCall(N * K), (pa) => k.exports.gemm_f32_nt(pa, alpha, beta));
   return k.f32(out, M * N).slice();
 }

@@ -39,8 +39,6 @@ export interface PatchArrays { P: number; D: number; readonly xq: Float64Array; 
 interface Slots { k: K; pAt: number; pCap: number; hAt: number; hCap: number; scratch: number; patches?: PatchArrays; H?: Float64Array }
 let slots: Slots | undefined;
 
-const pBase = (s: Slots) => s.pAt;
-
 /** The kernels with slots of at least these sizes and the scratch freed, or null. */
 function reserve(pBytes: number, hBytes: number): Slots | null {
   const k = kernels();
@@ -76,7 +74,7 @@ class ResidentPatches implements PatchArrays {
     if (!this.arrays) {
       if (this.s.patches !== this) throw new Error('recover kernels: patches read after release');
       const n = this.P * this.D;
-      const at = pBase(this.s) >> 3;
+      const at = this.s.pAt >> 3;
       const h = this.s.k.heap().f64;
       this.arrays = [h.slice(at, at + n), h.slice(at + n, at + 2 * n)];
     }
@@ -105,8 +103,8 @@ function withPatches(p: PatchArrays): Slots | null {
     const { xq, xf } = p;
     evict(s);
     const h = s.k.heap().f64;
-    h.set(xq, pBase(s) >> 3);
-    h.set(xf, (pBase(s) >> 3) + n);
+    h.set(xq, s.pAt >> 3);
+    h.set(xf, (s.pAt >> 3) + n);
     s.patches = p;
   }
   return s;
@@ -121,13 +119,6 @@ function withH(H: Float64Array, D: number): Slots | null {
     s.H = H;
   }
   return s;
-}
-
-/** Writes an int32 parameter block and returns its address. */
-function params(k: K, fields: readonly number[]): number {
-  const at = k.alloc(fields.length * 4);
-  k.heap().i32.set(fields, at >> 2);
-  return at;
 }
 
 /** Rows [M][D] copied into fresh scratch; returns their address. */
@@ -162,9 +153,9 @@ export function convPatchesKernel(fl: readonly { data: ArrayLike<number> }[], q:
   const flAt = k.alloc(S * n * 4);
   const qAt = k.alloc(S * n * bytes);
   const posAt = k.put(pos);
-  const xqAt = pBase(s);
+  const xqAt = s.pAt;
   const xfAt = xqAt + 8 * PD;
-  const at = params(k, [flAt, qAt, qType, 0, 0, geo.C, geo.H, geo.W, geo.KH, geo.KW, geo.sh, geo.sw, geo.dh, geo.dw, geo.ph, geo.pw, geo.OW, geo.Cg, geo.g, geo.perSample, geo.D, posAt, xqAt, xfAt]);
+  const at = k.params([flAt, qAt, qType, 0, 0, geo.C, geo.H, geo.W, geo.KH, geo.KW, geo.sh, geo.sw, geo.dh, geo.dw, geo.ph, geo.pw, geo.OW, geo.Cg, geo.g, geo.perSample, geo.D, posAt, xqAt, xfAt]);
   const f32 = k.f32(flAt, S * n);
   const ints = qType === 1 ? k.i8(qAt, S * n) : qType === 2 ? k.i16(qAt, S * n) : k.i32(qAt, S * n);
   for (let i = 0; i < S; i++) {
@@ -172,20 +163,10 @@ export function convPatchesKernel(fl: readonly { data: ArrayLike<number> }[], q:
     ints.set(q[i]!.data as Int8Array, i * n);
   }
   // About 8K taps per call: a copy loop gains most from the optimised tier.
-  inSlices(k, at, 3, S, Math.max(1, Math.floor(8192 / (geo.perSample * geo.D))), (p) => k.exports.conv_patches(p, qs));
+  k.inSlices(at, 3, S, Math.max(1, Math.floor(8192 / (geo.perSample * geo.D))), (p) => k.exports.conv_patches(p, qs));
   const p = new ResidentPatches(pos.length, geo.D, s);
   s.patches = p;
   return p;
-}
-
-/** Runs `fn` over items 0..n-1 in slices of `per`, writing each slice's bounds into fields `field` and `field + 1` of the block. */
-function inSlices(k: K, at: number, field: number, n: number, per: number, fn: (params: number) => void, from = 0): void {
-  const bounds = k.i32(at + field * 4, 2);
-  for (let i = from; i < n; i += per) {
-    bounds[0] = i;
-    bounds[1] = Math.min(n, i + per);
-    fn(at);
-  }
 }
 
 /** gramSums: adds patch rows from..to of xq/xf [*, D] to the running sums H, sumQ, sumF (in place); false if unavailable. */
@@ -197,11 +178,11 @@ export function gramSumsKernel(p: PatchArrays, from: number, to: number, H: Floa
   s.H = undefined;
   const sqAt = k.put(sumQ);
   const sfAt = k.put(sumF);
-  const at = params(k, [s.hAt, pBase(s), pBase(s) + 8 * p.P * D, sqAt, sfAt, D, 0, 0]);
+  const at = k.params([s.hAt, s.pAt, s.pAt + 8 * p.P * D, sqAt, sfAt, D, 0, 0]);
   k.heap().f64.set(H, s.hAt >> 3);
   const to4 = from + ((to - from) & ~3);
-  inSlices(k, at, 6, to4, 4 * Math.max(1, Math.floor(PER_CALL / (2 * D * D))), k.exports.gram_rows4, from);
-  if (to4 < to) inSlices(k, at, 6, to, to - to4, k.exports.gram_rows1, to4);
+  k.inSlices(at, 6, to4, 4 * Math.max(1, Math.floor(PER_CALL / (2 * D * D))), k.exports.gram_rows4, from);
+  if (to4 < to) k.inSlices(at, 6, to, to - to4, k.exports.gram_rows1, to4);
   H.set(k.f64(s.hAt, D * D));
   sumQ.set(k.f64(sqAt, D));
   sumF.set(k.f64(sfAt, D));
@@ -211,18 +192,16 @@ export function gramSumsKernel(p: PatchArrays, from: number, to: number, H: Floa
 /** finishGram in place (H then stays resident); false if unavailable. */
 export function finishGramKernel(H: Float64Array, meanQ: Float64Array, meanF: Float64Array, n: number, centred: boolean): boolean {
   const D = meanQ.length;
-  if (D * D * 8 > MAX_H_BYTES) return false;
-  const s = reserve(0, D * D * 8);
+  const s = withH(H, D);
   if (!s) return false;
   const { k } = s;
   const qAt = k.put(meanQ);
   const fAt = k.put(meanF);
-  k.heap().f64.set(H, s.hAt >> 3);
   k.exports.finish_gram(s.hAt, qAt, fAt, D, n, centred ? 1 : 0);
+  // H changes in both places alike: the resident copy stays H's.
   H.set(k.f64(s.hAt, D * D));
   meanQ.set(k.f64(qAt, D));
   meanF.set(k.f64(fAt, D));
-  s.H = H;
   return true;
 }
 
@@ -238,9 +217,9 @@ export function targetsKernel(p: PatchArrays, rows: readonly Float64Array[], mea
   const yAt = k.alloc(4 * M * 8);
   const qAt = k.put(meanQ);
   const fAt = k.put(meanF);
-  const at = params(k, [pBase(s), pBase(s) + 8 * p.P * D, wAt, yAt, tAt, D, M, 0, 0, to]);
+  const at = k.params([s.pAt, s.pAt + 8 * p.P * D, wAt, yAt, tAt, D, M, 0, 0, to]);
   k.f64(tAt, M * D).fill(0);
-  inSlices(k, at, 7, to, 4 * Math.max(1, Math.floor(PER_CALL / (8 * M * D))), k.exports.targets, from);
+  k.inSlices(at, 7, to, 4 * Math.max(1, Math.floor(PER_CALL / (8 * M * D))), k.exports.targets, from);
   k.exports.normalize_targets(tAt, wAt, qAt, fAt, M, D, to - from, centred ? 1 : 0);
   return rows.map((_, m) => k.f64(tAt + m * D * 8, D).slice());
 }
@@ -351,7 +330,7 @@ export function descendKernel(H: Float64Array, w: Float64Array, wq0: Float64Arra
   const nzAt = k.alloc(D * 4);
   const valAt = k.alloc(D * 8);
   const t0At = k.alloc(D * 8);
-  const at = params(k, [s.hAt, wAt, tAt, wqAt, gAt, cAt, valsAt, termsAt, bvAt, btAt, book.values.length, oneAt, one ? one.values.length : 0,
+  const at = k.params([s.hAt, wAt, tAt, wqAt, gAt, cAt, valsAt, termsAt, bvAt, btAt, book.values.length, oneAt, one ? one.values.length : 0,
     D, nc, passes, grad ? 0 : 1, nzAt, valAt, t0At]);
   if (gain) {
     k.exports.scale_by(wAt, rawW, D, gain.g, 0);
@@ -386,15 +365,9 @@ export function heldOutKernel(p: PatchArrays, wqs: readonly Float64Array[], ws: 
   const eAt = k.alloc(M * 8);
   k.exports.interleave4(q4At, qsAt, M >> 2, D);
   k.exports.interleave4(w4At, wsAt, M >> 2, D);
-  const at = params(k, [pBase(s), pBase(s) + 8 * p.P * D, q4At, w4At, qsAt, wsAt, gAt, bdAt, eAt, D, M, 0, 0]);
-  const bounds = k.i32(at + 11 * 4, 2);
-  const per = Math.max(1, Math.floor(PER_CALL / (2 * M * D)));
+  const at = k.params([s.pAt, s.pAt + 8 * p.P * D, q4At, w4At, qsAt, wsAt, gAt, bdAt, eAt, D, M, 0, 0]);
   let err = 0;
-  for (let r = from; r < to; r += per) {
-    bounds[0] = r;
-    bounds[1] = Math.min(to, r + per);
-    err = k.exports.held_out(at, err);
-  }
+  k.inSlices(at, 11, to, Math.max(1, Math.floor(PER_CALL / (2 * M * D))), (pa) => { err = k.exports.held_out(pa, err); }, from);
   return err;
 }
 

@@ -59,6 +59,27 @@ export class WasmKernels<E> {
     return this.views;
   }
 
+  /** Writes an int32 parameter block (a C struct of int fields) and returns its address. */
+  params(fields: readonly number[]): number {
+    const at = this.alloc(fields.length * 4);
+    this.heap().i32.set(fields, at >> 2);
+    return at;
+  }
+
+  /**
+   * Runs `fn` over items from..n-1 in slices of `per`, writing each slice's bounds into int32 fields `field` and
+   * `field + 1` of the parameter block at `at`: V8 optimises a wasm function for its later calls only, so one long
+   * call would run entirely in the baseline tier.
+   */
+  inSlices(at: number, field: number, n: number, per: number, fn: (params: number) => void, from = 0): void {
+    const bounds = this.i32(at + field * 4, 2);
+    for (let i = from; i < n; i += per) {
+      bounds[0] = i;
+      bounds[1] = Math.min(n, i + per);
+      fn(at);
+    }
+  }
+
   i8(at: number, n: number): Int8Array { return new Int8Array(this.memory.buffer, at, n); }
   i16(at: number, n: number): Int16Array { return new Int16Array(this.memory.buffer, at, n); }
   i32(at: number, n: number): Int32Array { return new Int32Array(this.memory.buffer, at, n); }
