@@ -68,10 +68,10 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const P = OH * OW;
   const D = cPerG * KH * KW;
   const bd = bias ? (bias.data as Float32Array) : undefined;
-  const geo = { cPerG, H, W, KH, KW, OH, OW, s, p, d };
   const compiled = convF32Kernel(xd, N, { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! }, M, a.group, wd, bd);
   if (compiled) return [{ dtype: 'float32', shape: outType!.shape, data: compiled }];
   const out = floatTensor(outType!.shape);
+  const geo = { cPerG, H, W, KH, KW, OH, OW, s, p, d };
   const od = out.data as Float32Array;
   // A 1x1 stride-1 unpadded conv reads its input in place ([taps, positions]); others go through im2row.
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);

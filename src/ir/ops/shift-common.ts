@@ -2,7 +2,8 @@
 import { fail } from '../../diagnostics.js';
 import type { DType, Tensor, TensorType } from '../tensor.js';
 import { numel } from '../tensor.js';
-import { check, checkAttr, need } from './util.js';
+import { check, checkAttr, need, needT } from './util.js';
+import type { ShiftOperands } from '../../kernels/interp.js';
 
 /** Output width and fused activation clamp carried by every narrowing op. */
 export type ActAttrs = { bits: number; actMin: number; actMax: number };
@@ -152,4 +153,19 @@ export function shiftTermCounts(codes: Tensor, outShape: readonly number[]): { s
   for (let i = 0; i < cd.length; i++) if (cd[i] !== 0) nz++;
   const applications = nz * perChannel;
   return { shifts: applications, adds: applications + outs };
+}
+
+/**
+ * What ShiftConv's and ShiftGemm's kernels share: inputs 2-4 (bias, rshift, optional gain [M, G], checked) with the
+ * decoded weights of `codes` and each output channel's upper clamp.
+ */
+export function shiftOperands(a: ShiftAttrs, inputs: readonly (Tensor | undefined)[], codes: Tensor, outType: DType, where: string): ShiftOperands {
+  const bias = needT(inputs, 2).data as Int32Array;
+  const rshift = needT(inputs, 3).data as Int32Array;
+  const gain = inputs[4];
+  checkGain(gain, where);
+  const hi = Int32Array.from({ length: codes.shape[0]! }, (_, m) => clampHi(a, m));
+  // The reference kernels multiply by each weight's decoded integer: bit-identical to its shift-add sum.
+  const w = termWeights(codes, a.terms);
+  return { w, bias, rshift, hi, G: gain?.shape[1] ?? 0, bits: a.bits, actMin: a.actMin, outType, ...(gain ? { gain: gain.data as Int8Array } : {}) };
 }

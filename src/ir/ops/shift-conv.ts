@@ -6,7 +6,7 @@ import { defineOp } from '../op.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
-import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftOperands, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
 import { shiftConvKernel } from '../../kernels/interp.js';
 
@@ -28,12 +28,8 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const codes = needT(inputs, 1);
   const [outType] = inferShiftConv(a, inputs, 'kernel');
   checkCodes(codes, a.shiftBits, 'kernel ShiftConv');
-  const bd = needT(inputs, 2).data;
-  const rd = needT(inputs, 3).data;
-  const gain = inputs[4];
-  checkGain(gain, 'kernel ShiftConv');
-  const gd = gain?.data;
-  const G = gain?.shape[1] ?? 0;
+  const ops = shiftOperands(a, inputs, codes, outType!.dtype, 'kernel ShiftConv');
+  const { w: wi, bias, rshift: rd, hi, gain: gd, G } = ops;
   const { k, s, p, d } = as2d(a);
   const [N, C] = x.shape as [number, number];
   const H = x.shape.length === 4 ? x.shape[2]! : 1;
@@ -42,21 +38,15 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const OH = outType!.shape.length === 4 ? outType!.shape[2]! : 1;
   const OW = outType!.shape[outType!.shape.length - 1]!;
   const [KH, KW] = k as [number, number];
-  const K = a.terms;
   const cPerG = C / a.group;
   const mPerG = M / a.group;
   const plane = OH * OW;
-  const out = allocData(outType!.dtype, N * M * plane);
   const { bits, actMin } = a;
   const D = cPerG * KH * KW;
-  // The reference kernel multiplies by each weight's decoded integer: bit-identical to its shift-add sum.
-  const wi = termWeights(codes, K);
-  const bias = bd as Int32Array;
-  const hi = Int32Array.from({ length: M }, (_, m) => clampHi(a, m));
   const geo = { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! };
-  const narrowing = { w: wi, bias, rshift: rd as Int32Array, hi, G, bits, actMin, outType: outType!.dtype, ...(gd ? { gain: gd as Int8Array } : {}) };
-  const compiled = shiftConvKernel(x, N, geo, M, a.group, narrowing);
+  const compiled = shiftConvKernel(x, N, geo, M, a.group, ops);
   if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
+  const out = allocData(outType!.dtype, N * M * plane);
   // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened to int32 a sample at a time,
   // so the scratch stays one sample's size however many samples a batched call brings).
   const direct = KH === 1 && KW === 1 && s[0] === 1 && s[1] === 1 && p.every((v) => v === 0);

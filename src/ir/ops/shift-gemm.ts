@@ -5,7 +5,7 @@ import { requant } from '../fixed-point.js';
 import { dotI32 } from './dot-block.js';
 import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
-import { actDtype, applyGain, checkCodes, checkGain, checkShiftAttrs, checkShiftParams, clampHi, needInt, shiftTermCounts, termWeights, type ShiftAttrs } from './shift-common.js';
+import { actDtype, applyGain, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftOperands, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
 import { shiftGemmKernel } from '../../kernels/interp.js';
 
@@ -30,22 +30,14 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const codes = needT(inputs, 1);
   const [outType] = inferShiftGemm(a, inputs, 'kernel');
   checkCodes(codes, a.shiftBits, 'kernel ShiftGemm');
-  const bd = needT(inputs, 2).data;
-  const rd = needT(inputs, 3).data;
-  const gain = inputs[4];
-  checkGain(gain, 'kernel ShiftGemm');
-  const gd = gain?.data;
-  const G = gain?.shape[1] ?? 0;
+  const ops = shiftOperands(a, inputs, codes, outType!.dtype, 'kernel ShiftGemm');
+  const { w: wi, bias, rshift: rd, hi, gain: gd, G } = ops;
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
-  const K = a.terms;
-  const out = allocData(outType!.dtype, N * M);
   const { bits, actMin } = a;
-  const wi = termWeights(codes, K);
-  const hi = Int32Array.from({ length: M }, (_, m) => clampHi(a, m));
-  const narrowing = { w: wi, bias: bd as Int32Array, rshift: rd as Int32Array, hi, G, bits, actMin, outType: outType!.dtype, ...(gd ? { gain: gd as Int8Array } : {}) };
-  const compiled = shiftGemmKernel(x, N, D, M, narrowing);
+  const compiled = shiftGemmKernel(x, N, D, M, ops);
   if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
+  const out = allocData(outType!.dtype, N * M);
   // Rows of x are the dot-product columns; acc comes back as [M, rows]. Batched calls bring many rows: blocks
   // of them bound the scratch while each weight load still serves a whole block.
   for (let n0 = 0; n0 < N; n0 += ROW_BLOCK) {
@@ -53,7 +45,7 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
     const xi = scratchI32(0, nb * D);
     xi.set(x.data.subarray(n0 * D, (n0 + nb) * D));
     const acc = scratchI32(1, M * nb);
-    dotI32(wi, xi, { M, P: nb, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bd as Int32Array, 0, acc);
+    dotI32(wi, xi, { M, P: nb, D, wOff: 0, xOff: 0, sp: D, st: 1 }, bias, 0, acc);
     for (let m = 0; m < M; m++) {
       const r = rd[m]!;
       const top = hi[m]!;
