@@ -64,16 +64,12 @@ function maxAbsOf(xs: Float32Array, n: number): number {
 
 /** Keeps an evenly strided sample of every observed tensor, bounded per value. */
 class Sampler {
-  readonly buf: Float32Array;
+  readonly buf: Float32Array = new Float32Array(SAMPLE_CAP);
   n = 0;
-  /** `total`: the elements the value has over all samples (fresh pages cost: no more buffer than they fill). */
-  constructor(private readonly stride: number, total: number) {
-    this.buf = new Float32Array(total > 0 ? Math.min(SAMPLE_CAP, Math.ceil(total / stride) + 1) : SAMPLE_CAP);
-  }
+  constructor(private readonly stride: number) {}
   add(t: Tensor): void {
     const d = t.data;
-    const cap = this.buf.length;
-    for (let i = 0; i < d.length && this.n < cap; i += this.stride) this.buf[this.n++] = d[i]!;
+    for (let i = 0; i < d.length && this.n < SAMPLE_CAP; i += this.stride) this.buf[this.n++] = d[i]!;
   }
 }
 
@@ -82,13 +78,12 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
   const bits = options.actBits ?? 8;
   const samples = calib[0]?.shape[0] ?? 1;
   const samplers = new Map<number, Sampler>();
-  const totalOf = (v: Value) => v.type.shape.reduce((a, b) => a * b, 1) * samples;
-  const strideFor = (v: Value) => Math.max(1, Math.floor(totalOf(v) / SAMPLE_CAP));
+  const strideFor = (v: Value) => Math.max(1, Math.floor((v.type.shape.reduce((a, b) => a * b, 1) * samples) / SAMPLE_CAP));
   const watch = (id: number, t: Tensor) => {
     const v = g.values[id]!;
     if (v.type.dtype !== 'float32') return;
     let s = samplers.get(id);
-    if (!s) { s = new Sampler(strideFor(v), totalOf(v)); samplers.set(id, s); }
+    if (!s) { s = new Sampler(strideFor(v)); samplers.set(id, s); }
     s.add(t);
   };
   // Tensors whose consumers absorb per-channel fracs are also sampled per channel.
