@@ -114,8 +114,8 @@ export function tensorBytes(t: Tensor): Uint8Array {
 /** `[a, b, ...]` for small constants, `elided(crc32=xxxxxxxx)` for large ones. */
 export function formatConstData(t: Tensor, elideOver: number): string {
   if (numel(t.shape) > elideOver) return `elided(crc32=${crc32(tensorBytes(t)).toString(16).padStart(8, '0')})`;
-  // Integer elements print as join does (no NaN or -0 to spell), without a per-element call.
-  if (t.dtype !== 'float32' && !(t.data instanceof Float64Array)) return `[${t.data.join(', ')}]`;
+  // Integer arrays print as join does (no NaN or -0 to spell), without a call per element; int64 is held as float64.
+  if (t.dtype !== 'float32' && t.dtype !== 'int64') return `[${t.data.join(', ')}]`;
   const fmt = t.dtype === 'float32' ? formatFloat32 : formatNumber;
   return `[${Array.from(t.data, fmt).join(', ')}]`;
 }
