@@ -9,9 +9,25 @@ const JOURNAL = '.shiftaddc-commit.json';
 /** Pseudo file systems where a write may block or mean something else than a file. */
 const SPECIAL_ROOTS = ['/proc', '/sys', '/dev'];
 
-/** Staging folders of this process not yet committed, so a signal handler can remove them. */
-const open = new Set<string>();
+/** What the CLI entry hears of staging (bin/shiftaddc.js removes open stages when a signal stops the worker). */
+export interface OutputEvent { kind: 'stage' | 'unstage'; path: string }
+
+/**
+ * Decides whether a commit may start (`enter` false: the process is being stopped, so the commit is abandoned and the
+ * previous outputs stay) and is told when it ended; bin/shiftaddc.js backs it with an atomic flag shared with the
+ * main thread, so a signal either waits for a running commit or prevents it, never cuts one in half.
+ */
+export interface CommitGate { enter(): boolean; leave(): void }
+
+let observer: (e: OutputEvent) => void = () => {};
+let gate: CommitGate = { enter: () => true, leave: () => {} };
 let counter = 0;
+
+/** Sets the listener of staging events and the commit gate (the CLI worker links both to the main thread). */
+export function observeOutputs(fn: (e: OutputEvent) => void, commitGate?: CommitGate): void {
+  observer = fn;
+  if (commitGate) gate = commitGate;
+}
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
@@ -120,10 +136,13 @@ export class OutputTransaction {
       }
     }
     const stage = path.join(path.dirname(abs), `.${path.basename(abs)}${STAGE_TAG}${process.pid}-${counter++}`);
-    open.add(stage);
+    observer({ kind: 'stage', path: stage });
+    let entered = false;
     try {
       fs.mkdirSync(stage);
       for (const [name, bytes] of this.files) fs.writeFileSync(path.join(stage, name), bytes);
+      if (!gate.enter()) fail('SAC041', 'interrupted before the outputs were moved into place', undefined, 'the previous outputs are unchanged');
+      entered = true;
       if (!fs.existsSync(abs)) {
         fs.renameSync(stage, abs);
       } else {
@@ -138,7 +157,8 @@ export class OutputTransaction {
       if (e instanceof ShiftaddcError) throw e;
       fail('SAC041', `cannot write the outputs into '${abs}' (${errno(e)})`);
     } finally {
-      open.delete(stage);
+      if (entered) gate.leave();
+      observer({ kind: 'unstage', path: stage });
     }
     return [...this.files.keys()].map((n) => path.join(abs, n));
   }
@@ -152,10 +172,4 @@ export function resolveLink(file: string): string {
   const tst = fs.statSync(target, { throwIfNoEntry: false });
   if (tst && !tst.isFile()) fail('SAC041', `'${file}' is a symlink to '${target}', which is not a regular file`);
   return resolveLink(target);
-}
-
-/** Removes every staging folder this process has open (called from the CLI's SIGINT/SIGTERM handler). */
-export function abortOpenOutputs(): void {
-  for (const s of open) fs.rmSync(s, { recursive: true, force: true });
-  open.clear();
 }

@@ -171,3 +171,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   return code;
 }
+
+/** The CLI entry's worker links output staging to the main thread (bin/shiftaddc-worker.js). */
+export { observeOutputs } from './cli-output.js';
