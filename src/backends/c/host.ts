@@ -32,6 +32,8 @@ export function hostCompiler(cc: string = process.env.CC || 'cc'): Toolchain {
   return { argv, version };
 }
 
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
 function sha(parts: readonly string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
@@ -52,17 +54,55 @@ function putAtomic(file: string, data: string | Uint8Array): void {
 
 export interface CSources { dir: string; files: string[] }
 
+/**
+ * A cache folder we may execute from: a real folder (not a symlink) owned by this user that no one else can write,
+ * created 0700 if missing. Anyone who can write into it could swap a binary that `run --backend c` executes.
+ */
+function privateDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    fail('SAC064', `cannot create '${dir}' (${errno(e)})`);
+  }
+  const st = fs.lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory()) fail('SAC064', `cache folder '${dir}' is not a folder (a symlink or a file)`, undefined, 'remove it or set SHIFTADDC_CACHE to a private folder');
+  if (uid !== undefined && st.uid !== uid) fail('SAC064', `cache folder '${dir}' belongs to another user (uid ${st.uid})`, undefined, 'set SHIFTADDC_CACHE to a folder of your own');
+  if (st.mode & 0o022) fail('SAC064', `cache folder '${dir}' is writable by others (mode ${(st.mode & 0o777).toString(8)})`, undefined, `chmod go-w '${dir}' or set SHIFTADDC_CACHE to a private folder`);
+}
+
 /** Writes sources into `root/NAME-<hash of all files>`; returns the folder and the paths of the .c files in order. */
 export function writeSources(root: string, name: string, files: Readonly<Record<string, string>>): CSources {
   const names = Object.keys(files);
+  privateDir(root);
   const dir = path.join(root, `${name}-${sha(names.flatMap((f) => [f, files[f]!]))}`);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    fail('SAC064', `cannot create '${dir}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  privateDir(dir);
+  // A cached source that differs from what it should hold (edited, truncated) is rewritten before any build uses it.
+  for (const f of names) {
+    const p = path.join(dir, f);
+    const have = fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
+    if (have !== files[f]) putAtomic(p, files[f]!);
   }
-  for (const f of names) if (!fs.existsSync(path.join(dir, f))) putAtomic(path.join(dir, f), files[f]!);
   return { dir, files: names.filter((f) => f.endsWith('.c')).map((f) => path.join(dir, f)) };
+}
+
+/** sha256 of a file's bytes (the cache records it beside each build and checks it before every reuse). */
+function fileSha(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** A cached build is reused only if it is a regular file whose bytes hash to what its build recorded. */
+function verifiedCache(out: string): boolean {
+  const st = fs.lstatSync(out, { throwIfNoEntry: false });
+  if (!st) return false;
+  let ok = false;
+  try {
+    ok = st.isFile() && fs.readFileSync(`${out}.sha256`, 'utf8').trim() === fileSha(out);
+  } catch {
+    ok = false;
+  }
+  if (!ok) { fs.rmSync(out, { force: true }); fs.rmSync(`${out}.sha256`, { force: true }); }
+  return ok;
 }
 
 export interface BuildOptions {
@@ -84,7 +124,7 @@ export function buildC(src: CSources, opts: BuildOptions = {}): CBinary {
   const files = opts.files ?? src.files;
   const tag = sha([tc.version, ...tc.argv, ...flags, ...files.map((f) => path.basename(f)), opts.object ? '-c' : '']);
   const out = path.join(src.dir, `${path.basename(tc.argv[0]!)}-${tag}${opts.object ? '.o' : '.bin'}`);
-  if (fs.existsSync(out)) return { path: out, cached: true };
+  if (verifiedCache(out)) return { path: out, cached: true };
   const tmp = `${out}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const args = [...tc.argv.slice(1), ...flags, '-I', src.dir, ...(opts.object ? ['-c'] : []), '-o', tmp, ...files];
   const r = spawnSync(tc.argv[0]!, args, { encoding: 'utf8' });
@@ -96,9 +136,12 @@ export function buildC(src: CSources, opts: BuildOptions = {}): CBinary {
     fail('SAC062', `${tc.argv.join(' ')} exited ${r.status ?? r.signal}: ${firstError(r.stderr)} (full log: ${log})`);
   }
   try {
+    // The hash is recorded before the binary appears, so a reader that sees the binary also sees its hash.
+    putAtomic(`${out}.sha256`, fileSha(tmp));
     fs.renameSync(tmp, out);
   } catch (e) {
-    fail('SAC064', `cannot write '${out}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    fs.rmSync(tmp, { force: true });
+    fail('SAC064', `cannot write '${out}' (${errno(e)})`);
   }
   return { path: out, cached: false };
 }
