@@ -1,11 +1,34 @@
-// Test runner configuration: tests live in test/, run single-threaded-friendly on 2 cores.
+// Test runner configuration: tests live in test/; `fast` (IR, ops, numerics, frontend, passes: the edit-test loop,
+// `npm run test:fast`, under a minute) and `full` (everything else: C builds, QEMU, examples, CLI) run together in `npm test`.
 import { defineConfig } from 'vitest/config';
+
+/** The fast tier: pure TypeScript, no C toolchain, no example-model compiles. */
+export const FAST = [
+  'test/architecture.test.ts',
+  'test/channel-fracs.test.ts',
+  'test/cli-output.test.ts',
+  'test/conformance.test.ts',
+  'test/format-count.test.ts',
+  'test/frontend.test.ts',
+  'test/interp-kernels.test.ts',
+  'test/ir-text.test.ts',
+  'test/lower.test.ts',
+  'test/numerics-graph.test.ts',
+  'test/numerics.test.ts',
+  'test/ops-*.test.ts',
+  'test/passes/**/*.test.ts',
+  'test/recover-kernels.test.ts',
+  'test/recover.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'fast', include: FAST } },
+      { extends: true, test: { name: 'full', include: ['test/**/*.test.ts'], exclude: [...FAST, 'node_modules/**'] } },
+    ],
   },
 });
