@@ -3,7 +3,20 @@ import { fail } from '../../diagnostics.js';
 import type { DType, Tensor, TensorType } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { check, checkAttr, need, needT } from './util.js';
-import type { ShiftOperands } from '../../kernels/interp.js';
+
+/** What ShiftConv and ShiftGemm kernels share: decoded weights, the narrowing operands and the output element type. */
+export interface ShiftOperands {
+  w: Int32Array;
+  bias: Int32Array;
+  rshift: Int32Array;
+  /** Upper clamp per output channel. */
+  hi: Int32Array;
+  gain?: Int8Array;
+  G: number;
+  bits: number;
+  actMin: number;
+  outType: DType;
+}
 
 /** Output width and fused activation clamp carried by every narrowing op. */
 export type ActAttrs = { bits: number; actMin: number; actMax: number };

@@ -8,7 +8,6 @@ import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftOperands, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
-import { shiftConvKernel } from '../../kernels/interp.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
@@ -43,9 +42,6 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const plane = OH * OW;
   const { bits, actMin } = a;
   const D = cPerG * KH * KW;
-  const geo = { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! };
-  const compiled = shiftConvKernel(x, N, geo, M, a.group, ops);
-  if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
   const out = allocData(outType!.dtype, N * M * plane);
   // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened to int32 a sample at a time,
   // so the scratch stays one sample's size however many samples a batched call brings).

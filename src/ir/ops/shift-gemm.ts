@@ -7,7 +7,6 @@ import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftOperands, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
-import { shiftGemmKernel } from '../../kernels/interp.js';
 
 /** Rows of x per dot-product call. */
 const ROW_BLOCK = 64;
@@ -35,8 +34,6 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
   const { bits, actMin } = a;
-  const compiled = shiftGemmKernel(x, N, D, M, ops);
-  if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
   const out = allocData(outType!.dtype, N * M);
   // Rows of x are the dot-product columns; acc comes back as [M, rows]. Batched calls bring many rows: blocks
   // of them bound the scratch while each weight load still serves a whole block.
