@@ -1,5 +1,6 @@
 // The interpreter kernels as op accelerators: each validates as its OpDef.run does, then calls interp.c (or passes).
 import { setAccelerator } from '../ir/accel.js';
+import { SHIFT_OPERANDS } from '../ir/lowered.js';
 import { as2d, convOp, type ConvAttrs } from '../ir/ops/conv.js';
 import { gemmDims, type GemmAttrs } from '../ir/ops/gemm.js';
 import type { MaxPoolAttrs } from '../ir/ops/max-pool.js';
@@ -26,8 +27,8 @@ function convGeometry(a: ConvAttrs, x: Tensor, outShape: readonly number[]): Geo
 
 function shiftConv(a: ShiftConvAttrs, inputs: Inputs): Tensor[] | null {
   if (!interpKernelsLoaded()) return null;
-  const x = needT(inputs, 0);
-  const codes = needT(inputs, 1);
+  const x = needT(inputs, SHIFT_OPERANDS.x);
+  const codes = needT(inputs, SHIFT_OPERANDS.codes);
   const [outType] = shiftConvOp.infer(a, inputs, 'kernel');
   checkCodes(codes, a.shiftBits, 'kernel ShiftConv');
   const ops = shiftOperands(a, inputs, codes, outType!.dtype, 'kernel ShiftConv');
@@ -37,8 +38,8 @@ function shiftConv(a: ShiftConvAttrs, inputs: Inputs): Tensor[] | null {
 
 function shiftGemm(a: ShiftGemmAttrs, inputs: Inputs): Tensor[] | null {
   if (!interpKernelsLoaded()) return null;
-  const x = needT(inputs, 0);
-  const codes = needT(inputs, 1);
+  const x = needT(inputs, SHIFT_OPERANDS.x);
+  const codes = needT(inputs, SHIFT_OPERANDS.codes);
   const [outType] = shiftGemmOp.infer(a, inputs, 'kernel');
   checkCodes(codes, a.shiftBits, 'kernel ShiftGemm');
   const ops = shiftOperands(a, inputs, codes, outType!.dtype, 'kernel ShiftGemm');
