@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compiles src/kernels/*.c to WebAssembly (clang + wasm-ld) and writes each module's bytes as src/kernels/<name>-wasm.ts.
+// Compiles src/accel/*.c to WebAssembly (clang + wasm-ld) and writes each module's bytes as src/accel/<name>-wasm.ts.
 // The generated files are committed, so installs and CI need no C toolchain; test/kernels-build.test.ts rebuilds
 // them when clang is present and fails if they are stale. Usage: node scripts/build-kernels.mjs [--check]
 import { execFileSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'kernels');
+const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'accel');
 const check = process.argv.includes('--check');
 // No fast-math and no contraction: every float operation rounds as the TypeScript reference kernels do.
 const FLAGS = ['--target=wasm32', '-O2', '-msimd128', '-ffp-contract=off', '-fno-builtin', '-nostdlib', '-Wall', '-Werror',

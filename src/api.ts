@@ -1,6 +1,8 @@
 // Library API: load, run and inspect models. Never prints, never exits; throws ShiftaddcError.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+// The interpreters' WebAssembly fast paths register on import (src/ir itself knows no accelerator).
+import './accel/register.js';
 import { fail } from './diagnostics.js';
 import { decodeModel, importModel } from './frontend/import.js';
 import type { Graph } from './ir/graph.js';

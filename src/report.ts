@@ -1,6 +1,7 @@
 // Conversion report: per shift layer terms, exponents, sparsity, SQNR vs float, op counts, storage; totals.
 import { channelFrac, type Graph, type Quant } from './ir/graph.js';
 import { runGraph } from './ir/interp-float.js';
+import { shiftConst, shiftOperand } from './ir/lowered.js';
 import { shiftTermCounts } from './ir/ops/shift-common.js';
 import { quantizeInput } from './ir/interp-int.js';
 import type { Tensor } from './ir/tensor.js';
@@ -96,10 +97,10 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
   const layers: LayerReport[] = [];
   for (const n of shiftG.nodes) {
     if (n.op.kind !== 'ShiftConv' && n.op.kind !== 'ShiftGemm') continue;
-    const codes = shiftG.values[n.inputs[1]!]!.data!;
-    const rshift = shiftG.values[n.inputs[3]!]!.data!;
+    const codes = shiftConst(shiftG, n, 'codes')!;
+    const rshift = shiftConst(shiftG, n, 'rshift')!;
     const out = shiftG.values[n.outputs[0]!]!;
-    const fracIn = shiftG.values[n.inputs[0]!]!.quant!.frac;
+    const fracIn = shiftG.values[shiftOperand(n, 'x')]!.quant!.frac;
     const fracOut = out.quant!.frac;
     const K = n.op.attrs.terms;
     const span = 2 ** n.op.attrs.shiftBits - 1;

@@ -1,4 +1,4 @@
-// The compiled interpreter kernels (src/kernels/interp.c) against the TypeScript reference loops: the same bits.
+// The compiled interpreter kernels (src/accel/interp.c), as registered accelerators, against the reference OpDef.run: the same bits.
 import { afterEach, describe, expect, it } from 'vitest';
 import { convOp } from '../src/ir/ops/conv.js';
 import { gemmOp } from '../src/ir/ops/gemm.js';
@@ -8,18 +8,28 @@ import { shiftConvOp } from '../src/ir/ops/shift-conv.js';
 import { shiftGemmOp } from '../src/ir/ops/shift-gemm.js';
 import type { OpDef } from '../src/ir/op.js';
 import type { DType, Tensor } from '../src/ir/tensor.js';
-import { setWasmKernels } from '../src/kernels/runtime.js';
+import '../src/accel/register.js';
+import { setWasmKernels } from '../src/accel/runtime.js';
+import { accelerator } from '../src/ir/accel.js';
+import { runOp } from '../src/ir/graph.js';
+import { OPS, type Op, type OpKind } from '../src/ir/registry.js';
 import { chance, mulberry32, pick, randInt, type Rng } from './helpers/prng.js';
 
 afterEach(() => { setWasmKernels(true); });
 
-/** Runs an op with the compiled kernels and with the reference loops; both results as raw bytes. */
+/** Runs an op through its registered accelerator and its reference OpDef.run; both results as raw bytes. */
 function bothWays<A extends object>(op: OpDef<A>, attrs: A, inputs: Tensor[]): [number[], number[]] {
   const bytes = (t: Tensor) => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const kind = (Object.keys(OPS) as OpKind[]).find((k) => OPS[k] === (op as unknown))!;
   setWasmKernels(true);
-  const [fast] = op.run(attrs, inputs);
-  setWasmKernels(false);
+  const served = accelerator(kind)!(attrs as never, inputs);
+  // The fast path must really serve these cases (else the comparison below would test the reference twice).
+  expect(served).not.toBeNull();
+  const [fast] = served!;
   const [ref] = op.run(attrs, inputs);
+  expect(runOp({ kind, attrs } as Op, inputs)[0]!.data).toEqual(fast!.data);
+  setWasmKernels(false);
+  expect(accelerator(kind)!(attrs as never, inputs)).toBeNull();
   setWasmKernels(true);
   expect(fast!.dtype).toBe(ref!.dtype);
   expect(fast!.shape).toEqual(ref!.shape);

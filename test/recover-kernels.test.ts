@@ -1,8 +1,8 @@
-// The compiled recovery kernels (src/kernels/recover.c) against the TypeScript reference loops: every result the same bits.
+// The compiled recovery kernels (src/accel/recover.c) against the TypeScript reference loops: every result the same bits.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Tensor } from '../src/ir/tensor.js';
-import { setWasmKernels } from '../src/kernels/runtime.js';
-import { mulHAll, releasePatches } from '../src/kernels/recover.js';
+import { setWasmKernels } from '../src/accel/runtime.js';
+import { mulHAll, releasePatches } from '../src/accel/recover.js';
 import { allRows, mulHRows, support } from '../src/passes/h-products.js';
 import { convPatches, finishGram, gram, gramSums, targets, type Patches } from '../src/passes/layer-stats.js';
 import { heldOutError } from '../src/passes/recover.js';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { dotI32 } from '../src/ir/ops/dot-block.js';
 import { convOp } from '../src/ir/ops/conv.js';
-import { candidateSums, gramSumsKernel, mulHAll } from '../src/kernels/recover.js';
+import { candidateSums, gramSumsKernel, mulHAll } from '../src/accel/recover.js';
 import { mulberry32 } from './helpers/prng.js';
 
 const bits = (a: Float64Array | Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4));

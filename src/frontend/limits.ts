@@ -1,6 +1,2 @@
-// Resource limits applied to declared sizes before anything is allocated.
-
-/** Largest tensor we will materialise (elements); 2^29 float32 = 2 GiB. */
-export const MAX_ELEMENTS = 2 ** 29;
-/** Largest single dimension accepted from a model. */
-export const MAX_DIM = 2 ** 31 - 1;
+// Resource limits of the frontend: the shared ones from src/util (io reads them there, not through the frontend).
+export { MAX_DIM, MAX_ELEMENTS } from '../util/limits.js';

@@ -2,7 +2,7 @@
 import { fail } from '../diagnostics.js';
 import type { Tensor } from '../ir/tensor.js';
 import { numel } from '../ir/tensor.js';
-import { MAX_ELEMENTS } from '../frontend/limits.js';
+import { MAX_ELEMENTS } from '../util/limits.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

@@ -3,6 +3,7 @@ import type { Op, OpKind } from './registry.js';
 import { OPS } from './registry.js';
 import type { Tensor, TensorType } from './tensor.js';
 import type { OpDef } from './op.js';
+import { accelerator, type Accelerator } from './accel.js';
 
 /**
  * Fixed-point annotation for integer tensors: real = int * 2^-frac (added by the quantization passes).
@@ -62,9 +63,10 @@ export function inferOp(op: Op, inputs: readonly (TensorType | undefined)[], whe
   return opDef(op.kind).infer(op.attrs, inputs, where);
 }
 
-/** Runs an op's reference kernel. */
+/** Runs an op: its registered accelerator (ir/accel.ts) when one serves the call, else the reference kernel. */
 export function runOp(op: Op, inputs: readonly (Tensor | undefined)[]): Tensor[] {
-  return opDef(op.kind).run(op.attrs, inputs);
+  const fast = accelerator(op.kind) as Accelerator | undefined;
+  return (fast && fast(op.attrs as never, inputs)) || opDef(op.kind).run(op.attrs, inputs);
 }
 
 /** Builds a graph incrementally; passes use it to produce new graphs (graphs are never mutated). */

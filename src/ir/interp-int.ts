@@ -1,37 +1,23 @@
 // Integer interpreter: the bit-exact specification backends must match, plus the float<->fixed io helpers.
-import { atNode, fail } from '../diagnostics.js';
+import { fail } from '../diagnostics.js';
 import type { Graph } from './graph.js';
 import { runGraph, type Observer } from './interp-float.js';
 import { sat } from './fixed-point.js';
+import { checkLowered } from './lowered.js';
 import { allocData, type Tensor } from './tensor.js';
 
 /**
  * Runs a fully lowered graph. The node-by-node executor is shared with the float interpreter (it is
- * dtype-generic); this entry point first proves no float value is left, failing SAC051 otherwise.
+ * dtype-generic); this entry point first checks the graph is in the lowered dialect, failing SAC051 otherwise.
  */
 export function runInteger(g: Graph, inputs: readonly Tensor[], observe?: Observer): Tensor[] {
   assertLowered(g);
   return runGraph(g, inputs, observe);
 }
 
-/** Fails SAC051 naming the first node (or graph input/constant) that still carries a float value. */
+/** Fails SAC051 naming the first graph input or node outside the lowered dialect (src/ir/lowered.ts). */
 export function assertLowered(g: Graph): void {
-  const producer = new Int32Array(g.values.length).fill(-1);
-  for (const n of g.nodes) for (const o of n.outputs) producer[o] = n.id;
-  for (const id of g.inputs) {
-    const v = g.values[id]!;
-    if (v.type.dtype === 'float32') fail('SAC051', `graph input '${v.name}' is float32; quantise it with quantizeInput first`);
-  }
-  for (const n of g.nodes) {
-    for (const id of [...n.inputs, ...n.outputs]) {
-      if (id < 0) continue;
-      const v = g.values[id]!;
-      if (v.type.dtype !== 'float32') continue;
-      const p = producer[id]!;
-      const culprit = p >= 0 ? g.nodes[p]! : n;
-      fail('SAC051', `value '${v.name}' is float32`, atNode(culprit.name, culprit.op.kind));
-    }
-  }
+  checkLowered(g);
 }
 
 /** Input quantisation (outside the multiply-free core): q = sat(floor(x * 2^f + 0.5), bits) in float64. */

@@ -3,6 +3,7 @@ import { atNode, fail } from '../diagnostics.js';
 import type { Graph, Node } from './graph.js';
 import type { Tensor } from './tensor.js';
 import { intBits } from './fixed-point.js';
+import { SHIFT_OPERANDS, shiftOperand } from './lowered.js';
 import { qaddShifts } from './ops/qadd.js';
 import { qavgWindow, reciprocalDigits } from './ops/qavg-pool.js';
 
@@ -70,11 +71,11 @@ function constInput(g: Graph, node: Node, k: number, where: string): Tensor {
 
 /** Per channel: |bias| + sum over terms of 2^(bits_in - 1) * 2^sh, through the gain, plus the rounding constant. */
 function shiftLayerBound(g: Graph, node: Node, shiftBits: number, where: string): number {
-  const bits = inBits(g, node, 0, where);
-  const codes = constInput(g, node, 1, where);
-  const bias = constInput(g, node, 2, where).data;
-  const rshift = constInput(g, node, 3, where).data;
-  const gain = node.inputs.length > 4 && node.inputs[4]! >= 0 ? constInput(g, node, 4, where) : undefined;
+  const bits = inBits(g, node, SHIFT_OPERANDS.x, where);
+  const codes = constInput(g, node, SHIFT_OPERANDS.codes, where);
+  const bias = constInput(g, node, SHIFT_OPERANDS.bias, where).data;
+  const rshift = constInput(g, node, SHIFT_OPERANDS.rshift, where).data;
+  const gain = shiftOperand(node, 'gain') >= 0 ? constInput(g, node, SHIFT_OPERANDS.gain, where) : undefined;
   const M = codes.shape[0]!;
   const per = M > 0 ? codes.data.length / M : 0;
   const maxSh = Math.min(31, 2 ** shiftBits - 1);

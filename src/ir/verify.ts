@@ -1,9 +1,16 @@
 // Verifier: structural and type invariants of a graph; runs between passes in tests and with --verify-each.
 import { fail } from '../diagnostics.js';
 import { inferOp, outputCount, opDef, type Graph } from './graph.js';
+import { checkLowered } from './lowered.js';
 import { formatType, numel, sameShape } from './tensor.js';
 
-/** Throws SAC030 describing the first broken invariant. `after` names the pass that produced the graph. */
+/** The pass whose output must be in the lowered dialect (and every later graph a backend receives). */
+export const LOWERING_PASS = 'lower-to-shift';
+
+/**
+ * Throws SAC030 describing the first broken invariant. `after` names the pass that produced the graph; after
+ * LOWERING_PASS the graph must also be in the lowered dialect (SAC051 naming the node, src/ir/lowered.ts).
+ */
 export function verifyGraph(g: Graph, after = 'frontend'): void {
   const bad = (detail: string, where?: string): never => fail('SAC030', `after ${after}: ${detail}`, where);
   const defined = new Uint8Array(g.values.length);
@@ -47,4 +54,5 @@ export function verifyGraph(g: Graph, after = 'frontend'): void {
     });
   });
   for (const o of g.outputs) if (!defined[o]) bad(`graph output ${g.values[o]?.name ?? o} is never defined`);
+  if (after === LOWERING_PASS) checkLowered(g);
 }

@@ -1,5 +1,5 @@
 // Products with a layer's Gram matrix H over the non-zero entries of a vector, in the order of the dense loops.
-import { mulHAll } from '../kernels/recover.js';
+import { mulHAll } from '../accel/recover.js';
 
 /** Indices j with v[j] !== 0, ascending. */
 export function support(v: Float64Array): Int32Array {

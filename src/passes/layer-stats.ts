@@ -1,8 +1,8 @@
 // Second-order statistics of a layer's inputs on calibration data (quantised and float networks), per input group.
 import type { Tensor } from '../ir/tensor.js';
 import type { ConvAttrs } from '../ir/ops/conv.js';
-import { mulberry32 } from '../testing/fuzz.js';
-import { convPatchesKernel, finishGramKernel, gramSumsKernel, targetsKernel } from '../kernels/recover.js';
+import { mulberry32 } from '../util/prng.js';
+import { convPatchesKernel, finishGramKernel, gramSumsKernel, targetsKernel } from '../accel/recover.js';
 
 /** Patch matrices [P, D] (row-major) of one group: what the layer's rows are dotted with. */
 export interface Patches {

@@ -1,16 +1,17 @@
 // Lowering rules for the ops without weights: scale-preserving ops, Add/Concat alignment, pooling, activations.
 import type { Node } from '../ir/graph.js';
 import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.js';
+import type { LoweredKind } from '../ir/lowered.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
 
-/** Ops that compute exactly on the integers and keep their input's scale. */
-const SCALE_PRESERVING = new Set(['Relu', 'MaxPool', 'GlobalMaxPool', 'Reshape', 'Transpose', 'Slice', 'Identity', 'Split', 'Gather']);
+/** Ops that compute exactly on the integers and keep their input's scale (each is in the lowered dialect). */
+const SCALE_PRESERVING = new Set<LoweredKind>(['Relu', 'MaxPool', 'GlobalMaxPool', 'Reshape', 'Transpose', 'Slice', 'Identity']);
 
 export function lowerStructural(ctx: LowerContext, n: Node): void {
   const { r, o } = ctx;
   const bits = o.actBits;
   const x = r.get(n.inputs[0]!);
-  if (SCALE_PRESERVING.has(n.op.kind)) {
+  if (SCALE_PRESERVING.has(n.op.kind as LoweredKind)) {
     const frac = ctx.fracOfNew(x);
     // Per-channel fracs flow through (calibrate-activations gave the output its input's, expanded by a flatten).
     const channels = ctx.g.values[n.outputs[0]!]!.quant?.channels;
@@ -65,6 +66,9 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
       emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], ctx.g.values[n.outputs[0]!]!.quant!);
       return;
     }
+    case 'Split': case 'Gather':
+      // Exact on integers, but outside the lowered dialect: no backend has a kernel for them (docs/ir.md).
+      return unsupported(n, `${n.op.kind} is not in the lowered dialect: no backend has a kernel for it (docs/ir.md)`);
     case 'Softmax': case 'LogSoftmax': {
       // Monotonic: top-1 is unchanged, so a trailing softmax is left to the application (noted in the report).
       if (!ctx.g.outputs.includes(n.outputs[0]!)) unsupported(n, 'only a trailing Softmax can be dropped');

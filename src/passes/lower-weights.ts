@@ -1,5 +1,6 @@
 // Lowering of weight layers (Conv, Gemm, MatMul with constant weights) to ShiftConv / ShiftGemm.
 import type { Node } from '../ir/graph.js';
+import { shiftParams } from '../ir/lowered.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
 import { activationRange, emitLowered, unsupported, type LowerContext, type Samples } from './lower-to-shift.js';
 import { recoverRows, type TermSpec } from './recover.js';
@@ -129,8 +130,8 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const bias = r.constant(`${n.name}/bias`, tensor('int32', [M], enc.bias));
   const rshift = r.constant(`${n.name}/rshift`, tensor('int32', [M], enc.rshift));
   const common = { terms: K, shiftBits: B, bits: outBits, actMin, actMax, ...(channelMax ? { channelMax } : {}) };
-  const params = [x, codes, bias, rshift];
-  if (enc.gain) params.push(r.constant(`${n.name}/gain`, tensor('int8', [M, enc.gain.length / M], enc.gain)));
+  const gain = enc.gain ? r.constant(`${n.name}/gain`, tensor('int8', [M, enc.gain.length / M], enc.gain)) : undefined;
+  const params = shiftParams({ x, codes, bias, rshift, ...(gain !== undefined ? { gain } : {}) });
   const outQuant = outChannels ? { frac: fracOut, channels: outChannels } : { frac: fracOut };
   if (n.op.kind === 'Conv') {
     emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, params, outQuant, act);

@@ -1,6 +1,6 @@
 // Label-free recovery of one weight layer: statistics per input group, rows rounded on output error, term budget.
 import type { Node } from '../ir/graph.js';
-import { heldOutKernel, releasePatches } from '../kernels/recover.js';
+import { heldOutKernel, releasePatches } from '../accel/recover.js';
 import { probeCurve, type TermCurve } from './allocate-terms.js';
 import { convPatches, denseRows, finishGram, gram, gramSums, targets, type LayerStats, type Patches } from './layer-stats.js';
 import type { LowerContext, Samples } from './lower-to-shift.js';

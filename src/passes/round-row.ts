@@ -1,7 +1,7 @@
 // Error-aware rounding of one weight row: exponent candidates, coordinate descent on output error, channel gain.
 import { codebook, floorIndex, writeCodes, type Codebook } from './codebook.js';
 import { allRows, mulHOnSupport, mulHRows, quadraticFrom, support } from './h-products.js';
-import { candidateSums, descendKernel, objectiveKernel } from '../kernels/recover.js';
+import { candidateSums, descendKernel, objectiveKernel } from '../accel/recover.js';
 import type { LayerStats } from './layer-stats.js';
 import { GAIN_DIGITS, gainDigits, greedyLogRow, maxExponent, quantizeGain, type Gain, type RowCodes } from './shift-layer.js';
 

@@ -1,7 +1,7 @@
 // Turns a float weight matrix (rows = output channels) into shift-add codes, int32 biases and per-channel shifts.
 import { fail } from '../diagnostics.js';
 import { gainBound } from '../ir/overflow.js';
-import { greedyLogRowKernel } from '../kernels/recover.js';
+import { greedyLogRowKernel } from '../accel/recover.js';
 import { pow2, roundLog2 } from './pow2.js';
 
 /** One quantised row: base exponent E, K codes per weight (docs/numerics.md), dequantised values, bias fix. */

@@ -1,18 +1,9 @@
 // Byte-level model mutations shared by the fuzz test and bench/fuzz (seeded, reproducible).
 import { loadModel } from '../api.js';
 import { ShiftaddcError } from '../diagnostics.js';
+import { mulberry32 } from '../util/prng.js';
 
-/** Small seeded PRNG (mulberry32) so every fuzz case can be replayed from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export type MutationKind = 'bitflip' | 'truncate' | 'insert' | 'overwrite' | 'duplicate';
 const KINDS: MutationKind[] = ['bitflip', 'truncate', 'insert', 'overwrite', 'duplicate'];

@@ -3,7 +3,7 @@
 export type Rng = () => number;
 
 /** Uniform floats in [0, 1) from a 32-bit seed (the same generator the fuzz harness replays seeds with). */
-export { mulberry32 } from '../../src/testing/fuzz.js';
+export { mulberry32 } from '../../src/util/prng.js';
 
 /** Integer in [lo, hi] inclusive. */
 export function randInt(rng: Rng, lo: number, hi: number): number {

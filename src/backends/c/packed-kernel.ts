@@ -1,4 +1,5 @@
 // The packed weight form in a shift-add kernel: Huffman tables, per-channel decode into scratch, bucket walk.
+import { SHIFT_OPERANDS } from '../../ir/lowered.js';
 import { constArray, utype } from './cfmt.js';
 import { constData, type KernelCtx } from './kernel.js';
 import { packedDecodeText, packedDotText, packedScratch, packPacked, slotTableBytes } from './packed.js';
@@ -15,7 +16,7 @@ const bytesOf = (t: string): number => (t === 'uint8_t' ? 1 : t === 'uint16_t' ?
  */
 export function packedTables(ctx: KernelCtx, xt: string, M: number, D: number, K: number, B: number, tapOff: number[] | null, gt: Pick<Packed, 'init' | 'next' | 'gain'> & { bytes: number }, at: number): Packed & { scratch: number } {
   const f = ctx.fn;
-  const pk = packPacked(constData(ctx, 1), M, D, K, B);
+  const pk = packPacked(constData(ctx, SHIFT_OPERANDS.codes), M, D, K, B);
   const table = tapOff && tapOff.some((o, t) => o !== t) ? tapOff : null;
   const O = utype(table ? Math.max(...table) : D - 1);
   const tableT = table ? utype(Math.max(...table)) : null;
@@ -23,7 +24,7 @@ export function packedTables(ctx: KernelCtx, xt: string, M: number, D: number, K
   pk.slots.forEach((s, j) => {
     if ('code' in s) ctx.decls.push(constArray(`${f}_hl${j}`, 'uint16_t', s.lim), constArray(`${f}_ho${j}`, 'uint8_t', s.off), constArray(`${f}_hs${j}`, 'uint8_t', s.syms));
   });
-  ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, 2).data), constArray(`${f}_r`, 'int8_t', constData(ctx, 3).data));
+  ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, SHIFT_OPERANDS.bias).data), constArray(`${f}_r`, 'int8_t', constData(ctx, SHIFT_OPERANDS.rshift).data));
   if (table) ctx.decls.push(constArray(`${f}_o`, tableT!, table));
   ctx.rt.need('sac_bits');
   const tableBytes = pk.slots.reduce((p, s) => p + slotTableBytes(s), 0);

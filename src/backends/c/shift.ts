@@ -1,4 +1,5 @@
 // C kernels of the shift-add layers (ShiftConv, ShiftGemm) and their packed weight streams.
+import { SHIFT_OPERANDS } from '../../ir/lowered.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import type { ShiftGemmAttrs } from '../../ir/ops/shift-gemm.js';
 import { as2d } from '../../ir/ops/conv.js';
@@ -74,7 +75,7 @@ export interface Packed {
  * through a pointer `gm` that steps by G per channel (opaque, or gcc rewrites it as base + m * G: a multiply).
  */
 function gainTable(ctx: KernelCtx): Pick<Packed, 'init' | 'next' | 'gain'> & { bytes: number } {
-  const g = optionalConstData(ctx, 4);
+  const g = optionalConstData(ctx, SHIFT_OPERANDS.gain);
   if (!g) return { init: [], next: [], gain: (acc) => acc, bytes: 0 };
   const G = g.shape[1]!;
   ctx.decls.push(constArray(`${ctx.fn}_g`, 'int8_t', g.data));
@@ -98,7 +99,7 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
   const f = ctx.fn;
   if (useDense) ctx.decls.push(constArray(`${f}_w`, 'uint16_t', dense.words));
   else ctx.decls.push(constArray(`${f}_h`, 'uint16_t', hdr), constArray(`${f}_t`, tapT, taps));
-  ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, 2).data), constArray(`${f}_r`, 'int8_t', constData(ctx, 3).data));
+  ctx.decls.push(constArray(`${f}_b`, 'int32_t', constData(ctx, SHIFT_OPERANDS.bias).data), constArray(`${f}_r`, 'int8_t', constData(ctx, SHIFT_OPERANDS.rshift).data));
   let tableT: string | null = null;
   let tableBytes = 0;
   if (tapOff && tapOff.some((o, t) => o !== t)) {
@@ -151,9 +152,9 @@ function outputStmt(ctx: KernelCtx, pk: Packed, yt: string, p: string, bits: num
 }
 
 export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
-  const x = val(ctx, 0).type;
+  const x = val(ctx, SHIFT_OPERANDS.x).type;
   const y = out(ctx).type;
-  const codes = constData(ctx, 1);
+  const codes = constData(ctx, SHIFT_OPERANDS.codes);
   const xt = ctype(x.dtype, ctx.where);
   const yt = ctype(y.dtype, ctx.where);
   const { k, s, p, d } = as2d(a);
@@ -224,12 +225,12 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
     '  }',
     '}',
   ];
-  return { data: [0], body, ...(scratchBytes ? { scratch: { type: xt, elems: (scratchBytes + xb - 1) >> Math.log2(xb) } } : {}) };
+  return { data: [SHIFT_OPERANDS.x], body, ...(scratchBytes ? { scratch: { type: xt, elems: (scratchBytes + xb - 1) >> Math.log2(xb) } } : {}) };
 }
 
 export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
-  const x = val(ctx, 0).type;
-  const codes = constData(ctx, 1);
+  const x = val(ctx, SHIFT_OPERANDS.x).type;
+  const codes = constData(ctx, SHIFT_OPERANDS.codes);
   const xt = ctype(x.dtype, ctx.where);
   const yt = ctype(out(ctx).type.dtype, ctx.where);
   const [N, D] = x.shape as [number, number];
@@ -259,5 +260,5 @@ export function shiftGemmKernel(ctx: KernelCtx, a: ShiftGemmAttrs): Kernel {
     '}',
   ];
   const xb = bytesOf(xt);
-  return { data: [0], body, ...(scratch ? { scratch: { type: xt, elems: (scratch + xb - 1) >> Math.log2(xb) } } : {}) };
+  return { data: [SHIFT_OPERANDS.x], body, ...(scratch ? { scratch: { type: xt, elems: (scratch + xb - 1) >> Math.log2(xb) } } : {}) };
 }

@@ -1,4 +1,5 @@
 // Weights as code: one straight-line C function per output channel of a shift-add layer (no stream to decode).
+import { SHIFT_OPERANDS } from '../../ir/lowered.js';
 import type { Graph } from '../../ir/graph.js';
 import { numel, type Tensor } from '../../ir/tensor.js';
 import type { ShiftAttrs } from '../../ir/ops/shift-common.js';
@@ -24,7 +25,7 @@ export function codeLayers(g: Graph, form: WeightForm, budget: number): Set<numb
   const cand: { id: number; positions: number; bytes: number }[] = [];
   for (const n of g.nodes) {
     if (n.op.kind !== 'ShiftConv' && !(form === 'code' && n.op.kind === 'ShiftGemm')) continue;
-    const codes = g.values[n.inputs[1]!]?.data;
+    const codes = g.values[n.inputs[SHIFT_OPERANDS.codes]!]?.data;
     const y = g.values[n.outputs[0]!]!.type.shape;
     if (!codes) continue;
     const M = codes.shape[0]!;
@@ -179,10 +180,10 @@ export function clampHi(ctx: KernelCtx, a: ShiftAttrs): string {
  */
 export function codeForm(ctx: KernelCtx, xt: string, yt: string, M: number, D: number, a: ShiftAttrs, tapOff: readonly number[], p: string): { decode: string[]; stmt: string } {
   const f = ctx.fn;
-  const shifts = constData(ctx, 3).data;
+  const shifts = constData(ctx, SHIFT_OPERANDS.rshift).data;
   const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
-  const gain = optionalConstData(ctx, 4);
-  const { table, fnT, terms } = emitChannels(ctx, xt, constData(ctx, 1), M, D, a.terms, tapOff, constData(ctx, 2).data, shifts, fast, gain);
+  const gain = optionalConstData(ctx, SHIFT_OPERANDS.gain);
+  const { table, fnT, terms } = emitChannels(ctx, xt, constData(ctx, SHIFT_OPERANDS.codes), M, D, a.terms, tapOff, constData(ctx, SHIFT_OPERANDS.bias).data, shifts, fast, gain);
   ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
   ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
   return { decode: [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`], stmt: unrolledOutput(ctx, yt, p, fast, a.bits, a.actMin, clampHi(ctx, a)) };

@@ -2,7 +2,6 @@
 import { floatTensor, type Tensor, type TensorType } from '../tensor.js';
 import { dotF32 } from './dot-block.js';
 import { im2row, scratchF32 } from './im2col.js';
-import { convF32Kernel } from '../../kernels/interp.js';
 import { defineOp } from '../op.js';
 import { check, checkAttr, need, needT } from './util.js';
 import { firstStacked } from './batch-rules.js';
@@ -68,8 +67,6 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const P = OH * OW;
   const D = cPerG * KH * KW;
   const bd = bias ? (bias.data as Float32Array) : undefined;
-  const compiled = convF32Kernel(xd, N, { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! }, M, a.group, wd, bd);
-  if (compiled) return [{ dtype: 'float32', shape: outType!.shape, data: compiled }];
   const out = floatTensor(outType!.shape);
   const geo = { cPerG, H, W, KH, KW, OH, OW, s, p, d };
   const od = out.data as Float32Array;

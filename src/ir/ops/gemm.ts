@@ -3,11 +3,10 @@ import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
 import { firstStacked } from './batch-rules.js';
-import { gemmF32Kernel } from '../../kernels/interp.js';
 
 export type GemmAttrs = { transA: boolean; transB: boolean; alpha: number; beta: number };
 
-function dims(a: GemmAttrs, A: TensorType, B: TensorType, where: string): { M: number; K: number; N: number } {
+export function gemmDims(a: GemmAttrs, A: TensorType, B: TensorType, where: string): { M: number; K: number; N: number } {
   check(A.shape.length === 2 && B.shape.length === 2, `Gemm needs 2-D operands, got [${A.shape}] and [${B.shape}]`, where);
   const [M, K] = a.transA ? [A.shape[1]!, A.shape[0]!] : [A.shape[0]!, A.shape[1]!];
   const [K2, N] = a.transB ? [B.shape[1]!, B.shape[0]!] : [B.shape[0]!, B.shape[1]!];
@@ -19,7 +18,7 @@ function inferGemm(a: GemmAttrs, inputs: readonly (TensorType | undefined)[], wh
   const A = need(inputs, 0, where);
   const B = need(inputs, 1, where);
   check(A.dtype === B.dtype, `operand dtypes differ (${A.dtype} vs ${B.dtype})`, where);
-  const { M, N } = dims(a, A, B, where);
+  const { M, N } = gemmDims(a, A, B, where);
   const C = inputs[2];
   // C broadcasts unidirectionally: it may not grow the [M, N] result.
   if (C) check(C.shape.length <= 2 && broadcastShapes(C.shape, [M, N], where).every((d, i) => d === [M, N][i]), `C [${C.shape}] does not broadcast to [${M},${N}]`, where);
@@ -30,7 +29,7 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const A = needT(inputs, 0);
   const B = needT(inputs, 1);
   const C = inputs[2];
-  const { M, K, N } = dims(a, A, B, 'kernel');
+  const { M, K, N } = gemmDims(a, A, B, 'kernel');
   // Element (m,k) of op(A) is ad[m*sAm + k*sAk]; likewise for B. Untransposed B keeps the inner loop contiguous.
   const [sAm, sAk] = a.transA ? [1, M] : [K, 1];
   const [sBk, sBn] = a.transB ? [1, K] : [N, 1];
@@ -39,9 +38,6 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
   const ci = C && C.data.length !== M * N ? broadcastIndex(C.shape, [M, N]) : null;
   // PyTorch Linear layout: both operands' rows are contiguous, so each output is one dot product.
   const dots = a.transB && !a.transA;
-  const floats = A.dtype === 'float32' && B.dtype === 'float32' && (!C || C.dtype === 'float32');
-  const compiled = dots && floats ? gemmF32Kernel(ad as Float32Array, M, K, bd as Float32Array, N, a.alpha, a.beta, C?.data as Float32Array | undefined, ci) : null;
-  if (compiled) return [{ dtype: A.dtype, shape: [M, N], data: compiled }];
   const out = allocData(A.dtype, M * N);
   const acc = new Float64Array(2 * N);
   for (let m = 0; m < M;) {
@@ -83,7 +79,7 @@ export const gemmOp = defineOp<GemmAttrs>({
   cost: (a, inputs) => {
     const A = inputs[0]!;
     const B = inputs[1]!;
-    const { M, K, N } = dims(a, A, B, 'cost');
+    const { M, K, N } = gemmDims(a, A, B, 'cost');
     return { macs: M * K * N };
   },
 });

@@ -2,7 +2,6 @@
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { check, checkAttr, need, needT } from './util.js';
 import { windowOut } from './conv.js';
-import { maxPoolKernel } from '../../kernels/interp.js';
 
 /** Spatial attrs have one entry per spatial dim; pads are [begin..., end...] as in ONNX. */
 export type PoolGeometry = {
@@ -76,8 +75,6 @@ export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: b
   const [outType] = inferPool(a, inputs, 'kernel');
   const [N, C] = x.shape as [number, number];
   const { H, W, OH, OW, hp, wp, dh, dw } = windowPlan(a, x.shape, outType!.shape);
-  const compiled = mode === 'max' ? maxPoolKernel(x, N * C, H, W, OH, OW, dh, dw, hp, wp) : null;
-  if (compiled) return [{ dtype: x.dtype, shape: outType!.shape, data: compiled }];
   const xd = x.data;
   const out = allocData(x.dtype, N * C * OH * OW);
   const isMax = mode === 'max';

@@ -3,7 +3,6 @@ import { allocData, type Tensor, type TypedData } from '../tensor.js';
 import { defineOp } from '../op.js';
 import { need, needT } from './util.js';
 import { firstStacked } from './batch-rules.js';
-import { reluF32Kernel } from '../../kernels/interp.js';
 
 export type ReluAttrs = Record<string, never>;
 
@@ -22,8 +21,7 @@ export const reluOp = defineOp<ReluAttrs>({
   infer: (_a, inputs, where) => [need(inputs, 0, where)],
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);
-    const compiled = x.dtype === 'float32' ? reluF32Kernel(x.data as Float32Array) : null;
-    return [{ dtype: x.dtype, shape: x.shape, data: compiled ?? reluInto(x.data, allocData(x.dtype, x.data.length)) }];
+    return [{ dtype: x.dtype, shape: x.shape, data: reluInto(x.data, allocData(x.dtype, x.data.length)) }];
   },
   batch: firstStacked,
 });

@@ -2,8 +2,22 @@
 import { fail } from '../../diagnostics.js';
 import type { DType, Tensor, TensorType } from '../tensor.js';
 import { numel } from '../tensor.js';
+import { SHIFT_OPERANDS, shiftInput } from '../lowered.js';
 import { check, checkAttr, need, needT } from './util.js';
-import type { ShiftOperands } from '../../kernels/interp.js';
+
+/** What ShiftConv and ShiftGemm kernels share: decoded weights, the narrowing operands and the output element type. */
+export interface ShiftOperands {
+  w: Int32Array;
+  bias: Int32Array;
+  rshift: Int32Array;
+  /** Upper clamp per output channel. */
+  hi: Int32Array;
+  gain?: Int8Array;
+  G: number;
+  bits: number;
+  actMin: number;
+  outType: DType;
+}
 
 /** Output width and fused activation clamp carried by every narrowing op. */
 export type ActAttrs = { bits: number; actMin: number; actMax: number };
@@ -53,12 +67,12 @@ export function needInt(inputs: readonly (TensorType | undefined)[], k: number, 
 
 /** Checks the codes / bias / rshift (and optional gain) operands of a shift layer with M output channels and K terms. */
 export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a: ShiftAttrs, codesRank: number, where: string): number {
-  const codes = needInt(inputs, 1, ['int8'], 'codes', where);
+  const codes = needInt(inputs, SHIFT_OPERANDS.codes, ['int8'], 'codes', where);
   check(codes.shape.length === codesRank, `codes rank ${codes.shape.length} should be ${codesRank}`, where);
   check(codes.shape[codesRank - 1] === a.terms, `codes last dim ${codes.shape[codesRank - 1]} does not match terms ${a.terms}`, where);
   const M = codes.shape[0]!;
-  for (const [k, name] of [[2, 'bias'], [3, 'rshift']] as const) {
-    const t = needInt(inputs, k, ['int32'], name, where);
+  for (const name of ['bias', 'rshift'] as const) {
+    const t = needInt(inputs, SHIFT_OPERANDS[name], ['int32'], name, where);
     check(t.shape.length === 1 && t.shape[0] === M, `${name} shape [${t.shape}] does not match ${M} output channels`, where);
   }
   const cm = a.channelMax;
@@ -66,8 +80,8 @@ export function checkShiftParams(inputs: readonly (TensorType | undefined)[], a:
     const hi = 2 ** (a.bits - 1) - 1;
     checkAttr(cm.length === M && cm.every((v) => Number.isInteger(v) && v >= a.actMin && v <= hi), `channelMax needs ${M} integers in [actMin, ${hi}]`, where);
   }
-  if (inputs.length > 4 && inputs[4]) {
-    const gain = needInt(inputs, 4, ['int8'], 'gain', where);
+  if (shiftInput(inputs, 'gain')) {
+    const gain = needInt(inputs, SHIFT_OPERANDS.gain, ['int8'], 'gain', where);
     check(gain.shape.length === 2 && gain.shape[0] === M && gain.shape[1]! >= 1, `gain shape [${gain.shape}] should be [${M}, G]`, where);
   }
   return M;
@@ -156,13 +170,13 @@ export function shiftTermCounts(codes: Tensor, outShape: readonly number[]): { s
 }
 
 /**
- * What ShiftConv's and ShiftGemm's kernels share: inputs 2-4 (bias, rshift, optional gain [M, G], checked) with the
+ * What ShiftConv's and ShiftGemm's kernels share: operands bias, rshift and the optional gain [M, G] (checked) with the
  * decoded weights of `codes` and each output channel's upper clamp.
  */
 export function shiftOperands(a: ShiftAttrs, inputs: readonly (Tensor | undefined)[], codes: Tensor, outType: DType, where: string): ShiftOperands {
-  const bias = needT(inputs, 2).data as Int32Array;
-  const rshift = needT(inputs, 3).data as Int32Array;
-  const gain = inputs[4];
+  const bias = needT(inputs, SHIFT_OPERANDS.bias).data as Int32Array;
+  const rshift = needT(inputs, SHIFT_OPERANDS.rshift).data as Int32Array;
+  const gain = shiftInput(inputs, 'gain');
   checkGain(gain, where);
   const hi = Int32Array.from({ length: codes.shape[0]! }, (_, m) => clampHi(a, m));
   // The reference kernels multiply by each weight's decoded integer: bit-identical to its shift-add sum.

@@ -3,29 +3,29 @@ import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { dotI32 } from './dot-block.js';
 import { im2row, scratchI32 } from './im2col.js';
 import { defineOp } from '../op.js';
+import { SHIFT_OPERANDS, shiftInput } from '../lowered.js';
 import { requant } from '../fixed-point.js';
 import { as2d, convOp, type ConvAttrs } from './conv.js';
 import { needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftOperands, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
-import { shiftConvKernel } from '../../kernels/interp.js';
 
 /** Conv geometry as in ConvAttrs plus the shift encoding; inputs are x, codes [M, C/g, ...kernel, K], bias, rshift, optional gain [M, G]. */
 export type ShiftConvAttrs = ConvAttrs & ShiftAttrs;
 
 function inferShiftConv(a: ShiftConvAttrs, inputs: readonly (TensorType | undefined)[], where: string): TensorType[] {
   checkShiftAttrs(a, where);
-  const x = needInt(inputs, 0, ['int8', 'int16'], 'ShiftConv input', where);
+  const x = needInt(inputs, SHIFT_OPERANDS.x, ['int8', 'int16'], 'ShiftConv input', where);
   checkShiftParams(inputs, a, a.kernel.length + 3, where);
-  const codes = inputs[1]!;
+  const codes = shiftInput(inputs, 'codes')!;
   // Geometry is exactly Conv's with the terms axis dropped from the weight shape.
   const [t] = convOp.infer(a, [x, { dtype: x.dtype, shape: codes.shape.slice(0, -1) }], where);
   return [{ dtype: actDtype(a.bits), shape: t!.shape }];
 }
 
 function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] {
-  const x = needT(inputs, 0);
-  const codes = needT(inputs, 1);
+  const x = needT(inputs, SHIFT_OPERANDS.x);
+  const codes = needT(inputs, SHIFT_OPERANDS.codes);
   const [outType] = inferShiftConv(a, inputs, 'kernel');
   checkCodes(codes, a.shiftBits, 'kernel ShiftConv');
   const ops = shiftOperands(a, inputs, codes, outType!.dtype, 'kernel ShiftConv');
@@ -43,9 +43,6 @@ function runShiftConv(a: ShiftConvAttrs, inputs: readonly (Tensor | undefined)[]
   const plane = OH * OW;
   const { bits, actMin } = a;
   const D = cPerG * KH * KW;
-  const geo = { C, H, W, OH, OW, KH, KW, sh: s[0]!, sw: s[1]!, ph: p[0]!, pw: p[1]!, dh: d[0]!, dw: d[1]! };
-  const compiled = shiftConvKernel(x, N, geo, M, a.group, ops);
-  if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
   const out = allocData(outType!.dtype, N * M * plane);
   // As in Conv, a 1x1 stride-1 unpadded conv reads its input in place (widened to int32 a sample at a time,
   // so the scratch stays one sample's size however many samples a batched call brings).

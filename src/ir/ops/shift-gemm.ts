@@ -1,13 +1,13 @@
 // ShiftGemm: multiplication-free fully connected layer y[n, m] = requant(bias[m] + sum_d w[m, d] x[n, d]).
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
 import { defineOp } from '../op.js';
+import { SHIFT_OPERANDS, shiftInput } from '../lowered.js';
 import { requant } from '../fixed-point.js';
 import { dotI32 } from './dot-block.js';
 import { scratchI32 } from './im2col.js';
 import { check, needT } from './util.js';
 import { actDtype, applyGain, checkCodes, checkShiftAttrs, checkShiftParams, needInt, shiftOperands, shiftTermCounts, type ShiftAttrs } from './shift-common.js';
 import { firstStacked } from './batch-rules.js';
-import { shiftGemmKernel } from '../../kernels/interp.js';
 
 /** Rows of x per dot-product call. */
 const ROW_BLOCK = 64;
@@ -17,17 +17,17 @@ export type ShiftGemmAttrs = ShiftAttrs;
 
 function inferShiftGemm(a: ShiftGemmAttrs, inputs: readonly (TensorType | undefined)[], where: string): TensorType[] {
   checkShiftAttrs(a, where);
-  const x = needInt(inputs, 0, ['int8', 'int16'], 'ShiftGemm input', where);
+  const x = needInt(inputs, SHIFT_OPERANDS.x, ['int8', 'int16'], 'ShiftGemm input', where);
   check(x.shape.length === 2, `ShiftGemm input must be 2-D [N, D], got [${x.shape}]`, where);
   const M = checkShiftParams(inputs, a, 3, where);
-  const codes = inputs[1]!;
+  const codes = shiftInput(inputs, 'codes')!;
   check(codes.shape[1] === x.shape[1], `codes [${codes.shape}] expect ${codes.shape[1]} input features, input has ${x.shape[1]}`, where);
   return [{ dtype: actDtype(a.bits), shape: [x.shape[0]!, M] }];
 }
 
 function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] {
-  const x = needT(inputs, 0);
-  const codes = needT(inputs, 1);
+  const x = needT(inputs, SHIFT_OPERANDS.x);
+  const codes = needT(inputs, SHIFT_OPERANDS.codes);
   const [outType] = inferShiftGemm(a, inputs, 'kernel');
   checkCodes(codes, a.shiftBits, 'kernel ShiftGemm');
   const ops = shiftOperands(a, inputs, codes, outType!.dtype, 'kernel ShiftGemm');
@@ -35,8 +35,6 @@ function runShiftGemm(a: ShiftGemmAttrs, inputs: readonly (Tensor | undefined)[]
   const [N, D] = x.shape as [number, number];
   const M = codes.shape[0]!;
   const { bits, actMin } = a;
-  const compiled = shiftGemmKernel(x, N, D, M, ops);
-  if (compiled) return [{ dtype: outType!.dtype, shape: outType!.shape, data: compiled }];
   const out = allocData(outType!.dtype, N * M);
   // Rows of x are the dot-product columns; acc comes back as [M, rows]. Batched calls bring many rows: blocks
   // of them bound the scratch while each weight load still serves a whole block.

@@ -1,6 +1,6 @@
 // Interpreter kernels (float Conv, ShiftConv, ShiftGemm, MaxPool, Relu): the TypeScript kernels' exact arithmetic, compiled.
 //
-// Each function takes the address of an int32 parameter block laid out by src/kernels/interp.ts (the struct's
+// Each function takes the address of an int32 parameter block laid out by src/accel/interp.ts (the struct's
 // fields in order) and a range of samples or planes: V8 runs a wasm function's first calls in its baseline tier
 // and only later calls in optimised code, so the callers split long runs into many short calls. Integer arithmetic wraps modulo 2^32 (unsigned), shifts are masked to 5 bits and
 // right shifts of signed values are arithmetic: JavaScript's `| 0`, `<<`, `>>`, as docs/numerics.md states.

@@ -1,4 +1,4 @@
-// Instantiates a compiled C kernel module (src/kernels/*.c) and lays out each call's operands in its memory.
+// Instantiates a compiled C kernel module (src/accel/*.c) and lays out each call's operands in its memory.
 
 /** One instantiated kernel module: its exports and a bump allocator over its memory above the C stack and data. */
 export class WasmKernels<E> {

@@ -1,5 +1,7 @@
 // Calls into the compiled interpreter kernels (interp.c): operands into the module's memory, one call, result out.
 // Each entry returns null when the kernels are unavailable; the op then runs its TypeScript reference loops.
+// interp-ops.ts adapts these to ops and registers them as the interpreters' accelerators.
+import type { ShiftOperands } from '../ir/ops/shift-common.js';
 import type { Tensor, TypedData } from '../ir/tensor.js';
 import { interpWasm } from './interp-wasm.js';
 import { kernelLoader, type WasmKernels } from './runtime.js';
@@ -14,6 +16,11 @@ interface Exports {
 }
 
 const kernels = kernelLoader<Exports>(interpWasm);
+
+/** Whether the kernels can run (WebAssembly present and SHIFTADDC_NO_WASM unset): adapters skip their setup otherwise. */
+export function interpKernelsLoaded(): boolean {
+  return kernels() !== null;
+}
 
 /** Element type codes of interp.c. */
 const TYPE_CODE: Partial<Record<Tensor['dtype'], number>> = { float32: 0, int8: 1, int16: 2 };
@@ -37,20 +44,6 @@ function takeOut(k: WasmKernels<Exports>, dtype: Tensor['dtype'], at: number, n:
     case 'int16': return k.i16(at, n).slice();
     default: throw new Error(`interp kernels: no ${dtype} outputs`);
   }
-}
-
-/** What ShiftConv and ShiftGemm share: decoded weights, the narrowing operands and the output element type. */
-export interface ShiftOperands {
-  w: Int32Array;
-  bias: Int32Array;
-  rshift: Int32Array;
-  /** Upper clamp per output channel. */
-  hi: Int32Array;
-  gain?: Int8Array;
-  G: number;
-  bits: number;
-  actMin: number;
-  outType: Tensor['dtype'];
 }
 
 function narrowFields(k: WasmKernels<Exports>, s: ShiftOperands): number[] {

@@ -1,6 +1,6 @@
 // Label-free recovery kernels (patches, Gram sums, targets, H products, descent, held-out error): the TypeScript loops' exact arithmetic, compiled.
 //
-// src/kernels/recover.ts keeps a layer's patch matrices and Gram matrix H resident in this module's memory across
+// src/accel/recover.ts keeps a layer's patch matrices and Gram matrix H resident in this module's memory across
 // calls and splits long runs into short calls (V8 runs a wasm function's first calls in its baseline tier). Every
 // float sum keeps the order of its TypeScript loop: a SIMD lane is one independent sum, no sum is reassociated, and
 // nothing is contracted (see scripts/build-kernels.mjs). Each export names the TypeScript function it reproduces.
