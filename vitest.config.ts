@@ -20,6 +20,7 @@ export const FAST = [
   'test/passes/**/*.test.ts',
   'test/recover-kernels.test.ts',
   'test/recover.test.ts',
+  'test/report.test.ts',
 ];
 
 export default defineConfig({

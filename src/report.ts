@@ -85,6 +85,8 @@ const numel = (ts: readonly Tensor[]): number => ts.reduce((n, t) => n + t.data.
  */
 export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor[], options: Record<string, unknown>, notes: string[], seconds: number, taps?: ReadonlyMap<string, Tap>): CompileReport {
   const f = inspect(floatG);
+  // Multiplications of the lowered graph from its ops' own cost model (a MAC is a multiply; shift layers declare 0).
+  const mults = new Map(inspect(shiftG).layers.map((l) => [l.name, l.macs]));
   const inputFrac = shiftG.inputs.map((id) => shiftG.values[id]!.quant?.frac ?? 0);
   const bits = (options.actBits as number | undefined) ?? 8;
   const n = Math.min(REPORT_SAMPLES, calib[0]!.shape[0]!);
@@ -142,7 +144,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
       exponentRange: [lo === Infinity ? 0 : lo, hi === -Infinity ? 0 : hi],
       sparsity: zero / weights,
       sqnrDb: fa && qa && numel(fa) === numel(qa) ? round2(sqnr(fa, qa, out.quant!)) : null,
-      shifts: counts.shifts, adds: counts.adds, multiplies: 0,
+      shifts: counts.shifts, adds: counts.adds, multiplies: mults.get(n.name) ?? 0,
       // Each term is a sign bit plus a B-bit shift; each channel adds an int32 bias and an 8-bit shift.
       weightBits: terms * (1 + n.op.attrs.shiftBits) + M * (32 + 8),
     });
@@ -155,7 +157,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     totals: {
       floatMacs: f.totals.macs,
       floatWeightBytes: f.totals.weightBytes,
-      shifts: sum('shifts'), adds: sum('adds'), multiplies: 0,
+      shifts: sum('shifts'), adds: sum('adds'), multiplies: [...mults.values()].reduce((a, b) => a + b, 0),
       weightBits: sum('weightBits'),
       weightBytes: Math.ceil(sum('weightBits') / 8),
       int8WeightBytes: layers.reduce((s, l) => s + l.weights, 0),
