@@ -7,19 +7,17 @@ import { checkAccumulators } from './ir/overflow.js';
 import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { verifyGraph } from './ir/verify.js';
-import { lowerToShift } from './passes/lower-to-shift.js';
-import { withDefaults, type PassOptions } from './passes/options.js';
-import { checkPassName, PREPARE_PIPELINE, runPipeline, type Pass } from './passes/pipeline.js';
+import { LOWERING } from './passes/analyses.js';
+import { DEFAULT_OPTIONS, definedOnly, passContext, type ConversionOptions, type Progress } from './passes/context.js';
+import { checkPassName, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
-import { ActivationStore } from './passes/activation-store.js';
 
 /** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
-export const SHIFT_PIPELINE: readonly Pass[] = [
-  ...PREPARE_PIPELINE,
-  { name: 'lower-to-shift', run: lowerToShift },
-];
+export { SHIFT_PIPELINE };
 
-export interface CompileOptions extends PassOptions {
+export interface CompileOptions extends ConversionOptions {
+  /** Progress callback (the CLI draws it on a TTY; the library never prints). */
+  onProgress?: Progress;
   verifyEach?: boolean;
   /** Pass name after which `onIr` receives the printed IR. */
   printIrAfter?: string;
@@ -53,21 +51,19 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const t0 = performance.now();
   const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model) : model;
   const calibration = options.calibration as Tensor[];
-  let floatGraph = source;
-  // Calibration's float activations feed lowering, lowering's shift-layer outputs feed the report.
-  const activations = new ActivationStore(REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!);
-  const graph = runPipeline(source, SHIFT_PIPELINE, { ...options, activations }, {
+  // The report compares the shift layers with their float activations on the first REPORT_SAMPLES samples.
+  const tapSamples = REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!;
+  const ctx = passContext(options, { tapSamples }, options.onProgress);
+  const graph = runPipeline(source, SHIFT_PIPELINE, ctx, {
     verifyEach: options.verifyEach,
-    after: (pass, g) => {
-      if (pass === 'calibrate-activations') { floatGraph = g; activations.seal(g); }
-      if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
-    },
+    after: (pass, g) => { if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g)); },
   });
   verifyGraph(graph, 'lower-to-shift');
   assertLowered(graph);
   checkAccumulators(graph);
   const seconds = (performance.now() - t0) / 1000;
-  const { calibration: _c, onProgress: _p, onIr: _i, activations: _a, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, [], seconds, activations.taps);
+  const { floatGraph, taps } = ctx.analyses.get(LOWERING, graph) ?? fail('SAC051', 'the pipeline did not end in lower-to-shift');
+  const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
+  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [], seconds, taps);
   return { graph, floatGraph, report };
 }
