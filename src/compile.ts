@@ -8,7 +8,7 @@ import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { verifyGraph } from './ir/verify.js';
 import { LOWERING } from './passes/analyses.js';
-import { DEFAULT_OPTIONS, definedOnly, passContext, type ConversionOptions, type Progress } from './passes/context.js';
+import { DEFAULT_OPTIONS, definedOnly, passContext, userOptions, type ConversionOptions, type Progress } from './passes/context.js';
 import { checkPassName, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
 
@@ -33,15 +33,7 @@ export interface CompileResult {
 }
 
 function validate(o: CompileOptions): void {
-  const bad = (what: string) => fail('SAC040', what);
-  if (o.terms !== undefined && !(Number.isInteger(o.terms) && o.terms >= 1 && o.terms <= 4)) bad(`--terms must be 1..4 (got ${o.terms})`);
-  if (o.shiftBits !== undefined && !(Number.isInteger(o.shiftBits) && o.shiftBits >= 1 && o.shiftBits <= 5)) bad(`--shift-bits must be 1..5 (got ${o.shiftBits})`);
-  if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
-  // Accepted by the CLI already; rejected until their passes land rather than silently ignored.
-  if (o.avgTerms !== undefined && !(o.avgTerms >= 0.25 && o.avgTerms <= 4)) bad(`--avg-terms must be in [0.25, 4] (got ${o.avgTerms})`);
-  if (o.avgTerms !== undefined && o.recover === false) bad('--avg-terms needs recovery (it allocates terms by output error); drop --no-recover');
-  if (o.prune !== undefined && !(o.prune >= 0 && o.prune < 1)) bad(`--prune must be in [0, 1) (got ${o.prune})`);
-  if (o.pruneChannels !== undefined && !(o.pruneChannels >= 0 && o.pruneChannels < 1)) bad(`--prune-channels must be in [0, 1) (got ${o.pruneChannels})`);
+  userOptions(o);
   if (o.printIrAfter) checkPassName(o.printIrAfter, SHIFT_PIPELINE);
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }

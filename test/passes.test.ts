@@ -134,3 +134,13 @@ describe('analyses', () => {
     for (const t of kept.values()) { expect(t.int?.length).toBe(2); expect(t.float?.length).toBe(2); }
   });
 });
+
+describe('pass context', () => {
+  it('validates the user options and fills in defaults (explicit undefined too)', () => {
+    const ctx = passContext({ terms: undefined, prune: 0.5 });
+    expect(ctx.user).toMatchObject({ terms: 2, shiftBits: 4, actBits: 8, prune: 0.5, pruneChannels: 0, recover: true, channelGain: true, channelFracs: true });
+    expect(ctx.user.avgTerms).toBeUndefined();
+    expect(() => passContext({ prune: 1 })).toThrow(/--prune must be in \[0, 1\)/);
+    expect(() => passContext({ avgTerms: 1.5, recover: false })).toThrow(/--avg-terms needs recovery/);
+  });
+});

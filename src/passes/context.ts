@@ -1,4 +1,5 @@
 // The pass contract and its context: user options, per-pass settings, the analysis cache and progress, kept apart.
+import { fail } from '../diagnostics.js';
 import type { Graph } from '../ir/graph.js';
 import type { Tensor } from '../ir/tensor.js';
 import type { TermCurve } from './allocate-terms.js';
@@ -38,8 +39,22 @@ export function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Rejects out-of-range options (SAC040, named by their CLI flags). */
+function validate(o: Partial<ConversionOptions>): void {
+  const bad = (what: string) => fail('SAC040', what);
+  if (o.terms !== undefined && !(Number.isInteger(o.terms) && o.terms >= 1 && o.terms <= 4)) bad(`--terms must be 1..4 (got ${o.terms})`);
+  if (o.shiftBits !== undefined && !(Number.isInteger(o.shiftBits) && o.shiftBits >= 1 && o.shiftBits <= 5)) bad(`--shift-bits must be 1..5 (got ${o.shiftBits})`);
+  if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
+  if (o.avgTerms !== undefined && !(o.avgTerms >= 0.25 && o.avgTerms <= 4)) bad(`--avg-terms must be in [0.25, 4] (got ${o.avgTerms})`);
+  if (o.avgTerms !== undefined && o.recover === false) bad('--avg-terms needs recovery (it allocates terms by output error); drop --no-recover');
+  if (o.prune !== undefined && !(o.prune >= 0 && o.prune < 1)) bad(`--prune must be in [0, 1) (got ${o.prune})`);
+  if (o.pruneChannels !== undefined && !(o.pruneChannels >= 0 && o.pruneChannels < 1)) bad(`--prune-channels must be in [0, 1) (got ${o.pruneChannels})`);
+}
+
+/** The validated options with defaults (an explicitly `undefined` option takes its default). */
 export function userOptions(o: ConversionOptions): UserOptions {
   const d = definedOnly(o);
+  validate(d);
   return {
     ...DEFAULT_OPTIONS, prune: 0, pruneChannels: 0, channelFracs: true,
     ...(d.calibration ? { calibration: d.calibration } : {}),
