@@ -6,19 +6,17 @@ import { checkAccumulators } from './ir/overflow.js';
 import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { LOWERING_PASS, verifyGraph } from './ir/verify.js';
-import { lowerToShift } from './passes/lower-to-shift.js';
-import { withDefaults, type PassOptions } from './passes/options.js';
-import { checkPassName, PREPARE_PIPELINE, runPipeline, type Pass } from './passes/pipeline.js';
+import { LOWERING } from './passes/analyses.js';
+import { DEFAULT_OPTIONS, definedOnly, passContext, userOptions, type ConversionOptions, type Progress } from './passes/context.js';
+import { checkPassName, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
-import { ActivationStore } from './passes/activation-store.js';
 
 /** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
-export const SHIFT_PIPELINE: readonly Pass[] = [
-  ...PREPARE_PIPELINE,
-  { name: 'lower-to-shift', run: lowerToShift },
-];
+export { SHIFT_PIPELINE };
 
-export interface CompileOptions extends PassOptions {
+export interface CompileOptions extends ConversionOptions {
+  /** Progress callback (the CLI draws it on a TTY; the library never prints). */
+  onProgress?: Progress;
   verifyEach?: boolean;
   /** Pass name after which `onIr` receives the printed IR. */
   printIrAfter?: string;
@@ -34,15 +32,7 @@ export interface CompileResult {
 }
 
 function validate(o: CompileOptions): void {
-  const bad = (what: string) => fail('SAC040', what);
-  if (o.terms !== undefined && !(Number.isInteger(o.terms) && o.terms >= 1 && o.terms <= 4)) bad(`--terms must be 1..4 (got ${o.terms})`);
-  if (o.shiftBits !== undefined && !(Number.isInteger(o.shiftBits) && o.shiftBits >= 1 && o.shiftBits <= 5)) bad(`--shift-bits must be 1..5 (got ${o.shiftBits})`);
-  if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
-  // Accepted by the CLI already; rejected until their passes land rather than silently ignored.
-  if (o.avgTerms !== undefined && !(o.avgTerms >= 0.25 && o.avgTerms <= 4)) bad(`--avg-terms must be in [0.25, 4] (got ${o.avgTerms})`);
-  if (o.avgTerms !== undefined && o.recover === false) bad('--avg-terms needs recovery (it allocates terms by output error); drop --no-recover');
-  if (o.prune !== undefined && !(o.prune >= 0 && o.prune < 1)) bad(`--prune must be in [0, 1) (got ${o.prune})`);
-  if (o.pruneChannels !== undefined && !(o.pruneChannels >= 0 && o.pruneChannels < 1)) bad(`--prune-channels must be in [0, 1) (got ${o.pruneChannels})`);
+  userOptions(o);
   if (o.printIrAfter) checkPassName(o.printIrAfter, SHIFT_PIPELINE);
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }
@@ -52,21 +42,19 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const t0 = performance.now();
   const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model) : model;
   const calibration = options.calibration as Tensor[];
-  let floatGraph = source;
-  // Calibration's float activations feed lowering, lowering's shift-layer outputs feed the report.
-  const activations = new ActivationStore(REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!);
-  const graph = runPipeline(source, SHIFT_PIPELINE, { ...options, activations }, {
+  // The report compares the shift layers with their float activations on the first REPORT_SAMPLES samples.
+  const tapSamples = REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!;
+  const ctx = passContext(options, { tapSamples }, options.onProgress);
+  const graph = runPipeline(source, SHIFT_PIPELINE, ctx, {
     verifyEach: options.verifyEach,
-    after: (pass, g) => {
-      if (pass === 'calibrate-activations') { floatGraph = g; activations.seal(g); }
-      if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
-    },
+    after: (pass, g) => { if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g)); },
   });
   // Structure, types and the lowered dialect (ir/lowered.ts): what every backend may rely on.
   verifyGraph(graph, LOWERING_PASS);
   checkAccumulators(graph);
   const seconds = (performance.now() - t0) / 1000;
-  const { calibration: _c, onProgress: _p, onIr: _i, activations: _a, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, [], seconds, activations.taps);
+  const { floatGraph, taps } = ctx.analyses.get(LOWERING, graph) ?? fail('SAC051', 'the pipeline did not end in lower-to-shift');
+  const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
+  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [], seconds, taps);
   return { graph, floatGraph, report };
 }

@@ -1,5 +1,5 @@
 // The op registry: the one explicit map from op kind to definition; the closed Op union derives from it.
-import type { OpDef } from './op.js';
+import type { OpDef, OpTraits } from './op.js';
 import { absOp } from './ops/abs.js';
 import { addOp } from './ops/add.js';
 import { averagePoolOp } from './ops/average-pool.js';
@@ -122,4 +122,9 @@ export type Op = { [K in OpKind]: { readonly kind: K; readonly attrs: AttrsOf<(t
 
 export function isOpKind(s: string): s is OpKind {
   return Object.prototype.hasOwnProperty.call(OPS, s);
+}
+
+/** The traits an op kind declares on its definition (src/ir/op.ts OpTraits). */
+export function opTraits(kind: OpKind): OpTraits {
+  return OPS[kind].traits;
 }

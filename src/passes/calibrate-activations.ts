@@ -4,7 +4,9 @@ import { producers, type Graph, type Quant, type Value } from '../ir/graph.js';
 import { runGraph } from '../ir/interp-float.js';
 import type { Tensor } from '../ir/tensor.js';
 import { ChannelSampler, channelRoots, coneQuant, rootQuant } from './channel-fracs.js';
-import type { PassOptions } from './options.js';
+import { ActivationStore } from './activation-store.js';
+import { CALIBRATION_ACTIVATIONS } from './analyses.js';
+import type { Pass, PassContext } from './context.js';
 
 const SAMPLE_CAP = 1 << 15;
 /** Per-channel samples: enough for the clipping choice, bounded for wide layers. */
@@ -73,9 +75,12 @@ class Sampler {
   }
 }
 
-export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph {
-  const calib = options.calibration ?? fail('SAC042', 'calibrate-activations needs calibration data');
-  const bits = options.actBits ?? 8;
+/** Provides the float activations of its run (lower-to-shift reuses them rather than running the model again). */
+export const calibrateActivations: Pass = { name: 'calibrate-activations', run: calibrate, provides: [CALIBRATION_ACTIVATIONS] };
+
+function calibrate(g: Graph, ctx: PassContext): Graph {
+  const calib = ctx.user.calibration ?? fail('SAC042', 'calibrate-activations needs calibration data');
+  const bits = ctx.user.actBits;
   const samples = calib[0]?.shape[0] ?? 1;
   const samplers = new Map<number, Sampler>();
   const strideFor = (v: Value) => Math.max(1, Math.floor((v.type.shape.reduce((a, b) => a * b, 1) * samples) / SAMPLE_CAP));
@@ -87,7 +92,7 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
     s.add(t);
   };
   // Tensors whose consumers absorb per-channel fracs are also sampled per channel.
-  const roots = options.channelFracs === false ? [] : channelRoots(g);
+  const roots = ctx.user.channelFracs ? channelRoots(g) : [];
   const perChannel = new Map<number, ChannelSampler>();
   for (const id of roots.flatMap((r) => [r.root, ...r.cone])) {
     const shape = g.values[id]!.type.shape;
@@ -97,7 +102,8 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
     perChannel.set(id, new ChannelSampler(C, Math.max(1, Math.floor((perSample * samples) / cap)), cap));
   }
   g.inputs.forEach((id, k) => watch(id, calib[k]!));
-  runGraph(g, calib, (id, t) => { watch(id, t); perChannel.get(id)?.add(t); options.activations?.record(g, id, t); });
+  const store = new ActivationStore();
+  runGraph(g, calib, (id, t) => { watch(id, t); perChannel.get(id)?.add(t); store.record(id, t); });
   const quant: (Quant | undefined)[] = g.values.map((v) => {
     const s = samplers.get(v.id);
     return !s || v.data ? undefined : { frac: chooseFrac(s.buf, s.n, bits) };
@@ -114,5 +120,7 @@ export function calibrateActivations(g: Graph, options: PassOptions = {}): Graph
     }
   }
   const values = g.values.map((v, id): Value => (quant[id] ? { ...v, quant: quant[id] } : v));
+  // Same nodes and value ids, only annotated: the recorded activations hold for the returned graph.
+  ctx.analyses.provide(CALIBRATION_ACTIVATIONS, store);
   return { ...g, values };
 }

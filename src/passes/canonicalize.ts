@@ -1,9 +1,11 @@
 // canonicalize: drop Identity/Dropout, fold constant nodes, remove dead nodes, and rewrite Sum as a chain of Adds.
 import { runOp, type Graph } from '../ir/graph.js';
-import type { PassOptions } from './options.js';
+import type { Pass } from './context.js';
 import { liveNodes, Rewriter } from './rewriter.js';
 
-export function canonicalize(g: Graph, _options: PassOptions = {}): Graph {
+export const canonicalize: Pass = { name: 'canonicalize', run: canonicalizeGraph };
+
+function canonicalizeGraph(g: Graph): Graph {
   const live = liveNodes(g);
   const r = new Rewriter(g);
   g.nodes.forEach((n, k) => {

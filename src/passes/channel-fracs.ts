@@ -1,27 +1,24 @@
 // Per-channel activation fracs: which tensors may carry them (every consumer absorbs them exactly) and their values.
 import { producers, useLists, type Graph, type Node, type Quant } from '../ir/graph.js';
+import { opTraits } from '../ir/registry.js';
 import type { Tensor } from '../ir/tensor.js';
 
 /** Largest number of extra fractional bits one channel gets over its tensor's frac. */
 export const MAX_CHANNEL_OFFSET = 8;
 
-/** Activations lower-to-shift fuses into the weight layer (or Add) before them. */
-const FUSABLE = new Set(['Relu', 'Clip']);
-const FUSES_INTO = new Set(['Conv', 'Gemm', 'MatMul', 'Add']);
-const WEIGHT_LAYERS = new Set(['Conv', 'Gemm', 'MatMul']);
-/** Integer ops whose output channel c is computed from input channel c alone, with one shift for all channels. */
-const PER_CHANNEL = new Set(['Relu', 'MaxPool', 'GlobalMaxPool', 'AveragePool', 'GlobalAveragePool']);
-
-/** Activation nodes fused into the op producing their input (by producer node id), and the fused nodes' ids. */
+/**
+ * Activation nodes lower-to-shift fuses into the op producing their input (by producer node id), and the fused
+ * nodes' ids: a fusable activation whose input has no other use, after an op that fuses activations.
+ */
 export function fusedActivations(g: Graph): { fused: Map<number, Node>; absorbed: Set<number> } {
   const uses = useLists(g);
   const producer = producers(g);
   const fused = new Map<number, Node>();
   const absorbed = new Set<number>();
   for (const n of g.nodes) {
-    if (!FUSABLE.has(n.op.kind)) continue;
+    if (!opTraits(n.op.kind).fusableActivation) continue;
     const src = g.nodes[producer[n.inputs[0]!]!];
-    if (!src || !FUSES_INTO.has(src.op.kind)) continue;
+    if (!src || !opTraits(src.op.kind).fusesActivation) continue;
     if (uses[n.inputs[0]!]!.length !== 1 || g.outputs.includes(n.inputs[0]!)) continue;
     fused.set(src.id, n);
     absorbed.add(n.id);
@@ -57,8 +54,8 @@ export function channelRoots(g: Graph): ChannelRoot[] {
     if (g.outputs.includes(v)) return false;
     for (const u of uses[v]!) {
       const c = g.nodes[u]!;
-      if (WEIGHT_LAYERS.has(c.op.kind) && c.inputs[0] === v && isConst(c.inputs[1])) continue;
-      if (!(PER_CHANNEL.has(c.op.kind) || isFlatten(g, c)) || c.inputs[0] !== v) return false;
+      if (opTraits(c.op.kind).weightLayer && c.inputs[0] === v && isConst(c.inputs[1])) continue;
+      if (!(opTraits(c.op.kind).perChannelFracs || isFlatten(g, c)) || c.inputs[0] !== v) return false;
       cone.push(c.outputs[0]!);
       if (!absorbs(c.outputs[0]!, cone)) return false;
     }
@@ -66,7 +63,7 @@ export function channelRoots(g: Graph): ChannelRoot[] {
   };
   const roots: ChannelRoot[] = [];
   for (const n of g.nodes) {
-    if (!WEIGHT_LAYERS.has(n.op.kind) || !isConst(n.inputs[1])) continue;
+    if (!opTraits(n.op.kind).weightLayer || !isConst(n.inputs[1])) continue;
     const act = fused.get(n.id);
     // A Clip's lower bound stays one integer for every channel only if it is 0 or absent.
     if (act?.op.kind === 'Clip' && act.op.attrs.min !== 0 && Number.isFinite(act.op.attrs.min)) continue;

@@ -1,7 +1,7 @@
 // fold-batchnorm: merges an inference BatchNormalization into the Conv (or Gemm) that feeds it.
 import { useLists, type Graph, type Node } from '../ir/graph.js';
 import { floatTensor, type Tensor, type TypedData } from '../ir/tensor.js';
-import type { PassOptions } from './options.js';
+import type { Pass } from './context.js';
 import { Rewriter } from './rewriter.js';
 
 /** Per-channel affine y = a*x + c equivalent to the BN, or undefined if its params are not constant. */
@@ -33,7 +33,9 @@ function foldable(g: Graph, producer: Node): boolean {
   return false;
 }
 
-export function foldBatchnorm(g: Graph, _options: PassOptions = {}): Graph {
+export const foldBatchnorm: Pass = { name: 'fold-batchnorm', run: foldAll };
+
+function foldAll(g: Graph): Graph {
   const uses = useLists(g);
   const producerOf = new Map<number, Node>();
   for (const n of g.nodes) for (const o of n.outputs) producerOf.set(o, n);

@@ -1,17 +1,16 @@
 // Lowering rules for the ops without weights: scale-preserving ops, Add/Concat alignment, pooling, activations.
 import type { Node } from '../ir/graph.js';
 import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.js';
-import type { LoweredKind } from '../ir/lowered.js';
-import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-to-shift.js';
-
-/** Ops that compute exactly on the integers and keep their input's scale (each is in the lowered dialect). */
-const SCALE_PRESERVING = new Set<LoweredKind>(['Relu', 'MaxPool', 'GlobalMaxPool', 'Reshape', 'Transpose', 'Slice', 'Identity']);
+import { isLoweredKind } from '../ir/lowered.js';
+import { opTraits } from '../ir/registry.js';
+import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-context.js';
 
 export function lowerStructural(ctx: LowerContext, n: Node): void {
-  const { r, o } = ctx;
-  const bits = o.actBits;
+  const { r } = ctx;
+  const bits = ctx.user.actBits;
   const x = r.get(n.inputs[0]!);
-  if (SCALE_PRESERVING.has(n.op.kind as LoweredKind)) {
+  // Exact on the integers with the input's scale, and a kernel in every backend (Split and Gather have none yet).
+  if (opTraits(n.op.kind).scalePreserving && isLoweredKind(n.op.kind)) {
     const frac = ctx.fracOfNew(x);
     // Per-channel fracs flow through (calibrate-activations gave the output its input's, expanded by a flatten).
     const channels = ctx.g.values[n.outputs[0]!]!.quant?.channels;
@@ -95,7 +94,7 @@ function activationFn(n: Node): (x: number) => number {
 }
 
 export function lowerActivation(ctx: LowerContext, n: Node): void {
-  if (ctx.o.actBits !== 8) unsupported(n, 'lookup-table activations need int8 activations');
+  if (ctx.user.actBits !== 8) unsupported(n, 'lookup-table activations need int8 activations');
   const x = ctx.r.get(n.inputs[0]!);
   const fracIn = ctx.fracOfNew(x);
   const fracOut = ctx.fracOfOld(n.outputs[0]!);

@@ -1,69 +1,55 @@
 // lower-to-shift: rewrites a calibrated float graph into the integer shift-add graph, layer by layer on calibration data.
-import { atNode, fail } from '../diagnostics.js';
+import { fail } from '../diagnostics.js';
 import { runSamples, unstack } from '../ir/batch.js';
-import type { Graph, Node, Quant } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import { quantizeInput } from '../ir/interp-int.js';
-import type { Op } from '../ir/registry.js';
+import { opTraits } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
+import { LOWERING_PASS } from '../ir/verify.js';
+import { ReportTaps, type ActivationStore } from './activation-store.js';
 import { allocateTerms, type TermCurve } from './allocate-terms.js';
+import { CALIBRATION_ACTIVATIONS, LOWERING } from './analyses.js';
 import { fusedActivations } from './channel-fracs.js';
+import type { Pass, PassContext, PassSettings } from './context.js';
+import { unsupported, type LowerContext, type Samples, type WeightLoweringStrategy } from './lower-context.js';
 import { lowerActivation, lowerStructural } from './lower-ops.js';
-import { lowerWeightLayer } from './lower-weights.js';
-import { withDefaults, type PassOptions } from './options.js';
+import { shiftTermsLowering } from './lower-weights.js';
 import { Rewriter } from './rewriter.js';
 
-/** Per-sample tensors of one value over the calibration set. */
-export type Samples = Tensor[];
+/** Weight-layer encodings, tried in order for each layer (the first that applies lowers it). */
+const WEIGHT_LOWERINGS: readonly WeightLoweringStrategy[] = [shiftTermsLowering];
 
-/** What a lowering rule needs: the rewriter, fracs, and calibration activations of both networks. */
-export interface LowerContext {
-  readonly g: Graph;
-  readonly r: Rewriter;
-  readonly o: Required<Pick<PassOptions, 'terms' | 'shiftBits' | 'actBits' | 'recover' | 'channelGain'>> & PassOptions;
-  /** Float activations of old values (per sample). */
-  floatActs(oldId: number): Samples;
-  /** Integer activations of new values (per sample). */
-  intActs(newId: number): Samples;
-  /** Fractional bits of a new (lowered) value. */
-  fracOfNew(newId: number): number;
-  /** Calibrated fractional bits of an old value. */
-  fracOfOld(oldId: number): number;
-  /** The activation node fused into `n`, if any (its output is the real output of the lowered op). */
-  fusedAct(n: Node): Node | undefined;
-}
-
-/** Lowered ops whose outputs the report compares with the float activation of the same name. */
-const TAPPED = new Set(['ShiftConv', 'ShiftGemm']);
-
-/** Integer range of a fused ReLU/Clip at `frac` fractional bits. */
-export function activationRange(act: Node | undefined, frac: number, bits: number): [number, number] {
-  const hi = 2 ** (bits - 1) - 1;
-  if (!act) return [-hi - 1, hi];
-  if (act.op.kind === 'Relu') return [0, hi];
-  if (act.op.kind === 'Clip') {
-    const q = (x: number) => (Number.isFinite(x) ? Math.floor(x * 2 ** frac + 0.5) : x > 0 ? hi : -hi - 1);
-    const lo = Math.max(-hi - 1, Math.min(hi, q(act.op.attrs.min)));
-    return [lo, Math.max(lo, Math.min(hi, q(act.op.attrs.max)))];
-  }
-  return [-hi - 1, hi];
-}
+/**
+ * Requires calibration's float activations (reused, not recomputed, when calibrate-activations ran just before)
+ * and provides what the lowered graph was derived from, with the report's activation taps.
+ */
+// Named after the verifier's LOWERING_PASS: after it the graph must be in the lowered dialect.
+export const lowerToShift: Pass = { name: LOWERING_PASS, run: lowerGraph, requires: [CALIBRATION_ACTIVATIONS], provides: [LOWERING] };
 
 /**
  * With --avg-terms the budget is spread over layers (allocate-terms): a probe lowering measures every layer's
  * error-vs-terms curve on the sequentially quantised network, then the final lowering meets the allocated
  * per-layer budgets. Curves need the quantised inputs of earlier layers, hence two lowerings, not one pass.
  */
-export function lowerToShift(g: Graph, options: PassOptions = {}): Graph {
-  const o = withDefaults(options);
-  if (o.avgTerms === undefined || !o.recover || options.termBudgets || options.termProbe) return lowerOnce(g, options);
-  const curves: TermCurve[] = [];
-  lowerOnce(g, { ...options, termProbe: (c) => curves.push(c) });
-  return lowerOnce(g, { ...options, termBudgets: allocateTerms(curves, o.avgTerms) });
+function lowerGraph(g: Graph, ctx: PassContext): Graph {
+  const store = ctx.analyses.get(CALIBRATION_ACTIVATIONS, g);
+  const { user, pass } = ctx;
+  const taps = new ReportTaps(pass.tapSamples ?? 0);
+  let out: Graph;
+  if (user.avgTerms === undefined || !user.recover || pass.termBudgets || pass.termProbe) out = lowerOnce(g, ctx, pass, store, taps);
+  else {
+    // The probe keeps the float activations (the final lowering takes them) and taps nothing.
+    const curves: TermCurve[] = [];
+    lowerOnce(g, ctx, { ...pass, termProbe: (c) => curves.push(c) }, store, new ReportTaps(0));
+    out = lowerOnce(g, ctx, { ...pass, termBudgets: allocateTerms(curves, user.avgTerms) }, store, taps);
+  }
+  ctx.analyses.provide(LOWERING, { floatGraph: g, taps: taps.taps });
+  return out;
 }
 
-function lowerOnce(g: Graph, options: PassOptions): Graph {
-  const calib = options.calibration ?? fail('SAC042', 'lower-to-shift needs calibration data');
-  const o = withDefaults(options);
+function lowerOnce(g: Graph, pc: PassContext, pass: PassSettings, store: ActivationStore | undefined, taps: ReportTaps): Graph {
+  const calib = pc.user.calibration ?? fail('SAC042', 'lower-to-shift needs calibration data');
+  const o = pc.user;
   for (const v of g.values) if (!v.data && v.type.dtype === 'float32' && !v.quant) fail('SAC030', `value '${v.name}' has no calibrated scale (run calibrate-activations first)`);
   const r = new Rewriter(g, (v) => ({ dtype: o.actBits === 16 ? 'int16' : 'int8', shape: v.type.shape }));
   const samples = calib[0]!.shape[0]! / g.values[g.inputs[0]!]!.type.shape[0]!;
@@ -78,21 +64,20 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
   const { fused, absorbed } = fusedActivations(g);
   const constSamples = (t: Tensor): Samples => new Array<Tensor>(samples).fill(t);
   const ctx: LowerContext = {
-    g, r, o,
+    g, r, user: o, pass, ...(pc.progress ? { progress: pc.progress } : {}),
     floatActs: (id) => fEnv.get(id) ?? (g.values[id]!.data ? constSamples(g.values[id]!.data!) : fail('SAC030', `no float activation for ${g.values[id]!.name}`)),
     intActs: (id) => qEnv.get(id) ?? (r.b.value(id).data ? constSamples(r.b.value(id).data!) : fail('SAC030', `no integer activation for ${r.b.value(id).name}`)),
     fracOfNew: (id) => r.b.value(id).quant?.frac ?? fail('SAC030', `lowered value ${r.b.value(id).name} has no scale`),
     fracOfOld: (id) => g.values[id]!.quant?.frac ?? fail('SAC030', `value ${g.values[id]!.name} has no scale`),
     fusedAct: (n) => fused.get(n.id),
   };
-  const store = options.activations;
   const lastUse = new Int32Array(g.values.length).fill(-1);
   g.nodes.forEach((n, k) => n.inputs.forEach((i) => { if (i >= 0) lastUse[i] = k; }));
   g.nodes.forEach((n, k) => {
-    options.onProgress?.('lower', k, g.nodes.length);
+    pc.progress?.('lower', k, g.nodes.length);
     // Float side: the reference activations every later layer is fitted against.
     // (Taken from calibration's run when compile() kept it: same graph, kernels and inputs, so the same bits.)
-    const kept = n.outputs.map((id) => store?.take(g, id, samples, options.termProbe !== undefined));
+    const kept = n.outputs.map((id) => store?.take(id, samples, pass.termProbe !== undefined));
     if (kept.every((t) => t)) n.outputs.forEach((id, j) => fEnv.set(id, kept[j]!));
     else {
       const outs = runSamples(n.op, n.inputs.map((i) => (i < 0 ? undefined : g.values[i]!.data ?? ctx.floatActs(i))), samples);
@@ -106,35 +91,21 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
         const nn = r.b.node(m);
         const qo = runSamples(nn.op, nn.inputs.map((i) => (i < 0 ? undefined : r.b.value(i).data ?? ctx.intActs(i))), samples);
         nn.outputs.forEach((id, j) => qEnv.set(id, qo[j]!));
-        if (TAPPED.has(nn.op.kind)) store?.tap(r.b.value(nn.outputs[0]!).name, 'int', qEnv.get(nn.outputs[0]!)!);
+        if (taps.samples > 0 && opTraits(nn.op.kind).shiftLayer) taps.tap(r.b.value(nn.outputs[0]!).name, 'int', qEnv.get(nn.outputs[0]!)!);
       }
     }
-    for (const id of n.outputs) if (store?.taps.has(g.values[id]!.name)) store.tap(g.values[id]!.name, 'float', fEnv.get(id)!);
+    for (const id of n.outputs) if (taps.taps.has(g.values[id]!.name)) taps.tap(g.values[id]!.name, 'float', fEnv.get(id)!);
     for (const i of n.inputs) if (i >= 0 && lastUse[i] === k && !g.outputs.includes(i)) fEnv.delete(i);
   });
   return r.finish();
 }
 
 function lowerNode(ctx: LowerContext, n: Node): void {
-  switch (n.op.kind) {
-    case 'Conv': case 'Gemm': case 'MatMul':
-      return lowerWeightLayer(ctx, n);
-    case 'Sigmoid': case 'Tanh': case 'HardSigmoid': case 'HardSwish': case 'LeakyRelu': case 'Elu': case 'Softplus':
-      return lowerActivation(ctx, n);
-    default:
-      return lowerStructural(ctx, n);
+  const traits = opTraits(n.op.kind);
+  if (traits.weightLayer) {
+    const strategy = WEIGHT_LOWERINGS.find((s) => s.applies(ctx, n)) ?? unsupported(n, 'no weight lowering applies');
+    return strategy.lower(ctx, n);
   }
-}
-
-/** Helper for rules: emits `op` for old node `n` with lowered outputs carrying `quant`. */
-export function emitLowered(ctx: LowerContext, n: Node, op: Op, inputs: readonly number[], quant: Quant, target?: Node): number {
-  // A fused activation's output name is kept, so reports compare it with the float activation it replaces.
-  const names = target ? [ctx.g.values[target.outputs[0]!]!.name] : undefined;
-  const [out] = ctx.r.emitFor(n.id, op, inputs, undefined, [quant], names);
-  if (target) ctx.r.alias(target.outputs[0]!, out!);
-  return out!;
-}
-
-export function unsupported(n: Node, why: string): never {
-  return fail('SAC052', why, atNode(n.name, n.op.kind));
+  if (traits.tableActivation) return lowerActivation(ctx, n);
+  return lowerStructural(ctx, n);
 }

@@ -2,18 +2,10 @@
 import type { Node } from '../ir/graph.js';
 import { shiftParams } from '../ir/lowered.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
-import { activationRange, emitLowered, unsupported, type LowerContext, type Samples } from './lower-to-shift.js';
+import { opTraits } from '../ir/registry.js';
+import { activationRange, emitLowered, unsupported, type LowerContext, type Samples, type WeightLoweringStrategy, type WeightMatrix } from './lower-context.js';
 import { recoverRows, type TermSpec } from './recover.js';
 import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
-
-/** A weight layer seen as a matrix: rows = output channels, D weights each, `groups` input groups. */
-export interface WeightMatrix {
-  rows: Float64Array[];
-  bias: Float64Array;
-  groups: number;
-  /** Shape of the codes tensor without the terms axis. */
-  codeShape: number[];
-}
 
 function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
   const w = ctx.g.values[n.inputs[1]!]!.data ?? unsupported(n, 'weights must be constant');
@@ -84,12 +76,12 @@ function scaleChannels(x: ArrayLike<number>, per: number, factor: readonly numbe
 
 /** The layer's recovery request: a probe of its term curve, an allocated budget, or the plain per-layer average. */
 function termSpec(ctx: LowerContext, n: Node, K: number, B: number): TermSpec {
-  const { o } = ctx;
+  const o = ctx.user;
   const spec: TermSpec = { K, B, gain: o.channelGain };
   if (o.avgTerms !== undefined) spec.avgTerms = o.avgTerms;
-  const budget = o.termBudgets?.get(n.name);
+  const budget = ctx.pass.termBudgets?.get(n.name);
   if (budget !== undefined) spec.budget = budget;
-  if (o.termProbe) spec.probe = o.termProbe;
+  if (ctx.pass.termProbe) spec.probe = ctx.pass.termProbe;
   return spec;
 }
 
@@ -98,8 +90,15 @@ function inBits(ctx: LowerContext, x: number): number {
   return ctx.r.b.value(x).type.dtype === 'int16' ? 16 : 8;
 }
 
-export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
-  const { r, o } = ctx;
+/** Today's one strategy: every weight of every weight layer as up to K signed powers of two (ShiftConv / ShiftGemm). */
+export const shiftTermsLowering: WeightLoweringStrategy = {
+  name: 'shift-terms',
+  applies: (_ctx, n) => opTraits(n.op.kind).weightLayer === true,
+  lower: lowerWeightLayer,
+};
+
+function lowerWeightLayer(ctx: LowerContext, n: Node): void {
+  const { r, user: o } = ctx;
   const x = r.get(n.inputs[0]!);
   const mat = asMatrix(ctx, n);
   const inChannels = r.b.value(x).quant?.channels;

@@ -1,27 +1,24 @@
-// The conversion pipeline as a visible array of named passes, with verify-each and print-after hooks.
+// The conversion pipeline as a visible array of named passes, and the runner (analyses, verify-each, print-after).
 import { fail } from '../diagnostics.js';
 import type { Graph } from '../ir/graph.js';
 import { verifyGraph } from '../ir/verify.js';
 import { calibrateActivations } from './calibrate-activations.js';
 import { canonicalize } from './canonicalize.js';
+import type { Pass, PassContext } from './context.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
-import type { PassOptions } from './options.js';
+import { lowerToShift } from './lower-to-shift.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
 
-export interface Pass {
-  readonly name: string;
-  readonly run: (g: Graph, options: PassOptions) => Graph;
-}
-
-/** The float-side preparation every conversion starts with. */
-export const PREPARE_PIPELINE: readonly Pass[] = [
-  { name: 'canonicalize', run: canonicalize },
-  { name: 'fold-batchnorm', run: foldBatchnorm },
-  { name: 'canonicalize', run: canonicalize },
-  { name: 'prune-channels', run: pruneChannels },
-  { name: 'prune-weights', run: pruneWeights },
-  { name: 'calibrate-activations', run: calibrateActivations },
+/** The full pipeline from a float model to the integer shift-add graph (`--print-ir-after` accepts these names). */
+export const SHIFT_PIPELINE: readonly Pass[] = [
+  canonicalize,
+  foldBatchnorm,
+  canonicalize,
+  pruneChannels,
+  pruneWeights,
+  calibrateActivations,
+  lowerToShift,
 ];
 
 export interface PipelineHooks {
@@ -31,10 +28,18 @@ export interface PipelineHooks {
   after?: (pass: string, g: Graph) => void;
 }
 
-export function runPipeline(g: Graph, passes: readonly Pass[], options: PassOptions, hooks: PipelineHooks = {}): Graph {
+/** Runs one pass: computes the analyses it requires, then binds the ones it provides to its output graph. */
+export function runPass(pass: Pass, g: Graph, ctx: PassContext): Graph {
+  for (const key of pass.requires ?? []) ctx.analyses.require(key, g, ctx);
+  const out = pass.run(g, ctx);
+  ctx.analyses.seal(pass, out);
+  return out;
+}
+
+export function runPipeline(g: Graph, passes: readonly Pass[], ctx: PassContext, hooks: PipelineHooks = {}): Graph {
   let cur = g;
   for (const pass of passes) {
-    cur = pass.run(cur, options);
+    cur = runPass(pass, cur, ctx);
     if (hooks.verifyEach) verifyGraph(cur, pass.name);
     hooks.after?.(pass.name, cur);
   }

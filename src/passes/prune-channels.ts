@@ -1,13 +1,10 @@
 // prune-channels: structured pruning (--prune-channels R) of Conv output channels, rewiring the next Conv.
-import { fail } from '../diagnostics.js';
 import { useLists, type Graph, type Node } from '../ir/graph.js';
 import { runGraph } from '../ir/interp-float.js';
 import { floatTensor, type Tensor } from '../ir/tensor.js';
-import type { PassOptions } from './options.js';
+import { opTraits } from '../ir/registry.js';
+import type { Pass, PassContext } from './context.js';
 import { Rewriter } from './rewriter.js';
-
-/** Ops that act on each channel independently, so a channel can be dropped straight through them. */
-const CHANNELWISE = new Set(['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'MaxPool', 'AveragePool']);
 
 interface Pair {
   producer: Node;
@@ -33,7 +30,7 @@ function findPairs(g: Graph, ratio: number): Pair[] {
     for (;;) {
       if (uses[v]!.length !== 1 || g.outputs.includes(v)) break;
       const next = g.nodes[uses[v]![0]!]!;
-      if (CHANNELWISE.has(next.op.kind) && next.inputs[0] === v) { chain.push(next); v = next.outputs[0]!; continue; }
+      if (opTraits(next.op.kind).channelwise && next.inputs[0] === v) { chain.push(next); v = next.outputs[0]!; continue; }
       if (constWeight(g, next) && next.inputs[0] === v) consumer = next;
       break;
     }
@@ -76,12 +73,13 @@ function channelMeans(g: Graph, pairs: readonly Pair[], calib: readonly Tensor[]
   return means;
 }
 
-export function pruneChannels(g: Graph, options: PassOptions = {}): Graph {
-  const ratio = options.pruneChannels ?? 0;
+export const pruneChannels: Pass = { name: 'prune-channels', run: pruneAll };
+
+function pruneAll(g: Graph, ctx: PassContext): Graph {
+  const ratio = ctx.user.pruneChannels;
   if (ratio === 0) return g;
-  if (!(ratio > 0 && ratio < 1)) fail('SAC040', `--prune-channels must be in [0, 1) (got ${ratio})`);
   const pairs = findPairs(g, ratio);
-  const means = channelMeans(g, pairs, options.calibration);
+  const means = channelMeans(g, pairs, ctx.user.calibration);
   const byProducer = new Map(pairs.map((p) => [p.producer.id, p]));
   const byConsumer = new Map(pairs.map((p) => [p.consumer.id, p]));
   const r = new Rewriter(g);

@@ -1,22 +1,21 @@
 // prune-weights: global magnitude pruning (--prune R) of Conv/Gemm/MatMul weights; pruned weights become exact zeros.
 import type { Graph, Value } from '../ir/graph.js';
-import { fail } from '../diagnostics.js';
-import type { PassOptions } from './options.js';
-
-const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul']);
+import { opTraits } from '../ir/registry.js';
+import type { Pass, PassContext } from './context.js';
 
 /**
  * Zeroes the fraction R of weights with the smallest magnitude, over all layers at once, so layers with many
  * small weights give up more. Exact zeros are kept as "no term" by lowering and recovery.
  */
-export function pruneWeights(g: Graph, options: PassOptions = {}): Graph {
-  const ratio = options.prune ?? 0;
+export const pruneWeights: Pass = { name: 'prune-weights', run: pruneGlobally };
+
+function pruneGlobally(g: Graph, ctx: PassContext): Graph {
+  const ratio = ctx.user.prune;
   if (ratio === 0) return g;
-  if (!(ratio > 0 && ratio < 1)) fail('SAC040', `--prune must be in [0, 1) (got ${ratio})`);
   const ids = new Set<number>();
   for (const n of g.nodes) {
     const w = n.inputs[1];
-    if (WEIGHTED.has(n.op.kind) && w !== undefined && w >= 0 && g.values[w]!.data?.dtype === 'float32') ids.add(w);
+    if (opTraits(n.op.kind).weightLayer && w !== undefined && w >= 0 && g.values[w]!.data?.dtype === 'float32') ids.add(w);
   }
   const mags: number[] = [];
   for (const id of ids) for (const v of g.values[id]!.data!.data) mags.push(Math.abs(v));

@@ -3,8 +3,7 @@ import type { Node } from '../ir/graph.js';
 import { heldOutKernel, releasePatches } from '../accel/recover.js';
 import { probeCurve, type TermCurve } from './allocate-terms.js';
 import { convPatches, denseRows, finishGram, gram, gramSums, targets, type LayerStats, type Patches } from './layer-stats.js';
-import type { LowerContext, Samples } from './lower-to-shift.js';
-import type { WeightMatrix } from './lower-weights.js';
+import type { LowerContext, Samples, WeightMatrix } from './lower-context.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
 import { greedyLogRow, type RowCodes } from './shift-layer.js';
 
@@ -159,7 +158,7 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
         const batch = searched ? undefined : candidateRows(gr.rows.slice(j0, j1), gr.st, gr.ts.slice(j0, j1), spec.K, spec.B);
         for (let j = j0; j < j1; j++) {
           const m = g * perGroup + j;
-          ctx.o.onProgress?.(`recover ${n.name}`, m + 1, M);
+          ctx.progress?.(`recover ${n.name}`, m + 1, M);
           const w = gr.rows[j]!;
           const cands = batch ? batch[j - j0]! : { starts: [greedyLogRow(w, exps[m]!, spec.K, spec.B)] };
           rows.push(recoverRow(w, gr.st, gr.ts[j]!, spec.K, spec.B, gr.lambda, mu, cands, spec.gain));

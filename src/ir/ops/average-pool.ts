@@ -9,6 +9,7 @@ export type AveragePoolAttrs = PoolGeometry & { countIncludePad: boolean };
 export const averagePoolOp = defineOp<AveragePoolAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { perChannelFracs: true, channelwise: true },
   infer: (a, inputs, where) => {
     const outs = inferPool(a, inputs, where);
     check(outs[0]!.dtype === 'float32', `AveragePool needs float32 input, got ${outs[0]!.dtype}`, where);

@@ -43,6 +43,7 @@ function runBatchNorm(a: BatchNormAttrs, inputs: readonly (Tensor | undefined)[]
 export const batchNormOp = defineOp<BatchNormAttrs>({
   arity: [5, 5],
   outputs: 1,
+  traits: {},
   infer: inferBatchNorm,
   run: runBatchNorm,
   batch: firstStacked,

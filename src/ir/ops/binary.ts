@@ -1,6 +1,6 @@
 // Elementwise binary arithmetic (Add, Sub, Mul, Div) with numpy broadcasting, shared by the four op files.
 import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
-import { defineOp, type OpDef } from '../op.js';
+import { defineOp, type OpDef, type OpTraits } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
 import { broadcastStacked } from './batch-rules.js';
 
@@ -38,10 +38,12 @@ function runBinary(fn: BinaryFn, inputs: readonly (Tensor | undefined)[]): Tenso
   return [{ dtype: a.dtype, shape, data: out }];
 }
 
-export function binaryOp(fn: BinaryFn): OpDef<BinaryAttrs> {
+/** `traits` are the op's own (the caller's op file declares them, see OpTraits). */
+export function binaryOp(fn: BinaryFn, traits: OpTraits): OpDef<BinaryAttrs> {
   return defineOp<BinaryAttrs>({
     arity: [2, 2],
     outputs: 1,
+    traits,
     infer: inferBinary,
     run: (_a, inputs) => runBinary(fn, inputs),
     batch: broadcastStacked,

@@ -11,6 +11,7 @@ const DTYPES: readonly string[] = ['float32', 'int8', 'uint8', 'int16', 'int32',
 export const castOp = defineOp<CastAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (a, inputs, where) => {
     const x = need(inputs, 0, where);
     checkAttr(DTYPES.includes(a.to), `unknown target dtype '${a.to}'`, where);

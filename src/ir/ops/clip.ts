@@ -10,6 +10,7 @@ export type ClipAttrs = { min: number; max: number };
 export const clipOp = defineOp<ClipAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { fusableActivation: true, channelwise: true },
   infer: (_a, inputs, where) => inferSame(inputs, where),
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -43,6 +43,7 @@ function runConcat(a: ConcatAttrs, inputs: readonly (Tensor | undefined)[]): Ten
 export const concatOp = defineOp<ConcatAttrs>({
   arity: [1, 2 ** 31 - 1],
   outputs: 1,
+  traits: {},
   infer: inferConcat,
   run: runConcat,
   // Joining along axis >= 1 copies per dim-0 row; a shared input would have to be repeated per sample.

@@ -89,6 +89,7 @@ function runConv(a: ConvAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
 export const convOp = defineOp<ConvAttrs>({
   arity: [2, 3],
   outputs: 1,
+  traits: { weightLayer: true, fusesActivation: true },
   infer: inferConv,
   run: runConv,
   batch: firstStacked,

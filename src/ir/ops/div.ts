@@ -1,4 +1,4 @@
 // Div: elementwise div with numpy broadcasting.
 import { binaryOp } from './binary.js';
 
-export const divOp = binaryOp('div');
+export const divOp = binaryOp('div', {});

@@ -10,6 +10,7 @@ export type EluAttrs = { alpha: number };
 export const eluOp = defineOp<EluAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { tableActivation: true },
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -10,6 +10,7 @@ export type ExpAttrs = Record<string, never>;
 export const expOp = defineOp<ExpAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -16,6 +16,7 @@ function inferExpand(a: ExpandAttrs, inputs: readonly (TensorType | undefined)[]
 export const expandOp = defineOp<ExpandAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferExpand,
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

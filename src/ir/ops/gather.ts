@@ -49,6 +49,7 @@ function runGather(a: GatherAttrs, inputs: readonly (Tensor | undefined)[]): Ten
 export const gatherOp = defineOp<GatherAttrs>({
   arity: [2, 2],
   outputs: 1,
+  traits: { scalePreserving: true },
   infer: inferGather,
   run: runGather,
 });

@@ -71,6 +71,7 @@ function runGemm(a: GemmAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
 export const gemmOp = defineOp<GemmAttrs>({
   arity: [2, 3],
   outputs: 1,
+  traits: { weightLayer: true, fusesActivation: true },
   infer: inferGemm,
   run: runGemm,
   // Rows of A are independent (each output row is computed alone, same order); transA would make them columns,

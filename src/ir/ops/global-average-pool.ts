@@ -9,6 +9,7 @@ export type GlobalAveragePoolAttrs = GlobalPoolAttrs;
 export const globalAveragePoolOp = defineOp<GlobalAveragePoolAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { perChannelFracs: true },
   infer: (_a, inputs, where) => {
     const outs = inferGlobalPool(inputs, where);
     check(outs[0]!.dtype === 'float32', `GlobalAveragePool needs float32 input, got ${outs[0]!.dtype}`, where);

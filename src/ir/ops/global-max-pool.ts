@@ -8,6 +8,7 @@ export type GlobalMaxPoolAttrs = GlobalPoolAttrs;
 export const globalMaxPoolOp = defineOp<GlobalMaxPoolAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { scalePreserving: true, perChannelFracs: true },
   infer: (_a, inputs, where) => inferGlobalPool(inputs, where),
   run: (_a, inputs) => runGlobalPool('max', inputs),
   batch: firstStacked,

@@ -10,6 +10,7 @@ export type HardSigmoidAttrs = { alpha: number; beta: number };
 export const hardSigmoidOp = defineOp<HardSigmoidAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { channelwise: true, tableActivation: true },
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -10,6 +10,7 @@ export type HardSwishAttrs = Record<string, never>;
 export const hardSwishOp = defineOp<HardSwishAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { channelwise: true, tableActivation: true },
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -8,6 +8,7 @@ export type IdentityAttrs = Record<string, never>;
 export const identityOp = defineOp<IdentityAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { scalePreserving: true },
   infer: (_a, inputs, where) => [need(inputs, 0, where)],
   run: (_a, inputs) => [needT(inputs, 0)],
   batch: firstStacked,

@@ -10,6 +10,7 @@ export type LeakyReluAttrs = { alpha: number };
 export const leakyReluOp = defineOp<LeakyReluAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { channelwise: true, tableActivation: true },
   infer: (_a, inputs, where) => inferSame(inputs, where),
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -7,6 +7,7 @@ export type LogSoftmaxAttrs = SoftmaxAttrs;
 export const logSoftmaxOp = defineOp<LogSoftmaxAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferSoftmax,
   run: (a, inputs) => runSoftmax(a, true, inputs),
   batch: softmaxBatch,

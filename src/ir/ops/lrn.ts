@@ -37,6 +37,7 @@ function runLrn(a: LrnAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] 
 export const lrnOp = defineOp<LrnAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (a, inputs, where) => {
     const x = need(inputs, 0, where);
     checkAttr(Number.isInteger(a.size) && a.size >= 1, `size ${a.size} must be a positive integer`, where);

@@ -28,6 +28,7 @@ function runLut(a: LutAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] 
 export const lutOp = defineOp<LutAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferLut,
   run: runLut,
   batch: firstStacked,

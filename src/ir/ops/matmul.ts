@@ -59,6 +59,7 @@ function runMatMul(inputs: readonly (Tensor | undefined)[]): Tensor[] {
 export const matmulOp = defineOp<MatMulAttrs>({
   arity: [2, 2],
   outputs: 1,
+  traits: { weightLayer: true, fusesActivation: true },
   infer: (_a, inputs, where) => {
     const A = need(inputs, 0, where);
     const B = need(inputs, 1, where);

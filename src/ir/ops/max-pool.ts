@@ -8,6 +8,7 @@ export type MaxPoolAttrs = PoolGeometry;
 export const maxPoolOp = defineOp<MaxPoolAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { scalePreserving: true, perChannelFracs: true, channelwise: true },
   infer: inferPool,
   run: (a, inputs) => runPool(a, 'max', false, inputs),
   batch: firstStacked,

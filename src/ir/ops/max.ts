@@ -1,4 +1,4 @@
 // Max: elementwise maximum of any number of broadcast inputs (NaN propagates).
 import { variadicOp } from './variadic.js';
 
-export const maxOp = variadicOp('max');
+export const maxOp = variadicOp('max', {});

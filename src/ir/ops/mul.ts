@@ -1,4 +1,4 @@
 // Mul: elementwise mul with numpy broadcasting.
 import { binaryOp } from './binary.js';
 
-export const mulOp = binaryOp('mul');
+export const mulOp = binaryOp('mul', {});

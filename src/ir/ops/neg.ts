@@ -10,6 +10,7 @@ export type NegAttrs = Record<string, never>;
 export const negOp = defineOp<NegAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (_a, inputs, where) => inferSame(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

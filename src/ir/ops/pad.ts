@@ -90,6 +90,7 @@ function runPad(a: PadAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[] 
 export const padOp = defineOp<PadAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferPad,
   run: runPad,
   // Padding other axes only fills each dim-0 row from that row.

@@ -15,6 +15,7 @@ function inferPow(_a: PowAttrs, inputs: readonly (TensorType | undefined)[], whe
 export const powOp = defineOp<PowAttrs>({
   arity: [2, 2],
   outputs: 1,
+  traits: {},
   infer: inferPow,
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -18,6 +18,7 @@ function inferPRelu(_a: PReluAttrs, inputs: readonly (TensorType | undefined)[],
 export const preluOp = defineOp<PReluAttrs>({
   arity: [2, 2],
   outputs: 1,
+  traits: {},
   infer: inferPRelu,
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

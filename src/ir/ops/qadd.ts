@@ -51,6 +51,7 @@ function runQAdd(a: QAddAttrs, inputs: readonly (Tensor | undefined)[]): Tensor[
 export const qaddOp = defineOp<QAddAttrs>({
   arity: [2, 2],
   outputs: 1,
+  traits: {},
   infer: inferQAdd,
   run: runQAdd,
   batch: broadcastStacked,

@@ -94,6 +94,7 @@ function runQAvg(a: QAveragePoolAttrs, inputs: readonly (Tensor | undefined)[]):
 export const qAveragePoolOp = defineOp<QAveragePoolAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferQAvg,
   run: runQAvg,
   batch: firstStacked,

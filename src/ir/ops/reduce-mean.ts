@@ -7,6 +7,7 @@ export type ReduceMeanAttrs = ReduceAttrs;
 export const reduceMeanOp = defineOp<ReduceMeanAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferReduce,
   run: (a, inputs) => runReduce(a, inputs, true),
   batch: reduceBatch,

@@ -7,6 +7,7 @@ export type ReduceSumAttrs = ReduceAttrs;
 export const reduceSumOp = defineOp<ReduceSumAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferReduce,
   run: (a, inputs) => runReduce(a, inputs, false),
   batch: reduceBatch,

@@ -18,6 +18,7 @@ function reluInto(d: TypedData, out: TypedData): TypedData {
 export const reluOp = defineOp<ReluAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { fusableActivation: true, scalePreserving: true, perChannelFracs: true, channelwise: true },
   infer: (_a, inputs, where) => [need(inputs, 0, where)],
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

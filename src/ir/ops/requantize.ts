@@ -33,6 +33,7 @@ function runRequantize(a: RequantizeAttrs, inputs: readonly (Tensor | undefined)
 export const requantizeOp = defineOp<RequantizeAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferRequantize,
   run: runRequantize,
   batch: firstStacked,

@@ -8,6 +8,7 @@ export type ReshapeAttrs = { shape: readonly number[] };
 export const reshapeOp = defineOp<ReshapeAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { scalePreserving: true },
   infer: (a, inputs, where) => {
     const x = need(inputs, 0, where);
     check(numel(a.shape) === numel(x.shape), `cannot reshape [${x.shape}] to [${a.shape}]`, where);

@@ -10,6 +10,7 @@ export type SeluAttrs = { alpha: number; gamma: number };
 export const seluOp = defineOp<SeluAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -82,6 +82,7 @@ export function shiftConvCounts(_a: ShiftConvAttrs, codes: Tensor, outShape: rea
 export const shiftConvOp = defineOp<ShiftConvAttrs>({
   arity: [4, 5],
   outputs: 1,
+  traits: { shiftLayer: true },
   infer: inferShiftConv,
   run: runShiftConv,
   batch: firstStacked,

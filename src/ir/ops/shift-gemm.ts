@@ -64,6 +64,7 @@ export function shiftGemmCounts(_a: ShiftGemmAttrs, codes: Tensor, outShape: rea
 export const shiftGemmOp = defineOp<ShiftGemmAttrs>({
   arity: [4, 5],
   outputs: 1,
+  traits: { shiftLayer: true },
   infer: inferShiftGemm,
   run: runShiftGemm,
   batch: firstStacked,

@@ -10,6 +10,7 @@ export type SigmoidAttrs = Record<string, never>;
 export const sigmoidOp = defineOp<SigmoidAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { channelwise: true, tableActivation: true },
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

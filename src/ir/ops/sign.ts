@@ -10,6 +10,7 @@ export type SignAttrs = Record<string, never>;
 export const signOp = defineOp<SignAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (_a, inputs, where) => inferSame(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

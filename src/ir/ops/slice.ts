@@ -39,6 +39,7 @@ function resolve(a: SliceAttrs, x: TensorType, where: string): { start: number[]
 export const sliceOp = defineOp<SliceAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { scalePreserving: true },
   infer: (a, inputs, where) => {
     const x = need(inputs, 0, where);
     return [{ dtype: x.dtype, shape: resolve(a, x, where).shape }];

@@ -7,6 +7,7 @@ export type { SoftmaxAttrs };
 export const softmaxOp = defineOp<SoftmaxAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferSoftmax,
   run: (a, inputs) => runSoftmax(a, false, inputs),
   batch: softmaxBatch,

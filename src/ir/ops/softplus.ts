@@ -10,6 +10,7 @@ export type SoftplusAttrs = Record<string, never>;
 export const softplusOp = defineOp<SoftplusAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { tableActivation: true },
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

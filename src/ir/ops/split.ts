@@ -36,6 +36,7 @@ function runSplit(a: SplitAttrs, inputs: readonly (Tensor | undefined)[]): Tenso
 export const splitOp = defineOp<SplitAttrs>({
   arity: [1, 1],
   outputs: (a) => a.split.length,
+  traits: { scalePreserving: true },
   infer: inferSplit,
   run: runSplit,
   // Cutting along axis >= 1 copies per dim-0 row.

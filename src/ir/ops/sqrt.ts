@@ -10,6 +10,7 @@ export type SqrtAttrs = Record<string, never>;
 export const sqrtOp = defineOp<SqrtAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: (_a, inputs, where) => inferFloat(inputs, where),
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -1,4 +1,4 @@
 // Sub: elementwise sub with numpy broadcasting.
 import { binaryOp } from './binary.js';
 
-export const subOp = binaryOp('sub');
+export const subOp = binaryOp('sub', {});

@@ -1,4 +1,4 @@
 // Sum: elementwise sum of any number of broadcast inputs (ResNet-50 residuals use it).
 import { variadicOp } from './variadic.js';
 
-export const sumOp = variadicOp('sum');
+export const sumOp = variadicOp('sum', {});

@@ -30,6 +30,7 @@ function tileAxis(x: Tensor, reps: readonly number[], out: TypedData, inS: numbe
 export const tileOp = defineOp<TileAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: {},
   infer: inferTile,
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

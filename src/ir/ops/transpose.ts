@@ -17,6 +17,7 @@ function inferTranspose(a: TransposeAttrs, inputs: readonly (TensorType | undefi
 export const transposeOp = defineOp<TransposeAttrs>({
   arity: [1, 1],
   outputs: 1,
+  traits: { scalePreserving: true },
   infer: inferTranspose,
   run: (a, inputs): Tensor[] => {
     const x = needT(inputs, 0);

@@ -1,6 +1,6 @@
 // Variadic elementwise ops (Max, Min, Sum) with numpy broadcasting over all inputs, shared by the three op files.
 import { allocData, numel, type Tensor, type TensorType } from '../tensor.js';
-import { defineOp, type OpDef } from '../op.js';
+import { defineOp, type OpDef, type OpTraits } from '../op.js';
 import { broadcastIndex, broadcastShapes, check, need, needT } from './util.js';
 import { broadcastStacked } from './batch-rules.js';
 
@@ -42,10 +42,12 @@ function runVariadic(fn: VariadicFn, inputs: readonly (Tensor | undefined)[]): T
   return [{ dtype: type!.dtype, shape: type!.shape, data: out }];
 }
 
-export function variadicOp(fn: VariadicFn): OpDef<VariadicAttrs> {
+/** `traits` are the op's own (the caller's op file declares them, see OpTraits). */
+export function variadicOp(fn: VariadicFn, traits: OpTraits): OpDef<VariadicAttrs> {
   return defineOp<VariadicAttrs>({
     arity: [1, MAX_INPUTS],
     outputs: 1,
+    traits,
     infer: inferVariadic,
     run: (_a, inputs) => runVariadic(fn, inputs),
     batch: broadcastStacked,
