@@ -22,7 +22,7 @@ const ALL = { elideConstantsOver: Infinity };
 
 function input(name: string): Graph {
   const g = parseGraph(readFileSync(new URL(`./passes/${name}.ir`, import.meta.url), 'utf8'));
-  verifyGraph(g, name);
+  verifyGraph(g, `${name}.ir`);
   return g;
 }
 
