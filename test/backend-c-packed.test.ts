@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../src/backends/c/emit.js';
-import { canonical, codeLengths, decodeOne, limitTables, MAX_CODE_LEN } from '../src/backends/c/huffman.js';
-import { packPacked, type SlotCode } from '../src/backends/c/packed.js';
+import { canonical, codeLengths, decodeOne, limitTables, MAX_CODE_LEN } from '../src/codegen/huffman.js';
+import { packPacked, type SlotCode } from '../src/codegen/packed.js';
 import { loadModel } from '../src/api.js';
 import { compile } from '../src/compile.js';
 import { readNpy } from '../src/io/npy.js';
