@@ -44,6 +44,8 @@ export interface CEmitResult {
   /** Arena bytes, the liveness lower bound, and the no-reuse total (one buffer per tensor and scratch). */
   memory: { arenaBytes: number; lowerBound: number; naiveBytes: number };
   flash: CFlash;
+  /** Nodes that became a C function (aliasing Reshape/Identity nodes need none). */
+  ops: number;
 }
 
 /**
@@ -167,6 +169,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     io: ioText(io),
     memory,
     flash: { layers: flash, ...weightTotals(flash) },
+    ops: built.filter((b) => b.kernel !== null).length,
   };
 }
 
