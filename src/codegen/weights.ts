@@ -38,38 +38,30 @@ export function tapTable(tapOff: readonly number[] | null): { offsets: readonly 
   return { offsets: tapOff, max, entryBytes: uintBytes(max) };
 }
 
-export type LayerStream =
+/** A data stream: dense (1 + B)-bit fields, or sparse buckets (`paged` past 256 taps: a page byte, then one byte per tap). */
+export type DataStream =
   | { form: 'dense'; words: number[]; slots: number; zero?: number }
-  /** `paged` (D > 256): each bucket's taps are its page byte, then one byte per tap; else `tapBytes` per tap index. */
-  | { form: 'sparse'; hdr: number[]; taps: number[]; paged: boolean; tapBytes: number }
-  | { form: 'packed'; stream: PackedStream };
+  | { form: 'sparse'; hdr: number[]; taps: number[]; paged: boolean; tapBytes: number };
 
-export interface LayerWeights {
-  stream: LayerStream;
+/** A layer's packed weights: the stream, its tap offset table and the flash accounting of both. */
+export interface LayerWeights<S> {
+  stream: S;
   table: ReturnType<typeof tapTable>;
   stats: WeightStats;
 }
 
 const ideal = (terms: number, B: number) => Math.ceil((terms * (1 + B)) / 8);
 
-/**
- * Packs a layer's codes as its run-time stream: Huffman-coded when `packed`, else dense when every slot can be
- * filled and that is not larger than the sparse buckets. `gainBytes` (the channel gain digits) counts as parameters.
- */
-export function packLayer(codes: Tensor, s: LayerShape, o: { packed: boolean; tapOff: readonly number[] | null; gainBytes: number }): LayerWeights {
+/** Options of a stream: the conv tap offsets (null: tap t is input t) and the channel gain bytes (parameters). */
+export interface StreamOptions { tapOff: readonly number[] | null; gainBytes: number }
+
+const tableBytesOf = (t: ReturnType<typeof tapTable>) => (t ? t.offsets.length * t.entryBytes : 0);
+
+/** A layer's codes as a data stream: dense when every slot can be filled and that is not larger than sparse buckets. */
+export function packDataLayer(codes: Tensor, s: LayerShape, o: StreamOptions): LayerWeights<DataStream> {
   const { M, D, K, B } = s;
   const table = tapTable(o.tapOff);
-  const tableBytes = table ? table.offsets.length * table.entryBytes : 0;
   const paramBytes = M * 5 + o.gainBytes;
-  if (o.packed) {
-    const pk = packPacked(codes, M, D, K, B);
-    const huff = pk.slots.reduce((p, sl) => p + slotTableBytes(sl), 0);
-    return {
-      stream: { form: 'packed', stream: pk },
-      table,
-      stats: { form: 'packed', terms: pk.terms, weightBytes: pk.words.length * 2 + huff + tableBytes, idealBytes: ideal(pk.terms, B), tableBytes: huff, paramBytes },
-    };
-  }
   // Paging needs D <= 65536 (one page byte); beyond that taps are plain uint32 indices.
   const paged = D > 256 && D <= 65536;
   const { hdr, taps, terms } = packCodes(codes, M, D, K, paged);
@@ -80,13 +72,25 @@ export function packLayer(codes: Tensor, s: LayerShape, o: { packed: boolean; ta
     return {
       stream: { form: 'dense', ...dense },
       table,
-      stats: { form: 'dense', terms, weightBytes: dense.words.length * 2 + tableBytes, idealBytes: ideal(terms, B), slotBytes: ideal(dense.slots, B), paramBytes },
+      stats: { form: 'dense', terms, weightBytes: dense.words.length * 2 + tableBytesOf(table), idealBytes: ideal(terms, B), slotBytes: ideal(dense.slots, B), paramBytes },
     };
   }
   return {
     stream: { form: 'sparse', hdr, taps, paged, tapBytes },
     table,
-    stats: { form: 'sparse', terms, weightBytes: sparseBytes + tableBytes, idealBytes: ideal(terms, B), paramBytes },
+    stats: { form: 'sparse', terms, weightBytes: sparseBytes + tableBytesOf(table), idealBytes: ideal(terms, B), paramBytes },
+  };
+}
+
+/** A layer's codes Huffman-coded (see packPacked); its decode tables count as weight bytes. */
+export function packPackedLayer(codes: Tensor, s: LayerShape, o: StreamOptions): LayerWeights<PackedStream> {
+  const table = tapTable(o.tapOff);
+  const pk = packPacked(codes, s.M, s.D, s.K, s.B);
+  const huff = pk.slots.reduce((p, sl) => p + slotTableBytes(sl), 0);
+  return {
+    stream: pk,
+    table,
+    stats: { form: 'packed', terms: pk.terms, weightBytes: pk.words.length * 2 + huff + tableBytesOf(table), idealBytes: ideal(pk.terms, s.B), tableBytes: huff, paramBytes: s.M * 5 + o.gainBytes },
   };
 }
 

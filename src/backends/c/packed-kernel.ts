@@ -1,7 +1,6 @@
 // The packed weight form in a shift-add kernel: Huffman tables, per-channel decode into scratch, bucket walk.
 import { packedScratch } from '../../codegen/packed.js';
-import { packLayer, uintBytes, type WeightStats } from '../../codegen/weights.js';
-import { fail } from '../../diagnostics.js';
+import { packPackedLayer, uintBytes, type WeightStats } from '../../codegen/weights.js';
 import { constArray, utype } from './cfmt.js';
 import { constData, type GainWalk, type KernelCtx, type Packed } from './kernel.js';
 import { packedDecodeText, packedDotText } from './packed.js';
@@ -15,9 +14,8 @@ import { packedDecodeText, packedDotText } from './packed.js';
  */
 export function packedTables(ctx: KernelCtx, xt: string, M: number, D: number, K: number, B: number, tapOff: number[] | null, gt: GainWalk, at: number): Packed & { scratch: number; weights: WeightStats } {
   const f = ctx.fn;
-  const lw = packLayer(constData(ctx, 1), { M, D, K, B }, { packed: true, tapOff, gainBytes: gt.bytes });
-  if (lw.stream.form !== 'packed') return fail('SAC060', 'packed layer without a packed stream', ctx.where);
-  const pk = lw.stream.stream;
+  const lw = packPackedLayer(constData(ctx, 1), { M, D, K, B }, { tapOff, gainBytes: gt.bytes });
+  const pk = lw.stream;
   const table = lw.table?.offsets ?? null;
   const O = utype(lw.table ? lw.table.max : D - 1);
   const tableT = lw.table ? utype(lw.table.max) : null;

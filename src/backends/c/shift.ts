@@ -6,7 +6,7 @@ import type { Tensor } from '../../ir/tensor.js';
 import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { denseChannelWords } from '../../codegen/dense.js';
-import { packLayer, type WeightStats } from '../../codegen/weights.js';
+import { packDataLayer, type WeightStats } from '../../codegen/weights.js';
 import { constData, optionalConstData, out, val, type Kernel, type GainWalk, type KernelCtx, type Packed } from './kernel.js';
 import { denseWalkText } from './dense.js';
 import { clampHi, codeForm } from './unroll.js';
@@ -26,7 +26,7 @@ function gainTable(ctx: KernelCtx): GainWalk & { decl: string | null } {
 }
 
 /**
- * Prints the layer's weight stream (chosen and packed by codegen's packLayer), the bias/shift tables and the tap
+ * Prints the layer's weight stream (chosen and packed by codegen's packDataLayer / packPackedLayer), the bias/shift tables and the tap
  * offset table; returns the stream walk and the layer's flash accounting.
  */
 function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null, at = 0): Packed & { scratch?: number; weights: WeightStats } {
@@ -35,9 +35,8 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
     if (gt.decl) ctx.decls.push(gt.decl);
     return packedTables(ctx, xt, M, D, K, B, tapOff, gt, at);
   }
-  const lw = packLayer(codes, { M, D, K, B }, { packed: false, tapOff, gainBytes: gt.bytes });
+  const lw = packDataLayer(codes, { M, D, K, B }, { tapOff, gainBytes: gt.bytes });
   const st = lw.stream;
-  if (st.form === 'packed') return fail('SAC060', 'unpacked layer with a packed stream', ctx.where);
   const tapT = st.form === 'sparse' && st.paged ? 'uint8_t' : utype(D - 1);
   const f = ctx.fn;
   if (st.form === 'dense') ctx.decls.push(constArray(`${f}_w`, 'uint16_t', st.words));
