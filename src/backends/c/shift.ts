@@ -26,8 +26,8 @@ function gainTable(ctx: KernelCtx): GainWalk & { decl: string | null } {
 }
 
 /**
- * Prints the layer's weight stream (chosen and packed by codegen's packDataLayer / packPackedLayer), the bias/shift tables and the tap
- * offset table; returns the stream walk and the layer's flash accounting.
+ * Prints the layer's weight stream (chosen and packed by codegen: packDataLayer, or packPackedLayer in
+ * packed-kernel.ts), the bias/shift tables and the tap offset table; returns the walk and the flash accounting.
  */
 function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: number, K: number, B: number, tapOff: number[] | null, at = 0): Packed & { scratch?: number; weights: WeightStats } {
   const gt = gainTable(ctx);
