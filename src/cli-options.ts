@@ -1,12 +1,10 @@
-// Conversion options shared by `compile`, `run --stage shift` and `eval`, and their mapping to CompileOptions.
+// Conversion options shared by `compile`, `run --stage shift` and `eval` (mapped to CompileOptions), and the backend options.
 import type { Command } from 'commander';
 import { readInputFile } from './api.js';
 import type { CompileOptions } from './compile.js';
-import { hostCompiler } from './backends/c/host.js';
-import { buildHost, runHost, type HostProgram } from './backends/c/run.js';
+import type { OptionValues } from './backends/contract.js';
+import { backendOptions, backends, INTERPRETER } from './backends/registry.js';
 import { fail } from './diagnostics.js';
-import type { IntegerRunner } from './eval.js';
-import { runInteger } from './ir/interp-int.js';
 import { readNpy } from './io/npy.js';
 
 export interface ConversionFlags {
@@ -83,27 +81,30 @@ export function ttyProgress(): CompileOptions['onProgress'] | undefined {
   };
 }
 
-export type Backend = 'interp' | 'c';
-
+/** `--backend`: the interpreter or any registered backend with a runner, described by the registry. */
 export function addBackendOption(cmd: Command): Command {
-  return cmd.option('--backend <backend>', 'shift-add executor: interp (integer interpreter) or c (the generated C built by $CC or cc at -O2, cached in $SHIFTADDC_CACHE, else $XDG_CACHE_HOME/shiftaddc or ~/.cache/shiftaddc)', 'interp');
-}
-
-export function parseBackend(v: string): Backend {
-  if (v !== 'interp' && v !== 'c') fail('SAC040', `--backend must be interp or c (got '${v}')`);
-  return v;
+  const runners = backends().filter((b) => b.run).map((b) => `, ${b.name} (${b.runDescription ?? b.description})`).join('');
+  return cmd.option('--backend <backend>', `shift-add executor: ${INTERPRETER} (integer interpreter)${runners}`, INTERPRETER);
 }
 
 /**
- * The integer executor of a backend; for c, `onBuild` hears which host program ran (and whether it was cached).
- * Looks for the host compiler now, so a missing one is reported before seconds of conversion.
+ * The options the registered backends declare for `use` (each flag once). No commander default: an option
+ * not given stays undefined, so one given for a target that is not selected can be refused (selectOptions).
  */
-export function backendRunner(backend: Backend, name: string, onBuild: (p: HostProgram) => void): IntegerRunner {
-  if (backend === 'interp') return runInteger;
-  hostCompiler();
-  return (g, q) => {
-    const p = buildHost(g, { name });
-    onBuild(p);
-    return runHost(p, q);
-  };
+export function addTargetOptions(cmd: Command, use: 'emit' | 'run'): Command {
+  for (const { option, backends: owners } of backendOptions(use)) {
+    const dflt = option.default === undefined ? '' : ` (default: ${option.default})`;
+    cmd.option(option.flag, `${option.description}${dflt} [${use === 'emit' ? '--target' : '--backend'} ${owners.join('|')}]`);
+  }
+  return cmd;
+}
+
+/** The backend option values in commander's parsed options (undefined: not given). */
+export function targetValues(opts: object, use: 'emit' | 'run'): OptionValues {
+  const out: Record<string, string | undefined> = {};
+  for (const { option } of backendOptions(use)) {
+    const v = (opts as Record<string, unknown>)[option.key];
+    if (typeof v === 'string') out[option.key] = v;
+  }
+  return out;
 }

@@ -36,7 +36,3 @@ export async function runCommand(debug: boolean, body: () => void | Promise<void
   }
 }
 
-/** C identifier derived from a model file name (lenet-v2.onnx -> lenet_v2), prefixing generated code. */
-export function cName(model: string): string {
-  return path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
-}

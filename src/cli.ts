@@ -3,11 +3,10 @@ import { Command, CommanderError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
-import { addBackendOption, addConversionOptions, backendRunner, parseBackend, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
-import { cName, runCommand, writeFileAtomic } from './cli-util.js';
-import type { HostProgram } from './backends/c/run.js';
-import { emitC } from './backends/c/emit.js';
-import type { WeightForm } from './backends/c/kernel.js';
+import { addBackendOption, addConversionOptions, addTargetOptions, targetValues, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
+import { runCommand, writeFileAtomic } from './cli-util.js';
+import type { RunInfo } from './backends/contract.js';
+import { backends, getBackend, integerRunner, INTERPRETER, selectOptions } from './backends/registry.js';
 import { compile } from './compile.js';
 import { fail } from './diagnostics.js';
 import { evaluate, runShift } from './eval.js';
@@ -66,54 +65,51 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   const printIr = (pass: string, text: string) => process.stdout.write(`// IR after ${pass}\n${text}`);
 
-  addConversionOptions(program.command('compile')
+  addTargetOptions(addConversionOptions(program.command('compile')
     .description('convert a float model to a multiplication-free shift-add network')
     .argument('<model>', 'ONNX model file')
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
-    .option('--target <target>', 'also emit code for a target: c (NAME.h, NAME.c, NAME_io.c)')
-    .option('--name <name>', 'C identifier prefixing the generated code (default: the model file name)')
-    .option('--weights <form>', 'C shift-add weights: auto (code for the most reused convolutions, packed for the other convolutions, data for Gemm), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (fastest)', 'auto'))
-    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; name?: string; weights: string }) => {
+    .option('--target <target>', `also emit code for a target: ${backends().map((b) => `${b.name} (${b.description})`).join(', ')}`)), 'emit')
+    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string }) => {
       setExit(await runCommand(debug(), () => {
-        if (opts.target !== undefined && opts.target !== 'c') fail('SAC040', `--target must be c (got '${opts.target}')`);
-        if (!['auto', 'data', 'packed', 'code'].includes(opts.weights)) fail('SAC040', `--weights must be auto, data, packed or code (got '${opts.weights}')`);
+        // The target and its options are checked before seconds of conversion.
+        const target = opts.target === undefined ? undefined : getBackend(opts.target);
+        const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
+        const targetOptions = target?.parseOptions(values, { model });
         const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
         fs.mkdirSync(opts.out, { recursive: true });
         writeFileAtomic(path.join(opts.out, `${name}.shift.ir`), printGraph(result.graph, { elideConstantsOver: Infinity }));
         writeFileAtomic(path.join(opts.out, 'report.json'), `${JSON.stringify(result.report, null, 2)}\n`);
         writeFileAtomic(path.join(opts.out, 'report.md'), reportMarkdown(result.report, name));
-        if (opts.target === 'c' || opts.name !== undefined) {
-          const cname = opts.name ?? cName(model);
-          const c = emitC(result.graph, { name: cname, weights: opts.weights as WeightForm });
-          writeFileAtomic(path.join(opts.out, `${cname}.h`), c.header);
-          writeFileAtomic(path.join(opts.out, `${cname}.c`), c.source);
-          writeFileAtomic(path.join(opts.out, `${cname}_io.c`), c.io);
-          process.stdout.write(`${cname}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code\n`);
+        if (target) {
+          const out = target.emit(result.graph, targetOptions);
+          for (const f of out.files) writeFileAtomic(path.join(opts.out, f.name), f.data);
+          process.stdout.write(`${out.summary}\n`);
         }
         const t = result.report.totals;
         process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));
     });
 
-  // A C build is reported on stdout so a user sees which binary ran and whether the cache answered.
-  const printBuild = (p: HostProgram) => process.stdout.write(`C program ${p.path} (${p.cached ? 'cached' : 'built'})\n`);
+  // A runner's line (e.g. which binary ran, whether the cache answered) goes to stdout.
+  const printRun = (i: RunInfo) => process.stdout.write(`${i.line}\n`);
 
-  addBackendOption(addConversionOptions(program.command('run')
-    .description('run inference on .npy inputs and write .npy outputs (float, or shift-add on the interpreter or the generated C)')
+  addTargetOptions(addBackendOption(addConversionOptions(program.command('run')
+    .description('run inference on .npy inputs and write .npy outputs (float, or shift-add on the interpreter or a backend\'s output)')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--input <file>', '.npy input (repeat for several model inputs)', collect, [])
     .option('--output <file>', '.npy output (repeat for several model outputs)', collect, [])
-    .option('--stage <stage>', 'float (reference) or shift (shift-add network on --backend, dequantised outputs)', 'float')))
+    .option('--stage <stage>', 'float (reference) or shift (shift-add network on --backend, dequantised outputs)', 'float'))), 'run')
     .action(async (model: string, opts: ConversionFlags & { input: string[]; output: string[]; stage: string; backend: string }) => {
       setExit(await runCommand(debug(), () => {
         if (opts.stage !== 'float' && opts.stage !== 'shift') fail('SAC040', `--stage must be float or shift (got '${opts.stage}')`);
-        const backend = parseBackend(opts.backend);
-        if (backend === 'c' && opts.stage === 'float') fail('SAC040', '--backend c runs the shift-add network, the float stage has no C code', undefined, 'add --stage shift --calibrate calib.npy');
+        const backend = opts.backend;
+        if (backend !== INTERPRETER && opts.stage === 'float') fail('SAC040', `--backend ${backend} runs the shift-add network, the float stage has no ${backend} code`, undefined, 'add --stage shift --calibrate calib.npy');
+        const run = integerRunner(backend, targetValues(opts, 'run'), { model }, printRun);
         const graph = loadModel(model);
         const inputs = opts.input.map((f) => readNpy(readInputFile(f, 'input'), `input '${f}'`));
         if (opts.output.length > graph.outputs.length) fail('SAC040', `${opts.output.length} --output files for ${graph.outputs.length} model output(s)`);
-        const run = backendRunner(backend, cName(model), printBuild);
         const outs = opts.stage === 'float' ? runFloat(graph, inputs) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress())), inputs, run);
         outs.forEach((t, k) => {
           const file = opts.output[k];
@@ -125,31 +121,30 @@ export function buildProgram(setExit: (code: number) => void): Command {
       }));
     });
 
-  addBackendOption(addConversionOptions(program.command('eval')
-    .description('float vs shift-add top-1 accuracy on labelled data (shift-add on --backend interp or c), agreement and per-layer SQNR')
+  addTargetOptions(addBackendOption(addConversionOptions(program.command('eval')
+    .description('float vs shift-add top-1 accuracy on labelled data (shift-add on --backend), agreement and per-layer SQNR')
     .argument('<model>', 'ONNX model file')
     .requiredOption('--data <file>', 'inputs (.npy)')
     .requiredOption('--labels <file>', 'integer class labels (.npy)')
-    .option('--json', 'print one JSON object')))
+    .option('--json', 'print one JSON object'))), 'run')
     .action(async (model: string, opts: ConversionFlags & { data: string; labels: string; json?: boolean; backend: string }) => {
       setExit(await runCommand(debug(), () => {
-        const backend = parseBackend(opts.backend);
+        const backend = opts.backend;
+        let info: RunInfo | undefined;
+        const run = integerRunner(backend, targetValues(opts, 'run'), { model }, (i) => { info = i; });
         const data = readNpy(readInputFile(opts.data, 'data'), `data '${opts.data}'`);
         const labels = readNpy(readInputFile(opts.labels, 'labels'), `labels '${opts.labels}'`);
-        let built: HostProgram | undefined;
-        const run = backendRunner(backend, cName(model), (p) => { built = p; });
         const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
         const ev = evaluate(result, data, labels, run);
-        const c = built && { program: built.path, cached: built.cached };
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...ev, backend, ...(c ? { c } : {}), compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...ev, backend, ...(info ? { [backend]: info.json } : {}), compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
           return;
         }
         const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
         process.stdout.write([
           `samples ${ev.samples}`,
           `float top-1   ${pct(ev.float.top1)}`,
-          `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points; ${backend === 'c' ? `generated C, ${c!.cached ? 'cached' : 'built'} ${c!.program}` : 'integer interpreter'})`,
+          `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points; ${info ? info.label : 'integer interpreter'})`,
           `top-1 agreement ${pct(ev.agreement)}`,
           'per-layer SQNR (calibration set):',
           ...ev.layers.map((l) => `  ${l.name.padEnd(24)} ${l.op.padEnd(10)} ${String(l.sqnrDb).padStart(7)} dB  ${l.termsPerWeight.toFixed(2)} terms/weight`),

@@ -1,5 +1,6 @@
 // Accuracy evaluation: float vs shift-add top-1 on labelled data, agreement, and per-layer SQNR.
 import { runFloat } from './api.js';
+import type { IntegerRunner } from './backends/contract.js';
 import type { CompileResult } from './compile.js';
 import { fail } from './diagnostics.js';
 import type { Graph } from './ir/graph.js';
@@ -21,8 +22,7 @@ function argmax(d: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
-/** Executes a lowered graph on integer inputs: runInteger (the spec), or a backend that must match it bit for bit. */
-export type IntegerRunner = (g: Graph, inputs: readonly Tensor[]) => Tensor[];
+export type { IntegerRunner };
 
 /** Float32 logits of the shift-add model (inputs quantised, outputs dequantised as docs/numerics.md says). */
 export function runShift(c: CompileResult, inputs: readonly Tensor[], run: IntegerRunner = runInteger): Tensor[] {

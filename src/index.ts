@@ -13,6 +13,9 @@ export { runInteger, quantizeInput, dequantizeOutput } from './ir/interp-int.js'
 export { emitC, type CEmitResult, type EmitCOptions } from './backends/c/emit.js';
 export { runC, buildHost, runHost, type RunCOptions, type HostProgram } from './backends/c/run.js';
 export { cacheRoot } from './backends/c/host.js';
+export { cBackend, type CBackendOptions } from './backends/c/backend.js';
+export { backends, getBackend, emit, integerRunner, runnerNames, INTERPRETER } from './backends/registry.js';
+export type { Backend, BackendOption, BackendStats, EmitFile, EmitResult, OptionValues, OptionContext, RunInfo } from './backends/contract.js';
 export { printGraph } from './ir/printer.js';
 export { parseGraph } from './ir/parser.js';
 export type { CompileReport, LayerReport } from './report.js';

@@ -83,6 +83,23 @@ describe('shiftaddc run/eval --backend c', () => {
     expectDiagnostic(cli(['eval', lenet, '--calibrate', calib, '--data', images, '--labels', images, '--backend', 'c'], { CC: '/nonexistent' }), 'SAC061');
   });
 
+  it('run --backend c --weights packed builds the packed C (not the auto form); --cc picks the compiler', () => {
+    const built = (r: { out: string }) => /^C program (\S+) \((built|cached)\)$/m.exec(r.out)![1]!;
+    const forms = (bin: string) => fs.readdirSync(path.dirname(bin)).filter((f) => f.endsWith('.h')).map((f) => fs.readFileSync(path.join(path.dirname(bin), f), 'utf8'))[0]!;
+    const packed = cli(['run', lenet, ...shift, '--backend', 'c', '--weights', 'packed', '--input', images]);
+    expect(packed.code, packed.err).toBe(0);
+    const auto = cli(['run', lenet, ...shift, '--backend', 'c', '--input', images]);
+    expect(auto.code, auto.err).toBe(0);
+    expect(path.dirname(built(packed))).not.toBe(path.dirname(built(auto)));
+    const h = forms(built(packed));
+    expect(h).toMatch(/Forms: L\d+ packed/);
+    expect(h).not.toMatch(/L\d+ (code|dense|sparse)/);
+    expect(forms(built(auto))).toMatch(/L\d+ code/);
+    // Same outputs whatever the weight form: the tensors are the interpreter's.
+    expect(packed.out.split('\n').slice(1)).toEqual(auto.out.split('\n').slice(1));
+    expectDiagnostic(cli(['run', lenet, ...shift, '--backend', 'c', '--cc', '/nonexistent/cc', '--input', images]), 'SAC061');
+  });
+
   it('--backend c with the float stage, and an unknown backend, are SAC040', () => {
     expectDiagnostic(cli(['run', lenet, '--backend', 'c', '--input', images]), 'SAC040');
     expectDiagnostic(cli(['run', lenet, ...shift, '--backend', 'wasm', '--input', images]), 'SAC040');

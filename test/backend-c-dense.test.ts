@@ -1,6 +1,6 @@
 // C backend weight forms: dense slot filling keeps every weight's value, the dense bit layout, code-layer choice.
 import { describe, expect, it } from 'vitest';
-import { denseChannelWords, fillSlots, packDense } from '../src/backends/c/dense.js';
+import { denseChannelWords, fillSlots, packDense } from '../src/codegen/dense.js';
 import { emitC } from '../src/backends/c/emit.js';
 import { compileCase, geometryCnn } from './backend-c-models.js';
 import { tensor } from '../src/ir/tensor.js';

@@ -2,8 +2,8 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../src/backends/c/emit.js';
-import { canonical, codeLengths, decodeOne, limitTables, MAX_CODE_LEN } from '../src/backends/c/huffman.js';
-import { packPacked, type SlotCode } from '../src/backends/c/packed.js';
+import { canonical, codeLengths, decodeOne, limitTables, MAX_CODE_LEN } from '../src/codegen/huffman.js';
+import { packPacked, type SlotCode } from '../src/codegen/packed.js';
 import { loadModel } from '../src/api.js';
 import { compile } from '../src/compile.js';
 import { readNpy } from '../src/io/npy.js';
@@ -80,6 +80,16 @@ describe('packed streams', () => {
   });
 });
 
+/** Bytes of the const arrays `fn_<suffix>` in C source whose suffix matches. */
+function arrayBytes(source: string, fn: string, suffix: RegExp): number {
+  let bytes = 0;
+  for (const x of source.matchAll(/^static const (u?int(?:8|16|32)_t) (L\d+)_(\w+)\[(\d+)\]/gm)) {
+    const type = x[1]!;
+    if (x[2] === fn && suffix.test(x[3]!)) bytes += Number(x[4]) * (type.includes('8') ? 1 : type.includes('16') ? 2 : 4);
+  }
+  return bytes;
+}
+
 describe('packed flash on the example models', () => {
   const EX = new URL('../examples/', import.meta.url).pathname;
   const all = readNpy(fs.readFileSync(`${EX}data/calib-256.npy`), 'calib');
@@ -93,7 +103,15 @@ describe('packed flash on the example models', () => {
       expect(flash.layers.every((l) => l.form === 'packed')).toBe(true);
       // Every packed byte (streams, Huffman decode tables, tap offset tables) against the ideal; no per-channel header.
       expect(flash.weightBytes).toBeLessThanOrEqual(flash.idealBytes * 1.03);
-      const data = emitC(graph, { name: m, weights: 'data' }).flash;
+      const dataC = emitC(graph, { name: m, weights: 'data' });
+      const data = dataC.flash;
+      // The accounting (codegen, from the packed data) is exactly the const arrays the C declares for each layer.
+      for (const c of [emitC(graph, { name: m, weights: 'packed' }), dataC]) {
+        for (const l of c.flash.layers) {
+          expect(arrayBytes(c.source, l.fn, /^(w|h|t|o|hl\d+|ho\d+|hs\d+)$/), l.fn).toBe(l.weightBytes);
+          expect(arrayBytes(c.source, l.fn, /^(b|r|g)$/), l.fn).toBe(l.paramBytes);
+        }
+      }
       console.log(`${m} ${JSON.stringify(opts)}: packed ${flash.weightBytes} B (${(flash.weightBytes / flash.idealBytes).toFixed(3)}x ideal ${flash.idealBytes} B), data ${data.weightBytes} B`);
     });
   }

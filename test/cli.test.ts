@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectDiagnostic, runCli } from './helpers/cli.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { buildModel, type ModelSpec } from './helpers/onnx-builder.js';
+import { backends, emit, getBackend, runnerNames } from '../src/backends/registry.js';
+import { parseGraph } from '../src/ir/parser.js';
 
 const root = path.resolve(__dirname, '..');
 const lenet = path.join(root, 'examples', 'lenet.onnx');
@@ -140,5 +142,69 @@ describe('shiftaddc CLI', () => {
     const r = cli('--debug', 'inspect', path.join(dir, 'nope.onnx'));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/\n\s+at /);
+  });
+});
+
+/** The diagnostic code a call throws (undefined if it returns). */
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('backends through the registry', () => {
+  const calib = path.join(root, 'examples', 'data', 'calib-256.npy');
+  const images = path.join(root, 'examples', 'data', 'test-images-16.npy');
+
+  it('lists c, which declares its options; the interpreter is the default runner, not a backend', () => {
+    expect(backends().map((b) => b.name)).toContain('c');
+    expect(backends().map((b) => b.name)).not.toContain('interp');
+    expect(runnerNames()[0]).toBe('interp');
+    expect(runnerNames()).toContain('c');
+    const c = getBackend('c');
+    expect(c.options.map((o) => o.flag)).toEqual(expect.arrayContaining(['--name <name>', '--weights <form>']));
+    expect(c.options.find((o) => o.key === 'weights')!.default).toBe('auto');
+    expect(codeOf(() => getBackend('wasm'))).toBe('SAC040');
+    const help = cli('compile', '--help').out;
+    expect(help).toMatch(/--weights <form>[\s\S]*\(default:\s+auto\)\s+\[--target\s+c\]/);
+    expect(cli('run', '--help').out).toMatch(/--backend <backend>[\s\S]*interp\s+\(integer\s+interpreter\),\s+c\s+\(/);
+  });
+
+  it('an option of a target that is not selected is SAC040, not ignored, and writes no C', () => {
+    const out = path.join(dir, 'no-target');
+    const r = cli('compile', lenet, '--calibrate', calib, '-o', out, '--weights', 'packed');
+    expectDiagnostic(r, 'SAC040');
+    expect(r.err).toContain('--weights is an option of --target c');
+    expect(r.err).toContain('add --target c');
+    expect(fs.existsSync(out)).toBe(false);
+    // --name no longer implies --target c: it is refused with the same hint.
+    expectDiagnostic(cli('compile', lenet, '--calibrate', calib, '-o', out, '--name', 'net'), 'SAC040');
+    const run = cli('run', lenet, '--input', images, '--stage', 'shift', '--calibrate', calib, '--weights', 'packed');
+    expectDiagnostic(run, 'SAC040');
+    expect(run.err).toContain('add --backend c');
+    expectDiagnostic(cli('compile', lenet, '--calibrate', calib, '-o', out, '--target', 'wasm'), 'SAC040');
+  });
+
+  it('emit() returns the bytes the CLI writes, and the stats behind its summary line', () => {
+    const out = path.join(dir, 'emit');
+    const r = cli('compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--name', 'net', '--weights', 'data');
+    expect(r.code, r.err).toBe(0);
+    const g = parseGraph(fs.readFileSync(path.join(out, 'lenet.shift.ir'), 'utf8'));
+    const e = emit(g, 'c', { name: 'net', weights: 'data' });
+    expect(e.files.map((f) => f.name)).toEqual(['net.h', 'net.c', 'net_io.c']);
+    for (const f of e.files) expect(fs.readFileSync(path.join(out, f.name), 'utf8'), f.name).toBe(f.data);
+    expect(r.out.split('\n')[0]).toBe(e.summary);
+    const s = e.stats;
+    expect(e.summary).toBe(`net.c: arena ${s.memory.arenaBytes} bytes (lower bound ${s.memory.lowerBound}), packed weights ${s.weightBytes} bytes (ideal ${s.idealBytes}) for ${s.terms - s.codeTerms} terms, ${s.codeTerms} terms as code`);
+    expect(s.codeTerms).toBe(0);
+    expect(s.memory.lowerBound).toBeLessThanOrEqual(s.memory.arenaBytes);
+    expect(s.ops).toBeGreaterThan(0);
+    // The default name comes from the model file.
+    expect(emit(g, 'c', {}, { model: '/x/lenet-v2.onnx' }).files[0]!.name).toBe('lenet_v2.h');
+    expect(codeOf(() => emit(g, 'c', { weights: 'huffman' }))).toBe('SAC040');
+    expect(codeOf(() => emit(g, 'c', { name: '1net' }))).toBe('SAC040');
   });
 });

@@ -1,4 +1,6 @@
 // emitC: prints a lowered integer graph as C99 (NAME.h, multiply-free NAME.c, float helpers NAME_io.c).
+import { planArena, type Loc, type NodePlanInfo } from '../../codegen/plan.js';
+import { weightTotals } from '../../codegen/weights.js';
 import { atNode, fail } from '../../diagnostics.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import { assertLowered } from '../../ir/interp-int.js';
@@ -7,7 +9,7 @@ import { constArray, ctype, safeComment } from './cfmt.js';
 import { headerText, ioText, type IoSpec } from './header.js';
 import type { Kernel, LayerFlash, WeightForm } from './kernel.js';
 import { kernelFor } from './kernels.js';
-import { planArena, type Loc, type NodePlanInfo } from './plan.js';
+
 import { Runtime } from './runtime.js';
 import { AUTO_CODE_BYTES, codeLayers } from './unroll.js';
 
@@ -42,6 +44,8 @@ export interface CEmitResult {
   /** Arena bytes, the liveness lower bound, and the no-reuse total (one buffer per tensor and scratch). */
   memory: { arenaBytes: number; lowerBound: number; naiveBytes: number };
   flash: CFlash;
+  /** Nodes that became a C function (aliasing Reshape/Identity nodes need none). */
+  ops: number;
 }
 
 /**
@@ -58,7 +62,6 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
   assertLowered(g);
   const rt = new Runtime();
-  const flash: LayerFlash[] = [];
   const isOut = new Set(g.outputs);
   const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
   // Kernels first: the planner needs each node's scratch and in-place ability.
@@ -67,7 +70,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
     if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
     const decls: string[] = [];
-    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, flash, asCode: asCode.has(node.id), packed: packedLayer(node, opts.weights ?? 'auto') });
+    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, asCode: asCode.has(node.id), packed: packedLayer(node, opts.weights ?? 'auto') });
     return { decls, kernel };
   });
   const info: NodePlanInfo[] = built.map(({ kernel }) => ({
@@ -154,15 +157,19 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     '}',
     '',
   ].join('\n');
-  const sum = (k: 'terms' | 'weightBytes' | 'idealBytes' | 'paramBytes', form?: 'code' | 'data') =>
-    flash.reduce((p, l) => p + (!form || (l.form === 'code') === (form === 'code') ? l[k] : 0), 0);
+  // Accounting from the data: the plan's sizes and each layer's packed stream, in node order.
+  const flash: LayerFlash[] = [];
+  built.forEach(({ kernel }, t) => {
+    if (kernel?.weights) flash.push({ fn: `L${t}`, node: g.nodes[t]!.name, op: g.nodes[t]!.op.kind, ...kernel.weights });
+  });
   const memory = { arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes };
   return {
     header: headerText(io, memory, flash.map((l) => `${l.fn} ${l.form}`)),
     source,
     io: ioText(io),
     memory,
-    flash: { layers: flash, terms: sum('terms'), codeTerms: sum('terms', 'code'), weightBytes: sum('weightBytes'), idealBytes: sum('idealBytes', 'data'), paramBytes: sum('paramBytes') },
+    flash: { layers: flash, ...weightTotals(flash) },
+    ops: built.filter((b) => b.kernel !== null).length,
   };
 }
 

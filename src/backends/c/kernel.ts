@@ -1,33 +1,12 @@
 // The contract between the C emitter and per-op kernel generators (one static C function per node).
 import type { Graph, Node, Value } from '../../ir/graph.js';
 import type { Tensor } from '../../ir/tensor.js';
+import type { WeightStats } from '../../codegen/weights.js';
 import { fail } from '../../diagnostics.js';
 import type { Runtime } from './runtime.js';
 
-/** Flash accounting of one shift-add layer: packed stream vs the ideal (1 + B) bits per non-zero term. */
-export interface LayerFlash {
-  /** The layer's C function name (Lk). */
-  fn: string;
-  node: string;
-  op: string;
-  /**
-   * Stream walked at run time (`sparse` buckets or `dense` codes), `packed` (Huffman codes decoded per channel),
-   * or `code`: one C function per channel (weightBytes 0, the terms are in .text).
-   */
-  form: 'sparse' | 'dense' | 'packed' | 'code';
-  /** Non-zero terms (pruned weights and unused term slots store nothing). */
-  terms: number;
-  /** Bytes of the header + tap streams and the tap offset table. */
-  weightBytes: number;
-  /** terms * (1 + B) bits, rounded up to bytes: what a dense bit-packed code stream would need. */
-  idealBytes: number;
-  /** Packed form: the Huffman decode tables (count and symbol bytes), included in weightBytes. */
-  tableBytes?: number;
-  /** Dense form: K fields of 1 + B bits for every weight (termless ones included), in bytes. */
-  slotBytes?: number;
-  /** Bias (int32) and per-channel requantisation shift (int8) bytes. */
-  paramBytes: number;
-}
+/** Flash accounting of one shift-add layer (codegen's WeightStats) under its C function name Lk. */
+export type LayerFlash = { fn: string; node: string; op: string } & WeightStats;
 
 export interface KernelCtx {
   g: Graph;
@@ -39,7 +18,6 @@ export interface KernelCtx {
   rt: Runtime;
   /** File-scope declarations (const tables) the kernel needs, in emission order. */
   decls: string[];
-  flash: LayerFlash[];
   /** The layer's weights become code (see `codeLayers`), else a packed stream. */
   asCode?: boolean;
   /** Data layers use the entropy-coded `packed` form instead of dense/sparse streams. */
@@ -62,6 +40,8 @@ export interface Kernel {
   /** True when the output may share input 0's buffer (elementwise, written at or behind the read). */
   inPlace?: boolean;
   body: string[];
+  /** A shift-add layer's weight accounting, computed by codegen from the stream it packed. */
+  weights?: WeightStats;
 }
 
 export function val(ctx: KernelCtx, k: number): Value {
@@ -86,3 +66,21 @@ export function constData(ctx: KernelCtx, k: number): Tensor {
   if (!v.data) fail('SAC060', `input ${k} ('${v.name}') must be a constant for the C backend`, ctx.where);
   return v.data;
 }
+
+/** How a kernel drives a layer's weight stream: state setup, per-channel decode and save/restore (conv), one output. */
+export interface Packed {
+  init: string[];
+  /** Once per output channel, before its outputs (the packed form decodes the channel here). */
+  decode: string[];
+  save: string[];
+  restore: string;
+  /** After a channel's last output (dense streams advance by a fixed number of words per channel). */
+  next: string[];
+  /** The uint32 term sum of one output whose window starts at `p`; advances the stream by one channel. */
+  sum: (p: string) => string;
+  /** The accumulator through the channel gain (identity without one). */
+  gain: (acc: string) => string;
+}
+
+/** The channel gain part of a stream walk (see shift.ts gainTable); `bytes` are its digit codes. */
+export type GainWalk = Pick<Packed, 'init' | 'next' | 'gain'> & { bytes: number };

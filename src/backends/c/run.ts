@@ -5,6 +5,7 @@ import { sampleCount } from '../../ir/interp-float.js';
 import { allocData, numel, type Tensor } from '../../ir/tensor.js';
 import { ctype } from './cfmt.js';
 import { emitC } from './emit.js';
+import type { WeightForm } from './kernel.js';
 import { buildC, cacheRoot, runBinary, writeSources } from './host.js';
 
 export interface RunCOptions {
@@ -16,6 +17,8 @@ export interface RunCOptions {
   cacheDir?: string;
   /** Compiler flags (default `-std=c99 -O2`). */
   flags?: readonly string[];
+  /** Weight form of the generated C (default `auto`, see EmitCOptions). */
+  weights?: WeightForm;
 }
 
 /** A host executable of one graph; `cached` says the build was reused rather than compiled now. */
@@ -66,7 +69,7 @@ int main(int argc, char **argv) {
 /** Emits C for the graph and builds it with the stdio main (reused from the cache when nothing changed). */
 export function buildHost(g: Graph, opts: RunCOptions = {}): HostProgram {
   const name = opts.name ?? 'model';
-  const c = emitC(g, { name });
+  const c = emitC(g, { name, weights: opts.weights });
   const io = (id: number) => ctype(g.values[id]!.type.dtype, `value '${g.values[id]!.name}'`);
   const src = writeSources(opts.cacheDir ?? cacheRoot(), name, {
     [`${name}.h`]: c.header, [`${name}.c`]: c.source, [`${name}_io.c`]: c.io,

@@ -3,6 +3,7 @@ import { SHIFT_OPERANDS } from '../../ir/lowered.js';
 import type { Graph } from '../../ir/graph.js';
 import { numel, type Tensor } from '../../ir/tensor.js';
 import type { ShiftAttrs } from '../../ir/ops/shift-common.js';
+import { codeStats, type WeightStats } from '../../codegen/weights.js';
 import { constArray, lit } from './cfmt.js';
 import { constData, optionalConstData, type KernelCtx, type WeightForm } from './kernel.js';
 
@@ -175,16 +176,16 @@ export function clampHi(ctx: KernelCtx, a: ShiftAttrs): string {
 }
 
 /**
- * A layer in code form: its channel functions and shift table, its flash record, and the kernel lines that
+ * A layer in code form: its channel functions and shift table, its flash accounting, and the kernel lines that
  * pick channel m's function (`decode`) and store one output whose window starts at `p` (`stmt`).
  */
-export function codeForm(ctx: KernelCtx, xt: string, yt: string, M: number, D: number, a: ShiftAttrs, tapOff: readonly number[], p: string): { decode: string[]; stmt: string } {
+export function codeForm(ctx: KernelCtx, xt: string, yt: string, M: number, D: number, a: ShiftAttrs, tapOff: readonly number[], p: string): { decode: string[]; stmt: string; weights: WeightStats } {
   const f = ctx.fn;
   const shifts = constData(ctx, SHIFT_OPERANDS.rshift).data;
   const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
   const gain = optionalConstData(ctx, SHIFT_OPERANDS.gain);
   const { table, fnT, terms } = emitChannels(ctx, xt, constData(ctx, SHIFT_OPERANDS.codes), M, D, a.terms, tapOff, constData(ctx, SHIFT_OPERANDS.bias).data, shifts, fast, gain);
   ctx.decls.push(constArray(`${f}_r`, 'int8_t', shifts));
-  ctx.flash.push({ fn: f, node: ctx.node.name, op: ctx.node.op.kind, form: 'code', terms, weightBytes: 0, idealBytes: Math.ceil((terms * (1 + a.shiftBits)) / 8), paramBytes: M });
-  return { decode: [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`], stmt: unrolledOutput(ctx, yt, p, fast, a.bits, a.actMin, clampHi(ctx, a)) };
+  const stmt = unrolledOutput(ctx, yt, p, fast, a.bits, a.actMin, clampHi(ctx, a));
+  return { decode: [`const ${fnT} fv = ${table}[m];`, `const int r = ${f}_r[m];`], stmt, weights: codeStats(terms, { M, B: a.shiftBits }) };
 }

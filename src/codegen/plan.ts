@@ -1,7 +1,7 @@
-// Static arena planning for the C backend: tensor liveness, aliasing/in-place reuse, greedy offset assignment.
-import { fail } from '../../diagnostics.js';
-import type { Graph } from '../../ir/graph.js';
-import { DTYPE_BYTES, numel } from '../../ir/tensor.js';
+// Static arena planning: tensor liveness, aliasing/in-place reuse, greedy offset assignment (target-neutral: any flat memory).
+import { fail } from '../diagnostics.js';
+import type { Graph } from '../ir/graph.js';
+import { DTYPE_BYTES, numel } from '../ir/tensor.js';
 
 /** Where a value lives at run time: caller input/output buffers (element offsets), a const table, or the arena. */
 export type Loc =

@@ -1,0 +1,70 @@
+// The C backend behind the backend contract: its options, the files NAME.h / NAME.c / NAME_io.c, and the host runner.
+import * as path from 'node:path';
+import { fail } from '../../diagnostics.js';
+import type { Graph } from '../../ir/graph.js';
+import type { Backend, EmitResult } from '../contract.js';
+import { emitC, type CEmitResult } from './emit.js';
+import { hostCompiler } from './host.js';
+import type { WeightForm } from './kernel.js';
+import { buildHost, runHost } from './run.js';
+
+export interface CBackendOptions {
+  /** C identifier prefixing the generated code. */
+  name: string;
+  weights: WeightForm;
+  /** Host compiler command for the runner (default $CC, else cc). */
+  cc?: string;
+}
+
+const FORMS: readonly WeightForm[] = ['auto', 'data', 'packed', 'code'];
+
+/** C identifier derived from a model file name (lenet-v2.onnx -> lenet_v2), prefixing generated code. */
+export function cName(model: string): string {
+  return path.basename(model).replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+}
+
+/** The command line's one-line summary of a C emission. */
+export function cSummary(name: string, c: CEmitResult): string {
+  return `${name}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code`;
+}
+
+function emit(g: Graph, o: CBackendOptions): EmitResult {
+  const c = emitC(g, { name: o.name, weights: o.weights });
+  const f = c.flash;
+  return {
+    files: [{ name: `${o.name}.h`, data: c.header }, { name: `${o.name}.c`, data: c.source }, { name: `${o.name}_io.c`, data: c.io }],
+    stats: { memory: c.memory, weightBytes: f.weightBytes, idealBytes: f.idealBytes, paramBytes: f.paramBytes, terms: f.terms, codeTerms: f.codeTerms, ops: c.ops },
+    summary: cSummary(o.name, c),
+  };
+}
+
+export const cBackend: Backend<CBackendOptions> = {
+  name: 'c',
+  description: 'C99 for MCUs: NAME.h, NAME.c, NAME_io.c',
+  options: [
+    { key: 'name', flag: '--name <name>', use: 'both', description: 'C identifier prefixing the generated code (default: the model file name)' },
+    {
+      key: 'weights', flag: '--weights <form>', use: 'both', default: 'auto',
+      description: 'C shift-add weights: auto (code for the most reused convolutions, packed for the other convolutions, data for Gemm), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (fastest)',
+    },
+    { key: 'cc', flag: '--cc <command>', use: 'run', description: 'host C compiler for --backend c (default: $CC, else cc)' },
+  ],
+  parseOptions(v, ctx) {
+    const weights = (v.weights ?? 'auto') as WeightForm;
+    if (!FORMS.includes(weights)) fail('SAC040', `--weights must be auto, data, packed or code (got '${v.weights}')`);
+    const name = v.name ?? cName(ctx.model ?? 'model');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
+    return v.cc === undefined ? { name, weights } : { name, weights, cc: v.cc };
+  },
+  emit,
+  runDescription: 'the generated C built by --cc, $CC or cc at -O2, cached in $SHIFTADDC_CACHE, else $XDG_CACHE_HOME/shiftaddc or ~/.cache/shiftaddc',
+  checkRun(o) {
+    hostCompiler(o.cc);
+  },
+  run(g, inputs, o, onInfo) {
+    const p = buildHost(g, { name: o.name, weights: o.weights, ...(o.cc === undefined ? {} : { cc: o.cc }) });
+    const how = p.cached ? 'cached' : 'built';
+    onInfo?.({ line: `C program ${p.path} (${how})`, label: `generated C, ${how} ${p.path}`, json: { program: p.path, cached: p.cached } });
+    return runHost(p, inputs);
+  },
+};
