@@ -2,6 +2,7 @@
 // rejects Split and Gather; and every dialect op has a C kernel (a sample per op, emitted by the C backend).
 import { describe, expect, it } from 'vitest';
 import { emitC } from '../src/backends/c/emit.js';
+import { backends, emit } from '../src/backends/registry.js';
 import { compile } from '../src/compile.js';
 import { ShiftaddcError } from '../src/diagnostics.js';
 import { GraphBuilder, type Graph } from '../src/ir/graph.js';
@@ -73,6 +74,16 @@ describe('lowered dialect', () => {
       expect(() => { c = emitC(g, { name: 'dialect' }); }, kind).not.toThrow();
       // The node got a C function of its own, called from the run function.
       expect(c!.source).toContain(`); // the-${kind}\n`);
+    }
+  });
+
+  it('every registered backend emits every dialect op (a new backend or a new op without a kernel fails here)', () => {
+    expect(backends().length).toBeGreaterThan(0);
+    for (const b of backends()) {
+      for (const kind of Object.keys(LOWERED_OPS) as LoweredKind[]) {
+        const out = (() => { try { return emit(oneOp(SAMPLES[kind]), b.name, {}, { model: 'dialect.onnx' }); } catch (e) { throw new Error(`backend ${b.name}, op ${kind}: ${(e as Error).message}`); } })();
+        expect(out.files.length, `${b.name} ${kind}`).toBeGreaterThan(0);
+      }
     }
   });
 
