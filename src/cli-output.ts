@@ -173,3 +173,26 @@ export function resolveLink(file: string): string {
   if (tst && !tst.isFile()) fail('SAC041', `'${file}' is a symlink to '${target}', which is not a regular file`);
   return resolveLink(target);
 }
+
+/**
+ * Checks an output file path before any work: not empty, not a folder, in an existing writable folder, not on a
+ * pseudo file system. Returns the path to write (a symlink's target).
+ */
+export function checkOutputFile(file: string, flag: string): string {
+  if (file.trim() === '') fail('SAC041', `${flag} is empty`, undefined, `pass a file name, e.g. ${flag} out.npy`);
+  const abs = path.resolve(file);
+  const target = resolveLink(abs);
+  const st = fs.statSync(target, { throwIfNoEntry: false });
+  if (st && !st.isFile()) fail('SAC041', `${flag} '${file}' is ${st.isDirectory() ? 'a folder' : 'not a regular file'}`, undefined, 'pass a file path');
+  const dir = path.dirname(target);
+  const dst = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!dst?.isDirectory()) fail('SAC041', `the folder of ${flag} '${file}' does not exist`, undefined, 'create it first');
+  const real = fs.realpathSync(dir);
+  if (SPECIAL_ROOTS.some((r) => real === r || real.startsWith(`${r}/`))) fail('SAC041', `${flag} '${file}' is on the pseudo file system ${real.split('/').slice(0, 2).join('/')}`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    fail('SAC041', `cannot write into '${dir}' (${errno(e)})`);
+  }
+  return target;
+}

@@ -1,10 +1,15 @@
 // CLI plumbing: diagnostics printing, exit codes, and atomic output files (never a partial file left behind).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { resolveLink } from './cli-output.js';
 import { fail, ShiftaddcError } from './diagnostics.js';
 
-/** Writes via a temporary file and rename, so a failed run never leaves a truncated output. */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+/**
+ * Writes via a temporary file and rename, so a failed run never leaves a truncated output; a symlink is written
+ * through (its target replaced), never itself replaced by a regular file.
+ */
+export function writeFileAtomic(target: string, bytes: Uint8Array | string): void {
+  const file = resolveLink(target);
   const dir = path.dirname(path.resolve(file));
   if (!fs.existsSync(dir)) fail('SAC041', `output folder '${dir}' does not exist`);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
@@ -16,6 +21,14 @@ export function writeFileAtomic(file: string, bytes: Uint8Array | string): void 
     if (e instanceof ShiftaddcError) throw e;
     fail('SAC041', `cannot write '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+}
+
+/** A command-line usage error (commander's message, e.g. an unknown option) as a diagnostic naming the command. */
+export function usageError(message: string, argv: readonly string[]): ShiftaddcError {
+  const text = message.replace(/^error:\s*/i, '').replace(/\s*\n[\s\S]*$/, '');
+  const command = argv.find((a) => !a.startsWith('-'));
+  const help = command && ['inspect', 'compile', 'run', 'eval'].includes(command) ? `shiftaddc ${command} --help` : 'shiftaddc --help';
+  return new ShiftaddcError('SAC043', text, undefined, `see ${help}`);
 }
 
 /** Runs a command body; maps errors to one-line diagnostics and exit codes (1 user error, 2 internal). */

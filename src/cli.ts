@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
 import { addBackendOption, addConversionOptions, addTargetOptions, targetValues, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
-import { runCommand, writeFileAtomic } from './cli-util.js';
+import { checkOutputFile, OutputTransaction } from './cli-output.js';
+import { runCommand, usageError, writeFileAtomic } from './cli-util.js';
 import type { RunInfo } from './backends/contract.js';
 import { backends, getBackend, integerRunner, INTERPRETER, selectOptions } from './backends/registry.js';
 import { compile } from './compile.js';
@@ -48,8 +49,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Compile ONNX CNNs into multiplication-free shift-add networks')
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces for errors')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Usage errors become one diagnostic line (main() below); help and version still print as usual.
+    .configureOutput({ outputError: () => {} });
   const debug = () => Boolean(program.opts().debug);
 
   program.command('inspect')
@@ -72,21 +74,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--target <target>', `also emit code for a target: ${backends().map((b) => `${b.name} (${b.description})`).join(', ')}`)), 'emit')
     .action(async (model: string, opts: ConversionFlags & { out: string; target?: string }) => {
       setExit(await runCommand(debug(), () => {
-        // The target and its options are checked before seconds of conversion.
+        // The output folder, the target and its options are checked before seconds of conversion.
+        const outputs = new OutputTransaction(opts.out);
         const target = opts.target === undefined ? undefined : getBackend(opts.target);
         const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
         const targetOptions = target?.parseOptions(values, { model });
         const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
-        fs.mkdirSync(opts.out, { recursive: true });
-        writeFileAtomic(path.join(opts.out, `${name}.shift.ir`), printGraph(result.graph, { elideConstantsOver: Infinity }));
-        writeFileAtomic(path.join(opts.out, 'report.json'), `${JSON.stringify(result.report, null, 2)}\n`);
-        writeFileAtomic(path.join(opts.out, 'report.md'), reportMarkdown(result.report, name));
-        if (target) {
-          const out = target.emit(result.graph, targetOptions);
-          for (const f of out.files) writeFileAtomic(path.join(opts.out, f.name), f.data);
-          process.stdout.write(`${out.summary}\n`);
-        }
+        outputs.add(`${name}.shift.ir`, printGraph(result.graph, { elideConstantsOver: Infinity }));
+        outputs.add('report.json', `${JSON.stringify(result.report, null, 2)}\n`);
+        outputs.add('report.md', reportMarkdown(result.report, name));
+        const emitted = target?.emit(result.graph, targetOptions);
+        for (const f of emitted?.files ?? []) outputs.add(f.name, f.data);
+        // Every file appears at once, after everything above succeeded: a failure leaves the previous outputs.
+        outputs.commit();
+        if (emitted) process.stdout.write(`${emitted.summary}\n`);
         const t = result.report.totals;
         process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));
@@ -107,12 +109,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const backend = opts.backend;
         if (backend !== INTERPRETER && opts.stage === 'float') fail('SAC040', `--backend ${backend} runs the shift-add network, the float stage has no ${backend} code`, undefined, 'add --stage shift --calibrate calib.npy');
         const run = integerRunner(backend, targetValues(opts, 'run'), { model }, printRun);
+        const outFiles = opts.output.map((f) => checkOutputFile(f, '--output'));
         const graph = loadModel(model);
         const inputs = opts.input.map((f) => readNpy(readInputFile(f, 'input'), `input '${f}'`));
         if (opts.output.length > graph.outputs.length) fail('SAC040', `${opts.output.length} --output files for ${graph.outputs.length} model output(s)`);
         const outs = opts.stage === 'float' ? runFloat(graph, inputs) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress())), inputs, run);
         outs.forEach((t, k) => {
-          const file = opts.output[k];
+          const file = outFiles[k];
           if (file) writeFileAtomic(file, writeNpy(t));
           const top = argmaxRows(t);
           const name = graph.values[graph.outputs[k]!]!.name;
@@ -161,8 +164,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
-    throw e;
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return 0;
+    process.stderr.write(`shiftaddc: ${usageError(e.message, argv).format()}\n`);
+    return 1;
   }
   return code;
 }

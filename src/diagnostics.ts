@@ -27,6 +27,7 @@ export const DIAGNOSTICS = {
   SAC040: { title: 'invalid option', hint: 'see shiftaddc --help' },
   SAC042: { title: 'calibration data required', hint: 'pass --calibrate calib.npy (a few hundred representative inputs)' },
   SAC041: { title: 'cannot write output', hint: 'check that the output folder exists and is writable' },
+  SAC043: { title: 'invalid command line', hint: 'see shiftaddc --help' },
   SAC050: { title: 'accumulator may overflow', hint: 'reduce --shift-bits or split the layer' },
   SAC051: { title: 'graph is not fully lowered', hint: 'this is a compiler bug: a float op survived lowering; rerun with --debug and report it' },
   SAC060: { title: 'no C kernel for this node', hint: 'the C backend supports the lowered shift-add ops and integer layout/pooling ops; see docs/numerics.md' },
