@@ -1,32 +1,50 @@
 // Library API: load, run and inspect models. Never prints, never exits; throws ShiftaddcError.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fail } from './diagnostics.js';
+import { fail, quoted } from './diagnostics.js';
 import { decodeModel, importModel } from './frontend/import.js';
+import { DEFAULT_LIMITS, type Limits } from './frontend/limits.js';
+import { fileKind } from './frontend/tensor-proto.js';
 import type { Graph } from './ir/graph.js';
 import { runGraph } from './ir/interp-float.js';
 import type { Tensor } from './ir/tensor.js';
 import { verifyGraph } from './ir/verify.js';
 
-/** Reads a file with diagnostics for the common failures. */
-export function readInputFile(file: string, what = 'file'): Uint8Array {
+/**
+ * Reads a file with diagnostics for the common failures. Only a regular file is read (a FIFO would block,
+ * /dev/zero never ends), and its size is checked with stat before any byte is read.
+ */
+export function readInputFile(file: string, what = 'file', maxBytes = DEFAULT_LIMITS.maxFileBytes): Uint8Array {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
   } catch {
-    return fail('SAC001', `${what} '${file}' does not exist`);
+    return fail('SAC001', `${what} ${quoted(file)} does not exist`);
   }
-  if (st.isDirectory()) fail('SAC001', `${what} '${file}' is a directory`, undefined, 'pass a file path');
-  const bytes = fs.readFileSync(file);
-  if (bytes.length === 0) fail('SAC002', `${what} '${file}' has 0 bytes`);
+  if (st.isDirectory()) fail('SAC001', `${what} ${quoted(file)} is a directory`, undefined, 'pass a file path');
+  if (!st.isFile()) fail('SAC019', `${what} ${quoted(file)} is ${fileKind(st)}`);
+  if (st.size > maxBytes) fail('SAC019', `${what} ${quoted(file)} has ${st.size} bytes, over the limit of ${maxBytes}`, undefined, 'raise limits.maxFileBytes if the file is genuine');
+  if (st.size === 0) fail('SAC002', `${what} ${quoted(file)} has 0 bytes`);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    return fail('SAC001', `${what} ${quoted(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, undefined, 'check its permissions');
+  }
+  if (bytes.length === 0) fail('SAC002', `${what} ${quoted(file)} has 0 bytes`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
+export interface LoadOptions {
+  /** Overrides of the size limits (DEFAULT_LIMITS, docs/limits.md). */
+  limits?: Partial<Limits>;
+}
+
 /** Loads an ONNX model from bytes or a path into a verified IR graph. */
-export function loadModel(model: Uint8Array | string): Graph {
-  const bytes = typeof model === 'string' ? readInputFile(model, 'model') : model;
+export function loadModel(model: Uint8Array | string, options: LoadOptions = {}): Graph {
+  const bytes = typeof model === 'string' ? readInputFile(model, 'model', options.limits?.maxFileBytes) : model;
   const modelDir = typeof model === 'string' ? path.dirname(path.resolve(model)) : undefined;
-  const graph = importModel(decodeModel(bytes), modelDir ? { modelDir } : {});
+  const graph = importModel(decodeModel(bytes), { ...(modelDir ? { modelDir } : {}), ...(options.limits ? { limits: options.limits } : {}) });
   verifyGraph(graph);
   return graph;
 }

@@ -8,10 +8,14 @@ import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { verifyGraph } from './ir/verify.js';
 import { lowerToShift } from './passes/lower-to-shift.js';
+import { MAX_RECOVER_D } from './passes/recover.js';
 import { withDefaults, type PassOptions } from './passes/options.js';
 import { checkPassName, PREPARE_PIPELINE, runPipeline, type Pass } from './passes/pipeline.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
 import { ActivationStore } from './passes/activation-store.js';
+import { checkCalibration, checkCompilable } from './compile-checks.js';
+import type { Limits } from './frontend/limits.js';
+import { outOfMemoryAt } from './ir/interp-float.js';
 
 /** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
 export const SHIFT_PIPELINE: readonly Pass[] = [
@@ -24,6 +28,8 @@ export interface CompileOptions extends PassOptions {
   /** Pass name after which `onIr` receives the printed IR. */
   printIrAfter?: string;
   onIr?: (pass: string, text: string) => void;
+  /** Size limits for loading a model given as bytes or a path (docs/limits.md). */
+  limits?: Partial<Limits>;
 }
 
 export interface CompileResult {
@@ -48,26 +54,41 @@ function validate(o: CompileOptions): void {
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }
 
+/** Layers too wide for recovery's memory bound were rounded without it: the report says which. */
+function wideLayerNotes(g: Graph, o: CompileOptions): string[] {
+  if (o.recover === false) return [];
+  return g.nodes.filter((n) => n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm').flatMap((n) => {
+    const codes = g.values[n.inputs[1]!]!.type.shape;
+    const D = codes.slice(1, -1).reduce((a, b) => a * b, 1);
+    return D > MAX_RECOVER_D ? [`${n.name}: ${D} weights per output exceed recovery's bound of ${MAX_RECOVER_D}; rounded without recovery`] : [];
+  });
+}
+
 export function compile(model: Graph | Uint8Array | string, options: CompileOptions): CompileResult {
   validate(options);
   const t0 = performance.now();
-  const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model) : model;
+  const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model, options.limits ? { limits: options.limits } : {}) : model;
   const calibration = options.calibration as Tensor[];
+  checkCompilable(source);
+  checkCalibration(source, calibration);
   let floatGraph = source;
+  let lastPass = 'the start';
   // Calibration's float activations feed lowering, lowering's shift-layer outputs feed the report.
   const activations = new ActivationStore(REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!);
-  const graph = runPipeline(source, SHIFT_PIPELINE, { ...options, activations }, {
+  // An allocation failure in a pass (one not inside a node's run) is named by the pass it happened after.
+  const graph = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(source, SHIFT_PIPELINE, { ...options, activations }, {
     verifyEach: options.verifyEach,
     after: (pass, g) => {
+      lastPass = pass;
       if (pass === 'calibrate-activations') { floatGraph = g; activations.seal(g); }
       if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
     },
-  });
+  }));
   verifyGraph(graph, 'lower-to-shift');
   assertLowered(graph);
   checkAccumulators(graph);
   const seconds = (performance.now() - t0) / 1000;
-  const { calibration: _c, onProgress: _p, onIr: _i, activations: _a, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, [], seconds, activations.taps);
+  const { calibration: _c, onProgress: _p, onIr: _i, activations: _a, limits: _l, ...shown } = options;
+  const report = buildReport(floatGraph, graph, calibration, { ...withDefaults(shown) }, wideLayerNotes(graph, options), seconds, activations.taps);
   return { graph, floatGraph, report };
 }

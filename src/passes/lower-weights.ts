@@ -2,7 +2,7 @@
 import type { Node } from '../ir/graph.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
 import { activationRange, emitLowered, unsupported, type LowerContext, type Samples } from './lower-to-shift.js';
-import { recoverRows, type TermSpec } from './recover.js';
+import { MAX_RECOVER_D, recoverRows, type TermSpec } from './recover.js';
 import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 
 /** A weight layer seen as a matrix: rows = output channels, D weights each, `groups` input groups. */
@@ -116,7 +116,7 @@ export function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const B = o.shiftBits;
   const M = mat.rows.length;
   const D = mat.rows[0]!.length;
-  const rows: RowCodes[] = o.recover
+  const rows: RowCodes[] = o.recover && D <= MAX_RECOVER_D
     ? recoverRows(ctx, n, mat, x, termSpec(ctx, n, K, B), floatIn)
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
   // Per-channel output fracs (calibrate-activations chose them; never on a model output): per-row shifts,

@@ -8,6 +8,13 @@ import type { WeightMatrix } from './lower-weights.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
 import { greedyLogRow, type RowCodes } from './shift-layer.js';
 
+/**
+ * Widest row (weights per output, D) recovery takes on: its statistics are a D x D float64 Gram matrix
+ * (D = 4096: 128 MiB) and its time grows as D^2 per row. Wider layers are rounded without recovery
+ * (greedy, as --no-recover) and the report says so; K = 8192 took 1.6 GB and 63 s, K = 16384 ran out of memory.
+ */
+export const MAX_RECOVER_D = 4096;
+
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 const LAMBDA_ROWS = 16;
 

@@ -1,6 +1,6 @@
 // Shared sliding-window pooling (MaxPool, AveragePool): output geometry and one 1-D/2-D kernel for both.
 import { allocData, type Tensor, type TensorType } from '../tensor.js';
-import { check, checkAttr, need, needT } from './util.js';
+import { check, checkAttr, hasNaN, need, needT } from './util.js';
 import { windowOut } from './conv.js';
 import { maxPoolKernel } from '../../kernels/interp.js';
 
@@ -76,7 +76,8 @@ export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: b
   const [outType] = inferPool(a, inputs, 'kernel');
   const [N, C] = x.shape as [number, number];
   const { H, W, OH, OW, hp, wp, dh, dw } = windowPlan(a, x.shape, outType!.shape);
-  const compiled = mode === 'max' ? maxPoolKernel(x, N * C, H, W, OH, OW, dh, dw, hp, wp) : null;
+  // The kernel skips NaN; a NaN input takes the loop below, which propagates it as onnxruntime's MaxPool does.
+  const compiled = mode === 'max' && !hasNaN(x.data) ? maxPoolKernel(x, N * C, H, W, OH, OW, dh, dw, hp, wp) : null;
   if (compiled) return [{ dtype: x.dtype, shape: outType!.shape, data: compiled }];
   const xd = x.data;
   const out = allocData(x.dtype, N * C * OH * OW);
@@ -93,7 +94,7 @@ export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: b
           const row = xBase + (h0 + th * dh) * W + w0;
           for (let tw = wp.lo[ow]!; tw < wp.hi[ow]!; tw++) {
             const v = xd[row + tw * dw]!;
-            if (isMax) { if (v > acc) acc = v; } else acc += v;
+            if (isMax) { if (v > acc || v !== v) acc = v; if (acc !== acc) break; } else acc += v;
           }
         }
         if (!isMax) {

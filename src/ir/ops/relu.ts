@@ -1,7 +1,7 @@
 // Relu: max(x, 0).
 import { allocData, type Tensor, type TypedData } from '../tensor.js';
 import { defineOp } from '../op.js';
-import { need, needT } from './util.js';
+import { hasNaN, need, needT } from './util.js';
 import { firstStacked } from './batch-rules.js';
 import { reluF32Kernel } from '../../kernels/interp.js';
 
@@ -12,7 +12,7 @@ export type ReluAttrs = Record<string, never>;
  * function then has no type feedback and deoptimises (60-odd times per lenet calibration when inlined).
  */
 function reluInto(d: TypedData, out: TypedData): TypedData {
-  for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0 ? d[i]! : 0;
+  for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0 || d[i] !== d[i] ? d[i]! : 0;
   return out;
 }
 
@@ -22,7 +22,8 @@ export const reluOp = defineOp<ReluAttrs>({
   infer: (_a, inputs, where) => [need(inputs, 0, where)],
   run: (_a, inputs): Tensor[] => {
     const x = needT(inputs, 0);
-    const compiled = x.dtype === 'float32' ? reluF32Kernel(x.data as Float32Array) : null;
+    // The kernel maps NaN to 0; NaN propagates (as in onnxruntime), so a NaN input takes reluInto.
+    const compiled = x.dtype === 'float32' && !hasNaN(x.data) ? reluF32Kernel(x.data as Float32Array) : null;
     return [{ dtype: x.dtype, shape: x.shape, data: compiled ?? reluInto(x.data, allocData(x.dtype, x.data.length)) }];
   },
   batch: firstStacked,
