@@ -3,6 +3,7 @@ import type { onnx } from 'onnx-proto';
 import { ONNX } from './onnx-proto.js';
 import { atNode, capped, escapeText, fail, MAX_QUOTED, quoted, ShiftaddcError } from '../diagnostics.js';
 import { GraphBuilder, type Graph } from '../ir/graph.js';
+import { outOfMemoryAt } from '../ir/interp-float.js';
 import type { TensorType } from '../ir/tensor.js';
 import { ImportContext } from './context.js';
 import { IMPORTERS, OUT_OF_SCOPE } from './importers/index.js';
@@ -137,7 +138,7 @@ export function importModel(m: onnx.IModelProto, options: ImportOptions = {}): G
     const name = node.name || `${node.opType}_${k}`;
     const inIds = (node.input ?? []).map((i) => (i ? ids.get(i)! : -1));
     const ctx = new ImportContext(b, node, name, opset, inIds, src);
-    const outs = IMPORTERS[node.opType!]!(ctx);
+    const outs = outOfMemoryAt({ name, op: { kind: node.opType ?? '?' } }, () => IMPORTERS[node.opType!]!(ctx));
     (node.output ?? []).forEach((o, j) => {
       if (!o) return;
       if (ids.has(o)) fail('SAC016', `tensor ${quoted(o)} is produced twice`, ctx.where);

@@ -76,7 +76,8 @@ export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: b
   const [outType] = inferPool(a, inputs, 'kernel');
   const [N, C] = x.shape as [number, number];
   const { H, W, OH, OW, hp, wp, dh, dw } = windowPlan(a, x.shape, outType!.shape);
-  // The kernel skips NaN; a NaN input takes the loop below, which propagates it as onnxruntime's MaxPool does.
+  // The kernel skips NaN; a NaN input takes the loop below, which keeps onnxruntime's (MLAS max_ps) order: a NaN
+  // tap makes the running max NaN, and the next non-NaN tap replaces it.
   const compiled = mode === 'max' && !hasNaN(x.data) ? maxPoolKernel(x, N * C, H, W, OH, OW, dh, dw, hp, wp) : null;
   if (compiled) return [{ dtype: x.dtype, shape: outType!.shape, data: compiled }];
   const xd = x.data;
@@ -94,7 +95,7 @@ export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: b
           const row = xBase + (h0 + th * dh) * W + w0;
           for (let tw = wp.lo[ow]!; tw < wp.hi[ow]!; tw++) {
             const v = xd[row + tw * dw]!;
-            if (isMax) { if (v > acc || v !== v) acc = v; if (acc !== acc) break; } else acc += v;
+            if (isMax) { if (!(acc >= v)) acc = v; } else acc += v;
           }
         }
         if (!isMax) {
