@@ -86,7 +86,7 @@ export function mkfifo(file: string): void {
 /** A model in `dir` whose first weight lives in external data `location` (which the caller makes a FIFO, folder, ...). */
 export function externalModel(dir: string, location: string): string {
   const bytes = editModel(convNet(), (m) => {
-    const w = m.graph!.initializer[0]!;
+    const w = m.graph!.initializer![0]!;
     w.rawData = new Uint8Array(0);
     w.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
     w.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: location })];
