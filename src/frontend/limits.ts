@@ -5,7 +5,10 @@ import { fail } from '../diagnostics.js';
 export interface Limits {
   /** Largest tensor (elements) a model may declare, fold or produce per sample: 2^27 float32 = 512 MiB. */
   maxElements: number;
-  /** Elements all constant-folded tensors of one model may hold together (a fold chain cannot multiply memory). */
+  /**
+   * Elements all constant-folded tensors of one model may hold together (a fold chain cannot multiply memory);
+   * 2^28 (1 GiB of float32): light/vgg19's weights, materialised by ConstantOfShape, hold 139.6M.
+   */
   maxFoldedElements: number;
   /** Largest file read (model, external data, .npy), checked with stat before reading. */
   maxFileBytes: number;
@@ -13,7 +16,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxElements: 2 ** 27,
-  maxFoldedElements: 2 ** 27,
+  maxFoldedElements: 2 ** 28,
   maxFileBytes: 2 ** 31 - 1,
 };
 
