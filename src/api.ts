@@ -6,8 +6,8 @@ import { decodeModel, importModel } from './frontend/import.js';
 import { DEFAULT_LIMITS, type Limits } from './frontend/limits.js';
 import { fileKind } from './frontend/tensor-proto.js';
 import type { Graph } from './ir/graph.js';
-import { runGraph } from './ir/interp-float.js';
-import type { Tensor } from './ir/tensor.js';
+import { runGraph, sampleCount } from './ir/interp-float.js';
+import { numel, type Tensor } from './ir/tensor.js';
 import { verifyGraph } from './ir/verify.js';
 
 /**
@@ -55,11 +55,25 @@ function coerceInput(t: Tensor, want: Graph['values'][number]['type']): Tensor {
   return { dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as ArrayLike<number>) };
 }
 
+/**
+ * The outputs of `samples` samples are stacked in memory: each output's total is held to the element limit
+ * before anything runs (a Tile to 2^27 elements is fine once, not for 64 samples).
+ */
+export function checkRunSize(graph: Graph, inputs: readonly Tensor[], maxElements = DEFAULT_LIMITS.maxElements): void {
+  const samples = Math.max(1, sampleCount(graph, inputs));
+  for (const o of graph.outputs) {
+    const v = graph.values[o]!;
+    const n = numel(v.type.shape) * samples;
+    if (n > maxElements) fail('SAC009', `output ${quoted(v.name)} of ${samples} samples would hold ${n} elements, over the limit of ${maxElements}`, undefined, 'run fewer samples at a time, or raise limits.maxElements');
+  }
+}
+
 /** Float32 inference; inputs in graph-input order or by name. Leading dim may hold N samples. */
-export function runFloat(graph: Graph, inputs: readonly Tensor[] | Readonly<Record<string, Tensor>>): Tensor[] {
+export function runFloat(graph: Graph, inputs: readonly Tensor[] | Readonly<Record<string, Tensor>>, options: LoadOptions = {}): Tensor[] {
   const list = Array.isArray(inputs) ? (inputs as Tensor[]) : graph.inputs.map((id) => {
     const name = graph.values[id]!.name;
-    return (inputs as Record<string, Tensor>)[name] ?? fail('SAC022', `no tensor given for input '${name}'`);
+    return (inputs as Record<string, Tensor>)[name] ?? fail('SAC022', `no tensor given for input ${quoted(name)}`);
   });
+  checkRunSize(graph, list, options.limits?.maxElements);
   return runGraph(graph, list.map((t, k) => (graph.inputs[k] === undefined ? t : coerceInput(t, graph.values[graph.inputs[k]!]!.type))));
 }

@@ -1,7 +1,7 @@
 // compile()'s checks of a float model and its calibration data before any pass runs: every failure is a diagnostic.
 import { fail, quoted } from './diagnostics.js';
 import type { Graph } from './ir/graph.js';
-import { sampleCount } from './ir/interp-float.js';
+import { checkRunSize } from './api.js';
 import { numel, type Tensor } from './ir/tensor.js';
 
 /** Ops whose inputs after the first are parameters lowering folds into the shift-add weights. */
@@ -44,8 +44,9 @@ export function checkCompilable(g: Graph): void {
  * Calibration data must match the model and be finite: a sample with NaN or +-Inf is rejected by index
  * (docs/numerics.md: skipping it silently would calibrate on fewer samples than the user passed).
  */
-export function checkCalibration(g: Graph, calib: readonly Tensor[]): void {
-  sampleCount(g, calib);
+export function checkCalibration(g: Graph, calib: readonly Tensor[], maxElements?: number): void {
+  if (calib.some((t) => t.shape[0] === 0)) fail('SAC042', 'the calibration data holds 0 samples');
+  checkRunSize(g, calib, maxElements);
   calib.forEach((t, k) => {
     const bad = firstNonFinite(t.data);
     if (bad < 0) return;

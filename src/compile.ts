@@ -70,7 +70,7 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model, options.limits ? { limits: options.limits } : {}) : model;
   const calibration = options.calibration as Tensor[];
   checkCompilable(source);
-  checkCalibration(source, calibration);
+  checkCalibration(source, calibration, options.limits?.maxElements);
   let floatGraph = source;
   let lastPass = 'the start';
   // Calibration's float activations feed lowering, lowering's shift-layer outputs feed the report.

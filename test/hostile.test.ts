@@ -69,6 +69,15 @@ describe('declared sizes are checked before allocation', () => {
     expectDiagnostic('SAC009', () => loadModel(buildModel(repeatNet('Tile', [1, 1, 2 ** 29 / 36, 1]))));
     expectDiagnostic('SAC009', () => loadModel(buildModel(repeatNet('Expand', [2 ** 23, 1, 6, 6]))));
   });
+  it('run-time outputs of N samples are bounded before running (Tile to 75M elements per sample, 2 samples)', () => {
+    const g = loadModel(buildModel(repeatNet('Tile', [1, 1, 2 ** 11, 2 ** 10])));
+    const x = (n: number): Tensor => ({ dtype: 'float32', shape: [n, 1, 6, 6], data: new Float32Array(n * 36) });
+    expect(expectDiagnostic('SAC009', () => runFloat(g, [x(2)])).format()).toContain("'y'");
+    expectDiagnostic('SAC009', () => runFloat(g, [x(1)], { limits: { maxElements: 2 ** 20 } }));
+  });
+  it('calibration data with 0 samples', () => {
+    expectDiagnostic('SAC042', () => compileSpec(convNet(), { calibration: [{ dtype: 'float32', shape: [0, 1, 6, 6], data: new Float32Array(0) }] }));
+  });
   it('an allocation that fails becomes SAC025 naming the node', () => {
     const big = { limits: { maxElements: 2 ** 40, maxFoldedElements: 2 ** 40 } };
     expect(expectDiagnostic('SAC025', () => loadModel(buildModel(constantOfShape([2 ** 17, 2 ** 17], 0)), big)).format()).toContain("'cos'");
