@@ -2,14 +2,17 @@
 // Usage: node bench/fuzz.mjs [model.onnx] [cases]   (needs `npm run build` first)
 //        node bench/fuzz.mjs --graph [cases]: structural mutations of a tiny CNN (src/testing/fuzz-graph.ts)
 //        carried through compile, 5 s per case; also reports the peak RSS.
+//        node bench/fuzz.mjs --compile [model.onnx] [cases]: the byte mutations carried through compile (32 samples
+//        of examples/data/calib-256.npy), 5 s per case.
 import * as fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 const graph = process.argv[2] === '--graph';
-const args = graph ? process.argv.slice(3) : process.argv.slice(2);
+const compileMode = process.argv[2] === '--compile';
+const args = graph || compileMode ? process.argv.slice(3) : process.argv.slice(2);
 const model = graph ? 'graph mutations' : args[0] ?? new URL('../examples/lenet.onnx', import.meta.url).pathname;
 const cases = Number((graph ? args[0] : args[1]) ?? 10000);
-const TIMEOUT_MS = graph ? 5000 : 2000;
+const TIMEOUT_MS = graph || compileMode ? 5000 : 2000;
 let peakRss = 0;
 const workerUrl = new URL('./fuzz-worker.mjs', import.meta.url);
 
@@ -20,7 +23,7 @@ let next = 1;
 
 function startWorker() {
   return new Promise((resolve) => {
-    const w = new Worker(workerUrl, { workerData: { model, graph } });
+    const w = new Worker(workerUrl, { workerData: { model, graph, compile: compileMode } });
     let timer;
     const arm = () => { clearTimeout(timer); timer = setTimeout(() => { stats.hang++; failures.push({ seed: next, kind: 'hang' }); next++; w.terminate(); }, TIMEOUT_MS); };
     w.on('message', (m) => {
