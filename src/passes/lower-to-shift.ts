@@ -2,6 +2,7 @@
 import { atNode, fail } from '../diagnostics.js';
 import { runSamples, unstack } from '../ir/batch.js';
 import type { Graph, Node, Quant } from '../ir/graph.js';
+import { outOfMemoryAt } from '../ir/interp-float.js';
 import { quantizeInput } from '../ir/interp-int.js';
 import type { Op } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
@@ -100,7 +101,7 @@ function lowerOnce(g: Graph, options: PassOptions): Graph {
     }
     if (!absorbed.has(n.id)) {
       const before = r.b.nodeCount();
-      lowerNode(ctx, n);
+      outOfMemoryAt(n, () => lowerNode(ctx, n)); // recovery's statistics are the largest allocation: name the layer
       // Integer side: execute the freshly emitted nodes so the next layer sees quantised inputs.
       for (let m = before; m < r.b.nodeCount(); m++) {
         const nn = r.b.node(m);
