@@ -1,5 +1,5 @@
 // bench/recover-wide: compile time and peak RSS of one Gemm with K inputs (recovery's Gram matrix is K x K), one process per K.
-// Usage: node bench/recover-wide.mjs [K...]   (needs `npm run build` first; default K = 2048 4096 8192 16384)
+// Usage: node bench/recover-wide.mjs [K...]   (needs `npm run build` first; default K = 2048 4096 4608 8192 16384)
 import { execFileSync } from 'node:child_process';
 import onnxProto from 'onnx-proto';
 
@@ -28,7 +28,7 @@ if (process.argv[2] === '--one') {
   const s = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({ K, seconds: +s.toFixed(2), notes: r.report.notes }));
 } else {
-  const ks = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [2048, 4096, 8192, 16384];
+  const ks = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [2048, 4096, 4608, 8192, 16384];
   for (const K of ks) {
     // GNU time reports the child's peak RSS; the compile itself runs in that child.
     const out = execFileSync('/usr/bin/time', ['-f', '%M', process.execPath, new URL(import.meta.url).pathname, '--one', String(K)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
