@@ -7,6 +7,7 @@ import { loadModel, readInputFile, runFloat } from '../src/api.js';
 import { compile, type CompileOptions } from '../src/compile.js';
 import { DIAGNOSTICS, ShiftaddcError, type DiagnosticCode } from '../src/diagnostics.js';
 import { evaluate } from '../src/eval.js';
+import { MAX_RECOVER_D } from '../src/passes/recover.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import type { Tensor } from '../src/ir/tensor.js';
 import { buildModel, type ModelSpec } from './helpers/onnx-builder.js';
@@ -84,6 +85,22 @@ describe('declared sizes are checked before allocation', () => {
   });
   it('limits must be positive integers', () => {
     expectDiagnostic('SAC040', () => loadModel(buildModel(convNet()), { limits: { maxElements: -1 } }));
+  });
+});
+
+describe('recovery memory bound', () => {
+  it('a Gemm wider than MAX_RECOVER_D is rounded without recovery, quickly, and the report says so', () => {
+    const K = MAX_RECOVER_D + 1;
+    const spec: ModelSpec = {
+      inputs: [{ name: 'x', shape: [1, K] }],
+      initializers: [{ name: 'w', dims: [2, K], data: Float32Array.from({ length: 2 * K }, (_, i) => Math.sin(i) / 64) }],
+      nodes: [{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], name: 'fc', attrs: { transB: 1 } }],
+      outputs: ['y'],
+    };
+    const t0 = performance.now();
+    const r = compile(buildModel(spec), { calibration: [{ dtype: 'float32', shape: [8, K], data: Float32Array.from({ length: 8 * K }, (_, i) => Math.cos(i)) }] });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.report.notes.join('\n')).toMatch(/fc: \d+ weights per output exceed recovery's bound/);
   });
 });
 
