@@ -14,7 +14,7 @@ import { verifyGraph } from './ir/verify.js';
  * Reads a file with diagnostics for the common failures. Only a regular file is read (a FIFO would block,
  * /dev/zero never ends), and its size is checked with stat before any byte is read.
  */
-export function readInputFile(file: string, what = 'file', maxBytes = DEFAULT_LIMITS.maxFileBytes): Uint8Array {
+export function readInputFile(file: string, what = 'file', maxBytes = DEFAULT_LIMITS.maxFileBytes, opts: { allowStream?: boolean } = {}): Uint8Array {
   let st: fs.Stats;
   try {
     st = fs.statSync(file);
@@ -22,6 +22,7 @@ export function readInputFile(file: string, what = 'file', maxBytes = DEFAULT_LI
     return fail('SAC001', `${what} ${quoted(file)} does not exist`);
   }
   if (st.isDirectory()) fail('SAC001', `${what} ${quoted(file)} is a directory`, undefined, 'pass a file path');
+  if (opts.allowStream && (st.isFIFO() || st.isCharacterDevice())) return readStream(file, what, maxBytes);
   if (!st.isFile()) fail('SAC019', `${what} ${quoted(file)} is ${fileKind(st)}`);
   if (st.size > maxBytes) fail('SAC019', `${what} ${quoted(file)} has ${st.size} bytes, over the limit of ${maxBytes}`, undefined, 'raise limits.maxFileBytes if the file is genuine');
   if (st.size === 0) fail('SAC002', `${what} ${quoted(file)} has 0 bytes`);
@@ -33,6 +34,28 @@ export function readInputFile(file: string, what = 'file', maxBytes = DEFAULT_LI
   }
   if (bytes.length === 0) fail('SAC002', `${what} ${quoted(file)} has 0 bytes`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/** An explicitly allowed stream (a pipe, /dev/stdin): read until EOF, failing as soon as it passes `maxBytes`. */
+function readStream(file: string, what: string, maxBytes: number): Uint8Array {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > maxBytes) fail('SAC019', `${what} ${quoted(file)} streams more than the limit of ${maxBytes} bytes`, undefined, 'raise limits.maxFileBytes if the stream is genuine');
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (total === 0) fail('SAC002', `${what} ${quoted(file)} has 0 bytes`);
+  const out = Buffer.concat(chunks, total);
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
 export interface LoadOptions {

@@ -1,4 +1,5 @@
 // Hostile and broken input through the library API: every case ends in a catalogued diagnostic within 5 s, never an internal error.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -115,6 +116,20 @@ describe('files', () => {
     expectDiagnostic('SAC019', () => loadModel(path.join(d, 'm.onnx'), { limits: { maxFileBytes: 100 } }));
     mkfifo(path.join(d, 'x.npy'));
     expectDiagnostic('SAC019', () => readInputFile(path.join(d, 'x.npy'), 'input'));
+  });
+  it('an explicitly allowed stream is read with a byte limit (/dev/zero stops at the limit)', () => {
+    if (fs.existsSync('/dev/zero')) expectDiagnostic('SAC019', () => readInputFile('/dev/zero', 'input', 1 << 20, { allowStream: true }));
+    const d = tmp();
+    const fifo = path.join(d, 'in.npy');
+    mkfifo(fifo);
+    const bytes = writeNpy(calib(2));
+    fs.writeFileSync(path.join(d, 'src.npy'), bytes);
+    const writer = spawn('sh', ['-c', 'cat src.npy > in.npy'], { cwd: d, stdio: 'ignore' });
+    try {
+      expect(readNpy(readInputFile(fifo, 'input', 1 << 20, { allowStream: true })).shape).toEqual([2, 1, 6, 6]);
+    } finally {
+      writer.kill();
+    }
   });
   it('external data that is a FIFO or a folder', () => {
     const d = tmp();
