@@ -11,6 +11,8 @@ export const FAST = [
   'test/conformance.test.ts',
   'test/format-count.test.ts',
   'test/frontend.test.ts',
+  'test/fuzz-graph.test.ts',
+  'test/hostile.test.ts',
   'test/interp-kernels.test.ts',
   'test/ir-text.test.ts',
   'test/lower.test.ts',

@@ -6,10 +6,15 @@ import { checkAccumulators } from './ir/overflow.js';
 import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { LOWERING_PASS, verifyGraph } from './ir/verify.js';
+import { shiftOperand } from './ir/lowered.js';
+import { outOfMemoryAt } from './ir/interp-float.js';
 import { LOWERING } from './passes/analyses.js';
 import { DEFAULT_OPTIONS, definedOnly, passContext, userOptions, type ConversionOptions, type Progress } from './passes/context.js';
 import { checkPassName, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
+import { MAX_RECOVER_D } from './passes/recover.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
+import { checkCalibration, checkCompilable } from './compile-checks.js';
+import type { Limits } from './frontend/limits.js';
 
 /** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
 export { SHIFT_PIPELINE };
@@ -21,6 +26,8 @@ export interface CompileOptions extends ConversionOptions {
   /** Pass name after which `onIr` receives the printed IR. */
   printIrAfter?: string;
   onIr?: (pass: string, text: string) => void;
+  /** Size limits for loading a model given as bytes or a path (docs/limits.md). */
+  limits?: Partial<Limits>;
 }
 
 export interface CompileResult {
@@ -37,24 +44,41 @@ function validate(o: CompileOptions): void {
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }
 
+/** Layers too wide for recovery's memory bound were rounded without it: the report says which. */
+function wideLayerNotes(g: Graph, o: CompileOptions): string[] {
+  if (o.recover === false) return [];
+  return g.nodes.filter((n) => n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm').flatMap((n) => {
+    const codes = g.values[shiftOperand(n, 'codes')]!.type.shape;
+    const D = codes.slice(1, -1).reduce((a, b) => a * b, 1);
+    return D > MAX_RECOVER_D ? [`${n.name}: ${D} weights per output exceed recovery's bound of ${MAX_RECOVER_D}; rounded without recovery`] : [];
+  });
+}
+
 export function compile(model: Graph | Uint8Array | string, options: CompileOptions): CompileResult {
   validate(options);
   const t0 = performance.now();
-  const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model) : model;
+  const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model, options.limits ? { limits: options.limits } : {}) : model;
   const calibration = options.calibration as Tensor[];
+  checkCompilable(source);
+  checkCalibration(source, calibration, options.limits?.maxElements);
   // The report compares the shift layers with their float activations on the first REPORT_SAMPLES samples.
   const tapSamples = REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!;
   const ctx = passContext(options, { tapSamples }, options.onProgress);
-  const graph = runPipeline(source, SHIFT_PIPELINE, ctx, {
+  let lastPass = 'the start';
+  // An allocation failure in a pass (one not inside a node's run) is named by the pass it happened after.
+  const graph = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(source, SHIFT_PIPELINE, ctx, {
     verifyEach: options.verifyEach,
-    after: (pass, g) => { if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g)); },
-  });
+    after: (pass, g) => {
+      lastPass = pass;
+      if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
+    },
+  }));
   // Structure, types and the lowered dialect (ir/lowered.ts): what every backend may rely on.
   verifyGraph(graph, LOWERING_PASS);
   checkAccumulators(graph);
   const seconds = (performance.now() - t0) / 1000;
   const { floatGraph, taps } = ctx.analyses.get(LOWERING, graph) ?? fail('SAC051', 'the pipeline did not end in lower-to-shift');
-  const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [], seconds, taps);
+  const { calibration: _c, onProgress: _p, onIr: _i, limits: _l, ...shown } = options;
+  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, wideLayerNotes(graph, options), seconds, taps);
   return { graph, floatGraph, report };
 }

@@ -18,9 +18,15 @@ export const DIAGNOSTICS = {
   SAC014: { title: 'non-constant parameter', hint: 'this input must be a constant (initializer or foldable) for static compilation' },
   SAC015: { title: 'unsupported dtype', hint: 'only float32 models (with integer shape tensors) are supported' },
   SAC016: { title: 'duplicate value name', hint: 'the model defines a tensor twice; re-export it' },
+  SAC017: { title: 'non-finite number', hint: 'a weight or activation is NaN or +-Inf (or overflows float32); check the model and its calibration data' },
+  SAC018: { title: 'invalid model field', hint: 'the model header or a declared shape is invalid; re-export it with a current ONNX exporter' },
+  SAC019: { title: 'not a regular file', hint: 'pass a regular file (not a directory, FIFO or device) within the size limit' },
   SAC020: { title: 'invalid .npy file', hint: 'write the array with numpy.save' },
   SAC021: { title: 'input does not match the model', hint: 'check the shape and dtype the model expects (shiftaddc inspect)' },
   SAC022: { title: 'wrong number of inputs', hint: 'pass one --input per model input' },
+  SAC023: { title: 'non-finite input data', hint: 'remove or fix the samples holding NaN or +-Inf' },
+  SAC024: { title: 'invalid labels', hint: 'labels must be one integer class index per sample, 0 <= label < number of classes' },
+  SAC025: { title: 'out of memory', hint: 'the tensor or working set could not be allocated; use a smaller model or batch, or raise the limits' },
   SAC030: { title: 'IR verification failed', hint: 'this is a compiler bug; rerun with --debug and report it' },
   SAC031: { title: 'IR parse error', hint: 'fix the textual IR at the given line' },
   SAC052: { title: 'cannot lower to shift-add', hint: 'this op or configuration has no multiplication-free form yet; see docs/numerics.md' },
@@ -47,22 +53,52 @@ export class ShiftaddcError extends Error {
 
   constructor(code: DiagnosticCode, detail: string, where?: string, hint?: string) {
     const entry = DIAGNOSTICS[code];
-    super(`${entry.title}: ${detail}`);
+    // Escaped here, centrally: details and places quote model strings (names, op types, domains).
+    super(`${entry.title}: ${capped(escapeText(detail), MAX_DETAIL)}`);
     this.name = 'ShiftaddcError';
     this.code = code;
-    this.where = where;
-    this.hint = hint ?? entry.hint;
+    this.where = where === undefined ? undefined : capped(escapeText(where), MAX_WHERE);
+    this.hint = escapeText(hint ?? entry.hint);
   }
 
   /** One line: `error SAC005: unsupported operators: ... (at node 'x'); hint`. */
   format(): string {
-    const where = this.where ? ` (at ${this.where})` : '';
+    const where = this.where ? ` (at ${oneLine(this.where)})` : '';
     return `error ${this.code}: ${oneLine(this.message)}${where}; ${this.hint}`;
   }
 }
 
 function oneLine(s: string): string {
   return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Longest model string quoted in a diagnostic, and longest detail / place (a 1 MB node name stays one short line). */
+export const MAX_QUOTED = 80;
+const MAX_DETAIL = 600;
+const MAX_WHERE = 300;
+
+/**
+ * Makes text from a model safe for a terminal: C0/C1 controls (ESC, so ANSI/OSC sequences), DEL, and the
+ * bidi/zero-width format characters become visible \xNN / \u{NNNN} escapes; a backslash is kept as is.
+ */
+export function escapeText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  }).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\\u{fffd}');
+}
+
+/** Caps a string with an ellipsis, keeping its start and end. */
+export function capped(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const head = Math.ceil((max - 1) * 0.75);
+  return `${s.slice(0, head)}…${s.slice(s.length - (max - 1 - head))}`;
+}
+
+/** A model string as diagnostics quote it: escaped and capped. */
+export function quoted(s: string): string {
+  return `'${capped(escapeText(s), MAX_QUOTED)}'`;
 }
 
 /** Throws a diagnostic; a function so expressions like `x ?? fail(...)` work. */
@@ -72,5 +108,5 @@ export function fail(code: DiagnosticCode, detail: string, where?: string, hint?
 
 /** Node location string used in diagnostics. */
 export function atNode(name: string, opType?: string): string {
-  return opType ? `node '${name}' (${opType})` : `node '${name}'`;
+  return opType ? `node ${quoted(name)} (${capped(escapeText(opType), MAX_QUOTED)})` : `node ${quoted(name)}`;
 }

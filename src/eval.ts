@@ -30,10 +30,22 @@ export function runShift(c: CompileResult, inputs: readonly Tensor[], run: Integ
   return run(c.graph, q).map((t, k) => dequantizeOutput(t, c.report.outputFrac[k]!));
 }
 
+/** Labels are one class index per sample: shape [n] (or [n, 1]), integers in [0, classes). Checked before any work. */
+export function checkLabels(labels: Tensor, n: number, classes: number): void {
+  const s = labels.shape;
+  if (!(s.length === 1 || (s.length === 2 && s[1] === 1)) || s[0] !== n) fail('SAC024', `labels have shape [${s.join(', ')}], expected [${n}] (one per sample)`);
+  const d = labels.data;
+  for (let i = 0; i < d.length; i++) {
+    const y = d[i]!;
+    if (!Number.isInteger(y) || y < 0 || y >= classes) fail('SAC024', `label ${i} is ${y}; labels must be integers in [0, ${classes})`);
+  }
+}
+
 /** `run` computes the shift-add logits (default: the integer interpreter). */
 export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: IntegerRunner = runInteger): EvalResult {
-  const n = data.shape[0]!;
-  if (labels.data.length !== n) fail('SAC021', `labels hold ${labels.data.length} entries for ${n} samples`);
+  const n = data.shape[0] ?? fail('SAC021', 'data has no sample dimension');
+  const out = c.floatGraph.values[c.floatGraph.outputs[0]!]!.type.shape;
+  checkLabels(labels, n, out.slice(1).reduce((a, b) => a * b, 1));
   const [fl] = runFloat(c.floatGraph, [data]);
   const [sh] = runShift(c, [data], run);
   const classes = fl!.data.length / n;

@@ -1,5 +1,6 @@
 // Public library API of shiftaddc.
-export { loadModel, runFloat } from './api.js';
+export { loadModel, runFloat, readInputFile, type LoadOptions } from './api.js';
+export { DEFAULT_LIMITS, type Limits } from './frontend/limits.js';
 export { inspect, formatInspect, type InspectReport, type LayerSummary } from './inspect.js';
 export { ShiftaddcError, DIAGNOSTICS, type DiagnosticCode } from './diagnostics.js';
 export { readNpy, writeNpy } from './io/npy.js';

@@ -8,7 +8,7 @@ import { inferPool, windowPlan } from '../ir/ops/pool.js';
 import { checkCodes, shiftOperands } from '../ir/ops/shift-common.js';
 import { shiftConvOp, type ShiftConvAttrs } from '../ir/ops/shift-conv.js';
 import { shiftGemmOp, type ShiftGemmAttrs } from '../ir/ops/shift-gemm.js';
-import { broadcastIndex, needT } from '../ir/ops/util.js';
+import { broadcastIndex, hasNaN, needT } from '../ir/ops/util.js';
 import type { Tensor } from '../ir/tensor.js';
 import { convF32Kernel, gemmF32Kernel, interpKernelsLoaded, maxPoolKernel, reluF32Kernel, shiftConvKernel, shiftGemmKernel, type Geometry2d } from './interp.js';
 
@@ -75,13 +75,16 @@ function maxPool(a: MaxPoolAttrs, inputs: Inputs): Tensor[] | null {
   const x = needT(inputs, 0);
   const [outType] = inferPool(a, inputs, 'kernel');
   const { H, W, OH, OW, hp, wp, dh, dw } = windowPlan(a, x.shape, outType!.shape);
+  // The kernel skips NaN; a NaN input takes the reference loop, which keeps onnxruntime's (MLAS) order.
+  if (hasNaN(x.data)) return null;
   const data = maxPoolKernel(x, x.shape[0]! * x.shape[1]!, H, W, OH, OW, dh, dw, hp, wp);
   return data ? [{ dtype: x.dtype, shape: outType!.shape, data }] : null;
 }
 
 function relu(_a: object, inputs: Inputs): Tensor[] | null {
   const x = needT(inputs, 0);
-  const data = x.dtype === 'float32' ? reluF32Kernel(x.data as Float32Array) : null;
+  // The kernel maps NaN to 0; NaN propagates (as in onnxruntime), so a NaN input takes the reference.
+  const data = x.dtype === 'float32' && !hasNaN(x.data) ? reluF32Kernel(x.data as Float32Array) : null;
   return data ? [{ dtype: x.dtype, shape: x.shape, data }] : null;
 }
 

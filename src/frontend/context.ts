@@ -4,7 +4,7 @@ import { atNode, fail } from '../diagnostics.js';
 import { GraphBuilder, runOp } from '../ir/graph.js';
 import type { Op } from '../ir/registry.js';
 import { numel, type Tensor, type TensorType } from '../ir/tensor.js';
-import { MAX_ELEMENTS } from './limits.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { decodeTensor, toNum, type TensorSource } from './tensor-proto.js';
 
 const utf8 = new TextDecoder();
@@ -81,6 +81,17 @@ export class ImportContext {
     return a?.t ? decodeTensor(a.t, `${this.where} attribute '${name}'`, this.src) : undefined;
   }
 
+  // ---- limits ----
+  get limits(): Limits { return this.src.limits ?? DEFAULT_LIMITS; }
+  /** Counts elements about to be materialised by folding; fails before allocation past the model's fold budget. */
+  chargeFold(elements: number): void {
+    const folded = this.src.folded;
+    if (!folded) return;
+    folded.elements += elements;
+    const max = this.limits.maxFoldedElements;
+    if (folded.elements > max) fail('SAC009', `constant folding would hold ${folded.elements} elements in all, over the limit of ${max}`, this.where, 'check the model, or raise limits.maxFoldedElements');
+  }
+
   // ---- emission ----
   /** Adds a constant value. */
   const(t: Tensor, name = `${this.nodeName}_const`): number {
@@ -94,10 +105,16 @@ export class ImportContext {
    */
   emit(op: Op, inputs: readonly number[], opts: { intermediate?: boolean } = {}): number[] {
     const types = this.b.addNodeTypes(op, inputs, this.where);
-    for (const t of types) if (numel(t.shape) > MAX_ELEMENTS) fail('SAC009', `output of ${numel(t.shape)} elements exceeds the limit`, this.where);
+    // Shape inference bounds every output before anything is allocated (at fold time or at run time).
+    const limits = this.limits;
+    for (const t of types) {
+      const n = numel(t.shape);
+      if (n > limits.maxElements) fail('SAC009', `output [${t.shape.join(', ')}] would hold ${n} elements, over the limit of ${limits.maxElements}`, this.where, 'check the model, or raise limits.maxElements');
+    }
     const names = opts.intermediate ? undefined : (this.node.output ?? []).map((o) => o || `${this.nodeName}_out`);
     const present = inputs.filter((i) => i >= 0);
     if (present.length > 0 && present.every((i) => this.b.value(i).data)) {
+      this.chargeFold(types.reduce((s, t) => s + numel(t.shape), 0));
       const outs = runOp(op, inputs.map((i) => (i < 0 ? undefined : this.b.value(i).data)));
       return outs.map((t, k) => this.b.addConst(names?.[k] ?? `${this.nodeName}_fold${k}`, t));
     }

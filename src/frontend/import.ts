@@ -1,15 +1,20 @@
 // ONNX ModelProto -> IR graph: opset check, unsupported-op report, topological order, per-node translation.
 import type { onnx } from 'onnx-proto';
 import { ONNX } from './onnx-proto.js';
-import { fail, ShiftaddcError } from '../diagnostics.js';
+import { atNode, capped, escapeText, fail, MAX_QUOTED, quoted, ShiftaddcError } from '../diagnostics.js';
 import { GraphBuilder, type Graph } from '../ir/graph.js';
+import { outOfMemoryAt } from '../ir/interp-float.js';
 import type { TensorType } from '../ir/tensor.js';
 import { ImportContext } from './context.js';
 import { IMPORTERS, OUT_OF_SCOPE } from './importers/index.js';
-import { checkedShape, decodeTensor, onnxDType, type TensorSource } from './tensor-proto.js';
+import { checkedShape, decodeTensor, onnxDType, toNum, type TensorSource } from './tensor-proto.js';
+import { resolveLimits, type Limits } from './limits.js';
 
 export const MIN_OPSET = 6;
 export const MAX_OPSET = 21;
+/** ONNX IR versions a ModelProto may declare (3: ONNX 1.0/opset 6 .. 11: ONNX 1.18). */
+export const MIN_IR_VERSION = 3;
+export const MAX_IR_VERSION = 11;
 
 /** Decodes bytes into a ModelProto, turning every protobuf failure into SAC003. */
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
@@ -21,13 +26,17 @@ export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
     return fail('SAC003', `protobuf decoding failed (${(e as Error).message})`);
   }
   if (!m.graph || (m.graph.node ?? []).length === 0 && (m.graph.output ?? []).length === 0) fail('SAC003', 'the file decodes but holds no graph');
+  const ir = toNum(m.irVersion ?? 0);
+  if (!(ir >= MIN_IR_VERSION && ir <= MAX_IR_VERSION)) fail('SAC018', `ir_version ${ir} is not one of ${MIN_IR_VERSION}..${MAX_IR_VERSION}`, 'the model header');
   return m;
 }
 
 export function modelOpset(m: onnx.IModelProto): number {
   const imports = m.opsetImport ?? [];
   const main = imports.find((o) => !o.domain || o.domain === 'ai.onnx');
-  const v = main ? Number(main.version ?? 0) : MAX_OPSET;
+  // No guess: an opset decides op semantics (e.g. Softmax's axis), so a model without one is invalid.
+  if (!main) fail('SAC018', 'the model has no opset_import for the ai.onnx domain', 'the model header');
+  const v = toNum(main.version ?? 0);
   if (!Number.isInteger(v) || v < MIN_OPSET || v > MAX_OPSET) fail('SAC004', `model uses ai.onnx opset ${v}, supported ${MIN_OPSET}..${MAX_OPSET}`);
   return v;
 }
@@ -43,12 +52,17 @@ export function unsupportedOps(g: onnx.IGraphProto): { op: string; node: string 
   return [...seen].map(([op, node]) => ({ op, node }));
 }
 
-function valueInfoType(vi: onnx.IValueInfoProto, where: string): TensorType {
+function valueInfoType(vi: onnx.IValueInfoProto, where: string, maxElements: number): TensorType {
   const tt = vi.type?.tensorType;
   if (!tt) fail('SAC015', 'input is not a tensor', where);
-  const dims = (tt.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? d.dimValue : 1));
-  // Symbolic or unknown dims (batch) are bound to 1; runFloat then runs larger batches as that many samples.
-  return { dtype: onnxDType(tt.elemType ?? 0, where), shape: checkedShape(dims, where) };
+  const dims = (tt.shape?.dim ?? []).map((d, k) => {
+    // Symbolic or unknown dims (batch) are bound to 1; runFloat then runs larger batches as that many samples.
+    if (!Object.prototype.hasOwnProperty.call(d, 'dimValue') || d.dimValue === null || d.dimValue === undefined) return 1;
+    const v = toNum(d.dimValue);
+    if (!(v >= 1)) fail('SAC018', `dimension ${k} is ${v}; a declared dimension must be at least 1 (or symbolic)`, where);
+    return v;
+  });
+  return { dtype: onnxDType(tt.elemType ?? 0, where), shape: checkedShape(dims, where, maxElements) };
 }
 
 /** Orders nodes so producers come first; reports dangling inputs and cycles. */
@@ -58,7 +72,7 @@ function topoOrder(g: onnx.IGraphProto, known: Set<string>): onnx.INodeProto[] {
   nodes.forEach((n, k) => (n.output ?? []).forEach((o) => { if (o) producer.set(o, k); }));
   nodes.forEach((n, k) => {
     for (const i of n.input ?? []) {
-      if (i && !known.has(i) && !producer.has(i)) fail('SAC006', `input '${i}' is not produced by any node, initializer or graph input`, `node '${n.name || `#${k}`}' (${n.opType})`);
+      if (i && !known.has(i) && !producer.has(i)) fail('SAC006', `input ${quoted(i)} is not produced by any node, initializer or graph input`, atNode(n.name || `#${k}`, n.opType ?? '?'));
     }
   });
   const state = new Uint8Array(nodes.length); // 0 new, 1 on stack, 2 done
@@ -75,7 +89,7 @@ function topoOrder(g: onnx.IGraphProto, known: Set<string>): onnx.INodeProto[] {
         const name = ins[top[1]++]!;
         const p = name && !known.has(name) ? producer.get(name) : undefined;
         if (p === undefined) continue;
-        if (state[p] === 1) fail('SAC007', `tensor '${name}' depends on itself`, `node '${nodes[p]!.name || `#${p}`}' (${nodes[p]!.opType})`);
+        if (state[p] === 1) fail('SAC007', `tensor ${quoted(name)} depends on itself`, atNode(nodes[p]!.name || `#${p}`, nodes[p]!.opType ?? '?'));
         if (state[p] === 0) { state[p] = 1; stack.push([p, 0]); }
       } else {
         state[top[0]] = 2;
@@ -87,26 +101,35 @@ function topoOrder(g: onnx.IGraphProto, known: Set<string>): onnx.INodeProto[] {
   return order;
 }
 
-export function importModel(m: onnx.IModelProto, src: TensorSource = {}): Graph {
+export interface ImportOptions {
+  /** Folder of the model file; external data is only read from inside it. */
+  modelDir?: string;
+  /** Overrides of DEFAULT_LIMITS. */
+  limits?: Partial<Limits>;
+}
+
+export function importModel(m: onnx.IModelProto, options: ImportOptions = {}): Graph {
+  const limits = resolveLimits(options.limits);
+  const src: TensorSource = { ...(options.modelDir ? { modelDir: options.modelDir } : {}), limits, folded: { elements: 0 } };
   const opset = modelOpset(m);
   const g = m.graph!;
   const unsupported = unsupportedOps(g);
   if (unsupported.length) {
-    const list = unsupported.map((u) => `${u.op}${OUT_OF_SCOPE[u.op] ? ` (${OUT_OF_SCOPE[u.op]})` : ''} at node '${u.node}'`).join(', ');
+    const list = unsupported.map((u) => `${capped(escapeText(u.op), MAX_QUOTED)}${OUT_OF_SCOPE[u.op] ? ` (${OUT_OF_SCOPE[u.op]})` : ''} at node ${quoted(u.node)}`).join(', ');
     fail('SAC005', list, undefined);
   }
   const b = new GraphBuilder(g.name || 'model', opset);
   const ids = new Map<string, number>();
   for (const init of g.initializer ?? []) {
     const name = init.name ?? '';
-    if (ids.has(name)) fail('SAC016', `initializer '${name}' is defined twice`);
-    ids.set(name, b.addConst(name, decodeTensor(init, `initializer '${name}'`, src)));
+    if (ids.has(name)) fail('SAC016', `initializer ${quoted(name)} is defined twice`);
+    ids.set(name, b.addConst(name, decodeTensor(init, `initializer ${quoted(name)}`, src)));
   }
   const inputs: number[] = [];
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
     if (ids.has(name)) continue; // opset < 9 lists initializers as inputs too
-    const id = b.addValue(name, valueInfoType(vi, `input '${name}'`));
+    const id = b.addValue(name, valueInfoType(vi, `input ${quoted(name)}`, limits.maxElements));
     ids.set(name, id);
     inputs.push(id);
   }
@@ -115,12 +138,12 @@ export function importModel(m: onnx.IModelProto, src: TensorSource = {}): Graph 
     const name = node.name || `${node.opType}_${k}`;
     const inIds = (node.input ?? []).map((i) => (i ? ids.get(i)! : -1));
     const ctx = new ImportContext(b, node, name, opset, inIds, src);
-    const outs = IMPORTERS[node.opType!]!(ctx);
+    const outs = outOfMemoryAt({ name, op: { kind: node.opType ?? '?' } }, () => IMPORTERS[node.opType!]!(ctx));
     (node.output ?? []).forEach((o, j) => {
       if (!o) return;
-      if (ids.has(o)) fail('SAC016', `tensor '${o}' is produced twice`, ctx.where);
+      if (ids.has(o)) fail('SAC016', `tensor ${quoted(o)} is produced twice`, ctx.where);
       if (outs[j] === undefined) {
-        if (used.has(o)) fail('SAC005', `output ${j} of ${node.opType} ('${o}') is not supported`, ctx.where);
+        if (used.has(o)) fail('SAC005', `output ${j} (${quoted(o)}) is not supported`, ctx.where);
         return;
       }
       ids.set(o, outs[j]!);
@@ -128,7 +151,7 @@ export function importModel(m: onnx.IModelProto, src: TensorSource = {}): Graph 
   }
   const outputs = (g.output ?? []).map((o) => {
     const id = ids.get(o.name ?? '');
-    if (id === undefined) fail('SAC006', `graph output '${o.name}' is never produced`);
+    if (id === undefined) fail('SAC006', `graph output ${quoted(o.name ?? '')} is never produced`);
     return id;
   });
   return b.finish(inputs, outputs);

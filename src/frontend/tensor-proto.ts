@@ -2,9 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { onnx } from 'onnx-proto';
-import { fail } from '../diagnostics.js';
+import { fail, quoted } from '../diagnostics.js';
 import { allocData, numel, type DType, type Tensor, type TypedData } from '../ir/tensor.js';
-import { MAX_DIM, MAX_ELEMENTS } from './limits.js';
+import { DEFAULT_LIMITS, MAX_DIM, type Limits } from './limits.js';
 
 /** protobufjs yields int64 fields as Long objects (or numbers); this flattens them. */
 export function toNum(v: unknown): number {
@@ -37,27 +37,31 @@ export function onnxDType(code: number, where: string): DType {
 }
 
 /** Validates declared dims (non-negative integers within limits) before any allocation. */
-export function checkedShape(dims: readonly unknown[], where: string): number[] {
+export function checkedShape(dims: readonly unknown[], where: string, maxElements = DEFAULT_LIMITS.maxElements): number[] {
   const shape = dims.map(toNum);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) fail('SAC008', `invalid dimension ${d}`, where);
     if (d > MAX_DIM) fail('SAC009', `dimension ${d} exceeds the limit ${MAX_DIM}`, where);
   }
   const n = numel(shape);
-  if (n > MAX_ELEMENTS) fail('SAC009', `${n} elements exceed the limit ${MAX_ELEMENTS}`, where);
+  if (n > maxElements) fail('SAC009', `shape [${shape.join(', ')}] holds ${n} elements, over the limit of ${maxElements}`, where, 'check the model, or raise limits.maxElements');
   return shape;
 }
 
 export interface TensorSource {
   /** Folder of the model file; external data is only read from inside it. */
   modelDir?: string;
+  /** Size limits (defaults: DEFAULT_LIMITS). */
+  limits?: Limits;
+  /** Elements constant folding has materialised so far in this model (checked against limits.maxFoldedElements). */
+  folded?: { elements: number };
 }
 
 export function decodeTensor(t: onnx.ITensorProto, where: string, src: TensorSource = {}): Tensor {
   const code = t.dataType ?? 0;
   const info = ONNX_DTYPES[code];
   if (!info) fail('SAC015', `tensor element type ${code} is not supported`, where);
-  const shape = checkedShape(t.dims ?? [], where);
+  const shape = checkedShape(t.dims ?? [], where, src.limits?.maxElements);
   const n = numel(shape);
   const isExternal = t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0;
   let raw: Uint8Array | undefined = t.rawData && t.rawData.length ? t.rawData : undefined;
@@ -123,16 +127,24 @@ function readExternal(t: onnx.ITensorProto, bytes: number, where: string, src: T
   }
   const dir = fs.realpathSync(src.modelDir);
   const file = path.join(dir, location);
-  if (!fs.existsSync(file)) fail('SAC011', `external data file '${location}' not found`, where);
+  if (!fs.existsSync(file)) fail('SAC011', `external data file ${quoted(location)} not found`, where);
   const real = fs.realpathSync(file);
-  if (!real.startsWith(dir + path.sep)) fail('SAC010', `external data '${location}' resolves outside the model folder`, where);
+  if (!real.startsWith(dir + path.sep)) fail('SAC010', `external data ${quoted(location)} resolves outside the model folder`, where);
   if (!Number.isInteger(offset) || offset < 0 || length !== bytes) fail('SAC008', `external data offset ${offset}/length ${length} invalid (need ${bytes} bytes)`, where);
-  const size = fs.statSync(real).size;
-  if (offset + length > size) fail('SAC008', `external data '${location}' has ${size} bytes, needs ${offset + length}`, where);
+  // Only a regular file is read (a FIFO or device would block or never end), and only the declared range.
+  const st = fs.statSync(real);
+  if (!st.isFile()) fail('SAC019', `external data ${quoted(location)} is ${fileKind(st)}`, where);
+  const size = st.size;
+  if (offset + length > size) fail('SAC008', `external data ${quoted(location)} has ${size} bytes, needs ${offset + length}`, where);
   const buf = new Uint8Array(length);
   const fd = fs.openSync(real, 'r');
   try { fs.readSync(fd, buf, 0, length, offset); } finally { fs.closeSync(fd); }
   return buf;
+}
+
+/** What a non-regular file is, for diagnostics. */
+export function fileKind(st: fs.Stats): string {
+  return st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
 }
 
 function int64ToFloat64(v: BigInt64Array | BigUint64Array): Float64Array {

@@ -18,28 +18,64 @@ const KINDS: Record<string, NpyKind> = {
   '|b1': { bytes: 1, read: (v, o) => v.getUint8(o) },
 };
 
+interface NpyHeader { descr: string; fortran: boolean; shape: number[] }
+
+/**
+ * Parses the header dict exactly as numpy writes it: the keys descr, fortran_order and shape, each once,
+ * a string, a bool and a tuple of non-negative integers (numpy itself rejects `(2.0, 3)`).
+ */
+function parseHeader(text: string, bad: (why: string) => never): NpyHeader {
+  const re = /\s*'(descr|fortran_order|shape)'\s*:\s*('[^']*'|True|False|\([^)]*\))\s*(,|(?=\}))/y;
+  const body = /^\{([^}]*)\}\s*$/.exec(text)?.[1] ?? bad('header is not a {...} dict');
+  const seen = new Map<string, string>();
+  re.lastIndex = 0;
+  while (re.lastIndex < body.length && !/^\s*$/.test(body.slice(re.lastIndex))) {
+    const at = re.lastIndex;
+    const m = re.exec(body);
+    if (!m) bad(`header has an unexpected entry at '${body.slice(at, at + 24).replace(/[^\x20-\x7e]/g, '?')}'`);
+    if (seen.has(m[1]!)) bad(`header key '${m[1]}' appears twice`);
+    seen.set(m[1]!, m[2]!);
+  }
+  const descr = seen.get('descr') ?? bad('header has no descr');
+  const fortran = seen.get('fortran_order') ?? bad('header has no fortran_order');
+  const shapeText = seen.get('shape') ?? bad('header has no shape');
+  if (!descr.startsWith("'")) bad('descr is not a string');
+  if (fortran !== 'True' && fortran !== 'False') bad('fortran_order is not True or False');
+  if (!shapeText.startsWith('(')) bad('shape is not a tuple');
+  const inner = shapeText.slice(1, -1).trim();
+  const items = inner === '' ? [] : inner.split(',').map((x) => x.trim());
+  if (items.length === 1) bad(`shape ${shapeText} is not a tuple (a 1-D shape is written (n,))`);
+  if (items.length > 1 && items[items.length - 1] === '') items.pop();
+  if (!items.every((x) => /^\d{1,15}$/.test(x))) bad(`shape ${shapeText} must hold non-negative integers`);
+  return { descr: descr.slice(1, -1), fortran: fortran === 'True', shape: items.map(Number) };
+}
+
 /** Parsed array: float kinds become float32; integer kinds keep their type (int64 -> Float64Array). */
-export function readNpy(bytes: Uint8Array, label = 'array'): Tensor {
+export function readNpy(bytes: Uint8Array, label = 'array', maxElements = MAX_ELEMENTS): Tensor {
   const bad = (why: string): never => fail('SAC020', `${label}: ${why}`);
   if (bytes.length < 10 || !MAGIC.every((m, i) => bytes[i] === m)) bad('missing the \\x93NUMPY magic');
   const major = bytes[6]!;
+  if (major < 1 || major > 3 || bytes[7] !== 0) bad(`format version ${major}.${bytes[7]} is not 1.0, 2.0 or 3.0`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? view.getUint16(8, true) : bytes.length >= 12 ? view.getUint32(8, true) : bad('truncated header');
   const start = major === 1 ? 10 : 12;
   if (start + headerLen > bytes.length) bad('truncated header');
-  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1] ?? bad('header has no descr');
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1] ?? bad('header has no fortran_order');
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? bad('header has no shape');
-  if (fortran === 'True') bad('Fortran-order arrays are not supported; save with np.ascontiguousarray');
-  const kind = KINDS[descr.replace('=', '<')] ?? bad(`dtype '${descr}' is not supported (use float32, float64, int8, uint8, int16, int32, int64)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length).map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) bad(`invalid shape (${shapeText})`);
+  let header: string;
+  try {
+    header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(bytes.subarray(start, start + headerLen));
+  } catch {
+    return bad('header is not valid text');
+  }
+  const { descr, fortran, shape } = parseHeader(header, bad);
+  const shapeText = shape.join(', ');
+  if (fortran) bad('Fortran-order arrays are not supported; save with np.ascontiguousarray');
+  const kind = KINDS[descr.replace('=', '<')] ?? bad(`dtype '${descr.replace(/[^\x20-\x7e]/g, '?').slice(0, 16)}' is not supported (use float32, float64, int8, uint8, int16, int32, int64)`);
   const n = numel(shape);
-  if (n > MAX_ELEMENTS) fail('SAC009', `${label}: ${n} elements exceed the limit`);
+  if (n > maxElements) fail('SAC009', `${label}: shape (${shapeText}) holds ${n} elements, over the limit of ${maxElements}`, undefined, 'raise limits.maxElements if the array is genuine');
   const off = start + headerLen;
   const need = n * kind.bytes;
   if (bytes.length - off < need) bad(`payload truncated: ${bytes.length - off} bytes, shape (${shapeText}) needs ${need}`);
+  if (bytes.length - off > need) bad(`${bytes.length - off - need} bytes follow the payload of shape (${shapeText}); the file is not one array`);
   if (descr === '<f4' || descr === '=f4') {
     // A real copy (Buffer.slice would be a view) guarantees 4-byte alignment.
     const payload = new Uint8Array(bytes.subarray(off, off + need));

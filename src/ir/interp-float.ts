@@ -1,5 +1,5 @@
 // Float reference interpreter: executes a graph node by node with the ops' reference kernels.
-import { fail } from '../diagnostics.js';
+import { atNode, fail } from '../diagnostics.js';
 import type { Graph } from './graph.js';
 import { runSamples, stack, unstack, type SampleInput } from './batch.js';
 import { DTYPE_BYTES, formatType, numel, sameShape, type Tensor } from './tensor.js';
@@ -33,12 +33,24 @@ function chunkSamples(g: Graph): number {
 }
 
 /** Runs `inputs` (per graph input, one tensor per sample) through the graph; returns per output the per-sample tensors. */
+/** An allocation that fails inside a node (RangeError from a typed array) becomes a diagnostic naming it. */
+export function outOfMemoryAt<T>(where: { name: string; op: { kind: string } } | (() => string), f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError && /allocat|array length|invalid array|buffer/i.test(e.message)) {
+      fail('SAC025', `allocating a tensor failed (${e.message})`, typeof where === 'function' ? where() : atNode(where.name, where.op.kind));
+    }
+    throw e;
+  }
+}
+
 function runChunk(g: Graph, inputs: readonly Tensor[][], samples: number, last: Int32Array, observe?: Observer): (readonly Tensor[])[] {
   const env: SampleInput[] = new Array(g.values.length);
   for (const v of g.values) if (v.data) env[v.id] = v.data;
   g.inputs.forEach((id, k) => { env[id] = inputs[k]; });
   g.nodes.forEach((node, k) => {
-    const outs = runSamples(node.op, node.inputs.map((i) => (i < 0 ? undefined : env[i])), samples);
+    const outs = outOfMemoryAt(node, () => runSamples(node.op, node.inputs.map((i) => (i < 0 ? undefined : env[i])), samples));
     node.outputs.forEach((o, j) => {
       env[o] = outs[j];
       if (observe) for (const t of outs[j]!) observe(o, t);

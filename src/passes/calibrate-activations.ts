@@ -1,5 +1,5 @@
 // calibrate-activations: runs the float model on calibration inputs and gives every activation a power-of-two scale.
-import { fail } from '../diagnostics.js';
+import { atNode, fail, quoted } from '../diagnostics.js';
 import { producers, type Graph, type Quant, type Value } from '../ir/graph.js';
 import { runGraph } from '../ir/interp-float.js';
 import type { Tensor } from '../ir/tensor.js';
@@ -47,6 +47,8 @@ function quantSse(xs: Float32Array, n: number, frac: number, bits: number): numb
 export function chooseFrac(xs: Float32Array, n: number, bits: number): number {
   const maxAbs = maxAbsOf(xs, n);
   if (maxAbs === 0) return bits - 1;
+  // Non-finite samples would make the search below start at -Infinity and never end.
+  if (!Number.isFinite(maxAbs)) fail('SAC017', `an activation sample is ${maxAbs}; it has no fixed-point scale`);
   const noClip = Math.floor(Math.log2((2 ** (bits - 1) - 1) / maxAbs));
   let best = noClip;
   let bestErr = quantMse(xs, n, noClip, bits);
@@ -62,6 +64,16 @@ function maxAbsOf(xs: Float32Array, n: number): number {
   let m = 0;
   for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(xs[i]!));
   return m;
+}
+
+/** Every activation must be finite: +-Inf or NaN (an Inf weight, weights near 3e38 overflowing) has no scale. */
+function checkFinite(g: Graph, producer: Int32Array, id: number, t: Tensor): void {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) {
+    if (Number.isFinite(d[i]!)) continue;
+    const n = g.nodes[producer[id]!];
+    fail('SAC017', `activation ${quoted(g.values[id]!.name)} holds ${d[i]} on the calibration data (float32 overflow or a non-finite weight upstream)`, n ? atNode(n.name, n.op.kind) : undefined);
+  }
 }
 
 /** Keeps an evenly strided sample of every observed tensor, bounded per value. */
@@ -101,15 +113,15 @@ function calibrate(g: Graph, ctx: PassContext): Graph {
     const perSample = shape.slice(2).reduce((a, b) => a * b, 1) * shape[0]!;
     perChannel.set(id, new ChannelSampler(C, Math.max(1, Math.floor((perSample * samples) / cap)), cap));
   }
-  g.inputs.forEach((id, k) => watch(id, calib[k]!));
+  const producer = producers(g);
+  g.inputs.forEach((id, k) => watch(id, calib[k] ?? fail('SAC022', `model has ${g.inputs.length} inputs, calibration data for ${calib.length}`)));
   const store = new ActivationStore();
-  runGraph(g, calib, (id, t) => { watch(id, t); perChannel.get(id)?.add(t); store.record(id, t); });
+  runGraph(g, calib, (id, t) => { if (t.dtype === 'float32') checkFinite(g, producer, id, t); watch(id, t); perChannel.get(id)?.add(t); store.record(id, t); });
   const quant: (Quant | undefined)[] = g.values.map((v) => {
     const s = samplers.get(v.id);
     return !s || v.data ? undefined : { frac: chooseFrac(s.buf, s.n, bits) };
   });
   const best = (id: number) => (c: number) => chooseFrac(perChannel.get(id)!.bufs[c]!, perChannel.get(id)!.n[c]!, bits);
-  const producer = producers(g);
   for (const { root, cone } of roots) {
     const q = rootQuant(quant[root]!.frac, best(root), g.values[root]!.type.shape[1]!);
     if (!q.channels) continue;

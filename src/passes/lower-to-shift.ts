@@ -2,6 +2,7 @@
 import { fail } from '../diagnostics.js';
 import { runSamples, unstack } from '../ir/batch.js';
 import type { Graph, Node } from '../ir/graph.js';
+import { outOfMemoryAt } from '../ir/interp-float.js';
 import { quantizeInput } from '../ir/interp-int.js';
 import { opTraits } from '../ir/registry.js';
 import { type Tensor } from '../ir/tensor.js';
@@ -85,7 +86,7 @@ function lowerOnce(g: Graph, pc: PassContext, pass: PassSettings, store: Activat
     }
     if (!absorbed.has(n.id)) {
       const before = r.b.nodeCount();
-      lowerNode(ctx, n);
+      outOfMemoryAt(n, () => lowerNode(ctx, n)); // recovery's statistics are the largest allocation: name the layer
       // Integer side: execute the freshly emitted nodes so the next layer sees quantised inputs.
       for (let m = before; m < r.b.nodeCount(); m++) {
         const nn = r.b.node(m);

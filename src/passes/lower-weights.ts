@@ -4,7 +4,7 @@ import { shiftParams } from '../ir/lowered.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
 import { opTraits } from '../ir/registry.js';
 import { activationRange, emitLowered, unsupported, type LowerContext, type Samples, type WeightLoweringStrategy, type WeightMatrix } from './lower-context.js';
-import { recoverRows, type TermSpec } from './recover.js';
+import { MAX_RECOVER_D, recoverRows, type TermSpec } from './recover.js';
 import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 
 function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
@@ -116,7 +116,7 @@ function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   const B = o.shiftBits;
   const M = mat.rows.length;
   const D = mat.rows[0]!.length;
-  const rows: RowCodes[] = o.recover
+  const rows: RowCodes[] = o.recover && D <= MAX_RECOVER_D
     ? recoverRows(ctx, n, mat, x, termSpec(ctx, n, K, B), floatIn)
     : mat.rows.map((w) => greedyLogRow(w, maxExponent(w), K, B));
   // Per-channel output fracs (calibrate-activations chose them; never on a model output): per-row shifts,

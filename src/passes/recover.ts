@@ -7,6 +7,15 @@ import type { LowerContext, Samples, WeightMatrix } from './lower-context.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
 import { greedyLogRow, type RowCodes } from './shift-layer.js';
 
+/**
+ * Widest row (weights per output, D) recovery takes on: its statistics are D x D float64 Gram matrices
+ * (D = 4608: 162 MiB each) whose factorisation grows as D^3. 4608 = 3 x 3 x 512, the widest convolution of
+ * ResNet/VGG, so standard CNNs keep recovery everywhere but in wide fully connected layers. Wider layers are
+ * rounded without recovery (greedy, as --no-recover) and the report says so; before this bound a Gemm with
+ * K = 8192 took 1.6 GB and 63 s, and K = 16384 ran out of memory.
+ */
+export const MAX_RECOVER_D = 4608;
+
 const LAMBDAS = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 const LAMBDA_ROWS = 16;
 

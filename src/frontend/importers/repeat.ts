@@ -10,7 +10,7 @@ export function importTile(ctx: ImportContext): number[] {
 
 /** Expand's shape input is broadcast with the input's shape (it may be shorter or hold 1s), giving the output shape. */
 export function importExpand(ctx: ImportContext): number[] {
-  const spec = checkedShape(ctx.constInts(1, 'shape'), ctx.where);
+  const spec = checkedShape(ctx.constInts(1, 'shape'), ctx.where, ctx.limits.maxElements);
   const shape = broadcastShapes(ctx.type(0).shape, spec, ctx.where);
   return ctx.emit({ kind: 'Expand', attrs: { shape } }, [ctx.input(0)]);
 }

@@ -64,7 +64,8 @@ export function importShape(ctx: ImportContext): number[] {
 }
 
 export function importConstantOfShape(ctx: ImportContext): number[] {
-  const shape = checkedShape(ctx.constInts(0, 'shape'), ctx.where);
+  const shape = checkedShape(ctx.constInts(0, 'shape'), ctx.where, ctx.limits.maxElements);
+  ctx.chargeFold(shape.reduce((a, b) => a * b, 1));
   const v = ctx.tensorAttr('value');
   const t = tensor(v?.dtype ?? 'float32', shape);
   const fill = v ? v.data[0] ?? 0 : 0;

@@ -21,7 +21,8 @@ export function runGlobalPool(mode: 'max' | 'avg', inputs: readonly (Tensor | un
     const base = p * S;
     if (mode === 'max') {
       let m = -Infinity;
-      for (let i = base; i < base + S; i++) if (xd[i]! > m) m = xd[i]!;
+      // !(m >= x) is x > m without NaN; with NaN it keeps onnxruntime's running max (a NaN sticks until a later tap).
+      for (let i = base; i < base + S; i++) if (!(m >= xd[i]!)) m = xd[i]!;
       out[p] = m;
     } else {
       let s = 0;

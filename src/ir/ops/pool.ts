@@ -90,7 +90,7 @@ export function runPool(a: PoolGeometry, mode: 'max' | 'avg', countIncludePad: b
           const row = xBase + (h0 + th * dh) * W + w0;
           for (let tw = wp.lo[ow]!; tw < wp.hi[ow]!; tw++) {
             const v = xd[row + tw * dw]!;
-            if (isMax) { if (v > acc) acc = v; } else acc += v;
+            if (isMax) { if (!(acc >= v)) acc = v; } else acc += v;
           }
         }
         if (!isMax) {

@@ -11,7 +11,7 @@ export type ReluAttrs = Record<string, never>;
  * function then has no type feedback and deoptimises (60-odd times per lenet calibration when inlined).
  */
 function reluInto(d: TypedData, out: TypedData): TypedData {
-  for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0 ? d[i]! : 0;
+  for (let i = 0; i < d.length; i++) out[i] = d[i]! > 0 || d[i] !== d[i] ? d[i]! : 0;
   return out;
 }
 

@@ -75,3 +75,9 @@ export function broadcastIndex(shape: readonly number[], outShape: readonly numb
 export function ints(v: readonly number[] | undefined, n: number, fill: number): number[] {
   return v && v.length ? [...v] : new Array<number>(n).fill(fill);
 }
+
+/** Whether a float tensor holds a NaN (kernels that drop NaN are bypassed for it, so NaN propagates as in ONNX). */
+export function hasNaN(d: ArrayLike<number>): boolean {
+  for (let i = 0; i < d.length; i++) if (d[i] !== d[i]) return true;
+  return false;
+}
