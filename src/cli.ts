@@ -9,7 +9,7 @@ import { runCommand, usageError, writeFileAtomic } from './cli-util.js';
 import type { RunInfo } from './backends/contract.js';
 import { backends, getBackend, integerRunner, INTERPRETER, selectOptions } from './backends/registry.js';
 import { compile } from './compile.js';
-import { fail } from './diagnostics.js';
+import { fail, printable } from './diagnostics.js';
 import { evaluate, runShift } from './eval.js';
 import { printGraph } from './ir/printer.js';
 import { reportMarkdown } from './report-md.js';
@@ -119,7 +119,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           if (file) writeFileAtomic(file, writeNpy(t));
           const top = argmaxRows(t);
           const name = graph.values[graph.outputs[k]!]!.name;
-          process.stdout.write(`${name}: ${formatType(t)}${file ? ` -> ${file}` : ''}${top.length ? `; top-1 per sample: ${top.join(' ')}` : ''}\n`);
+          process.stdout.write(`${printable(name)}: ${formatType(t)}${file ? ` -> ${file}` : ''}${top.length ? `; top-1 per sample: ${top.join(' ')}` : ''}\n`);
         });
       }));
     });
@@ -150,7 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points; ${info ? info.label : 'integer interpreter'})`,
           `top-1 agreement ${pct(ev.agreement)}`,
           'per-layer SQNR (calibration set):',
-          ...ev.layers.map((l) => `  ${l.name.padEnd(24)} ${l.op.padEnd(10)} ${String(l.sqnrDb).padStart(7)} dB  ${l.termsPerWeight.toFixed(2)} terms/weight`),
+          ...ev.layers.map((l) => `  ${printable(l.name).padEnd(24)} ${printable(l.op).padEnd(10)} ${String(l.sqnrDb).padStart(7)} dB  ${l.termsPerWeight.toFixed(2)} terms/weight`),
         ].join('\n') + '\n');
       }));
     });

@@ -96,6 +96,11 @@ export function capped(s: string, max: number): string {
   return `${s.slice(0, head)}…${s.slice(s.length - (max - 1 - head))}`;
 }
 
+/** A model string as any output shows it (tables, reports, CLI lines): escaped and capped, no quotes. */
+export function printable(s: string, max = MAX_QUOTED): string {
+  return capped(escapeText(s), max);
+}
+
 /** A model string as diagnostics quote it: escaped and capped. */
 export function quoted(s: string): string {
   return `'${capped(escapeText(s), MAX_QUOTED)}'`;

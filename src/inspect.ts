@@ -1,4 +1,5 @@
 // Per-layer summary of a graph (op, output shape, parameters, MACs) for `shiftaddc inspect`.
+import { printable } from './diagnostics.js';
 import { formatCount } from './format-count.js';
 import { opDef, type Graph } from './ir/graph.js';
 import { formatType, numel } from './ir/tensor.js';
@@ -48,13 +49,14 @@ export function inspect(g: Graph): InspectReport {
 
 /** Fixed-width table for terminals. */
 export function formatInspect(r: InspectReport): string {
-  const rows = [['#', 'op', 'name', 'output', 'params', 'MACs'], ...r.layers.map((l, i) => [String(i), l.op, l.name, l.output, formatCount(l.params), formatCount(l.macs)])];
+  // Names and op types come from the model: escaped (no terminal control sequences) and capped.
+  const rows = [['#', 'op', 'name', 'output', 'params', 'MACs'], ...r.layers.map((l, i) => [String(i), printable(l.op), printable(l.name), printable(l.output), formatCount(l.params), formatCount(l.macs)])];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines = rows.map((row) => row.map((cell, c) => (c >= 4 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
   return [
-    `model ${r.name} (opset ${r.opset})`,
-    `inputs:  ${r.inputs.join('; ')}`,
-    `outputs: ${r.outputs.join('; ')}`,
+    `model ${printable(r.name)} (opset ${r.opset})`,
+    `inputs:  ${r.inputs.map((d) => printable(d)).join('; ')}`,
+    `outputs: ${r.outputs.map((d) => printable(d)).join('; ')}`,
     '',
     ...lines,
     '',

@@ -1,22 +1,28 @@
 // Markdown rendering of the conversion report (report.md next to report.json).
+import { printable } from './diagnostics.js';
 import { formatCount } from './format-count.js';
 import type { CompileReport } from './report.js';
+
+/** Model text in a Markdown table cell or list item: escaped, capped, its pipes, backticks and HTML brackets neutralised. */
+function md(s: string): string {
+  return printable(s).replace(/[\\`<>|]/g, (c) => `\\${c}`);
+}
 
 export function reportMarkdown(r: CompileReport, title: string): string {
   const t = r.totals;
   const lines = [
-    `# shiftaddc report: ${title}`,
+    `# shiftaddc report: ${md(title)}`,
     '',
     `Options: \`${JSON.stringify(r.options)}\`. Compile time ${r.seconds.toFixed(2)} s.`,
     '',
     '| layer | op | weights | terms/weight | exponents | sparsity | SQNR dB | shifts | adds | multiplies | weight bits |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.layers.map((l) => `| ${l.name} | ${l.op} | ${formatCount(l.weights)} | ${l.termsPerWeight.toFixed(2)} | 2^${l.exponentRange[0]}..2^${l.exponentRange[1]} | ${(100 * l.sparsity).toFixed(1)}% | ${l.sqnrDb ?? 'n/a'} | ${formatCount(l.shifts)} | ${formatCount(l.adds)} | ${l.multiplies} | ${formatCount(l.weightBits)} |`),
+    ...r.layers.map((l) => `| ${md(l.name)} | ${md(l.op)} | ${formatCount(l.weights)} | ${l.termsPerWeight.toFixed(2)} | 2^${l.exponentRange[0]}..2^${l.exponentRange[1]} | ${(100 * l.sparsity).toFixed(1)}% | ${l.sqnrDb ?? 'n/a'} | ${formatCount(l.shifts)} | ${formatCount(l.adds)} | ${l.multiplies} | ${formatCount(l.weightBits)} |`),
     '',
     `Totals: ${formatCount(t.shifts)} shifts and ${formatCount(t.adds)} adds, ${t.multiplies} multiplies, replacing ${formatCount(t.floatMacs)} float MACs.`,
     `Weights: ${formatCount(t.weightBytes)} bytes packed (int8 would take ${formatCount(t.int8WeightBytes)}, float32 ${formatCount(t.floatWeightBytes)}).`,
     `Input fractional bits: ${r.inputFrac.join(', ')}; output fractional bits: ${r.outputFrac.join(', ')}.`,
-    ...r.notes.map((n) => `- ${n}`),
+    ...r.notes.map((n) => `- ${md(n)}`),
     '',
   ];
   return lines.join('\n');
