@@ -26,7 +26,7 @@ export function readInputFile(file: string, what = 'file', maxBytes = DEFAULT_LI
   if (st.isDirectory()) fail('SAC001', `${what} ${quoted(file)} is a directory`, undefined, 'pass a file path');
   if (opts.allowStream && (st.isFIFO() || st.isCharacterDevice())) return readStream(file, what, maxBytes);
   if (!st.isFile()) fail('SAC019', `${what} ${quoted(file)} is ${fileKind(st)}`);
-  if (st.size > maxBytes) fail('SAC019', `${what} ${quoted(file)} has ${st.size} bytes, over the limit of ${maxBytes}`, undefined, 'raise limits.maxFileBytes if the file is genuine');
+  if (st.size > maxBytes) fail('SAC019', `${what} ${quoted(file)} has ${st.size} bytes, over the limit of ${maxBytes}`, undefined, 'raise limits.maxFileBytes (CLI --max-file-bytes) if the file is genuine');
   if (st.size === 0) fail('SAC002', `${what} ${quoted(file)} has 0 bytes`);
   let bytes: Buffer;
   try {
@@ -49,7 +49,7 @@ function readStream(file: string, what: string, maxBytes: number): Uint8Array {
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       total += n;
-      if (total > maxBytes) fail('SAC019', `${what} ${quoted(file)} streams more than the limit of ${maxBytes} bytes`, undefined, 'raise limits.maxFileBytes if the stream is genuine');
+      if (total > maxBytes) fail('SAC019', `${what} ${quoted(file)} streams more than the limit of ${maxBytes} bytes`, undefined, 'raise limits.maxFileBytes (CLI --max-file-bytes) if the stream is genuine');
       chunks.push(Buffer.from(buf.subarray(0, n)));
     }
   } finally {
@@ -89,7 +89,7 @@ export function checkRunSize(graph: Graph, inputs: readonly Tensor[], maxElement
   for (const o of graph.outputs) {
     const v = graph.values[o]!;
     const n = numel(v.type.shape) * samples;
-    if (n > maxElements) fail('SAC009', `output ${quoted(v.name)} of ${samples} samples would hold ${n} elements, over the limit of ${maxElements}`, undefined, 'run fewer samples at a time, or raise limits.maxElements');
+    if (n > maxElements) fail('SAC009', `output ${quoted(v.name)} of ${samples} samples would hold ${n} elements, over the limit of ${maxElements}`, undefined, 'run fewer samples at a time, or raise limits.maxElements (CLI --max-elements)');
   }
 }
 

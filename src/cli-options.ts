@@ -1,6 +1,7 @@
 // Conversion options shared by `compile`, `run --stage shift` and `eval` (mapped to CompileOptions), and the backend options.
 import type { Command } from 'commander';
 import { readInputFile } from './api.js';
+import { resolveLimits, type Limits } from './util/limits.js';
 import type { CompileOptions } from './compile.js';
 import type { OptionValues } from './backends/contract.js';
 import { backendOptions, backends, INTERPRETER } from './backends/registry.js';
@@ -45,9 +46,9 @@ function num(v: string | undefined, flag: string): number | undefined {
   return n;
 }
 
-export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: string) => void, onProgress?: CompileOptions['onProgress']): CompileOptions {
+export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: string) => void, onProgress?: CompileOptions['onProgress'], limits: Partial<Limits> = {}): CompileOptions {
   if (!f.calibrate) fail('SAC042', 'the shift-add stage needs calibration inputs');
-  const calibration = [readNpy(readInputFile(f.calibrate, 'calibration file'), `calibration '${f.calibrate}'`)];
+  const calibration = [readNpy(readInputFile(f.calibrate, 'calibration file', resolveLimits(limits).maxFileBytes), `calibration '${f.calibrate}'`)];
   const actBits = num(f.actBits, '--act-bits');
   const o: CompileOptions = {
     calibration,
@@ -63,6 +64,7 @@ export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: 
     verifyEach: Boolean(f.verifyEach),
     printIrAfter: f.printIrAfter,
     onIr,
+    limits,
   };
   if (onProgress) o.onProgress = onProgress;
   return o;

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from './util/limits.js';
 import { addBackendOption, addConversionOptions, addTargetOptions, targetValues, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
 import { checkOutputFile, OutputTransaction } from './cli-output.js';
 import { runCommand, usageError, writeFileAtomic } from './cli-util.js';
@@ -49,10 +50,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Compile ONNX CNNs into multiplication-free shift-add networks')
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces for errors')
+    .option('--max-elements <n>', `largest tensor in elements a model may declare or produce (default ${DEFAULT_LIMITS.maxElements}; docs/limits.md)`)
+    .option('--max-folded-elements <n>', `elements constant folding may create in one model (default ${DEFAULT_LIMITS.maxFoldedElements})`)
+    .option('--max-file-bytes <n>', `largest model, external data or .npy file read (default ${DEFAULT_LIMITS.maxFileBytes})`)
     .exitOverride()
     // Usage errors become one diagnostic line (main() below); help and version still print as usual.
     .configureOutput({ outputError: () => {} });
   const debug = () => Boolean(program.opts().debug);
+  // Size limits (docs/limits.md), checked before anything is allocated; the global flags override them.
+  const limits = () => cliLimits(program.opts());
+  const load = (model: string) => loadModel(model, { limits: limits() });
+  const readNpyFile = (file: string, what: string) => readNpy(readInputFile(file, what, resolveLimits(limits()).maxFileBytes), `${what} '${file}'`);
 
   program.command('inspect')
     .description('summarise a model per layer: op, output shape, parameters, MACs')
@@ -60,7 +68,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON instead of a table')
     .action(async (model: string, opts: { json?: boolean }) => {
       setExit(await runCommand(debug(), () => {
-        const report = inspect(loadModel(model));
+        const report = inspect(load(model));
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspect(report)}\n`);
       }));
     });
@@ -79,7 +87,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const target = opts.target === undefined ? undefined : getBackend(opts.target);
         const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
         const targetOptions = target?.parseOptions(values, { model });
-        const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
+        const result = compile(load(model), toCompileOptions(opts, printIr, ttyProgress(), limits()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
         outputs.add(`${name}.shift.ir`, printGraph(result.graph, { elideConstantsOver: Infinity }));
         outputs.add('report.json', `${JSON.stringify(result.report, null, 2)}\n`);
@@ -110,10 +118,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
         if (backend !== INTERPRETER && opts.stage === 'float') fail('SAC040', `--backend ${backend} runs the shift-add network, the float stage has no ${backend} code`, undefined, 'add --stage shift --calibrate calib.npy');
         const run = integerRunner(backend, targetValues(opts, 'run'), { model }, printRun);
         const outFiles = opts.output.map((f) => checkOutputFile(f, '--output'));
-        const graph = loadModel(model);
-        const inputs = opts.input.map((f) => readNpy(readInputFile(f, 'input'), `input '${f}'`));
+        const graph = load(model);
+        const inputs = opts.input.map((f) => readNpyFile(f, 'input'));
         if (opts.output.length > graph.outputs.length) fail('SAC040', `${opts.output.length} --output files for ${graph.outputs.length} model output(s)`);
-        const outs = opts.stage === 'float' ? runFloat(graph, inputs) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress())), inputs, run);
+        const outs = opts.stage === 'float' ? runFloat(graph, inputs, { limits: limits() }) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress(), limits())), inputs, run);
         outs.forEach((t, k) => {
           const file = outFiles[k];
           if (file) writeFileAtomic(file, writeNpy(t));
@@ -135,9 +143,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const backend = opts.backend;
         let info: RunInfo | undefined;
         const run = integerRunner(backend, targetValues(opts, 'run'), { model }, (i) => { info = i; });
-        const data = readNpy(readInputFile(opts.data, 'data'), `data '${opts.data}'`);
-        const labels = readNpy(readInputFile(opts.labels, 'labels'), `labels '${opts.labels}'`);
-        const result = compile(loadModel(model), toCompileOptions(opts, printIr, ttyProgress()));
+        const data = readNpyFile(opts.data, 'data');
+        const labels = readNpyFile(opts.labels, 'labels');
+        const result = compile(load(model), toCompileOptions(opts, printIr, ttyProgress(), limits()));
         const ev = evaluate(result, data, labels, run);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...ev, backend, ...(info ? { [backend]: info.json } : {}), compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
@@ -156,6 +164,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** The global size-limit flags as Limits overrides (resolveLimits rejects a value that is not a positive integer). */
+function cliLimits(o: { maxElements?: string; maxFoldedElements?: string; maxFileBytes?: string }): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const [k, v] of [['maxElements', o.maxElements], ['maxFoldedElements', o.maxFoldedElements], ['maxFileBytes', o.maxFileBytes]] as const) {
+    if (v !== undefined) out[k] = Number(v);
+  }
+  resolveLimits(out);
+  return out;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -46,6 +46,15 @@ describe('CLI on hostile input', () => {
     expect(fs.existsSync(path.join(dir, 'o1')) || fs.existsSync(path.join(dir, 'o2'))).toBe(false);
   });
 
+  it('the size limits are overridable from the command line (before or after the command)', () => {
+    const good = put('limits.onnx', buildModel(convNet()));
+    expectDiagnostic(runCli(['inspect', good, '--max-elements', '8'], dir), 'SAC009');
+    expectDiagnostic(runCli(['--max-file-bytes', '100', 'inspect', good], dir), 'SAC019');
+    expectDiagnostic(runCli(['run', good, '--input', CAL, '--max-file-bytes', '100'], dir), 'SAC019');
+    expectDiagnostic(runCli(['inspect', good, '--max-elements', '-1'], dir), 'SAC040');
+    expect(runCli(['inspect', good, '--max-elements', '100000'], dir).code).toBe(0);
+  });
+
   it('hostile node and value names are escaped in diagnostics, inspect, run, report.md and the C', () => {
     const rng = mulberry32(9);
     for (let k = 0; k < 4; k++) {

@@ -89,7 +89,7 @@ export class ImportContext {
     if (!folded) return;
     folded.elements += elements;
     const max = this.limits.maxFoldedElements;
-    if (folded.elements > max) fail('SAC009', `constant folding would hold ${folded.elements} elements in all, over the limit of ${max}`, this.where, 'check the model, or raise limits.maxFoldedElements');
+    if (folded.elements > max) fail('SAC009', `constant folding would hold ${folded.elements} elements in all, over the limit of ${max}`, this.where, 'check the model, or raise limits.maxFoldedElements (CLI --max-folded-elements)');
   }
 
   // ---- emission ----
@@ -109,7 +109,7 @@ export class ImportContext {
     const limits = this.limits;
     for (const t of types) {
       const n = numel(t.shape);
-      if (n > limits.maxElements) fail('SAC009', `output [${t.shape.join(', ')}] would hold ${n} elements, over the limit of ${limits.maxElements}`, this.where, 'check the model, or raise limits.maxElements');
+      if (n > limits.maxElements) fail('SAC009', `output [${t.shape.join(', ')}] would hold ${n} elements, over the limit of ${limits.maxElements}`, this.where, 'check the model, or raise limits.maxElements (CLI --max-elements)');
     }
     const names = opts.intermediate ? undefined : (this.node.output ?? []).map((o) => o || `${this.nodeName}_out`);
     const present = inputs.filter((i) => i >= 0);

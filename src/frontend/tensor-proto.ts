@@ -44,7 +44,7 @@ export function checkedShape(dims: readonly unknown[], where: string, maxElement
     if (d > MAX_DIM) fail('SAC009', `dimension ${d} exceeds the limit ${MAX_DIM}`, where);
   }
   const n = numel(shape);
-  if (n > maxElements) fail('SAC009', `shape [${shape.join(', ')}] holds ${n} elements, over the limit of ${maxElements}`, where, 'check the model, or raise limits.maxElements');
+  if (n > maxElements) fail('SAC009', `shape [${shape.join(', ')}] holds ${n} elements, over the limit of ${maxElements}`, where, 'check the model, or raise limits.maxElements (CLI --max-elements)');
   return shape;
 }
 

@@ -71,7 +71,7 @@ export function readNpy(bytes: Uint8Array, label = 'array', maxElements = MAX_EL
   if (fortran) bad('Fortran-order arrays are not supported; save with np.ascontiguousarray');
   const kind = KINDS[descr.replace('=', '<')] ?? bad(`dtype '${descr.replace(/[^\x20-\x7e]/g, '?').slice(0, 16)}' is not supported (use float32, float64, int8, uint8, int16, int32, int64)`);
   const n = numel(shape);
-  if (n > maxElements) fail('SAC009', `${label}: shape (${shapeText}) holds ${n} elements, over the limit of ${maxElements}`, undefined, 'raise limits.maxElements if the array is genuine');
+  if (n > maxElements) fail('SAC009', `${label}: shape (${shapeText}) holds ${n} elements, over the limit of ${maxElements}`, undefined, 'raise limits.maxElements (CLI --max-elements) if the array is genuine');
   const off = start + headerLen;
   const need = n * kind.bytes;
   if (bytes.length - off < need) bad(`payload truncated: ${bytes.length - off} bytes, shape (${shapeText}) needs ${need}`);
