@@ -98,13 +98,13 @@ describe('C backend: source-level guarantees', () => {
     }
   });
 
-  it('rejects an op without a C kernel with SAC060 naming the node', () => {
+  it('rejects an op outside the lowered dialect (so without a C kernel) with SAC051 naming the node', () => {
     const g = cases[0]!.graph;
     const bad: Graph = { ...g, nodes: g.nodes.map((n) => (n.op.kind === 'Lut' ? { ...n, op: { kind: 'Sign', attrs: {} } } : n)) };
     let err: unknown;
     try { emitC(bad, { name: 'bad' }); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(ShiftaddcError);
-    expect((err as ShiftaddcError).code).toBe('SAC060');
+    expect((err as ShiftaddcError).code).toBe('SAC051');
     expect((err as ShiftaddcError).where).toContain("'sigmoid'");
     expect(() => emitC(g, { name: '9lives' })).toThrow(/C identifier/);
   });
