@@ -9,6 +9,7 @@ export const FAST = [
   'test/channel-fracs.test.ts',
   'test/cli-output.test.ts',
   'test/conformance.test.ts',
+  'test/eval.test.ts',
   'test/format-count.test.ts',
   'test/frontend.test.ts',
   'test/fuzz-graph.test.ts',

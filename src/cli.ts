@@ -145,8 +145,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const run = integerRunner(backend, targetValues(opts, 'run'), { model }, (i) => { info = i; });
         const data = readNpyFile(opts.data, 'data');
         const labels = readNpyFile(opts.labels, 'labels');
-        const result = compile(load(model), toCompileOptions(opts, printIr, ttyProgress(), limits()));
-        const ev = evaluate(result, data, labels, run);
+        const source = load(model);
+        const result = compile(source, toCompileOptions(opts, printIr, ttyProgress(), limits()));
+        const ev = evaluate(result, data, labels, run, source);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...ev, backend, ...(info ? { [backend]: info.json } : {}), compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
           return;
@@ -154,7 +155,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
         process.stdout.write([
           `samples ${ev.samples}`,
-          `float top-1   ${pct(ev.float.top1)}`,
+          ...(ev.original ? [`original top-1 ${pct(ev.original.top1)}  (the model as given; shift-add drop against it ${(100 * ev.original.drop).toFixed(2)} points)`] : []),
+          `float top-1   ${pct(ev.float.top1)}${ev.original ? '  (after pruning)' : ''}`,
           `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points; ${info ? info.label : 'integer interpreter'})`,
           `top-1 agreement ${pct(ev.agreement)}`,
           'per-layer SQNR (calibration set):',

@@ -9,9 +9,16 @@ import type { Tensor } from './ir/tensor.js';
 
 export interface EvalResult {
   samples: number;
+  /** The prepared float model the shift-add network was converted from (pruned, if pruning was asked for). */
   float: { top1: number };
   shift: { top1: number };
+  /** Shift-add top-1 drop against `float`. */
   drop: number;
+  /**
+   * When pruning changed the float model: the original model's top-1 and the shift-add drop against it, so the
+   * accuracy pruning cost is not hidden behind a drop measured against the pruned model.
+   */
+  original?: { top1: number; drop: number };
   agreement: number;
   layers: { name: string; op: string; sqnrDb: number | null; termsPerWeight: number }[];
 }
@@ -41,8 +48,18 @@ export function checkLabels(labels: Tensor, n: number, classes: number): void {
   }
 }
 
-/** `run` computes the shift-add logits (default: the integer interpreter). */
-export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: IntegerRunner = runInteger): EvalResult {
+function top1(logits: Tensor, labels: Tensor, n: number): number {
+  const classes = logits.data.length / n;
+  let ok = 0;
+  for (let i = 0; i < n; i++) if (argmax(logits.data, i * classes, classes) === labels.data[i]) ok++;
+  return ok / n;
+}
+
+/**
+ * `run` computes the shift-add logits (default: the integer interpreter). `original` is the model as loaded: with
+ * --prune or --prune-channels its top-1 is measured too (`EvalResult.original`).
+ */
+export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: IntegerRunner = runInteger, original?: Graph): EvalResult {
   const n = data.shape[0] ?? fail('SAC021', 'data has no sample dimension');
   const out = c.floatGraph.values[c.floatGraph.outputs[0]!]!.type.shape;
   checkLabels(labels, n, out.slice(1).reduce((a, b) => a * b, 1));
@@ -60,11 +77,14 @@ export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: In
     if (b === y) sOk++;
     if (a === b) agree++;
   }
+  const pruned = Boolean(c.report.options.prune) || Boolean(c.report.options.pruneChannels);
+  const orig = original && pruned ? top1(runFloat(original, [data])[0]!, labels, n) : undefined;
   return {
     samples: n,
     float: { top1: fOk / n },
     shift: { top1: sOk / n },
     drop: (fOk - sOk) / n,
+    ...(orig === undefined ? {} : { original: { top1: orig, drop: orig - sOk / n } }),
     agreement: agree / n,
     layers: c.report.layers.map((l) => ({ name: l.name, op: l.op, sqnrDb: l.sqnrDb, termsPerWeight: l.termsPerWeight })),
   };
