@@ -97,6 +97,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         // Every file appears at once, after everything above succeeded: a failure leaves the previous outputs.
         outputs.commit();
         if (emitted) process.stdout.write(`${emitted.summary}\n`);
+        // What the compile changed beyond the conversion itself (also in report.json/report.md notes).
+        for (const n of result.report.notes) process.stdout.write(`note: ${printable(n, 2000)}\n`);
         const t = result.report.totals;
         process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));

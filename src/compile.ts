@@ -6,14 +6,13 @@ import { checkAccumulators } from './ir/overflow.js';
 import { printGraph } from './ir/printer.js';
 import type { Tensor } from './ir/tensor.js';
 import { LOWERING_PASS, verifyGraph } from './ir/verify.js';
-import { shiftOperand } from './ir/lowered.js';
 import { outOfMemoryAt } from './ir/interp-float.js';
 import { LOWERING } from './passes/analyses.js';
 import { DEFAULT_OPTIONS, definedOnly, passContext, userOptions, type ConversionOptions, type Progress } from './passes/context.js';
 import { checkPassName, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
-import { MAX_RECOVER_D } from './passes/recover.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
 import { checkCalibration, checkCompilable } from './compile-checks.js';
+import { pruneNotes, wideLayerNotes } from './compile-notes.js';
 import type { Limits } from './frontend/limits.js';
 
 /** The full pipeline, visible in one place (`--print-ir-after` accepts these names). */
@@ -44,16 +43,6 @@ function validate(o: CompileOptions): void {
   if (!o.calibration || o.calibration.length === 0) fail('SAC042', 'no calibration data given');
 }
 
-/** Layers too wide for recovery's memory bound were rounded without it: the report says which. */
-function wideLayerNotes(g: Graph, o: CompileOptions): string[] {
-  if (o.recover === false) return [];
-  return g.nodes.filter((n) => n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm').flatMap((n) => {
-    const codes = g.values[shiftOperand(n, 'codes')]!.type.shape;
-    const D = codes.slice(1, -1).reduce((a, b) => a * b, 1);
-    return D > MAX_RECOVER_D ? [`${n.name}: ${D} weights per output exceed recovery's bound of ${MAX_RECOVER_D}; rounded without recovery`] : [];
-  });
-}
-
 export function compile(model: Graph | Uint8Array | string, options: CompileOptions): CompileResult {
   validate(options);
   const t0 = performance.now();
@@ -79,6 +68,6 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const seconds = (performance.now() - t0) / 1000;
   const { floatGraph, taps } = ctx.analyses.get(LOWERING, graph) ?? fail('SAC051', 'the pipeline did not end in lower-to-shift');
   const { calibration: _c, onProgress: _p, onIr: _i, limits: _l, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, wideLayerNotes(graph, options), seconds, taps);
+  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [...pruneNotes(source, floatGraph, options.pruneChannels), ...wideLayerNotes(graph, options.recover)], seconds, taps);
   return { graph, floatGraph, report };
 }

@@ -4,8 +4,8 @@ import { formatCount } from './format-count.js';
 import type { CompileReport } from './report.js';
 
 /** Model text in a Markdown table cell or list item: escaped, capped, its pipes, backticks and HTML brackets neutralised. */
-function md(s: string): string {
-  return printable(s).replace(/[\\`<>|]/g, (c) => `\\${c}`);
+function md(s: string, max?: number): string {
+  return printable(s, max).replace(/[\\`<>|]/g, (c) => `\\${c}`);
 }
 
 export function reportMarkdown(r: CompileReport, title: string): string {
@@ -22,7 +22,8 @@ export function reportMarkdown(r: CompileReport, title: string): string {
     `Totals: ${formatCount(t.shifts)} shifts and ${formatCount(t.adds)} adds, ${t.multiplies} multiplies, replacing ${formatCount(t.floatMacs)} float MACs.`,
     `Weights: ${formatCount(t.weightBytes)} bytes packed (int8 would take ${formatCount(t.int8WeightBytes)}, float32 ${formatCount(t.floatWeightBytes)}).`,
     `Input fractional bits: ${r.inputFrac.join(', ')}; output fractional bits: ${r.outputFrac.join(', ')}.`,
-    ...r.notes.map((n) => `- ${md(n)}`),
+    // Notes quote model names but are sentences of ours: a longer cap.
+    ...r.notes.map((n) => `- ${md(n, 2000)}`),
     '',
   ];
   return lines.join('\n');
