@@ -8,6 +8,7 @@ export const FAST = [
   'test/lowered.test.ts',
   'test/channel-fracs.test.ts',
   'test/cli-output.test.ts',
+  'test/cli-progress.test.ts',
   'test/conformance.test.ts',
   'test/eval.test.ts',
   'test/format-count.test.ts',

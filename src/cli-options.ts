@@ -5,7 +5,7 @@ import { resolveLimits, type Limits } from './util/limits.js';
 import type { CompileOptions } from './compile.js';
 import type { OptionValues } from './backends/contract.js';
 import { backendOptions, backends, INTERPRETER } from './backends/registry.js';
-import { fail } from './diagnostics.js';
+import { fail, printable } from './diagnostics.js';
 import { readNpy } from './io/npy.js';
 
 export interface ConversionFlags {
@@ -70,16 +70,30 @@ export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: 
   return o;
 }
 
-/** A one-line progress indicator for TTYs (the library only calls back; drawing is the CLI's job). */
-export function ttyProgress(): CompileOptions['onProgress'] | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let last = 0;
+/**
+ * Progress of long compiles (the library only calls back; drawing is the CLI's job): on a TTY one line redrawn
+ * at most 10 times a second, else (CI logs) a plain line every `everyMs`. Both show the stage (and the layer being
+ * recovered), the fraction of nodes lowered and an estimate of the time left from the lowering rate so far.
+ */
+export function ttyProgress(everyMs = 15_000, write: (s: string) => void = (s) => process.stderr.write(s), tty = Boolean(process.stderr.isTTY)): CompileOptions['onProgress'] {
+  const t0 = Date.now();
+  let last = tty ? 0 : t0;
+  let lowered = { done: 0, total: 0, since: t0 };
   return (stage, done, total) => {
     const now = Date.now();
-    if (now - last < 100 && done < total) return;
+    if (stage === 'lower') {
+      if (done === 0 || done < lowered.done) lowered = { done, total, since: now };
+      else lowered = { ...lowered, done, total };
+    }
+    const finished = stage === 'lower' && done >= total;
+    if (!finished && now - last < (tty ? 100 : everyMs)) return;
     last = now;
-    process.stderr.write(`\r\x1b[K${stage} ${done}/${total}`);
-    if (done >= total) process.stderr.write('\r\x1b[K');
+    if (finished) { if (tty) write('\r\x1b[K'); return; }
+    const rate = lowered.done > 0 ? (now - lowered.since) / lowered.done : 0;
+    const left = rate && lowered.total > lowered.done ? `, ~${Math.ceil((rate * (lowered.total - lowered.done)) / 1000)} s left` : '';
+    const nodes = lowered.total ? ` (nodes ${lowered.done}/${lowered.total}${left})` : '';
+    const line = `${printable(stage)} ${done}/${total}${nodes}, ${Math.round((now - t0) / 1000)} s`;
+    write(tty ? `\r\x1b[K${line}` : `shiftaddc: ${line}\n`);
   };
 }
 

@@ -50,6 +50,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('Compile ONNX CNNs into multiplication-free shift-add networks')
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--debug', 'show stack traces for errors')
+    .option('--quiet', 'no progress lines on stderr (long compiles print one every 15 s when stderr is not a terminal)')
     .option('--max-elements <n>', `largest tensor in elements a model may declare or produce (default ${DEFAULT_LIMITS.maxElements}; docs/limits.md)`)
     .option('--max-folded-elements <n>', `elements constant folding may create in one model (default ${DEFAULT_LIMITS.maxFoldedElements})`)
     .option('--max-file-bytes <n>', `largest model, external data or .npy file read (default ${DEFAULT_LIMITS.maxFileBytes})`)
@@ -57,6 +58,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     // Usage errors become one diagnostic line (main() below); help and version still print as usual.
     .configureOutput({ outputError: () => {} });
   const debug = () => Boolean(program.opts().debug);
+  const progress = () => (program.opts().quiet ? undefined : ttyProgress());
   // Size limits (docs/limits.md), checked before anything is allocated; the global flags override them.
   const limits = () => cliLimits(program.opts());
   const load = (model: string) => loadModel(model, { limits: limits() });
@@ -87,7 +89,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const target = opts.target === undefined ? undefined : getBackend(opts.target);
         const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
         const targetOptions = target?.parseOptions(values, { model });
-        const result = compile(load(model), toCompileOptions(opts, printIr, ttyProgress(), limits()));
+        const result = compile(load(model), toCompileOptions(opts, printIr, progress(), limits()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
         outputs.add(`${name}.shift.ir`, printGraph(result.graph, { elideConstantsOver: Infinity }));
         outputs.add('report.json', `${JSON.stringify(result.report, null, 2)}\n`);
@@ -123,7 +125,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const graph = load(model);
         const inputs = opts.input.map((f) => readNpyFile(f, 'input'));
         if (opts.output.length > graph.outputs.length) fail('SAC040', `${opts.output.length} --output files for ${graph.outputs.length} model output(s)`);
-        const outs = opts.stage === 'float' ? runFloat(graph, inputs, { limits: limits() }) : runShift(compile(graph, toCompileOptions(opts, printIr, ttyProgress(), limits())), inputs, run);
+        const outs = opts.stage === 'float' ? runFloat(graph, inputs, { limits: limits() }) : runShift(compile(graph, toCompileOptions(opts, printIr, progress(), limits())), inputs, run);
         outs.forEach((t, k) => {
           const file = outFiles[k];
           if (file) writeFileAtomic(file, writeNpy(t));
@@ -148,7 +150,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const data = readNpyFile(opts.data, 'data');
         const labels = readNpyFile(opts.labels, 'labels');
         const source = load(model);
-        const result = compile(source, toCompileOptions(opts, printIr, ttyProgress(), limits()));
+        const result = compile(source, toCompileOptions(opts, printIr, progress(), limits()));
         const ev = evaluate(result, data, labels, run, source);
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...ev, backend, ...(info ? { [backend]: info.json } : {}), compileSeconds: result.report.seconds, options: result.report.options }, null, 2)}\n`);
