@@ -89,6 +89,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
         }
         const t = result.report.totals;
         process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
+        // What the conversion changed in the model's meaning (also in report.md / report.json notes).
+        for (const note of result.report.notes) process.stdout.write(`note: ${note}\n`);
       }));
     });
 

@@ -55,6 +55,6 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const seconds = (performance.now() - t0) / 1000;
   const { floatGraph, taps } = ctx.analyses.get(LOWERING, graph) ?? fail('SAC051', 'the pipeline did not end in lower-to-shift');
   const { calibration: _c, onProgress: _p, onIr: _i, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [], seconds, taps);
+  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [...ctx.changes], seconds, taps);
   return { graph, floatGraph, report };
 }

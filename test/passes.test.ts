@@ -10,6 +10,7 @@ import { CALIBRATION_ACTIVATIONS, LOWERING } from '../src/passes/analyses.js';
 import { calibrateActivations } from '../src/passes/calibrate-activations.js';
 import { canonicalize } from '../src/passes/canonicalize.js';
 import { passContext, type ConversionOptions, type Pass } from '../src/passes/context.js';
+import { dropOutputSoftmax } from '../src/passes/drop-output-softmax.js';
 import { foldBatchnorm } from '../src/passes/fold-batchnorm.js';
 import { lowerToShift } from '../src/passes/lower-to-shift.js';
 import { runPass, SHIFT_PIPELINE } from '../src/passes/pipeline.js';
@@ -46,6 +47,7 @@ interface Case {
 const CASES: readonly Case[] = [
   { golden: 'canonicalize', pass: canonicalize },
   { golden: 'fold-batchnorm', pass: foldBatchnorm },
+  { golden: 'drop-output-softmax', pass: dropOutputSoftmax },
   { golden: 'prune-channels', pass: pruneChannels, options: { pruneChannels: 0.5 }, calibrate: true },
   { golden: 'prune-weights', pass: pruneWeights, options: { prune: 0.5 } },
   { golden: 'calibrate-activations', pass: calibrateActivations, calibrate: true },

@@ -5,6 +5,7 @@ import { verifyGraph } from '../ir/verify.js';
 import { calibrateActivations } from './calibrate-activations.js';
 import { canonicalize } from './canonicalize.js';
 import type { Pass, PassContext } from './context.js';
+import { dropOutputSoftmax } from './drop-output-softmax.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
 import { lowerToShift } from './lower-to-shift.js';
 import { pruneChannels } from './prune-channels.js';
@@ -15,6 +16,7 @@ export const SHIFT_PIPELINE: readonly Pass[] = [
   canonicalize,
   foldBatchnorm,
   canonicalize,
+  dropOutputSoftmax,
   pruneChannels,
   pruneWeights,
   calibrateActivations,
