@@ -12,6 +12,7 @@ import { canonicalize } from '../src/passes/canonicalize.js';
 import { passContext, type ConversionOptions, type Pass } from '../src/passes/context.js';
 import { dropOutputSoftmax } from '../src/passes/drop-output-softmax.js';
 import { foldBatchnorm } from '../src/passes/fold-batchnorm.js';
+import { foldChannelAffine } from '../src/passes/fold-channel-affine.js';
 import { lowerToShift } from '../src/passes/lower-to-shift.js';
 import { runPass, SHIFT_PIPELINE } from '../src/passes/pipeline.js';
 import { pruneChannels } from '../src/passes/prune-channels.js';
@@ -47,6 +48,7 @@ interface Case {
 const CASES: readonly Case[] = [
   { golden: 'canonicalize', pass: canonicalize },
   { golden: 'fold-batchnorm', pass: foldBatchnorm },
+  { golden: 'fold-channel-affine', pass: foldChannelAffine },
   { golden: 'drop-output-softmax', pass: dropOutputSoftmax },
   { golden: 'prune-channels', pass: pruneChannels, options: { pruneChannels: 0.5 }, calibrate: true },
   { golden: 'prune-weights', pass: pruneWeights, options: { prune: 0.5 } },

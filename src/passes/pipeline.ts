@@ -7,6 +7,7 @@ import { canonicalize } from './canonicalize.js';
 import type { Pass, PassContext } from './context.js';
 import { dropOutputSoftmax } from './drop-output-softmax.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
+import { foldChannelAffine } from './fold-channel-affine.js';
 import { lowerToShift } from './lower-to-shift.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
@@ -15,6 +16,7 @@ import { pruneWeights } from './prune-weights.js';
 export const SHIFT_PIPELINE: readonly Pass[] = [
   canonicalize,
   foldBatchnorm,
+  foldChannelAffine,
   canonicalize,
   dropOutputSoftmax,
   pruneChannels,
