@@ -4,6 +4,7 @@ import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.j
 import { isLoweredKind } from '../ir/lowered.js';
 import { opTraits } from '../ir/registry.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-context.js';
+import { lowerLrn } from './lower-lrn.js';
 
 export function lowerStructural(ctx: LowerContext, n: Node): void {
   const { r } = ctx;
@@ -65,6 +66,7 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
       emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], ctx.g.values[n.outputs[0]!]!.quant!);
       return;
     }
+    case 'LRN': return lowerLrn(ctx, n);
     case 'Split': case 'Gather':
       // Exact on integers, but outside the lowered dialect: no backend has a kernel for them (docs/ir.md).
       return unsupported(n, `${n.op.kind} is not in the lowered dialect: no backend has a kernel for it (docs/ir.md)`);
