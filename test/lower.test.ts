@@ -7,7 +7,7 @@ import type { Graph } from '../src/ir/graph.js';
 import { printGraph } from '../src/ir/printer.js';
 import { tensor, type Tensor } from '../src/ir/tensor.js';
 import { expectGolden } from './helpers/golden.js';
-import { modelGraph } from './helpers/onnx-builder.js';
+import { float, modelGraph } from './helpers/onnx-builder.js';
 import { tinyCnn } from './backend-c-models.js';
 import { mulberry32 } from './helpers/prng.js';
 
@@ -28,7 +28,7 @@ function rms(t: Tensor): number {
   return Math.sqrt(s / t.data.length);
 }
 
-/** Identity -> Conv -> BN -> ReLU -> Conv -> ReLU -> Conv -> Mul -> MaxPool -> Flatten -> Gemm -> Softmax on [1, 1, 8, 8]. */
+/** Identity -> Conv -> BN -> ReLU -> Conv -> ReLU -> Conv -> Mul -> x * HardSigmoid(x) -> MaxPool -> Flatten -> Gemm -> Softmax on [1, 1, 8, 8]. */
 function pipelineCnn(): Parameters<typeof modelGraph>[0] {
   const rng = mulberry32(11);
   const randn = (n: number, s: number) => Array.from({ length: n }, () => (rng() + rng() + rng() - 1.5) * s);
@@ -52,7 +52,9 @@ function pipelineCnn(): Parameters<typeof modelGraph>[0] {
       { op: 'Relu', inputs: ['c2'], outputs: ['r2'], name: 'relu2' },
       { op: 'Conv', inputs: ['r2', 'w3'], outputs: ['c3'], name: 'conv3' },
       { op: 'Mul', inputs: ['c3', 'gain3'], outputs: ['g3'], name: 'gain3' },
-      { op: 'MaxPool', inputs: ['g3'], outputs: ['p3'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
+      { op: 'HardSigmoid', inputs: ['g3'], outputs: ['hs3'], attrs: { alpha: float(1 / 6), beta: float(0.5) }, name: 'hsig3' },
+      { op: 'Mul', inputs: ['g3', 'hs3'], outputs: ['h3'], name: 'hswish3' },
+      { op: 'MaxPool', inputs: ['h3'], outputs: ['p3'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
       { op: 'Flatten', inputs: ['p3'], outputs: ['f'], name: 'flatten' },
       { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['logits'], attrs: { transB: 1 }, name: 'fc' },
       { op: 'Softmax', inputs: ['logits'], outputs: ['y'], attrs: { axis: 1 }, name: 'prob' },
@@ -66,7 +68,7 @@ describe('shift-add conversion', () => {
   const calib = images(2, 64);
 
   it('prints stable IR after every pass, each pass changing the graph (golden)', () => {
-    // A model on which every pass has work: an Identity, a BN, a channel gain, a trailing softmax, Conv pairs and weights to prune.
+    // A model on which every pass has work: an Identity, a BN, a channel gain, a hard swish as Mul, a trailing softmax, Conv pairs and weights to prune.
     const model = modelGraph(pipelineCnn());
     const texts = new Map<string, string>();
     for (const pass of new Set(SHIFT_PIPELINE.map((p) => p.name))) {

@@ -51,6 +51,7 @@ export const LOWERED_OPS = {
   Requantize: { operands: [{ role: 'x', dtypes: ['int8', 'int16', 'int32'] }], output: ACT },
   Lut: { operands: [{ role: 'x', dtypes: ['int8'] }], output: ['int8'] },
   QLrn: { operands: [{ role: 'x', dtypes: ['int8'] }], output: ['int8'] },
+  QGateMul: { operands: [x, { role: 'gate', dtypes: ['int8'] }], output: ACT },
   QAveragePool: unary,
   Relu: unary,
   MaxPool: unary,

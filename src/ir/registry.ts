@@ -34,6 +34,7 @@ import { powOp } from './ops/pow.js';
 import { preluOp } from './ops/prelu.js';
 import { qaddOp } from './ops/qadd.js';
 import { qAveragePoolOp } from './ops/qavg-pool.js';
+import { qGateMulOp } from './ops/qgate-mul.js';
 import { qLrnOp } from './ops/qlrn.js';
 import { reduceMeanOp } from './ops/reduce-mean.js';
 import { reduceSumOp } from './ops/reduce-sum.js';
@@ -92,6 +93,7 @@ export const OPS = {
   Pow: powOp,
   QAdd: qaddOp,
   QAveragePool: qAveragePoolOp,
+  QGateMul: qGateMulOp,
   QLrn: qLrnOp,
   ReduceMean: reduceMeanOp,
   ReduceSum: reduceSumOp,

@@ -8,6 +8,7 @@ import type { Pass, PassContext } from './context.js';
 import { dropOutputSoftmax } from './drop-output-softmax.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
 import { foldChannelAffine } from './fold-channel-affine.js';
+import { fuseHardSwish } from './fuse-hard-swish.js';
 import { lowerToShift } from './lower-to-shift.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
@@ -17,6 +18,7 @@ export const SHIFT_PIPELINE: readonly Pass[] = [
   canonicalize,
   foldBatchnorm,
   foldChannelAffine,
+  fuseHardSwish,
   canonicalize,
   dropOutputSoftmax,
   pruneChannels,
