@@ -9,6 +9,7 @@ import { importBatchNorm, importLrn, importSoftmax } from './norm.js';
 import { importAveragePool, importMaxPool } from './pool.js';
 import { importReduce } from './reduce.js';
 import { importExpand, importTile } from './repeat.js';
+import { importResize, importUpsample } from './resize.js';
 import { importConstant, importConstantOfShape, importFlatten, importReshape, importShape, importSqueeze, importUnsqueeze } from './shape.js';
 
 export type Importer = (ctx: ImportContext) => number[];
@@ -53,6 +54,7 @@ export const IMPORTERS: Record<string, Importer> = {
   ReduceSum: importReduce('ReduceSum', 13),
   Relu: plain('Relu', 1),
   Reshape: importReshape,
+  Resize: importResize,
   Selu: importSelu,
   Shape: importShape,
   Sigmoid: plain('Sigmoid', 1),
@@ -69,6 +71,7 @@ export const IMPORTERS: Record<string, Importer> = {
   Tile: importTile,
   Transpose: importTranspose,
   Unsqueeze: importUnsqueeze,
+  Upsample: importUpsample,
 };
 
 /** Ops we recognise but deliberately do not support, with the reason shown in the diagnostic. */
