@@ -76,4 +76,10 @@ describe('per-channel constant affine ops', () => {
     expect(c.equal).toBe(true);
     expect(c.stars).toEqual([]);
   });
+
+  it('the depthwise gain survives weight and channel pruning (verified after every pass)', () => {
+    const res = compileModel(g, samples(g, 32, 3).stacked, { prune: 0.3, pruneChannels: 0.25 });
+    expect(res.graph.nodes.some((n) => n.op.kind === 'ShiftConv' && n.op.attrs.group === 7)).toBe(true);
+    expect(agreement(g, res, samples(g, 32, 4).each).sqnrDb).toBeGreaterThan(10);
+  });
 });
