@@ -68,6 +68,7 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const seconds = (performance.now() - t0) / 1000;
   const { floatGraph, taps } = ctx.analyses.get(LOWERING, graph) ?? fail('SAC051', 'the pipeline did not end in lower-to-shift');
   const { calibration: _c, onProgress: _p, onIr: _i, limits: _l, ...shown } = options;
-  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, [...pruneNotes(source, floatGraph, options.pruneChannels), ...wideLayerNotes(graph, options.recover)], seconds, taps);
+  const notes = [...ctx.changes, ...pruneNotes(source, floatGraph, options.pruneChannels), ...wideLayerNotes(graph, options.recover)];
+  const report = buildReport(floatGraph, graph, calibration, { ...DEFAULT_OPTIONS, ...definedOnly(shown) }, notes, seconds, taps);
   return { graph, floatGraph, report };
 }

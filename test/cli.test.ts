@@ -77,7 +77,7 @@ describe('shiftaddc CLI', () => {
     ['cycle', () => write('cycle.onnx', buildModel({ inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
       { op: 'Add', inputs: ['x', 'b'], outputs: ['a'], name: 'first' }, { op: 'Relu', inputs: ['a'], outputs: ['b'], name: 'second' }], outputs: ['b'] })), 'SAC007'],
     ['unsupported ops listed together', () => write('unsup.onnx', buildModel({ inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
-      { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' }, { op: 'ConvTranspose', inputs: ['a'], outputs: ['y'], name: 'up' }], outputs: ['y'] })), 'SAC005'],
+      { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' }, { op: 'LSTM', inputs: ['a'], outputs: ['y'], name: 'rnn' }], outputs: ['y'] })), 'SAC005'],
     ['dim of 2^40', () => write('huge.onnx', buildModel({ ...tiny, inputs: [{ name: 'x', shape: [1, 2 ** 40] }] })), 'SAC009'],
   ];
   for (const [label, make, code] of modelCases) {
@@ -87,9 +87,9 @@ describe('shiftaddc CLI', () => {
   it('lists every unsupported op with its first node', () => {
     const r = cli('inspect', write('unsup2.onnx', buildModel({ inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
       { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' }, { op: 'Frobnicate', inputs: ['a'], outputs: ['b'], name: 'f2' },
-      { op: 'ConvTranspose', inputs: ['b'], outputs: ['y'], name: 'up' }], outputs: ['y'] })));
+      { op: 'LSTM', inputs: ['b'], outputs: ['y'], name: 'rnn' }], outputs: ['y'] })));
     expect(r.err).toMatch(/Frobnicate at node 'f1'/);
-    expect(r.err).toMatch(/ConvTranspose \(transposed convolution is out of scope\) at node 'up'/);
+    expect(r.err).toMatch(/LSTM \(recurrent layers are out of scope\) at node 'rnn'/);
     expect(r.err).not.toMatch(/f2/);
   });
 

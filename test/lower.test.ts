@@ -7,7 +7,7 @@ import type { Graph } from '../src/ir/graph.js';
 import { printGraph } from '../src/ir/printer.js';
 import { tensor, type Tensor } from '../src/ir/tensor.js';
 import { expectGolden } from './helpers/golden.js';
-import { modelGraph } from './helpers/onnx-builder.js';
+import { float, modelGraph } from './helpers/onnx-builder.js';
 import { tinyCnn } from './backend-c-models.js';
 import { mulberry32 } from './helpers/prng.js';
 
@@ -28,7 +28,7 @@ function rms(t: Tensor): number {
   return Math.sqrt(s / t.data.length);
 }
 
-/** Identity -> Conv -> BN -> ReLU -> Conv -> ReLU -> Conv -> MaxPool -> Flatten -> Gemm on [1, 1, 8, 8]. */
+/** Identity -> Conv -> BN -> ReLU -> Conv -> ReLU -> Conv -> Mul -> x * HardSigmoid(x) -> MaxPool -> Flatten -> Gemm -> Softmax on [1, 1, 8, 8]. */
 function pipelineCnn(): Parameters<typeof modelGraph>[0] {
   const rng = mulberry32(11);
   const randn = (n: number, s: number) => Array.from({ length: n }, () => (rng() + rng() + rng() - 1.5) * s);
@@ -41,6 +41,7 @@ function pipelineCnn(): Parameters<typeof modelGraph>[0] {
       { name: 'w2', dims: [8, 4, 3, 3], data: randn(288, 0.3) }, { name: 'b2', dims: [8], data: randn(8, 0.1) },
       { name: 'w3', dims: [4, 8, 1, 1], data: randn(32, 0.4) },
       { name: 'wf', dims: [3, 64], data: randn(192, 0.2) }, { name: 'bf', dims: [3], data: randn(3, 0.1) },
+      { name: 'gain3', dims: [4, 1, 1], data: [1.5, 0.75, 1, 2] },
     ],
     nodes: [
       { op: 'Identity', inputs: ['x'], outputs: ['xi'], name: 'id' },
@@ -50,9 +51,13 @@ function pipelineCnn(): Parameters<typeof modelGraph>[0] {
       { op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv2' },
       { op: 'Relu', inputs: ['c2'], outputs: ['r2'], name: 'relu2' },
       { op: 'Conv', inputs: ['r2', 'w3'], outputs: ['c3'], name: 'conv3' },
-      { op: 'MaxPool', inputs: ['c3'], outputs: ['p3'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
+      { op: 'Mul', inputs: ['c3', 'gain3'], outputs: ['g3'], name: 'gain3' },
+      { op: 'HardSigmoid', inputs: ['g3'], outputs: ['hs3'], attrs: { alpha: float(1 / 6), beta: float(0.5) }, name: 'hsig3' },
+      { op: 'Mul', inputs: ['g3', 'hs3'], outputs: ['h3'], name: 'hswish3' },
+      { op: 'MaxPool', inputs: ['h3'], outputs: ['p3'], attrs: { kernel_shape: [2, 2], strides: [2, 2] }, name: 'pool' },
       { op: 'Flatten', inputs: ['p3'], outputs: ['f'], name: 'flatten' },
-      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['logits'], attrs: { transB: 1 }, name: 'fc' },
+      { op: 'Softmax', inputs: ['logits'], outputs: ['y'], attrs: { axis: 1 }, name: 'prob' },
     ],
     outputs: ['y'],
   };
@@ -63,7 +68,7 @@ describe('shift-add conversion', () => {
   const calib = images(2, 64);
 
   it('prints stable IR after every pass, each pass changing the graph (golden)', () => {
-    // A model on which every pass has work: an Identity, a BN, Conv pairs to prune, weights to prune.
+    // A model on which every pass has work: an Identity, a BN, a channel gain, a hard swish as Mul, a trailing softmax, Conv pairs and weights to prune.
     const model = modelGraph(pipelineCnn());
     const texts = new Map<string, string>();
     for (const pass of new Set(SHIFT_PIPELINE.map((p) => p.name))) {

@@ -8,6 +8,7 @@ import { ShiftaddcError } from '../src/diagnostics.js';
 import { GraphBuilder, type Graph } from '../src/ir/graph.js';
 import { runInteger } from '../src/ir/interp-int.js';
 import { csdDigits } from '../src/ir/fixed-point.js';
+import { lrnIndexCount } from '../src/ir/ops/qlrn.js';
 import { LOWERED_OPS, SHIFT_OPERANDS, shiftParams, type LoweredKind } from '../src/ir/lowered.js';
 import type { Op } from '../src/ir/registry.js';
 import { tensor } from '../src/ir/tensor.js';
@@ -51,6 +52,8 @@ const SAMPLES: Record<LoweredKind, (b: GraphBuilder, x: number) => number> = {
   Lut: node({ kind: 'Lut', attrs: { table: Array.from({ length: 256 }, (_, i) => (i >> 1) - 64) } }, (_b, x) => [x]),
   QAveragePool: node({ kind: 'QAveragePool', attrs: { ...pool, countIncludePad: true, global: false, digits: [...csdDigits(1 / 4, 7)], shiftOut: 7, bits: 8 } }, (_b, x) => [x]),
   Relu: node({ kind: 'Relu', attrs: {} }, (_b, x) => [x]),
+  QGateMul: node({ kind: 'QGateMul', attrs: { fracX: 4, fracOut: 3, maxCode: 6, ...ACT } }, (_b, x) => [x, x]),
+  QLrn: node({ kind: 'QLrn', attrs: { size: 3, mant: 2, logFrac: 2, pow: Array.from({ length: lrnIndexCount(3, 2) }, (_, i) => -i), log: Array.from({ length: 128 }, (_, i) => Math.round(4 * Math.log2(i + 1))), exp: [0, 1, 1, 2, 3, 4, 6, 8], expMin: -4 } }, (_b, x) => [x]),
   MaxPool: node({ kind: 'MaxPool', attrs: pool }, (_b, x) => [x]),
   GlobalMaxPool: node({ kind: 'GlobalMaxPool', attrs: {} }, (_b, x) => [x]),
   Reshape: node({ kind: 'Reshape', attrs: { shape: [1, 32] } }, (_b, x) => [x]),

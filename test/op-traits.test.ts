@@ -37,7 +37,7 @@ describe('op traits', () => {
   it('the ops declaring no trait are pinned too, so any new op fails one of these tests until it is placed', () => {
     expect(KINDS.filter((k) => Object.keys(OPS[k].traits).length === 0).sort()).toEqual([
       'Abs', 'BatchNormalization', 'Cast', 'Concat', 'Div', 'Exp', 'Expand', 'LRN', 'LogSoftmax', 'Lut', 'Max', 'Min', 'Mul',
-      'Neg', 'PRelu', 'Pad', 'Pow', 'QAdd', 'QAveragePool', 'ReduceMean', 'ReduceSum', 'Requantize', 'Selu', 'Sign',
+      'Neg', 'PRelu', 'Pad', 'Pow', 'QAdd', 'QAveragePool', 'QGateMul', 'QLrn', 'ReduceMean', 'ReduceSum', 'Requantize', 'Selu', 'Sign',
       'Softmax', 'Sqrt', 'Sub', 'Sum', 'Tile',
     ]);
   });

@@ -10,7 +10,10 @@ import { CALIBRATION_ACTIVATIONS, LOWERING } from '../src/passes/analyses.js';
 import { calibrateActivations } from '../src/passes/calibrate-activations.js';
 import { canonicalize } from '../src/passes/canonicalize.js';
 import { passContext, type ConversionOptions, type Pass } from '../src/passes/context.js';
+import { dropOutputSoftmax } from '../src/passes/drop-output-softmax.js';
 import { foldBatchnorm } from '../src/passes/fold-batchnorm.js';
+import { foldChannelAffine } from '../src/passes/fold-channel-affine.js';
+import { fuseHardSwish } from '../src/passes/fuse-hard-swish.js';
 import { lowerToShift } from '../src/passes/lower-to-shift.js';
 import { runPass, SHIFT_PIPELINE } from '../src/passes/pipeline.js';
 import { pruneChannels } from '../src/passes/prune-channels.js';
@@ -46,6 +49,9 @@ interface Case {
 const CASES: readonly Case[] = [
   { golden: 'canonicalize', pass: canonicalize },
   { golden: 'fold-batchnorm', pass: foldBatchnorm },
+  { golden: 'fold-channel-affine', pass: foldChannelAffine },
+  { golden: 'fuse-hard-swish', pass: fuseHardSwish },
+  { golden: 'drop-output-softmax', pass: dropOutputSoftmax },
   { golden: 'prune-channels', pass: pruneChannels, options: { pruneChannels: 0.5 }, calibrate: true },
   { golden: 'prune-weights', pass: pruneWeights, options: { prune: 0.5 } },
   { golden: 'calibrate-activations', pass: calibrateActivations, calibrate: true },

@@ -50,6 +50,8 @@ export const LOWERED_OPS = {
   QAdd: { operands: [{ role: 'a', dtypes: ACT }, { role: 'b', dtypes: ACT }], output: ACT },
   Requantize: { operands: [{ role: 'x', dtypes: ['int8', 'int16', 'int32'] }], output: ACT },
   Lut: { operands: [{ role: 'x', dtypes: ['int8'] }], output: ['int8'] },
+  QLrn: { operands: [{ role: 'x', dtypes: ['int8'] }], output: ['int8'] },
+  QGateMul: { operands: [x, { role: 'gate', dtypes: ['int8'] }], output: ACT },
   QAveragePool: unary,
   Relu: unary,
   MaxPool: unary,

@@ -34,6 +34,8 @@ import { powOp } from './ops/pow.js';
 import { preluOp } from './ops/prelu.js';
 import { qaddOp } from './ops/qadd.js';
 import { qAveragePoolOp } from './ops/qavg-pool.js';
+import { qGateMulOp } from './ops/qgate-mul.js';
+import { qLrnOp } from './ops/qlrn.js';
 import { reduceMeanOp } from './ops/reduce-mean.js';
 import { reduceSumOp } from './ops/reduce-sum.js';
 import { reluOp } from './ops/relu.js';
@@ -91,6 +93,8 @@ export const OPS = {
   Pow: powOp,
   QAdd: qaddOp,
   QAveragePool: qAveragePoolOp,
+  QGateMul: qGateMulOp,
+  QLrn: qLrnOp,
   ReduceMean: reduceMeanOp,
   ReduceSum: reduceSumOp,
   Relu: reluOp,

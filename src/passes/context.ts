@@ -140,6 +140,11 @@ export interface PassContext {
   readonly pass: PassSettings;
   readonly analyses: AnalysisCache;
   readonly progress?: Progress;
+  /**
+   * Semantic changes passes made to the model (a dropped trailing Softmax, ...), one sentence each, in pipeline
+   * order: compile() puts them in the report, so nothing the compiler changes goes unsaid.
+   */
+  readonly changes: string[];
 }
 
 /** A named (verb-noun) graph-to-graph rewrite and the analyses it provides and requires. */
@@ -154,5 +159,5 @@ export interface Pass {
 
 /** A fresh context (its own empty analysis cache) for one pipeline run. */
 export function passContext(options: ConversionOptions, pass: PassSettings = {}, progress?: Progress): PassContext {
-  return { user: userOptions(options), pass, analyses: new AnalysisCache(), ...(progress ? { progress } : {}) };
+  return { user: userOptions(options), pass, analyses: new AnalysisCache(), changes: [], ...(progress ? { progress } : {}) };
 }

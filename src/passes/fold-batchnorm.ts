@@ -5,7 +5,7 @@ import type { Pass } from './context.js';
 import { Rewriter } from './rewriter.js';
 
 /** Per-channel affine y = a*x + c equivalent to the BN, or undefined if its params are not constant. */
-function bnAffine(g: Graph, bn: Node): { a: Float64Array; c: Float64Array } | undefined {
+export function bnAffine(g: Graph, bn: Node): { a: Float64Array; c: Float64Array } | undefined {
   const p = bn.inputs.slice(1).map((i) => g.values[i]!.data);
   if (p.some((t) => !t) || bn.op.kind !== 'BatchNormalization') return undefined;
   const [scale, bias, mean, variance] = p as Tensor[];
@@ -21,7 +21,7 @@ function bnAffine(g: Graph, bn: Node): { a: Float64Array; c: Float64Array } | un
 }
 
 /** Weight rows are output channels: Conv [M, ...] or Gemm B with transB (PyTorch Linear). */
-function foldable(g: Graph, producer: Node): boolean {
+export function foldable(g: Graph, producer: Node): boolean {
   const w = g.values[producer.inputs[1]!]?.data;
   const b = producer.inputs[2] !== undefined && producer.inputs[2]! >= 0 ? g.values[producer.inputs[2]!]!.data : null;
   if (!w || b === undefined) return false;
@@ -70,7 +70,7 @@ function foldAll(g: Graph): Graph {
 }
 
 /** out[m * per + j] = w[m * per + j] * a[m] (a loop of its own: it is the pass's only heavy work). */
-function scaleRows(w: ArrayLike<number>, out: TypedData, a: Float64Array, M: number, per: number): void {
+export function scaleRows(w: ArrayLike<number>, out: TypedData, a: Float64Array, M: number, per: number): void {
   for (let m = 0; m < M; m++) {
     const am = a[m]!;
     for (let j = m * per; j < (m + 1) * per; j++) out[j] = w[j]! * am;

@@ -4,6 +4,8 @@ import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.j
 import { isLoweredKind } from '../ir/lowered.js';
 import { opTraits } from '../ir/registry.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-context.js';
+import { lowerGateMul } from './lower-gate.js';
+import { lowerLrn } from './lower-lrn.js';
 
 export function lowerStructural(ctx: LowerContext, n: Node): void {
   const { r } = ctx;
@@ -65,15 +67,14 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
       emitLowered(ctx, n, { kind: 'QAveragePool', attrs }, [x], ctx.g.values[n.outputs[0]!]!.quant!);
       return;
     }
+    case 'LRN': return lowerLrn(ctx, n);
+    case 'Mul': return lowerGateMul(ctx, n);
     case 'Split': case 'Gather':
       // Exact on integers, but outside the lowered dialect: no backend has a kernel for them (docs/ir.md).
       return unsupported(n, `${n.op.kind} is not in the lowered dialect: no backend has a kernel for it (docs/ir.md)`);
-    case 'Softmax': case 'LogSoftmax': {
-      // Monotonic: top-1 is unchanged, so a trailing softmax is left to the application (noted in the report).
-      if (!ctx.g.outputs.includes(n.outputs[0]!)) unsupported(n, 'only a trailing Softmax can be dropped');
-      r.alias(n.outputs[0]!, x);
-      return;
-    }
+    case 'Softmax': case 'LogSoftmax':
+      // drop-output-softmax removed the ones before an output (the argmax is unchanged); inside the network it matters.
+      return unsupported(n, `${n.op.kind} inside the network has no shift-add lowering (only one followed by shape ops at an output is dropped)`);
     default:
       unsupported(n, `${n.op.kind} has no shift-add lowering`);
   }

@@ -5,7 +5,10 @@ import { verifyGraph } from '../ir/verify.js';
 import { calibrateActivations } from './calibrate-activations.js';
 import { canonicalize } from './canonicalize.js';
 import type { Pass, PassContext } from './context.js';
+import { dropOutputSoftmax } from './drop-output-softmax.js';
 import { foldBatchnorm } from './fold-batchnorm.js';
+import { foldChannelAffine } from './fold-channel-affine.js';
+import { fuseHardSwish } from './fuse-hard-swish.js';
 import { lowerToShift } from './lower-to-shift.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
@@ -14,7 +17,10 @@ import { pruneWeights } from './prune-weights.js';
 export const SHIFT_PIPELINE: readonly Pass[] = [
   canonicalize,
   foldBatchnorm,
+  foldChannelAffine,
+  fuseHardSwish,
   canonicalize,
+  dropOutputSoftmax,
   pruneChannels,
   pruneWeights,
   calibrateActivations,

@@ -5,6 +5,8 @@ import { broadcastStrides } from '../../ir/ops/util.js';
 import { normAxis, numel, sameShape, strides } from '../../ir/tensor.js';
 import { constArray, ctype, emitNest, lit } from './cfmt.js';
 import { out, val, type Kernel, type KernelCtx } from './kernel.js';
+import { qgateMulKernel } from './gate.js';
+import { qlrnKernel } from './lrn.js';
 import { globalMaxPoolKernel, poolKernel } from './pool.js';
 import { shiftConvKernel, shiftGemmKernel } from './shift.js';
 
@@ -23,6 +25,8 @@ export function kernelFor(ctx: KernelCtx): Kernel {
     case 'Lut':
       ctx.decls.push(constArray(`${ctx.fn}_lut`, 'int8_t', op.attrs.table));
       return elementwise(ctx, `${ctx.fn}_lut[x0[i] + 128]`, true);
+    case 'QLrn': return qlrnKernel(ctx, op.attrs);
+    case 'QGateMul': return qgateMulKernel(ctx, op.attrs);
     case 'Relu': return elementwise(ctx, 'x0[i] > 0 ? x0[i] : 0', true);
     case 'QAveragePool': return poolKernel(ctx, op.attrs, op.attrs.global ? 'gavg' : 'avg');
     case 'MaxPool': return poolKernel(ctx, op.attrs, 'max');

@@ -9,6 +9,8 @@ import { importBatchNorm, importLrn, importSoftmax } from './norm.js';
 import { importAveragePool, importMaxPool } from './pool.js';
 import { importReduce } from './reduce.js';
 import { importExpand, importTile } from './repeat.js';
+import { importConvTranspose } from './conv-transpose.js';
+import { importResize, importUpsample } from './resize.js';
 import { importConstant, importConstantOfShape, importFlatten, importReshape, importShape, importSqueeze, importUnsqueeze } from './shape.js';
 
 export type Importer = (ctx: ImportContext) => number[];
@@ -24,6 +26,7 @@ export const IMPORTERS: Record<string, Importer> = {
   Constant: importConstant,
   ConstantOfShape: importConstantOfShape,
   Conv: importConv,
+  ConvTranspose: importConvTranspose,
   Div: importArith('Div'),
   Dropout: importIdentity,
   Elu: importElu,
@@ -53,6 +56,7 @@ export const IMPORTERS: Record<string, Importer> = {
   ReduceSum: importReduce('ReduceSum', 13),
   Relu: plain('Relu', 1),
   Reshape: importReshape,
+  Resize: importResize,
   Selu: importSelu,
   Shape: importShape,
   Sigmoid: plain('Sigmoid', 1),
@@ -69,9 +73,12 @@ export const IMPORTERS: Record<string, Importer> = {
   Tile: importTile,
   Transpose: importTranspose,
   Unsqueeze: importUnsqueeze,
+  Upsample: importUpsample,
 };
 
 /** Ops we recognise but deliberately do not support, with the reason shown in the diagnostic. */
 export const OUT_OF_SCOPE: Record<string, string> = {
-  ConvTranspose: 'transposed convolution is out of scope',
+  LSTM: 'recurrent layers are out of scope',
+  GRU: 'recurrent layers are out of scope',
+  RNN: 'recurrent layers are out of scope',
 };
