@@ -41,6 +41,7 @@ export const DIAGNOSTICS = {
   SAC062: { title: 'C build failed', hint: 'the generated C should always build: check CC, then rerun with --debug and report it with the build log' },
   SAC063: { title: 'C binary failed', hint: 'the generated program should not fail: rerun with --debug and report it' },
   SAC064: { title: 'cannot use the build cache', hint: 'set SHIFTADDC_CACHE to a writable folder' },
+  SAC065: { title: 'model too large for the C backend', hint: 'prune the model or use a backend that stores weights as binary data' },
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -131,4 +131,11 @@ describe('lowered dialect', () => {
     expect(e.where).toBe(`node 'my-${kind}' (${kind})`);
     expect(e.message).toMatch(/not in the lowered dialect/);
   });
+
+  it('refuses a graph whose constants are too many for C text (SAC065 naming the largest layer)', () => {
+    const g = oneOp(SAMPLES.ShiftConv);
+    expect(diagnostic(() => emitC(g, { name: 'big', maxConstElements: 4 })).code).toBe('SAC065');
+    expect(diagnostic(() => emitC(g, { name: 'big', maxConstElements: 4 })).where).toContain('ShiftConv');
+    expect(() => emitC(g, { name: 'big' })).not.toThrow();
+  });
 });

@@ -22,6 +22,8 @@ export interface EmitCOptions {
    * their terms most, within `codeBytes`, packed streams for the other convolutions, data streams for Gemm.
    */
   weights?: WeightForm;
+  /** Constant elements the source may print (default MAX_C_CONST_ELEMENTS; larger models are SAC065). */
+  maxConstElements?: number;
   /** Estimated flash for weights-as-code under `auto` (default AUTO_CODE_BYTES). */
   codeBytes?: number;
 }
@@ -61,6 +63,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const name = opts.name;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
   assertLowered(g);
+  checkSourceSize(g, opts.maxConstElements ?? MAX_C_CONST_ELEMENTS);
   const rt = new Runtime();
   const isOut = new Set(g.outputs);
   const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
@@ -171,6 +174,27 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     flash: { layers: flash, ...weightTotals(flash) },
     ops: built.filter((b) => b.kernel !== null).length,
   };
+}
+
+/**
+ * Constant elements one C source may print: about 5 characters each, 2^26 of them stay well inside a JavaScript
+ * string (V8's limit is 2^29 characters). VGG-19's fc6 alone holds 102.8M weights.
+ */
+export const MAX_C_CONST_ELEMENTS = 2 ** 26;
+
+/** A model whose constants cannot be printed as C text is refused before any is, naming its largest layer. */
+function checkSourceSize(g: Graph, max: number): void {
+  let total = 0;
+  let top: { node: Node; n: number } | undefined;
+  for (const node of g.nodes) {
+    const n = node.inputs.reduce((a, id) => a + (id >= 0 && g.values[id]!.data ? g.values[id]!.data!.data.length : 0), 0);
+    total += n;
+    if (!top || n > top.n) top = { node, n };
+  }
+  if (total > max) {
+    fail('SAC065', `the constants hold ${total} elements, over the ${max} one C source can print (largest: ${top!.n} in this layer)`,
+      atNode(top!.node.name, top!.node.op.kind), 'prune the model (--prune 0.9 keeps a tenth of the weights) or use a backend that stores weights as binary data');
+  }
 }
 
 function elemBytes(t: string): number {
