@@ -1,8 +1,4 @@
 // WebAssembly backend, op by op: one graph per lowered-dialect op, bit-exact with runInteger on random and extreme inputs.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitWasm } from '../src/backends/wasm/emit.js';
 import { runWasm } from '../src/backends/wasm/run.js';
@@ -13,6 +9,7 @@ import { LOWERED_OPS, shiftParams, type LoweredKind } from '../src/ir/lowered.js
 import type { Op } from '../src/ir/registry.js';
 import { tensor } from '../src/ir/tensor.js';
 import { mulberry32 } from './helpers/prng.js';
+import { checkModule } from './helpers/wasm.js';
 
 const ACT = { bits: 8, actMin: -128, actMax: 127 };
 const q = { frac: 4 };
@@ -57,18 +54,6 @@ const SAMPLES: Record<LoweredKind, (b: GraphBuilder, x: number) => number> = {
   Concat: node({ kind: 'Concat', attrs: { axis: 1 } }, (_b, x) => [x, x]),
 };
 
-
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'sac-wasm-ops-'));
-
-/** wasm-validate (Debian wabt) accepts the module, and its disassembly has no multiply. */
-export function checkModule(bytes: Uint8Array, name: string): void {
-  const file = path.join(TMP, `${name}.wasm`);
-  fs.writeFileSync(file, bytes);
-  execFileSync('wasm-validate', [file]);
-  const dis = execFileSync('wasm-objdump', ['-d', file], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  expect(dis).toMatch(/i32\.add/);
-  expect(dis.match(/i(32|64)\.(mul|div_s|div_u|rem_s|rem_u)/)?.[0] ?? null).toBeNull();
-}
 
 const inputs = (): [string, ReturnType<typeof tensor>][] => {
   const rng = mulberry32(7);
