@@ -30,11 +30,13 @@ describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
   it('writes the module, the loader and its types, and prints the summary line', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out.split('\n')[0]).toMatch(/^lenet\.wasm: \d+ bytes/);
-    for (const f of ['lenet.wasm', 'lenet.mjs', 'lenet.d.ts']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
+    for (const f of ['lenet.wasm', 'lenet.scalar.wasm', 'lenet.mjs', 'lenet.d.ts']) expect(fs.existsSync(path.join(out, f)), f).toBe(true);
     const dts = fs.readFileSync(path.join(out, 'lenet.d.ts'), 'utf8');
     expect(dts).toContain('run(input: Int8Array): Int16Array;');
     expect(dts).toContain('export declare function load(source?: ModelSource): Promise<Model>;');
-    expect(fs.readFileSync(path.join(out, 'lenet.mjs'), 'utf8')).toContain("new URL('./lenet.wasm', import.meta.url)");
+    const mjs = fs.readFileSync(path.join(out, 'lenet.mjs'), 'utf8');
+    expect(mjs).toContain("new URL('./lenet.wasm', import.meta.url)");
+    expect(mjs).toContain("new URL('./lenet.scalar.wasm', import.meta.url)");
   });
 
   it('the loader, imported from the output folder, computes runInteger\'s bits from bytes, a URL, a Response or nothing', async () => {
@@ -51,8 +53,9 @@ describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
     const sources: [string, unknown][] = [
       ['nothing', undefined], ['bytes', new Uint8Array(bytes)], ['ArrayBuffer', bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)],
       ['URL', pathToFileURL(wasmFile)], ['relative string', './lenet.wasm'], ['Response', new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })],
-      ['WebAssembly.Module', new WebAssembly.Module(bytes)],
+      ['WebAssembly.Module', new WebAssembly.Module(bytes)], ['scalar file', './lenet.scalar.wasm'],
     ];
+    expect(L.simdSupported()).toBe(true);
     for (const [what, src] of sources) {
       const m = await L.load(src);
       expect(m.outputShape, what).toEqual(o.type.shape);
@@ -79,7 +82,7 @@ describe('run / eval --backend wasm', () => {
     const base = ['run', path.join(EX, 'dwsep.onnx'), '--input', imagesFile, '--stage', 'shift', '--calibrate', calib];
     const a = cli(...base, '--backend', 'wasm', '--output', path.join(dir, 'a.npy'));
     expect(a.code, a.err).toBe(0);
-    expect(a.out).toMatch(/^WebAssembly module \(\d+ bytes, in process\)/);
+    expect(a.out).toMatch(/^WebAssembly module \(SIMD, \d+ bytes, in process\)/);
     const b = cli(...base, '--output', path.join(dir, 'b.npy'));
     expect(b.code, b.err).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'a.npy')).equals(fs.readFileSync(path.join(dir, 'b.npy')))).toBe(true);

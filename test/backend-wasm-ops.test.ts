@@ -69,16 +69,17 @@ describe('WebAssembly backend: every lowered-dialect op', () => {
     expect(Object.keys(SAMPLES).sort()).toEqual(Object.keys(LOWERED_OPS).sort());
   });
   for (const kind of Object.keys(SAMPLES) as LoweredKind[]) {
-    it(`${kind}: valid, multiply-free, bit-exact on random and extreme inputs`, () => {
+    it(`${kind}: scalar and SIMD valid, multiply-free, bit-exact on random and extreme inputs`, () => {
       const g = oneOp(SAMPLES[kind]);
-      const m = emitWasm(g);
-      checkModule(m.bytes, kind);
-      for (const [what, x] of inputs()) {
-        const want = runInteger(g, [x])[0]!;
-        const got = runWasm(g, [x])[0]!;
-        expect(got.dtype, what).toBe(want.dtype);
-        expect(got.shape, what).toEqual(want.shape);
-        expect(Array.from(got.data), `${kind} ${what}`).toEqual(Array.from(want.data));
+      for (const simd of [false, true]) {
+        checkModule(emitWasm(g, { simd }).bytes, `${kind}-${simd ? 'simd' : 'scalar'}`);
+        for (const [what, x] of inputs()) {
+          const want = runInteger(g, [x])[0]!;
+          const got = runWasm(g, [x], simd)[0]!;
+          expect(got.dtype, what).toBe(want.dtype);
+          expect(got.shape, what).toEqual(want.shape);
+          expect(Array.from(got.data), `${kind} ${what} simd=${simd}`).toEqual(Array.from(want.data));
+        }
       }
     });
   }

@@ -30,9 +30,14 @@ export function extremeInputs(g: Graph, n = 2): [string, Tensor][] {
   return [['random', make(() => Math.floor(rng() * 2 ** bits) - 2 ** (bits - 1))], ['all min', make(() => -(2 ** (bits - 1)))], ['all max', make(() => 2 ** (bits - 1) - 1)]];
 }
 
+/** Both variants (scalar, SIMD) against runInteger, byte for byte. */
 function expectSame(g: Graph, x: Tensor, what: string): void {
+  for (const simd of [false, true]) expectVariant(g, x, `${what} simd=${simd}`, simd);
+}
+
+function expectVariant(g: Graph, x: Tensor, what: string, simd: boolean): void {
   const want = runInteger(g, [x]);
-  const got = runWasm(g, [x]);
+  const got = runWasm(g, [x], simd);
   expect(got.length).toBe(want.length);
   got.forEach((t, k) => {
     expect(t.shape, what).toEqual(want[k]!.shape);
@@ -44,8 +49,8 @@ describe('WebAssembly backend on the C backend test models', () => {
   for (const make of CASES) {
     const c = make();
     it(`${c.name}: bit-exact on random and extreme inputs, valid, multiply-free`, () => {
-      const m = emitWasm(c.graph);
-      checkModule(m.bytes, c.name);
+      checkModule(emitWasm(c.graph).bytes, c.name);
+      checkModule(emitWasm(c.graph, { simd: true }).bytes, `${c.name}-simd`);
       for (const [what, x] of extremeInputs(c.graph)) expectSame(c.graph, x, `${c.name} ${what}`);
     });
   }
@@ -58,18 +63,21 @@ describe('WebAssembly backend on the examples', () => {
     it(`${m} --terms ${terms}: matches runInteger on the test images and extreme inputs; deterministic bytes`, () => {
       const graph = compile(loadModel(`${EX}${m}.onnx`), { calibration: [calib], terms }).graph;
       const mod = emitWasm(graph);
+      const simd = emitWasm(graph, { simd: true });
       checkModule(mod.bytes, `${m}-k${terms}`);
+      checkModule(simd.bytes, `${m}-k${terms}-simd`);
       expect(Buffer.from(emitWasm(graph).bytes).equals(Buffer.from(mod.bytes))).toBe(true);
+      expect(Buffer.from(emitWasm(graph, { simd: true }).bytes).equals(Buffer.from(simd.bytes))).toBe(true);
       const x = graph.values[graph.inputs[0]!]!;
       expectSame(graph, quantizeInput(images, x.quant?.frac ?? 0, 8), `${m} images`);
       for (const [what, xs] of extremeInputs(graph)) expectSame(graph, xs, `${m} ${what}`);
       // Through the registry, as the CLI does: the files, and the runner `--backend wasm` selects.
       const out = emit(graph, 'wasm', { name: m });
-      expect(out.files.map((f) => f.name)).toEqual([`${m}.wasm`, `${m}.mjs`, `${m}.d.ts`]);
+      expect(out.files.map((f) => f.name)).toEqual([`${m}.wasm`, `${m}.scalar.wasm`, `${m}.mjs`, `${m}.d.ts`]);
       expect(out.stats.terms).toBeGreaterThan(0);
       const run = integerRunner('wasm', {}, { model: `${m}.onnx` });
       expect(run(graph, [xs0(graph)])[0]!.data).toEqual(runInteger(graph, [xs0(graph)])[0]!.data);
-      console.log(`${m} K=${terms}: module ${mod.bytes.length} B (data ${mod.dataBytes} B, term codes ${mod.weightBytes} B), memory ${mod.memory.totalBytes} B`);
+      console.log(`${m} K=${terms}: module ${mod.bytes.length} B (SIMD ${simd.bytes.length} B) (data ${mod.dataBytes} B, term codes ${mod.weightBytes} B), memory ${mod.memory.totalBytes} B`);
     });
   }
 });

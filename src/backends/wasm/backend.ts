@@ -8,7 +8,7 @@ import type { Backend, EmitResult } from '../contract.js';
 import { emitWasm, type WasmModule } from './emit.js';
 import { declarationText, loaderText } from './loader.js';
 import { simdProbe } from './probe.js';
-import { instantiate, runInstance } from './run.js';
+import { instantiate, runInstance, simdAvailable } from './run.js';
 
 export interface WasmBackendOptions {
   /** File name stem of the outputs (NAME.wasm, NAME.mjs, NAME.d.ts). */
@@ -37,23 +37,25 @@ function weightAccounting(g: Graph): { idealBytes: number; paramBytes: number } 
 
 function emit(g: Graph, o: WasmBackendOptions): EmitResult {
   const scalar = emitWasm(g);
-  const spec = { name: o.name, scalar, probe: simdProbe() };
+  const simd = emitWasm(g, { simd: true });
+  const spec = { name: o.name, scalar, simd, probe: simdProbe() };
   const acc = weightAccounting(g);
-  const m: WasmModule = scalar;
+  const m: WasmModule = simd;
   return {
     files: [
-      { name: `${o.name}.wasm`, data: scalar.bytes },
+      { name: `${o.name}.wasm`, data: simd.bytes },
+      { name: `${o.name}.scalar.wasm`, data: scalar.bytes },
       { name: `${o.name}.mjs`, data: loaderText(spec) },
       { name: `${o.name}.d.ts`, data: declarationText(spec) },
     ],
     stats: { memory: m.memory, weightBytes: m.weightBytes, idealBytes: acc.idealBytes, paramBytes: acc.paramBytes, terms: m.terms, codeTerms: 0, ops: m.ops },
-    summary: `${o.name}.wasm: ${scalar.bytes.length} bytes (data ${scalar.dataBytes}: term codes ${m.weightBytes} for ${m.terms} terms), memory ${m.memory.totalBytes} bytes (arena ${m.memory.arenaBytes}, lower bound ${m.memory.lowerBound})`,
+    summary: `${o.name}.wasm: ${simd.bytes.length} bytes SIMD, ${scalar.bytes.length} scalar (data ${scalar.dataBytes}: term codes ${m.weightBytes} for ${m.terms} terms), memory ${m.memory.totalBytes} bytes (arena ${m.memory.arenaBytes}, lower bound ${m.memory.lowerBound})`,
   };
 }
 
 export const wasmBackend: Backend<WasmBackendOptions> = {
   name: 'wasm',
-  description: 'WebAssembly: NAME.wasm (one module, no imports), NAME.mjs loader, NAME.d.ts',
+  description: 'WebAssembly: NAME.wasm (SIMD) and NAME.scalar.wasm (one module each, no imports), NAME.mjs loader, NAME.d.ts',
   options: [
     { key: 'name', flag: '--name <name>', use: 'both', description: 'file name stem of NAME.wasm / NAME.mjs / NAME.d.ts (default: the model file name)' },
   ],
@@ -65,8 +67,10 @@ export const wasmBackend: Backend<WasmBackendOptions> = {
   emit,
   runDescription: 'the emitted WebAssembly module, instantiated in this process',
   run(g, inputs, _o, onInfo) {
-    const m = emitWasm(g);
-    onInfo?.({ line: `WebAssembly module (${m.bytes.length} bytes, in process)`, label: `WebAssembly module, ${m.bytes.length} bytes`, json: { bytes: m.bytes.length } });
+    const simd = simdAvailable();
+    const m = emitWasm(g, { simd });
+    const kind = simd ? 'SIMD' : 'scalar';
+    onInfo?.({ line: `WebAssembly module (${kind}, ${m.bytes.length} bytes, in process)`, label: `WebAssembly ${kind} module, ${m.bytes.length} bytes`, json: { bytes: m.bytes.length, simd } });
     return runInstance(instantiate(m), g, inputs);
   },
 };

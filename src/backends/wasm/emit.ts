@@ -27,7 +27,12 @@ export interface WasmModule {
 
 const align16 = (n: number) => (n + 15) & ~15;
 
-export function emitWasm(g: Graph): WasmModule {
+export interface EmitWasmOptions {
+  /** 128-bit SIMD kernels (default false: the scalar module every engine runs). */
+  simd?: boolean;
+}
+
+export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   assertLowered(g);
   const isOut = new Set(g.outputs);
   const aliases = g.nodes.map((n) => (n.op.kind === 'Reshape' || n.op.kind === 'Identity') && !isOut.has(n.outputs[0]!));
@@ -89,7 +94,7 @@ export function emitWasm(g: Graph): WasmModule {
     if (aliases[t]) return;
     const fn = w.func([], []);
     const sc = plan.scratch[t]!;
-    wasmKernel({ g, node, where: atNode(node.name, node.op.kind), code: fn.code, data, rt, addr, scratch: sc >= 0 ? arenaBase + plan.buffers[sc]!.offset : 0 });
+    wasmKernel({ g, node, where: atNode(node.name, node.op.kind), code: fn.code, data, rt, addr, scratch: sc >= 0 ? arenaBase + plan.buffers[sc]!.offset : 0, simd: opts.simd ?? false });
     run.code.call(fn.index);
     ops++;
     const codes = node.op.kind === 'ShiftConv' || node.op.kind === 'ShiftGemm' ? shiftConst(g, node, 'codes') : undefined;

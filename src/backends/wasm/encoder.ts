@@ -35,6 +35,9 @@ export const OP = {
   add: 0x6a, sub: 0x6b, and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shr_s: 0x75, shr_u: 0x76,
 } as const;
 
+/** SIMD opcodes (after the 0xFD prefix) the kernels use: loads/stores take a memarg, the rest no immediate. */
+export const SIMD = { load: 0x00, store: 0x0b, splat: 0x11, xor: 0x51, shl: 0xab, add: 0xae, sub: 0xb1 } as const;
+
 const log2 = (bytes: number) => (bytes === 1 ? 0 : bytes === 2 ? 1 : bytes === 4 ? 2 : 4);
 
 /** A function body under construction: push instructions, open and close structured blocks. */

@@ -16,6 +16,8 @@ export interface WasmKernelCtx {
   addr(id: number): number;
   /** Byte address of the node's scratch buffer (planned from scratchBytes). */
   scratch: number;
+  /** Emit the 128-bit SIMD variant of the kernels that have one. */
+  simd: boolean;
 }
 
 /** Bytes of one element of a value. */

@@ -4,6 +4,7 @@ import type { Graph } from '../../ir/graph.js';
 import { sampleCount } from '../../ir/interp-float.js';
 import { allocData, type Tensor } from '../../ir/tensor.js';
 import { emitWasm, type WasmModule } from './emit.js';
+import { simdProbe } from './probe.js';
 
 /** An instantiated module: its memory and run export, with the io layout it was emitted with. */
 export interface WasmInstance { module: WasmModule; memory: WebAssembly.Memory; run: () => void }
@@ -45,7 +46,12 @@ export function runInstance(w: WasmInstance, g: Graph, inputs: readonly Tensor[]
   return outs;
 }
 
-/** Emits, instantiates and runs: the same tensors as runInteger(g, inputs). */
-export function runWasm(g: Graph, inputs: readonly Tensor[]): Tensor[] {
-  return runInstance(instantiate(emitWasm(g)), g, inputs);
+/** Whether this engine validates the SIMD probe module (then the SIMD variant runs, as the loader decides). */
+export function simdAvailable(): boolean {
+  return WebAssembly.validate(simdProbe());
+}
+
+/** Emits, instantiates and runs: the same tensors as runInteger(g, inputs); `simd` defaults to what the engine supports. */
+export function runWasm(g: Graph, inputs: readonly Tensor[], simd = simdAvailable()): Tensor[] {
+  return runInstance(instantiate(emitWasm(g, { simd })), g, inputs);
 }

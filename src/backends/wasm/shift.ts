@@ -4,7 +4,7 @@ import type { Graph, Node } from '../../ir/graph.js';
 import { shiftConst } from '../../ir/lowered.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
-import { OP } from './encoder.js';
+import { OP, SIMD, V128 } from './encoder.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
@@ -111,7 +111,7 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const flat = s.sw === 1 && s.sh * s.Wp === s.OW;
   const rows = flat ? 1 : s.OH;
   const len = flat ? p.plane : s.OW;
-  const code = c.local(); const sh = c.local(); const sg = c.local();
+  const code = c.local(); const sh = c.local(); const sg = c.local(); const sgv = ctx.simd ? c.local(V128) : -1;
   const xc = c.local(); const xr = c.local(); const xt = c.local(); const ap = c.local(); const xrow = c.local(); const xq = c.local();
   const v = c.local();
   c.forN(s.groups, () => {
@@ -131,11 +131,21 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
                 // sg = code >> 31 (0 or -1); sh = |code| - 1; a term adds ((x << sh) ^ sg) - sg: +x<<sh or -(x<<sh).
                 c.get(code).i32(31).op(OP.shr_s).set(sg);
                 c.get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub).set(sh);
+                if (ctx.simd) c.get(sg).simd(SIMD.splat).set(sgv);
                 c.i32(p.acc).set(ap);
                 c.get(xt).set(xrow);
                 c.forN(rows, () => {
                   c.get(xrow).set(xq);
-                  c.forN(len, () => {
+                  // SIMD: four contiguous positions per i32x4 step (the same shift, sign and wrap-around per lane).
+                  const vec = ctx.simd && s.sw === 1 ? len >> 2 : 0;
+                  if (vec) {
+                    c.forN(vec, () => {
+                      c.get(ap).get(ap).simd(SIMD.load, 2, 0).get(xq).simd(SIMD.load, 2, 0).get(sh).simd(SIMD.shl)
+                        .get(sgv).simd(SIMD.xor).get(sgv).simd(SIMD.sub).simd(SIMD.add).simd(SIMD.store, 2, 0);
+                      c.bump(ap, 16).bump(xq, 16);
+                    });
+                  }
+                  c.forN(len - vec * 4, () => {
                     c.get(ap).get(ap).load(4).get(xq).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).store(4);
                     c.bump(ap, 4).bump(xq, s.sw * 4);
                   });
