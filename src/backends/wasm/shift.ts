@@ -39,9 +39,9 @@ export function shiftGeom(g: Graph, node: Node): ShiftGeom {
   };
 }
 
-/** Scratch: the padded input as i32 (C x Hp x Wp) and one channel's accumulators (OH x OW). */
+/** Scratch: the padded input as i32 (C x Hp x Wp, plus the sweep's slack) and one channel's accumulators. */
 export function shiftScratch(s: ShiftGeom): number {
-  return s.C * s.Hp * s.Wp * 4 + s.OH * s.OW * 4;
+  return s.C * s.Hp * s.Wp * 4 + SWEEP_SLACK(s) + accLayout(s).count * 4;
 }
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
@@ -59,7 +59,7 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const mPerG = s.M / s.groups;
   const padBytes = s.C * s.Hp * s.Wp * 4;
   const xp = ctx.scratch;
-  const acc = xp + padBytes;
+  const acc = xp + padBytes + SWEEP_SLACK(s);
   const codesAt = data.i8(codes.data);
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);
   const rAt = data.i32(shiftConst(g, node, 'rshift')!.data);
@@ -100,25 +100,80 @@ interface ChannelPlan {
   yb: number; ys: number; bits: number; actMin: number;
 }
 
+/**
+ * Accumulator layout. `wide` (stride 1, several positions): one flat run over OH rows of the padded width Wp,
+ * columns OW..Wp-1 computed from neighbouring taps and discarded, so the sweep is one long (vectorised) loop;
+ * otherwise rows of OW positions `sw` apart. Single-position layers (Gemm) keep the accumulator in a local.
+ */
+export function accLayout(s: ShiftGeom): { wide: boolean; rows: number; len: number; row: number; count: number } {
+  const plane = s.OH * s.OW;
+  if (plane > 1 && s.sw === 1 && s.sh === 1) {
+    const len = s.OH * s.Wp;
+    return { wide: true, rows: 1, len: (len + 3) & ~3, row: s.Wp, count: (len + 3) & ~3 };
+  }
+  return { wide: false, rows: s.OH, len: s.OW, row: s.OW, count: plane };
+}
+
+/** Bytes the wide sweep may read past the padded input (into discarded accumulators): a row and a vector. */
+export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wp + 4) * 4 : 0);
+
 function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const c = ctx.code;
   const { s } = p;
+  const L = accLayout(s);
   const cp = c.local(); const bp = c.local(); const rp = c.local(); const hp = c.local(); const gp = c.local();
   const xg = c.local(); const yp = c.local();
   c.i32(p.codesAt).set(cp).i32(p.biasAt).set(bp).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp);
   c.i32(p.xp).set(xg).get(p.ys).set(yp);
-  // Output positions: rows of OW taps `sw` apart, rows `sh * Wp` apart; one run when they are contiguous.
-  const flat = s.sw === 1 && s.sh * s.Wp === s.OW;
-  const rows = flat ? 1 : s.OH;
-  const len = flat ? p.plane : s.OW;
   const code = c.local(); const sh = c.local(); const sg = c.local(); const sgv = ctx.simd ? c.local(V128) : -1;
   const xc = c.local(); const xr = c.local(); const xt = c.local(); const ap = c.local(); const xrow = c.local(); const xq = c.local();
   const v = c.local();
+  const single = p.plane === 1;
+  // One term: sg = code >> 31 (0 or -1), sh = |code| - 1; it adds ((x << sh) ^ sg) - sg, i.e. +(x << sh) or -(x << sh).
+  const term = (): void => {
+    c.get(code).i32(31).op(OP.shr_s).set(sg);
+    c.get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub).set(sh);
+    if (single) {
+      c.get(v).get(xt).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(v);
+      return;
+    }
+    if (ctx.simd) c.get(sg).simd(SIMD.splat).set(sgv);
+    c.i32(p.acc).set(ap);
+    c.get(xt).set(xrow);
+    c.forN(L.rows, () => {
+      c.get(xrow).set(xq);
+      // SIMD: four contiguous positions per i32x4 step (the same shift, sign and wrap-around per lane).
+      const vec = ctx.simd && s.sw === 1 ? L.len >> 2 : 0;
+      if (vec) {
+        c.forN(vec, () => {
+          c.get(ap).get(ap).simd(SIMD.load, 2, 0).get(xq).simd(SIMD.load, 2, 0).get(sh).simd(SIMD.shl)
+            .get(sgv).simd(SIMD.xor).get(sgv).simd(SIMD.sub).simd(SIMD.add).simd(SIMD.store, 2, 0);
+          c.bump(ap, 16).bump(xq, 16);
+        });
+      }
+      c.forN(L.len - vec * 4, () => {
+        c.get(ap).get(ap).load(4).get(xq).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).store(4);
+        c.bump(ap, 4).bump(xq, s.sw * 4);
+      });
+      c.bump(xrow, s.sh * s.Wp * 4);
+    });
+  };
+  // Gain, requantise, clamp to [actMin, hi_m], store (the value pushed by `acc`).
+  const store = (acc: () => void): void => {
+    c.get(yp);
+    acc();
+    c.get(gp).i32(p.G).call(ctx.rt.gain());
+    c.get(rp).load(4).i32(p.actMin).get(hp).load(4).i32(p.bits).call(ctx.rt.narrow());
+    c.store(p.yb);
+    c.bump(yp, p.yb);
+  };
   c.forN(s.groups, () => {
     c.forN(p.mPerG, () => {
       c.get(bp).load(4).set(v);
-      c.i32(p.acc).set(ap);
-      c.forN(p.plane, () => { c.get(ap).get(v).store(4); c.bump(ap, 4); });
+      if (!single) {
+        c.i32(p.acc).set(ap);
+        c.forN(L.count, () => { c.get(ap).get(v).store(4); c.bump(ap, 4); });
+      }
       c.get(xg).set(xc);
       c.forN(p.Cg, () => {
         c.get(xc).set(xr);
@@ -127,31 +182,7 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
           c.forN(s.KW, () => {
             c.forN(p.K, () => {
               c.get(cp).load(1).tee(code);
-              c.if(() => {
-                // sg = code >> 31 (0 or -1); sh = |code| - 1; a term adds ((x << sh) ^ sg) - sg: +x<<sh or -(x<<sh).
-                c.get(code).i32(31).op(OP.shr_s).set(sg);
-                c.get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub).set(sh);
-                if (ctx.simd) c.get(sg).simd(SIMD.splat).set(sgv);
-                c.i32(p.acc).set(ap);
-                c.get(xt).set(xrow);
-                c.forN(rows, () => {
-                  c.get(xrow).set(xq);
-                  // SIMD: four contiguous positions per i32x4 step (the same shift, sign and wrap-around per lane).
-                  const vec = ctx.simd && s.sw === 1 ? len >> 2 : 0;
-                  if (vec) {
-                    c.forN(vec, () => {
-                      c.get(ap).get(ap).simd(SIMD.load, 2, 0).get(xq).simd(SIMD.load, 2, 0).get(sh).simd(SIMD.shl)
-                        .get(sgv).simd(SIMD.xor).get(sgv).simd(SIMD.sub).simd(SIMD.add).simd(SIMD.store, 2, 0);
-                      c.bump(ap, 16).bump(xq, 16);
-                    });
-                  }
-                  c.forN(len - vec * 4, () => {
-                    c.get(ap).get(ap).load(4).get(xq).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).store(4);
-                    c.bump(ap, 4).bump(xq, s.sw * 4);
-                  });
-                  c.bump(xrow, s.sh * s.Wp * 4);
-                });
-              });
+              c.if(term);
               c.bump(cp, 1);
             });
             c.bump(xt, s.dw * 4);
@@ -160,15 +191,15 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
         });
         c.bump(xc, s.Hp * s.Wp * 4);
       });
-      // Gain, requantise, clamp to [actMin, hi_m], store.
-      c.i32(p.acc).set(ap);
-      c.forN(p.plane, () => {
-        c.get(yp);
-        c.get(ap).load(4).get(gp).i32(p.G).call(ctx.rt.gain());
-        c.get(rp).load(4).i32(p.actMin).get(hp).load(4).i32(p.bits).call(ctx.rt.narrow());
-        c.store(p.yb);
-        c.bump(ap, 4).bump(yp, p.yb);
-      });
+      if (single) store(() => c.get(v));
+      else {
+        c.i32(p.acc).set(ap);
+        c.forN(s.OH, () => {
+          c.get(ap).set(xq);
+          c.forN(s.OW, () => { store(() => c.get(xq).load(4)); c.bump(xq, 4); });
+          c.bump(ap, L.row * 4);
+        });
+      }
       c.bump(bp, 4).bump(rp, 4).bump(hp, 4).bump(gp, p.G);
     });
     c.bump(xg, p.Cg * s.Hp * s.Wp * 4);
