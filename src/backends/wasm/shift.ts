@@ -5,10 +5,13 @@ import { shiftConst } from '../../ir/lowered.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import { OP, SIMD, V128 } from './encoder.js';
+import { appendTerm, BLOCK, blockedSweep, TERM_BYTES } from './sweep.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
 export interface ShiftGeom {
+  /** K: term slots per weight. */
+  K: number;
   N: number; C: number; H: number; W: number; M: number; groups: number;
   KH: number; KW: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number;
   Hp: number; Wp: number; OH: number; OW: number;
@@ -17,9 +20,11 @@ export interface ShiftGeom {
 export function shiftGeom(g: Graph, node: Node): ShiftGeom {
   const x = g.values[node.inputs[0]!]!.type.shape;
   const y = g.values[node.outputs[0]!]!.type.shape;
-  const M = shiftConst(g, node, 'codes')!.shape[0]!;
+  const codesT = shiftConst(g, node, 'codes')!;
+  const M = codesT.shape[0]!;
+  const K = codesT.shape[codesT.shape.length - 1]!;
   if (node.op.kind === 'ShiftGemm') {
-    return { N: x[0]!, C: x[1]!, H: 1, W: 1, M, groups: 1, KH: 1, KW: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, Hp: 1, Wp: 1, OH: 1, OW: 1 };
+    return { K, N: x[0]!, C: x[1]!, H: 1, W: 1, M, groups: 1, KH: 1, KW: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, Hp: 1, Wp: 1, OH: 1, OW: 1 };
   }
   const a = node.op.attrs as ShiftConvAttrs;
   const two = a.kernel.length === 2;
@@ -32,7 +37,7 @@ export function shiftGeom(g: Graph, node: Node): ShiftGeom {
   const pl = a.pads[r - 1]!;
   const pr = a.pads[2 * r - 1]!;
   return {
-    N: x[0]!, C: x[1]!, H, W, M, groups: a.group,
+    K, N: x[0]!, C: x[1]!, H, W, M, groups: a.group,
     KH: two ? a.kernel[0]! : 1, KW: a.kernel[r - 1]!, sh: two ? a.strides[0]! : 1, sw: a.strides[r - 1]!,
     dh: two ? a.dilations[0]! : 1, dw: a.dilations[r - 1]!, pt, pl, Hp: H + pt + pb, Wp: W + pl + pr,
     OH: two ? y[2]! : 1, OW: y[y.length - 1]!,
@@ -41,8 +46,11 @@ export function shiftGeom(g: Graph, node: Node): ShiftGeom {
 
 /** Scratch: the padded input as i32 (C x Hp x Wp, plus the sweep's slack) and one channel's accumulators. */
 export function shiftScratch(s: ShiftGeom): number {
-  return s.C * s.Hp * s.Wp * 4 + SWEEP_SLACK(s) + accLayout(s).count * 4;
+  return s.C * s.Hp * s.Wp * 4 + SWEEP_SLACK(s) + accLayout(s).count * 4 + listBytes(s);
 }
+
+/** One channel's decoded term list (the SIMD sweep; reserved in both variants so their layouts agree). */
+const listBytes = (s: ShiftGeom): number => (accLayout(s).wide ? (s.C / s.groups) * s.KH * s.KW * s.K * TERM_BYTES : 0);
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
   const { g, node, code: c, data } = ctx;
@@ -109,13 +117,14 @@ export function accLayout(s: ShiftGeom): { wide: boolean; rows: number; len: num
   const plane = s.OH * s.OW;
   if (plane > 1 && s.sw === 1 && s.sh === 1) {
     const len = s.OH * s.Wp;
-    return { wide: true, rows: 1, len: (len + 3) & ~3, row: s.Wp, count: (len + 3) & ~3 };
+    const count = Math.ceil(len / BLOCK) * BLOCK;
+    return { wide: true, rows: 1, len: count, row: s.Wp, count };
   }
   return { wide: false, rows: s.OH, len: s.OW, row: s.OW, count: plane };
 }
 
-/** Bytes the wide sweep may read past the padded input (into discarded accumulators): a row and a vector. */
-export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wp + 4) * 4 : 0);
+/** Bytes the wide sweep may read past the padded input (into discarded accumulators): a row and a block. */
+export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wp + BLOCK) * 4 : 0);
 
 function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const c = ctx.code;
@@ -129,6 +138,10 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const xc = c.local(); const xr = c.local(); const xt = c.local(); const ap = c.local(); const xrow = c.local(); const xq = c.local();
   const v = c.local();
   const single = p.plane === 1;
+  // SIMD, stride 1: decode the channel's terms into a list, then sweep 16 positions per block in registers.
+  const blocked = ctx.simd && L.wide;
+  const list = p.acc + L.count * 4;
+  const tp = c.local(); const nt = c.local();
   // One term: sg = code >> 31 (0 or -1), sh = |code| - 1; it adds ((x << sh) ^ sg) - sg, i.e. +(x << sh) or -(x << sh).
   const term = (): void => {
     c.get(code).i32(31).op(OP.shr_s).set(sg);
@@ -137,6 +150,7 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
       c.get(v).get(xt).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(v);
       return;
     }
+    if (blocked) { appendTerm(c, tp, xt, sh, sg); c.bump(nt, 1); return; }
     if (ctx.simd) c.get(sg).simd(SIMD.splat).set(sgv);
     c.i32(p.acc).set(ap);
     c.get(xt).set(xrow);
@@ -170,7 +184,8 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   c.forN(s.groups, () => {
     c.forN(p.mPerG, () => {
       c.get(bp).load(4).set(v);
-      if (!single) {
+      if (blocked) c.i32(list).set(tp).i32(0).set(nt);
+      else if (!single) {
         c.i32(p.acc).set(ap);
         c.forN(L.count, () => { c.get(ap).get(v).store(4); c.bump(ap, 4); });
       }
@@ -191,6 +206,9 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
         });
         c.bump(xc, s.Hp * s.Wp * 4);
       });
+      if (blocked) {
+        blockedSweep(c, { list, n: nt, acc: p.acc, count: L.count, bias: v });
+      }
       if (single) store(() => c.get(v));
       else {
         c.i32(p.acc).set(ap);
@@ -205,3 +223,4 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
     c.bump(xg, p.Cg * s.Hp * s.Wp * 4);
   });
 }
+
