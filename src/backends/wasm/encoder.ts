@@ -36,7 +36,7 @@ export const OP = {
 } as const;
 
 /** SIMD opcodes (after the 0xFD prefix) the kernels use: loads/stores take a memarg, the rest no immediate. */
-export const SIMD = { load: 0x00, store: 0x0b, splat: 0x11, xor: 0x51, shl: 0xab, add: 0xae, sub: 0xb1 } as const;
+export const SIMD = { load: 0x00, store: 0x0b, splat: 0x11, and: 0x4e, xor: 0x51, shl: 0xab, shr_s: 0xac, add: 0xae, sub: 0xb1, min_s: 0xb6, max_s: 0xb8 } as const;
 
 const log2 = (bytes: number) => (bytes === 1 ? 0 : bytes === 2 ? 1 : bytes === 4 ? 2 : 4);
 

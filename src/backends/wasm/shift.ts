@@ -5,7 +5,7 @@ import { shiftConst } from '../../ir/lowered.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import { OP } from './encoder.js';
-import { appendTerm, BLOCK, blockedSweep, TERM_BYTES } from './sweep.js';
+import { appendTerm, BLOCK, blockedSweep, simdNarrow, TERM_BYTES } from './sweep.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
@@ -232,13 +232,18 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
       });
       if (blocked) {
         blockedSweep(c, { list, n: nt, acc: p.acc, count: L.count, bias: v });
+        simdNarrow(c, { acc: p.acc, count: L.count, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits });
       }
       if (single) store(() => c.get(v));
       else {
+        // Copy the valid columns (narrowed in place already under SIMD) to the output.
         c.i32(p.acc).set(ap);
         c.forN(s.OH, () => {
           c.get(ap).set(xq);
-          c.forN(s.OW, () => { store(() => c.get(xq).load(4)); c.bump(xq, 4); });
+          c.forN(s.OW, () => {
+            if (blocked) { c.get(yp).get(xq).load(4).store(p.yb); c.bump(yp, p.yb); } else store(() => c.get(xq).load(4));
+            c.bump(xq, 4);
+          });
           c.bump(ap, L.row * 4);
         });
       }
