@@ -36,7 +36,7 @@ export const DIAGNOSTICS = {
   SAC043: { title: 'invalid command line', hint: 'see shiftaddc --help' },
   SAC050: { title: 'accumulator may overflow', hint: 'reduce --shift-bits or split the layer' },
   SAC051: { title: 'graph is not fully lowered', hint: 'this is a compiler bug: a float op survived lowering; rerun with --debug and report it' },
-  SAC060: { title: 'no C kernel for this node', hint: 'the C backend supports the lowered shift-add ops and integer layout/pooling ops; see docs/numerics.md' },
+  SAC060: { title: 'no backend kernel for this node', hint: 'every backend implements the lowered dialect (docs/ir.md); this is a compiler bug: rerun with --debug and report it' },
   SAC061: { title: 'no host C compiler', hint: 'install gcc or clang, or set CC to a C99 compiler' },
   SAC062: { title: 'C build failed', hint: 'the generated C should always build: check CC, then rerun with --debug and report it with the build log' },
   SAC063: { title: 'C binary failed', hint: 'the generated program should not fail: rerun with --debug and report it' },

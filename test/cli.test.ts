@@ -167,7 +167,7 @@ describe('backends through the registry', () => {
     const c = getBackend('c');
     expect(c.options.map((o) => o.flag)).toEqual(expect.arrayContaining(['--name <name>', '--weights <form>']));
     expect(c.options.find((o) => o.key === 'weights')!.default).toBe('auto');
-    expect(codeOf(() => getBackend('wasm'))).toBe('SAC040');
+    expect(codeOf(() => getBackend('nosuch'))).toBe('SAC040');
     const help = cli('compile', '--help').out;
     expect(help).toMatch(/--weights <form>[\s\S]*\(default:\s+auto\)\s+\[--target\s+c\]/);
     expect(cli('run', '--help').out).toMatch(/--backend <backend>[\s\S]*interp\s+\(integer\s+interpreter\),\s+c\s+\(/);
@@ -185,7 +185,7 @@ describe('backends through the registry', () => {
     const run = cli('run', lenet, '--input', images, '--stage', 'shift', '--calibrate', calib, '--weights', 'packed');
     expectDiagnostic(run, 'SAC040');
     expect(run.err).toContain('add --backend c');
-    expectDiagnostic(cli('compile', lenet, '--calibrate', calib, '-o', out, '--target', 'wasm'), 'SAC040');
+    expectDiagnostic(cli('compile', lenet, '--calibrate', calib, '-o', out, '--target', 'nosuch'), 'SAC040');
   });
 
   it('emit() returns the bytes the CLI writes, and the stats behind its summary line', () => {

@@ -1,0 +1,90 @@
+// SIMD passes of a shift layer's channel: the term list applied to 16 positions per block in registers, then gain + narrow.
+import type { Code } from './encoder.js';
+import { OP, SIMD, V128 } from './encoder.js';
+
+/** Positions per block: four i32x4 accumulators share each term's address, shift and sign. */
+export const BLOCK = 16;
+/** Bytes of one decoded term: tap address (position 0), shift, sign (0 or -1). */
+export const TERM_BYTES = 12;
+
+/** Appends a term to the list at local `tp`: [tap address, shift, sign] (the caller computed sh and sg). */
+export function appendTerm(c: Code, tp: number, tap: number, sh: number, sg: number): void {
+  c.get(tp).get(tap).store(4);
+  c.get(tp).get(sh).store(4, 4);
+  c.get(tp).get(sg).store(4, 8);
+  c.bump(tp, TERM_BYTES);
+}
+
+/**
+ * acc[p] = bias + sum over the `n` listed terms of ((x[tap + p] << sh) ^ sg) - sg for p < count (a multiple of
+ * BLOCK): per block, the four accumulators stay in v128 locals across the whole term list, then are stored once.
+ */
+export function blockedSweep(c: Code, o: { list: number; n: number; acc: number; count: number; bias: number }): void {
+  const a = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
+  const tp = c.local(); const base = c.local(); const sh = c.local(); const sgv = c.local(V128); const pos = c.local(); const ap = c.local();
+  c.i32(0).set(pos).i32(o.acc).set(ap);
+  c.forN(o.count / BLOCK, () => {
+    for (const v of a) c.get(o.bias).simd(SIMD.splat).set(v);
+    c.i32(o.list).set(tp);
+    c.forN({ local: o.n }, () => {
+      c.get(tp).load(4).get(pos).op(OP.add).set(base);
+      c.get(tp).load(4, 4).set(sh);
+      c.get(tp).load(4, 8).simd(SIMD.splat).set(sgv);
+      a.forEach((v, k) => {
+        c.get(v).get(base).simd(SIMD.load, 2, ...uleb16(k * 16)).get(sh).simd(SIMD.shl).get(sgv).simd(SIMD.xor).get(sgv).simd(SIMD.sub).simd(SIMD.add).set(v);
+      });
+      c.bump(tp, TERM_BYTES);
+    });
+    a.forEach((v, k) => { c.get(ap).get(v).simd(SIMD.store, 2, ...uleb16(k * 16)); });
+    c.bump(ap, BLOCK * 4).bump(pos, BLOCK * 4);
+  });
+}
+
+/** The memarg offset as LEB128 (all offsets here are below 128). */
+function uleb16(n: number): number[] {
+  if (n > 127) throw new Error('sweep: offset over 127');
+  return [n];
+}
+
+/**
+ * In place over acc[0..count): v = gain(acc) (G digit codes at local `gp`: sign * (acc >> j), a zero code adds 0),
+ * then clamp(requant(v, r, bits), lo, hi) with r at local `rp` and hi at local `hp`: numerics.md, four lanes at a
+ * time (the same int32 wrap-around, arithmetic shifts and clamps as the scalar narrow()/gain()).
+ */
+export function simdNarrow(c: Code, o: { acc: number; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
+  const dig = Array.from({ length: o.G }, () => ({ j: c.local(), sg: c.local(V128), nz: c.local(V128) }));
+  const code = c.local(); const r = c.local(); const s = c.local(); const rnd = c.local(V128);
+  const lo = c.local(V128); const hi = c.local(V128); const mn = c.local(V128); const mx = c.local(V128);
+  const acc = c.local(V128); const v = c.local(V128); const ap = c.local();
+  dig.forEach((d, k) => {
+    c.get(o.gp).load(1, k).tee(code).i32(31).op(OP.shr_s).tee(s).simd(SIMD.splat).set(d.sg);
+    c.get(code).get(s).op(OP.xor).get(s).op(OP.sub).i32(1).op(OP.sub).set(d.j);
+    c.i32(0).get(code).i32(0).op(OP.ne).op(OP.sub).simd(SIMD.splat).set(d.nz);
+  });
+  c.i32(o.lo).simd(SIMD.splat).set(lo).get(o.hp).load(4).simd(SIMD.splat).set(hi);
+  c.i32(-(2 ** (o.bits - 1))).simd(SIMD.splat).set(mn).i32(2 ** (o.bits - 1) - 1).simd(SIMD.splat).set(mx);
+  c.get(o.rp).load(4).set(r);
+  // r > 0: rounding constant 2^(r-1) and shift r; r <= 0: saturate, then shift left by s = min(-r, bits).
+  c.i32(0).get(r).op(OP.sub).set(s);
+  c.i32(o.bits).get(s).get(s).i32(o.bits).op(OP.gt_s, OP.select).set(s);
+  c.i32(1).get(r).i32(1).op(OP.sub, OP.shl).simd(SIMD.splat).set(rnd);
+  const sweep = (positive: boolean): void => {
+    c.i32(o.acc).set(ap);
+    c.forN(o.count / 4, () => {
+      c.get(ap).simd(SIMD.load, 2, 0).set(acc);
+      if (o.G === 0) c.get(acc).set(v);
+      else {
+        dig.forEach((d, k) => {
+          c.get(acc).get(d.j).simd(SIMD.shr_s).get(d.sg).simd(SIMD.xor).get(d.sg).simd(SIMD.sub).get(d.nz).simd(SIMD.and);
+          if (k > 0) c.get(v).simd(SIMD.add);
+          c.set(v);
+        });
+      }
+      if (positive) c.get(v).get(rnd).simd(SIMD.add).get(r).simd(SIMD.shr_s).set(v);
+      else c.get(v).get(mn).simd(SIMD.max_s).get(mx).simd(SIMD.min_s).get(s).simd(SIMD.shl).set(v);
+      c.get(ap).get(v).get(lo).simd(SIMD.max_s).get(hi).simd(SIMD.min_s).simd(SIMD.store, 2, 0);
+      c.bump(ap, 16);
+    });
+  };
+  c.get(r).i32(0).op(OP.gt_s).if(() => sweep(true), () => sweep(false));
+}
