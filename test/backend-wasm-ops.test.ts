@@ -5,6 +5,7 @@ import { runWasm } from '../src/backends/wasm/run.js';
 import { GraphBuilder, type Graph } from '../src/ir/graph.js';
 import { runInteger } from '../src/ir/interp-int.js';
 import { csdDigits } from '../src/ir/fixed-point.js';
+import { lrnIndexCount } from '../src/ir/ops/qlrn.js';
 import { LOWERED_OPS, shiftParams, type LoweredKind } from '../src/ir/lowered.js';
 import type { Op } from '../src/ir/registry.js';
 import { tensor } from '../src/ir/tensor.js';
@@ -43,6 +44,8 @@ const SAMPLES: Record<LoweredKind, (b: GraphBuilder, x: number) => number> = {
   Requantize: node({ kind: 'Requantize', attrs: { shift: 1, ...ACT } }, (_b, x) => [x]),
   Lut: node({ kind: 'Lut', attrs: { table: Array.from({ length: 256 }, (_, i) => (i >> 1) - 64) } }, (_b, x) => [x]),
   QAveragePool: node({ kind: 'QAveragePool', attrs: { ...pool, countIncludePad: true, global: false, digits: [...csdDigits(1 / 4, 7)], shiftOut: 7, bits: 8 } }, (_b, x) => [x]),
+  QGateMul: node({ kind: 'QGateMul', attrs: { fracX: 4, fracOut: 3, maxCode: 6, ...ACT } }, (_b, x) => [x, x]),
+  QLrn: node({ kind: 'QLrn', attrs: { size: 3, mant: 2, logFrac: 2, pow: Array.from({ length: lrnIndexCount(3, 2) }, (_, i) => -i), log: Array.from({ length: 128 }, (_, i) => Math.round(4 * Math.log2(i + 1))), exp: [0, 1, 1, 2, 3, 4, 6, 8], expMin: -4 } }, (_b, x) => [x]),
   Relu: node({ kind: 'Relu', attrs: {} }, (_b, x) => [x]),
   MaxPool: node({ kind: 'MaxPool', attrs: pool }, (_b, x) => [x]),
   GlobalMaxPool: node({ kind: 'GlobalMaxPool', attrs: {} }, (_b, x) => [x]),
@@ -83,4 +86,45 @@ describe('WebAssembly backend: every lowered-dialect op', () => {
       }
     });
   }
+});
+
+/** Graph x -> body -> output, runInteger vs scalar and SIMD wasm on `runs` random inputs plus all -128 / all 127. */
+function sweep(name: string, shape: number[], body: (b: GraphBuilder, x: number) => number, runs: number): void {
+  const b = new GraphBuilder('dialect', 13);
+  const x0 = b.addValue('x', { dtype: 'int8', shape }, { quant: q });
+  const g = b.finish([x0], [body(b, x0)]);
+  const n = shape.reduce((p, d) => p * d, 1);
+  const rng = mulberry32(11);
+  const xs = [new Array(n).fill(-128), new Array(n).fill(127), ...Array.from({ length: runs }, () => Array.from({ length: n }, () => Math.floor(rng() * 256) - 128))];
+  for (const simd of [false, true]) {
+    checkModule(emitWasm(g, { simd }).bytes, `${name}-${simd ? 'simd' : 'scalar'}`);
+    for (const [r, d] of xs.entries()) {
+      const x = tensor('int8', shape, d);
+      expect(Array.from(runWasm(g, [x], simd)[0]!.data), `${name} input ${r} simd=${simd}`).toEqual(Array.from(runInteger(g, [x])[0]!.data));
+    }
+  }
+}
+
+describe('WebAssembly backend: QLrn and QGateMul beyond the one-op samples', () => {
+  it('QLrn: N = 2, windows clipped at both ends (even and odd sizes), the whole exp table and both saturations', () => {
+    const rng = mulberry32(3);
+    for (const [size, mant] of [[1, 1], [4, 3], [5, 2]] as const) {
+      const attrs = {
+        size, mant, logFrac: 4, expMin: -40,
+        pow: Array.from({ length: lrnIndexCount(size, mant) }, () => Math.floor(rng() * 120) - 100),
+        log: Array.from({ length: 128 }, (_, i) => Math.round(16 * Math.log2(i + 1))),
+        exp: Array.from({ length: 100 }, () => Math.floor(rng() * 128)),
+      };
+      sweep(`qlrn-${size}-${mant}`, [2, 6, 3, 1], node({ kind: 'QLrn', attrs }, (_b, x) => [x]), 6);
+    }
+  });
+  it('QGateMul: per-channel gate, int16 activations, negative and positive shifts, zero gates with actMin > 0', () => {
+    const gate = (b: GraphBuilder, x: number) => b.addNode('gate', { kind: 'GlobalMaxPool', attrs: {} }, [x], undefined, undefined, [q])[0]!;
+    const wide = (b: GraphBuilder, x: number) => b.addNode('wide', { kind: 'Requantize', attrs: { shift: -5, bits: 16, actMin: -32768, actMax: 32767 } }, [x], undefined, undefined, [q])[0]!;
+    const gm = (attrs: object, x: (b: GraphBuilder, x: number) => number) =>
+      (b: GraphBuilder, x0: number) => node({ kind: 'QGateMul', attrs } as Op, (b2) => [x(b2, x0), gate(b2, x0)])(b, x0);
+    sweep('gate-channel', [1, 3, 4, 4], gm({ fracX: 2, fracOut: 5, maxCode: 9, ...ACT }, (_b, x) => x), 6);
+    sweep('gate-int16', [1, 3, 4, 4], gm({ fracX: 9, fracOut: 4, maxCode: 27, bits: 8, actMin: 3, actMax: 100 }, wide), 6);
+    sweep('gate-int16-out', [1, 2, 3, 3], node({ kind: 'QGateMul', attrs: { fracX: 4, fracOut: 8, maxCode: 12, bits: 16, actMin: -32768, actMax: 32767 } }, (b, x) => [wide(b, x), x]), 6);
+  });
 });

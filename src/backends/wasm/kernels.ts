@@ -6,6 +6,7 @@ import { broadcastStrides } from '../../ir/ops/util.js';
 import { normAxis, numel, strides } from '../../ir/tensor.js';
 import { OP } from './encoder.js';
 import { elemBytes, inAddr, inType, narrowConst, nest, outAddr, outType, type WasmKernelCtx } from './kernel.js';
+import { qgateMulKernel, qlrnKernel } from './lrn.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { shiftKernel } from './shift.js';
 
@@ -31,6 +32,8 @@ export function wasmKernel(ctx: WasmKernelCtx): void {
       const s = strides(inType(ctx, 0).shape);
       return strided(ctx, 0, op.attrs.perm.map((p) => s[p]!));
     }
+    case 'QLrn': return qlrnKernel(ctx, op.attrs);
+    case 'QGateMul': return qgateMulKernel(ctx, op.attrs);
     case 'Slice': return slice(ctx, op.attrs);
     case 'Concat': return concat(ctx, op.attrs.axis);
     case 'Pad': return pad(ctx, op.attrs);
