@@ -102,7 +102,7 @@ describe('shiftaddc run/eval --backend c', () => {
 
   it('--backend c with the float stage, and an unknown backend, are SAC040', () => {
     expectDiagnostic(cli(['run', lenet, '--backend', 'c', '--input', images]), 'SAC040');
-    expectDiagnostic(cli(['run', lenet, ...shift, '--backend', 'wasm', '--input', images]), 'SAC040');
+    expectDiagnostic(cli(['run', lenet, ...shift, '--backend', 'nosuch', '--input', images]), 'SAC040');
   });
 });
 
