@@ -12,6 +12,10 @@ import { buildDescriptor } from './descriptor.js';
 import { MEMORIES } from './memories.js';
 import { paramsVh } from './params.js';
 import { DESCRIPTOR_SCHEMA } from './schema.js';
+import { engineFiles, expectedOutputs } from './engine-files.js';
+import { engineProgram } from './program.js';
+import { simulate } from './run.js';
+import { checkIverilog } from './sim.js';
 import { testVectors, vectorInputs } from './vectors.js';
 
 export interface HwBackendOptions {
@@ -45,9 +49,15 @@ function emit(g: Graph, o: HwBackendOptions): EmitResult {
     const img = memoryImages(memories[m].words, memories[m].width, `${o.name} ${m} memory`);
     files.push({ name: `${o.name}_${m}.hex`, data: img.hex }, { name: `${o.name}_${m}.coe`, data: img.coe }, { name: `${o.name}_${m}.mif`, data: img.mif });
   }
+  // The engine's program and testbench files, when the reference engine runs every layer (else the summary says why not).
+  const prog = engineProgram(g, d);
+  const x = g.values[g.inputs[0]!]!;
+  if (!('unsupported' in prog)) files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8));
   if (o.vectors) {
     const bytes = fs.existsSync(o.vectors) ? fs.readFileSync(o.vectors) : fail('SAC001', `test vector file '${o.vectors}' does not exist`);
-    files.push(...testVectors(g, o.name, vectorInputs(g, readNpy(new Uint8Array(bytes), `vectors '${o.vectors}'`), o.vectorCount)));
+    const xs = vectorInputs(g, readNpy(new Uint8Array(bytes), `vectors '${o.vectors}'`), o.vectorCount);
+    files.push(...testVectors(g, o.name, xs));
+    if (!('unsupported' in prog)) xs.forEach((v, s) => files.push({ name: `${o.name}_tv${s}_want.hex`, data: expectedOutputs(g, prog, v).hex }));
   }
   const energy = loweredEnergy(g, o.name);
   files.push({ name: 'energy.json', data: `${JSON.stringify(energy, null, 1)}\n` }, { name: 'energy.md', data: energyMarkdown(energy) });
@@ -69,7 +79,7 @@ function emit(g: Graph, o: HwBackendOptions): EmitResult {
   return {
     files,
     stats: { memory: { arenaBytes: b.arenaBytes, lowerBound: b.lowerBound, naiveBytes: b.naiveBytes }, weightBytes, idealBytes, paramBytes, terms, codeTerms: 0, ops: d.schedule.length },
-    summary: `${o.name} hw: ${d.schedule.length} steps, ${d.cycles.total} cycles at ${o.lanes} lanes, term memory ${termWords} x ${memories.terms.width} bits, activation memory ${d.activation.depth} x ${d.activation.width} bits; energy ${(energy.total.shiftadd / 1e3).toFixed(1)} nJ (FP32 MAC ${(energy.total.fp32 / 1e3).toFixed(1)} nJ, INT8 MAC ${(energy.total.int8 / 1e3).toFixed(1)} nJ)`,
+    summary: `${o.name} hw: ${'unsupported' in prog ? `(no engine program: ${prog.unsupported}) ` : ''}${d.schedule.length} steps, ${d.cycles.total} cycles at ${o.lanes} lanes, term memory ${termWords} x ${memories.terms.width} bits, activation memory ${d.activation.depth} x ${d.activation.width} bits; energy ${(energy.total.shiftadd / 1e3).toFixed(1)} nJ (FP32 MAC ${(energy.total.fp32 / 1e3).toFixed(1)} nJ, INT8 MAC ${(energy.total.int8 / 1e3).toFixed(1)} nJ)`,
   };
 }
 
@@ -89,4 +99,18 @@ export const hwBackend: Backend<HwBackendOptions> = {
     return { name, lanes: int(v.lanes, 4, '--lanes', 1, 64), vectorCount: int(v.vectorCount, 2, '--vector-count', 0, 64), ...(vectors ? { vectors } : {}) };
   },
   emit,
+  runDescription: 'the reference engine hw/sa_engine.v simulated in Icarus Verilog (iverilog), every layer checked against runInteger',
+  checkRun() {
+    checkIverilog();
+  },
+  run(g, inputs, o, onInfo) {
+    const r = simulate(g, inputs, o.name, o.lanes);
+    const c = r.stats.cycles;
+    onInfo?.({
+      line: `hw engine (${o.lanes} lanes, iverilog): ${c[0]} cycles per inference, ${r.stats.layersChecked} layers checked against runInteger on ${c.length} samples`,
+      label: `the reference engine in Icarus Verilog (${c[0]} cycles per inference at ${o.lanes} lanes)`,
+      json: { cycles: c[0], lanes: o.lanes, samples: c.length, layersChecked: r.stats.layersChecked },
+    });
+    return r.outputs;
+  },
 };

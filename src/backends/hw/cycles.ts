@@ -1,14 +1,17 @@
-// Cycle estimate of one layer on the reference engine with P lanes (output channels of a shift layer in parallel).
+// Cycles of one layer on the reference engine (hw/sa_engine.v) with P lanes: exact, the testbench's count is held to it.
 import type { Graph, Node } from '../../ir/graph.js';
 import { numel } from '../../ir/tensor.js';
 
-/** Cycles the engine spends after a position's last tap before its lanes write: the requantisation pipeline. */
-export const PIPELINE = 2;
+/** Loading a 40-word program record (one read a cycle, registered) and dispatching it. */
+export const RECORD_CYCLES = 42;
+/** The cycle `start` is seen, plus the end record the program stops on. */
+export const PROGRAM_CYCLES = 1 + RECORD_CYCLES;
 
 /**
  * Shift layers: per conv group, per group of P channels and per output position, one cycle per tap (all K terms of
- * a weight in every lane at once: P * K shifters and adders), PIPELINE cycles, then one write per used lane.
- * Pools read one tap a cycle and write once; elementwise ops stream one element (QAdd: two reads) a cycle.
+ * a weight in every lane at once: P x K shifters and adders), 2 cycles to drain the read pipeline, then 3 per used
+ * lane (read its bias, shift, gain and clamp; requantise and write). Pools run the same loop with one lane.
+ * Elementwise ops take 3 cycles an element (QAdd and Lut 5: a second read). Every record costs RECORD_CYCLES.
  */
 export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): number {
   if (alias) return 0;
@@ -24,19 +27,22 @@ export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): n
       const groups = (a.group as number | undefined) ?? 1;
       const mPerG = M / groups;
       let perPosition = 0;
-      for (let q = 0; q < mPerG; q += lanes) perPosition += D + PIPELINE + Math.min(lanes, mPerG - q);
-      return (outs / M) * groups * perPosition;
+      for (let q = 0; q < mPerG; q += lanes) perPosition += D + 2 + 3 * Math.min(lanes, mPerG - q);
+      return RECORD_CYCLES + (outs / M) * groups * perPosition;
     }
     case 'MaxPool':
     case 'GlobalMaxPool':
     case 'QAveragePool': {
       const x = g.values[n.inputs[0]!]!.type.shape;
       const window = n.op.kind === 'GlobalMaxPool' || a.global ? numel(x.slice(2)) : numel(a.kernel as number[]);
-      return outs * (window + 1) + PIPELINE;
+      return RECORD_CYCLES + outs * (window + 5);
     }
     case 'QAdd':
-      return 2 * outs + PIPELINE;
+    case 'Lut':
+      return RECORD_CYCLES + 5 * outs;
+    case 'Concat':
+      return n.inputs.length * RECORD_CYCLES + 3 * outs;
     default:
-      return outs + PIPELINE;
+      return RECORD_CYCLES + 3 * outs;
   }
 }

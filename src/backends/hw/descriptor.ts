@@ -4,7 +4,7 @@ import { atNode, fail } from '../../diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import { assertLowered } from '../../ir/interp-int.js';
 import { DTYPE_BYTES, numel } from '../../ir/tensor.js';
-import { layerCycles } from './cycles.js';
+import { layerCycles, PROGRAM_CYCLES } from './cycles.js';
 import { opName, qaddAmounts, shiftAmounts, tensorDesc, type ActLayout, type LayerDesc } from './layers.js';
 import { MEMORIES, MemoryBuilder, memoryShape, type Memory, type MemoryName } from './memories.js';
 
@@ -69,7 +69,7 @@ export function buildDescriptor(g: Graph, name: string, lanes: number): { descri
       arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes, bytesPerWord,
       buffers: plan.buffers.map((b) => ({ ...b, addr: b.offset / bytesPerWord })),
     },
-    cycles: { total: layers.reduce((s, l) => s + l.cycles, 0), lanes },
+    cycles: { total: PROGRAM_CYCLES + layers.reduce((s, l) => s + l.cycles, 0), lanes },
   };
   return { descriptor, memories: mem.memories };
 }
