@@ -27,6 +27,10 @@ module sa_engine #(
   localparam F_GOUT = 38, F_LPLANE = 39, NF = 40;
   localparam OP_END = 0, OP_CONV = 1, OP_MAX = 2, OP_AVG = 3, OP_QADD = 4, OP_REQ = 5, OP_LUT = 6;
   localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_DISP = 4'd2, S_TAP = 4'd3, S_DRAIN = 4'd4, S_PREAD = 4'd5, S_PWRITE = 4'd6;
+  // Index widths of the memories (at least 1 bit: a one-word memory still takes an index).
+  localparam AW_ACT = ACT_DEPTH > 1 ? $clog2(ACT_DEPTH) : 1, AW_TERMS = TERMS_DEPTH > 1 ? $clog2(TERMS_DEPTH) : 1;
+  localparam AW_CHAN = CHAN_DEPTH > 1 ? $clog2(CHAN_DEPTH) : 1, AW_GAIN = GAIN_DEPTH > 1 ? $clog2(GAIN_DEPTH) : 1;
+  localparam AW_LUT = LUT_DEPTH > 1 ? $clog2(LUT_DEPTH) : 1, AW_PROG = PROG_DEPTH > 1 ? $clog2(PROG_DEPTH) : 1, AW_LANE = P > 1 ? $clog2(P) : 1;
   localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11;
 
   // Memories: activations (1 read + 1 write port), program and parameters (read-only, registered reads).
@@ -43,6 +47,8 @@ module sa_engine #(
     $readmemh(CLAMP_FILE, clamp_mem); $readmemh(GAIN_FILE, gain_mem); $readmemh(LUT_FILE, lut_mem); $readmemh(PROG_FILE, prog);
   end
 
+  // Program fields and loop counters are 32 bits; memories index their low bits (the rest is never set).
+  // verilator lint_off UNUSEDSIGNAL
   reg [3:0] state;
   reg [31:0] f [0:NF-1];
   reg [5:0] ld_i;
@@ -60,18 +66,21 @@ module sa_engine #(
   reg [31:0] prog_q;
   wire [31:0] p_addr = pc + {26'd0, ld_i};
   wire [31:0] ra = busy ? raddr : {12'd0, host_addr};
+  // verilator lint_on UNUSEDSIGNAL
   assign host_rdata = act_q;
   always @(posedge clk) begin
-    if (we) act[waddr[19:0]] <= wdata;
-    else if (host_we && !busy) act[host_addr] <= host_wdata;
-    act_q <= act[ra[19:0]];
-    terms_q <= terms_mem[t_addr[19:0]];
-    bias_q <= bias_mem[c_addr[19:0]]; shift_q <= shift_mem[c_addr[19:0]]; clamp_q <= clamp_mem[c_addr[19:0]];
-    gain_q <= gain_mem[g_addr[19:0]]; lut_q <= lut_mem[l_addr[19:0]]; prog_q <= prog[p_addr[19:0]];
+    if (we) act[waddr[AW_ACT-1:0]] <= wdata;
+    else if (host_we && !busy) act[host_addr[AW_ACT-1:0]] <= host_wdata;
+    act_q <= act[ra[AW_ACT-1:0]];
+    terms_q <= terms_mem[t_addr[AW_TERMS-1:0]];
+    bias_q <= bias_mem[c_addr[AW_CHAN-1:0]]; shift_q <= shift_mem[c_addr[AW_CHAN-1:0]]; clamp_q <= clamp_mem[c_addr[AW_CHAN-1:0]];
+    gain_q <= gain_mem[g_addr[AW_GAIN-1:0]]; lut_q <= lut_mem[l_addr[AW_LUT-1:0]]; prog_q <= prog[p_addr[AW_PROG-1:0]];
   end
 
   // Loop state of windowed ops: group, lane group, output row/column, taps; bases advanced by adds only.
+  // verilator lint_off UNUSEDSIGNAL
   reg signed [31:0] acc [0:P-1];
+  reg signed [31:0] acc_next [0:P-1];
   reg [31:0] gr, q, oh, ow, c, kh, kw, t, j, i, pos;
   reg signed [31:0] ih0, iw0, ih0W, cOff, khW;
   reg [31:0] xg, ygr, cgr, ggr, yq, chq, gq, tb, wa;
@@ -89,29 +98,41 @@ module sa_engine #(
   wire signed [31:0] lo = f[F_LO], hi = f[F_HI], rsh = f[F_SHIFT];
   wire wide = f[F_WIDE][0];
 
-  // Lane j's result: bias added, gain digits applied, requantised and clamped (pools: max, or CSD then requant).
-  function signed [31:0] finish;
-    input [31:0] lane;
-    reg signed [31:0] v0, v;
-    integer d;
-    begin
-      v0 = acc[lane[7:0]] + $signed(bias_q);
-      v = v0;
-      if (f[F_HASGAIN][0]) begin
-        v = 32'sd0;
-        for (d = 0; d < G; d = d + 1) v = v + digit(gain_q[{d[4:0], 3'b000} +: 8], v0);
-      end
-      if (f[F_OP] == OP_MAX) finish = acc[0];
-      else if (f[F_OP] == OP_AVG) finish = requant(csd(acc[0], f[F_CSDP], f[F_CSDN], f[F_CSDD][4:0]), rsh, wide);
-      else finish = clamp(requant(v, {{24{shift_q[7]}}, shift_q}, wide), lo, {{16{clamp_q[15]}}, clamp_q});
+  // Lane j's result: bias added, gain digits applied, requantised and clamped (pools: max, or CSD then requant);
+  // the elementwise result; and every lane's accumulator after the tap now arriving (K terms a lane).
+  reg signed [31:0] v0, v, y_lane, y_elem, sum;
+  reg signed [CB-1:0] cfield;
+  reg [GW-1:0] gw;
+  reg [TW-1:0] tw;
+  integer d, l, k;
+  always @* begin
+    v0 = acc[j[AW_LANE-1:0]] + $signed(bias_q);
+    v = v0;
+    gw = gain_q;
+    if (f[F_HASGAIN][0]) begin
+      v = 32'sd0;
+      for (d = 0; d < G; d = d + 1) begin v = v + digit(gw[7:0], v0); gw = gw >> 8; end
     end
-  endfunction
+    if (f[F_OP] == OP_MAX) y_lane = acc[0];
+    else if (f[F_OP] == OP_AVG) y_lane = requant(csd(acc[0], f[F_CSDP], f[F_CSDN], f[F_CSDD][4:0]), rsh, wide);
+    else y_lane = clamp(requant(v, {{24{shift_q[7]}}, shift_q}, wide), lo, {{16{clamp_q[15]}}, clamp_q});
+    if (f[F_OP] == OP_QADD) y_elem = clamp(requant((a_r <<< f[F_ALA][4:0]) + (x_in <<< f[F_ALB][4:0]), rsh, wide), lo, hi);
+    else if (f[F_OP] == OP_LUT) y_elem = {{24{lut_q[7]}}, lut_q};
+    else y_elem = clamp(requant(x_in, rsh, wide), lo, hi);
+    tw = terms_q;
+    for (l = 0; l < P; l = l + 1) begin
+      sum = acc[l];
+      for (k = 0; k < K; k = k + 1) begin cfield = tw[CB-1:0]; sum = sum + term({{(8-CB){cfield[CB-1]}}, cfield}, x_in); tw = tw >> CB; end
+      acc_next[l] = sum;
+    end
+  end
+  // verilator lint_on UNUSEDSIGNAL
 
   task start_taps;
-    integer l;
+    integer n;
     begin
       c <= 0; kh <= 0; kw <= 0; t <= 0; cOff <= 0; khW <= 0;
-      for (l = 0; l < P; l = l + 1) acc[l] <= (f[F_OP] == OP_MAX) ? -32'sd32768 : 32'sd0;
+      for (n = 0; n < P; n = n + 1) acc[n] <= (f[F_OP] == OP_MAX) ? -32'sd32768 : 32'sd0;
     end
   endtask
 
@@ -121,8 +142,7 @@ module sa_engine #(
     end
   endtask
 
-  integer l, k, off;
-  reg signed [31:0] sum, yv;
+  integer n2;
   always @(posedge clk) begin
     step_done <= 1'b0;
     we <= 1'b0;
@@ -135,15 +155,7 @@ module sa_engine #(
       // The tap issued last cycle: its activation and term word are here now.
       if (tap_d2 && valid_d2) begin
         if (f[F_OP] == OP_CONV) begin
-          off = 0;
-          for (l = 0; l < P; l = l + 1) begin
-            sum = acc[l];
-            for (k = 0; k < K; k = k + 1) begin
-              sum = sum + term({{(8-CB){terms_q[off + CB - 1]}}, terms_q[off +: CB]}, x_in);
-              off = off + CB;
-            end
-            acc[l] <= sum;
-          end
+          for (n2 = 0; n2 < P; n2 = n2 + 1) acc[n2] <= acc_next[n2];
         end else if (f[F_OP] == OP_MAX) begin
           if (x_in > acc[0]) acc[0] <= x_in;
         end else acc[0] <= acc[0] + x_in;
@@ -162,7 +174,8 @@ module sa_engine #(
           case (f[F_OP])
             OP_END: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
             OP_CONV, OP_MAX, OP_AVG: state <= S_TAP;
-            default: state <= S_E1;
+            OP_QADD, OP_REQ, OP_LUT: state <= S_E1;
+            default: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
           endcase
         end
         S_TAP: begin
@@ -180,7 +193,7 @@ module sa_engine #(
         S_PREAD: begin c_addr <= chq + j; g_addr <= gq + j; state <= S_WAIT; ret <= S_PWRITE; end
         S_WAIT: state <= ret;
         S_PWRITE: begin
-          we <= 1'b1; waddr <= wa; yv = finish(j); wdata <= yv[15:0];
+          we <= 1'b1; waddr <= wa; wdata <= y_lane[15:0];
           if (j + 1 < P && j + 1 < lanes_left) begin j <= j + 1; wa <= wa + f[F_PLANE]; state <= S_PREAD; end
           else begin
             state <= S_TAP; start_taps; pos <= pos + 1;
@@ -205,14 +218,13 @@ module sa_engine #(
           if (f[F_OP] == OP_QADD) begin a_r <= x_in; raddr <= f[F_X2] + i; state <= S_WAIT; ret <= S_E3; end
           else if (f[F_OP] == OP_LUT) begin l_addr <= f[F_LUT] + x_in + 32'sd128; state <= S_WAIT; ret <= S_E3; end
           else begin
-            we <= 1'b1; waddr <= f[F_Y] + i; yv = clamp(requant(x_in, rsh, wide), lo, hi); wdata <= yv[15:0];
+            we <= 1'b1; waddr <= f[F_Y] + i; wdata <= y_elem[15:0];
             i <= i + 1; if (i + 1 == f[F_N]) end_step; else state <= S_E1;
           end
         end
         S_E3: begin
           we <= 1'b1; waddr <= f[F_Y] + i;
-          if (f[F_OP] == OP_LUT) wdata <= {{8{lut_q[7]}}, lut_q};
-          else begin yv = clamp(requant((a_r <<< f[F_ALA][4:0]) + (x_in <<< f[F_ALB][4:0]), rsh, wide), lo, hi); wdata <= yv[15:0]; end
+          wdata <= y_elem[15:0];
           i <= i + 1; if (i + 1 == f[F_N]) end_step; else state <= S_E1;
         end
         default: state <= S_IDLE;

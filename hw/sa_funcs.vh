@@ -45,11 +45,11 @@ endfunction
 function signed [31:0] term;
   input signed [7:0] code;
   input signed [31:0] x;
-  reg signed [7:0] nc;
+  reg [7:0] m;
   begin
-    nc = -code;
-    if (code > 0) term = x <<< (code[4:0] - 5'd1);
-    else if (code < 0) term = -(x <<< (nc[4:0] - 5'd1));
+    m = code[7] ? 8'd0 - code : code;
+    if (code > 0) term = x <<< (m - 8'd1);
+    else if (code < 0) term = -(x <<< (m - 8'd1));
     else term = 32'sd0;
   end
 endfunction
@@ -58,11 +58,11 @@ endfunction
 function signed [31:0] digit;
   input signed [7:0] code;
   input signed [31:0] acc;
-  reg signed [7:0] nc;
+  reg [7:0] m;
   begin
-    nc = -code;
-    if (code > 0) digit = acc >>> (code[4:0] - 5'd1);
-    else if (code < 0) digit = -(acc >>> (nc[4:0] - 5'd1));
+    m = code[7] ? 8'd0 - code : code;
+    if (code > 0) digit = acc >>> (m - 8'd1);
+    else if (code < 0) digit = -(acc >>> (m - 8'd1));
     else digit = 32'sd0;
   end
 endfunction
