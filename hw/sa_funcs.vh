@@ -67,7 +67,8 @@ function signed [31:0] digit;
   end
 endfunction
 
-// CSD multiply by 1/N: the sum over digits j = 0..D of d_j (s << (D - j)), positive and negative digits as masks.
+// CSD multiply by 1/N: the sum over digits j = 0..D of d_j (s << (D - j)), positive and negative digits as masks,
+// in Horner form (a = 2a + d_j s): shifts by one and adds, no barrel shifter; equal modulo 2^32, like the spec's int32.
 function signed [31:0] csd;
   input signed [31:0] s;
   input [31:0] pos;
@@ -77,10 +78,8 @@ function signed [31:0] csd;
   reg signed [31:0] a;
   begin
     a = 32'sd0;
-    for (j = 0; j < 31; j = j + 1) begin
-      if (j <= dd && pos[j]) a = a + (s <<< (dd - j[4:0]));
-      if (j <= dd && neg[j]) a = a - (s <<< (dd - j[4:0]));
-    end
+    for (j = 0; j < 31; j = j + 1)
+      if (j <= dd) a = (a <<< 1) + (pos[j] ? s : 32'sd0) - (neg[j] ? s : 32'sd0);
     csd = a;
   end
 endfunction
