@@ -40,11 +40,12 @@ function synth(label, file, geom, extra = '') {
   hexFile(dir, 'gain.hex', geom.GAIN_DEPTH, geom.GW); hexFile(dir, 'clamp.hex', geom.CHAN_DEPTH, 16); hexFile(dir, 'lut.hex', geom.LUT_DEPTH, 8); hexFile(dir, 'prog.hex', geom.PROG_DEPTH, 32);
   const params = Object.entries(geom).map(([k, v]) => `-set ${k} ${v}`).join(' ');
   fs.writeFileSync(path.join(dir, 'syn.ys'), `read_verilog -I. engine.v sa_top.v\nchparam ${params} sa_top\nhierarchy -top sa_top\nstat -width\nsynth_ice40 -top sa_top ${extra} -json engine.json\nstat\n`);
-  const log = execFileSync('yosys', ['-q', '-l', 'syn.log', 'syn.ys'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 }) && fs.readFileSync(path.join(dir, 'syn.log'), 'utf8');
+  execFileSync('yosys', ['-q', '-l', 'syn.log', 'syn.ys'], { cwd: dir, encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 28 });
+  const log = fs.readFileSync(path.join(dir, 'syn.log'), 'utf8');
   const last = log.slice(log.lastIndexOf('Number of cells'));
   const cell = (c) => Number(new RegExp(`\\s${c}\\s+(\\d+)`).exec(last)?.[1] ?? 0);
   const pre = log.slice(0, log.indexOf('Executing SYNTH_ICE40'));
-  const mulCells = [...pre.matchAll(/\$mul\s+(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+  const mulCells = [...pre.matchAll(/\$mul\S*\s+(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
   const ffs = ['SB_DFF', 'SB_DFFE', 'SB_DFFSR', 'SB_DFFESR', 'SB_DFFSS', 'SB_DFFESS', 'SB_DFFR', 'SB_DFFER', 'SB_DFFS', 'SB_DFFES'].reduce((s, c) => s + cell(c), 0);
   let fmax = NaN;
   const lut = cell('SB_LUT4');

@@ -33,13 +33,15 @@ describe('hw reference engine', () => {
     expect(multiplyUses('always @* begin\n  y = a * b; // x * y\nend')).toEqual(['  y = a * b; ']);
   });
 
-  it('is verilator --lint-only -Wall clean at LeNet\'s sizes', () => {
+  it('is verilator --lint-only -Wall clean at LeNet\'s sizes (engine and board top)', () => {
     const { files } = engineSetup(lowered('lenet'), 'lenet', 4) as { files: { name: string; data: string | Uint8Array }[] };
     const vh = String(files.find((f) => f.name === 'sa_tb.vh')!.data);
     const def = (k: string) => /`define SA_(\w+) (\d+)$/.exec(vh.split('\n').find((l) => l.startsWith(`\`define SA_${k} `))!)![2];
     const params = ['P', 'K', 'CB', 'G', 'TW', 'GW', 'ACT_DEPTH', 'TERMS_DEPTH', 'CHAN_DEPTH', 'GAIN_DEPTH', 'LUT_DEPTH', 'PROG_DEPTH'].map((k) => `-G${k}=${def(k)}`);
     const out = execFileSync('verilator', ['--lint-only', '-Wall', ...params, 'sa_engine.v'], { cwd: HW, encoding: 'utf8', stdio: 'pipe' });
     expect(out).toBe('');
+    const top = execFileSync('verilator', ['--lint-only', '-Wall', '--top-module', 'sa_top', ...params, 'sa_top.v', 'sa_engine.v'], { cwd: HW, encoding: 'utf8', stdio: 'pipe' });
+    expect(top).toBe('');
   });
 
   for (const [m, lanes] of [['lenet', 4], ['dwsep', 4]] as const) {
