@@ -45,7 +45,8 @@ function synth(label, file, geom, extra = '') {
   const last = log.slice(log.lastIndexOf('Number of cells'));
   const cell = (c) => Number(new RegExp(`\\s${c}\\s+(\\d+)`).exec(last)?.[1] ?? 0);
   const pre = log.slice(0, log.indexOf('Executing SYNTH_ICE40'));
-  const mulCells = [...pre.matchAll(/\$mul\S*\s+(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+  // Per module and again in the hierarchy total: the largest count is the engine's.
+  const mulCells = Math.max(0, ...[...pre.matchAll(/\$mul\S*\s+(\d+)/g)].map((m) => Number(m[1])));
   const ffs = ['SB_DFF', 'SB_DFFE', 'SB_DFFSR', 'SB_DFFESR', 'SB_DFFSS', 'SB_DFFESS', 'SB_DFFR', 'SB_DFFER', 'SB_DFFS', 'SB_DFFES'].reduce((s, c) => s + cell(c), 0);
   let fmax = NaN;
   const lut = cell('SB_LUT4');
