@@ -15,7 +15,7 @@ import { evaluate, runShift } from './eval.js';
 import { printGraph } from './ir/printer.js';
 import { reportMarkdown } from './report-md.js';
 import { formatCount } from './format-count.js';
-import { formatInspect, inspect } from './inspect.js';
+import { formatEnergy, formatInspect, inspect } from './inspect.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import { formatType, type Tensor } from './ir/tensor.js';
 
@@ -68,8 +68,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('summarise a model per layer: op, output shape, parameters, MACs')
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print JSON instead of a table')
-    .action(async (model: string, opts: { json?: boolean }) => {
+    .option('--energy', 'energy per inference: FP32 MAC, INT8 MAC and an estimated shift-add version (45 nm)')
+    .action(async (model: string, opts: { json?: boolean; energy?: boolean }) => {
       setExit(await runCommand(debug(), () => {
+        if (opts.energy) return void process.stdout.write(`${formatEnergy(load(model), Boolean(opts.json))}\n`);
         const report = inspect(load(model));
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspect(report)}\n`);
       }));
@@ -88,7 +90,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const outputs = new OutputTransaction(opts.out);
         const target = opts.target === undefined ? undefined : getBackend(opts.target);
         const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
-        const targetOptions = target?.parseOptions(values, { model });
+        const targetOptions = target?.parseOptions(values, { model, ...(opts.calibrate ? { calibration: opts.calibrate } : {}) });
         const result = compile(load(model), toCompileOptions(opts, printIr, progress(), limits()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
         // Constants past 2^24 elements print as elided(crc32=...): inline, a 62M-weight model's text passes V8's

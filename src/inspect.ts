@@ -1,5 +1,7 @@
 // Per-layer summary of a graph (op, output shape, parameters, MACs) for `shiftaddc inspect`.
 import { printable } from './diagnostics.js';
+import { floatEnergy } from './codegen/energy.js';
+import { energySummary, energyTable, textTable } from './codegen/energy-md.js';
 import { formatCount } from './format-count.js';
 import { opDef, type Graph } from './ir/graph.js';
 import { formatType, numel } from './ir/tensor.js';
@@ -62,4 +64,10 @@ export function formatInspect(r: InspectReport): string {
     '',
     `total: ${r.totals.layers} layers, ${formatCount(r.totals.params)} parameters (${formatCount(r.totals.weightBytes)} bytes), ${formatCount(r.totals.macs)} MACs`,
   ].join('\n');
+}
+
+/** `inspect --energy`: the energy table of a float model (estimated shift-add version, see floatEnergy) as text or JSON. */
+export function formatEnergy(g: Graph, json: boolean): string {
+  const r = floatEnergy(g);
+  return json ? JSON.stringify(r, null, 2) : [`model ${r.model}: energy per inference (45 nm)`, '', textTable(energyTable(r)), '', ...energySummary(r)].join('\n');
 }

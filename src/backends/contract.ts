@@ -21,8 +21,8 @@ export interface BackendOption {
 /** Option values as strings, keyed by BackendOption.key; undefined = not given. */
 export type OptionValues = Readonly<Record<string, string | undefined>>;
 
-/** Context for option defaults: the model file the graph came from (a default name for the generated code). */
-export interface OptionContext { model?: string }
+/** Context for option defaults: the model file the graph came from (a default name), the calibration file given. */
+export interface OptionContext { model?: string; calibration?: string }
 
 /** Executes a lowered graph on integer inputs: runInteger (the spec), or a backend that must match it bit for bit. */
 export type IntegerRunner = (g: Graph, inputs: readonly Tensor[]) => Tensor[];

@@ -3,10 +3,11 @@ import { fail } from '../diagnostics.js';
 import type { Graph } from '../ir/graph.js';
 import { runInteger } from '../ir/interp-int.js';
 import { cBackend } from './c/backend.js';
+import { hwBackend } from './hw/backend.js';
 import { wasmBackend } from './wasm/backend.js';
 import type { Backend, BackendOption, EmitResult, IntegerRunner, OptionContext, OptionValues, RunInfo } from './contract.js';
 
-const BACKENDS: readonly Backend[] = [cBackend as Backend, wasmBackend as Backend];
+const BACKENDS: readonly Backend[] = [cBackend as Backend, wasmBackend as Backend, hwBackend as Backend];
 
 /** The runner used when no backend is named: the integer interpreter (it runs, it emits nothing). */
 export const INTERPRETER = 'interp';
