@@ -1,5 +1,5 @@
 // Our C against a TFLite-style int8 CMSIS-NN build of each example: QEMU instructions, flash, RAM, stack, top-1.
-//   node bench/mcu-vs-cmsis.mjs [model...]   (after `npm run build`; writes bench/results/mcu-vs-cmsis.txt)
+//   node bench/mcu-vs-cmsis.mjs [model...]   (after `npm run build`; writes bench/results/mcu-vs-cmsis.txt, or $OUT)
 // Cortex-M0 (mps2-an385) and Cortex-M4 (mps2-an386, CMSIS-NN's DSP/SMLAD paths on) at -O2 and -Os; counted as in
 // mcu-cycles.mjs. Flash = .text + .ARM.exidx + .data, RAM = .data + .bss, both minus an empty-model harness built
 // the same way; stack = painted high-water mark of a run. Top-1 on the 10,000 Fashion-MNIST test images
@@ -146,6 +146,6 @@ for (const [name, byT] of Object.entries(rows)) for (const [tag, r] of Object.en
   log(`${name} ${tag.padEnd(6)} default: ${ratio(d)}; --terms 1: ${ratio(t1)}${met}`);
 }
 fs.rmSync(work, { recursive: true, force: true });
-const dest = path.join(ROOT, 'bench/results/mcu-vs-cmsis.txt');
+const dest = process.env.OUT ? path.resolve(process.env.OUT) : path.join(ROOT, 'bench/results/mcu-vs-cmsis.txt');
 fs.writeFileSync(dest, `${lines.join('\n')}\n`);
 console.log(`-> ${path.relative(ROOT, dest)}`);
