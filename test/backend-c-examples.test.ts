@@ -20,9 +20,11 @@ const slice = (t: Tensor, a: number, b: number): Tensor => {
 describe('C backend on the example models', () => {
   const calib = slice(readNpy(fs.readFileSync(`${EX}data/calib-256.npy`), 'calib'), 0, 32);
   const images = readNpy(fs.readFileSync(`${EX}data/test-images-16.npy`), 'images');
-  // The default weights (auto) at K = 2, and the Huffman-packed form in every configuration of bench/flash.
+  // The default weights (auto) at K = 2 and K = 1 (lenet's fc1 takes the dense stream with a widened shift field
+  // there), and the Huffman-packed form in every configuration of bench/flash.
   const RUNS: { opts: CompileOptions; weights?: WeightForm }[] = [
     { opts: { terms: 2 } },
+    { opts: { terms: 1 } },
     { opts: { terms: 1 }, weights: 'packed' },
     { opts: { terms: 2 }, weights: 'packed' },
     { opts: { terms: 2, avgTerms: 1.5 }, weights: 'packed' },

@@ -167,7 +167,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   });
   const memory = { arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes };
   return {
-    header: headerText(io, memory, flash.map((l) => `${l.fn} ${l.form}`)),
+    header: headerText(io, memory, flash.map((l) => `${l.fn} ${l.form}`), `--target c --name ${opts.name} --weights ${opts.weights ?? 'auto'}${opts.codeBytes !== undefined ? ` code bytes ${opts.codeBytes}` : ''}`),
     source,
     io: ioText(io),
     memory,

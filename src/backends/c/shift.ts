@@ -48,13 +48,13 @@ function emitTables(ctx: KernelCtx, xt: string, codes: Tensor, M: number, D: num
   const tab = tableT ? `, ${f}_o` : '';
   if (gt.decl) ctx.decls.push(gt.decl);
   if (st.form === 'dense') {
-    ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + B, st.zero));
+    ctx.decls.push(denseWalkText(`${f}_walk`, xt, tableT, D, K, 1 + st.shiftBits, st.zero));
     return {
       init: [`const uint16_t *w = ${f}_w;`, ...gt.init],
       decode: [],
       save: [],
       restore: '',
-      next: [`w += ${denseChannelWords(D, K, 1 + B)};`, 'SAC_OPAQUE(w);', ...gt.next],
+      next: [`w += ${denseChannelWords(D, K, 1 + st.shiftBits)};`, 'SAC_OPAQUE(w);', ...gt.next],
       sum: (p) => `${f}_walk(${p}${tab}, w)`,
       gain: gt.gain,
       weights: lw.stats,
