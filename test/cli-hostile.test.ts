@@ -55,7 +55,7 @@ describe('CLI on hostile input', () => {
     expect(runCli(['inspect', good, '--max-elements', '100000'], dir).code).toBe(0);
   });
 
-  it('hostile node and value names are escaped in diagnostics, inspect, run, report.md and the C', () => {
+  it('hostile node and value names are escaped in diagnostics, inspect, run, report.md, the C, the JS loader and the hardware files', () => {
     const rng = mulberry32(9);
     for (let k = 0; k < 4; k++) {
       const spec = convNet();
@@ -66,6 +66,8 @@ describe('CLI on hostile input', () => {
         runCli(['inspect', model], dir),
         runCli(['run', model, '--input', CAL], dir),
         runCli(['compile', model, '--calibrate', CAL, '--target', 'c', '--name', 'm', '-o', out], dir),
+        runCli(['compile', model, '--calibrate', CAL, '--target', 'wasm', '-o', `${out}-wasm`], dir),
+        runCli(['compile', model, '--calibrate', CAL, '--target', 'hw', '-o', `${out}-hw`], dir),
       ];
       for (const r of runs) {
         expect(r.code, r.err).toBe(0);
@@ -73,7 +75,9 @@ describe('CLI on hostile input', () => {
         expect(r.err).not.toMatch(CONTROL);
         expect(Math.max(...r.out.split('\n').map((l) => l.length))).toBeLessThan(2000);
       }
-      for (const f of fs.readdirSync(out).filter((f) => /\.(md|c|h)$/.test(f))) expect(fs.readFileSync(path.join(out, f), 'utf8'), f).not.toMatch(CONTROL);
+      for (const o of [out, `${out}-wasm`, `${out}-hw`]) {
+        for (const f of fs.readdirSync(o).filter((f) => /\.(md|c|h|mjs|ts|vh|v|hex)$/.test(f))) expect(fs.readFileSync(path.join(o, f), 'utf8'), f).not.toMatch(CONTROL);
+      }
     }
     // An unsupported op type carrying escape sequences: the diagnostic shows them escaped, in one short line.
     const spec = convNet();

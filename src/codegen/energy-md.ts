@@ -1,4 +1,5 @@
 // energy.md and the terminal table of an energy report: per layer pJ of the three versions, totals, units and sources.
+import { printable } from '../diagnostics.js';
 import { FORMATS, type EnergyReport } from './energy.js';
 
 const pj = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} uJ` : v >= 1e3 ? `${(v / 1e3).toFixed(2)} nJ` : `${v.toFixed(1)} pJ`);
@@ -9,7 +10,7 @@ export function energyTable(r: EnergyReport): string[][] {
   const head = ['layer', 'op', 'MACs', 'FP32', 'INT8', 'shift-add', 'shifts', 'adds', 'cmp', 'LUT', 'mem bits'];
   const rows = r.layers.map((l) => {
     const c = l.shiftadd.counts;
-    return [l.name, l.op, String(l.macs), pj(l.fp32.total), pj(l.int8.total), pj(l.shiftadd.total), String(c.shifts), String(c.adds), String(c.comparisons), String(c.lutReads), String(c.readBits + c.writeBits)];
+    return [printable(l.name).replace(/[|\\]/g, (ch) => `\\${ch}`), printable(l.op), String(l.macs), pj(l.fp32.total), pj(l.int8.total), pj(l.shiftadd.total), String(c.shifts), String(c.adds), String(c.comparisons), String(c.lutReads), String(c.readBits + c.writeBits)];
   });
   const t = r.totals;
   const tot = ['total', '', String(r.layers.reduce((s, l) => s + l.macs, 0)), pj(t.fp32.total), pj(t.int8.total), pj(t.shiftadd.total), '', '', '', '', ''];

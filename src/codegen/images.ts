@@ -26,7 +26,9 @@ export function packFields(fields: readonly number[], fieldBits: number): bigint
  * Images of `words` (signed values, each fitting `width` bits). Tools reject an empty memory, so a memory
  * with no words is written with depth 1 holding 0 (its size in the descriptor stays 0).
  */
-export function memoryImages(words: readonly (number | bigint)[] | ArrayLike<number>, width: number, title: string): MemoryImages {
+export function memoryImages(words: readonly (number | bigint)[] | ArrayLike<number>, width: number, rawTitle: string): MemoryImages {
+  // The title quotes layer names from the model: printable ASCII only in a comment line of any of the three formats.
+  const title = rawTitle.replace(/[^\x20-\x7e]/g, '?');
   const list = words.length > 0 ? Array.from(words as ArrayLike<number | bigint>, (v) => hexWord(v, width)) : [hexWord(0, width)];
   const hex = `// ${title}: ${words.length} words of ${width} bits\n${list.join('\n')}\n`;
   const coe = `; ${title}: ${words.length} words of ${width} bits\nmemory_initialization_radix=16;\nmemory_initialization_vector=\n${list.join(',\n')};\n`;
