@@ -4,59 +4,13 @@ import { emitWasm } from '../src/backends/wasm/emit.js';
 import { runWasm } from '../src/backends/wasm/run.js';
 import { GraphBuilder, type Graph } from '../src/ir/graph.js';
 import { runInteger } from '../src/ir/interp-int.js';
-import { csdDigits } from '../src/ir/fixed-point.js';
 import { lrnIndexCount } from '../src/ir/ops/qlrn.js';
-import { LOWERED_OPS, shiftParams, type LoweredKind } from '../src/ir/lowered.js';
+import { LOWERED_OPS, type LoweredKind } from '../src/ir/lowered.js';
 import type { Op } from '../src/ir/registry.js';
 import { tensor } from '../src/ir/tensor.js';
+import { ACT, node, oneOp, q, SAMPLES } from './helpers/dialect-samples.js';
 import { mulberry32 } from './helpers/prng.js';
 import { checkModule } from './helpers/wasm.js';
-
-const ACT = { bits: 8, actMin: -128, actMax: 127 };
-const q = { frac: 4 };
-
-/** x: int8 [1, 2, 4, 4] (frac 4) -> the op built by `body` -> output. */
-function oneOp(body: (b: GraphBuilder, x: number) => number): Graph {
-  const b = new GraphBuilder('dialect', 13);
-  const x = b.addValue('x', { dtype: 'int8', shape: [1, 2, 4, 4] }, { quant: q });
-  return b.finish([x], [body(b, x)]);
-}
-
-const node = (op: Op, inputs: (b: GraphBuilder, x: number) => number[]) => (b: GraphBuilder, x: number): number =>
-  b.addNode(`the-${op.kind}`, op, inputs(b, x), undefined, undefined, [q])[0]!;
-
-const pool = { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false };
-const shiftConsts = (b: GraphBuilder, codes: ReturnType<typeof tensor>) => ({
-  codes: b.addConst('codes', codes),
-  bias: b.addConst('bias', tensor('int32', [2], [3, -1])),
-  rshift: b.addConst('rshift', tensor('int32', [2], [1, 0])),
-  gain: b.addConst('gain', tensor('int8', [2, 2], [1, 0, 2, -3])),
-});
-const flat = (b: GraphBuilder, x: number) => b.addNode('flat', { kind: 'Reshape', attrs: { shape: [1, 32] } }, [x], undefined, undefined, [q])[0]!;
-
-/** One small graph per dialect op (the keys must be exactly the dialect's ops). */
-const SAMPLES: Record<LoweredKind, (b: GraphBuilder, x: number) => number> = {
-  ShiftConv: node({ kind: 'ShiftConv', attrs: { ...pool, kernel: [1, 1], strides: [1, 1], group: 1, terms: 2, shiftBits: 2, ...ACT } },
-    (b, x) => shiftParams({ x, ...shiftConsts(b, tensor('int8', [2, 2, 1, 1, 2], [1, -2, 0, 3, 4, 0, -1, 1])) })),
-  ShiftGemm: (b, x) => node({ kind: 'ShiftGemm', attrs: { terms: 1, shiftBits: 2, ...ACT } },
-    (b2) => shiftParams({ x: flat(b2, x), ...shiftConsts(b2, tensor('int8', [2, 32, 1], Array.from({ length: 64 }, (_, i) => (i % 5) - 2))) }))(b, x),
-  QAdd: node({ kind: 'QAdd', attrs: { fracA: 4, fracB: 4, fracOut: 3, ...ACT } }, (_b, x) => [x, x]),
-  Requantize: node({ kind: 'Requantize', attrs: { shift: 1, ...ACT } }, (_b, x) => [x]),
-  Lut: node({ kind: 'Lut', attrs: { table: Array.from({ length: 256 }, (_, i) => (i >> 1) - 64) } }, (_b, x) => [x]),
-  QAveragePool: node({ kind: 'QAveragePool', attrs: { ...pool, countIncludePad: true, global: false, digits: [...csdDigits(1 / 4, 7)], shiftOut: 7, bits: 8 } }, (_b, x) => [x]),
-  QGateMul: node({ kind: 'QGateMul', attrs: { fracX: 4, fracOut: 3, maxCode: 6, ...ACT } }, (_b, x) => [x, x]),
-  QLrn: node({ kind: 'QLrn', attrs: { size: 3, mant: 2, logFrac: 2, pow: Array.from({ length: lrnIndexCount(3, 2) }, (_, i) => -i), log: Array.from({ length: 128 }, (_, i) => Math.round(4 * Math.log2(i + 1))), exp: [0, 1, 1, 2, 3, 4, 6, 8], expMin: -4 } }, (_b, x) => [x]),
-  Relu: node({ kind: 'Relu', attrs: {} }, (_b, x) => [x]),
-  MaxPool: node({ kind: 'MaxPool', attrs: pool }, (_b, x) => [x]),
-  GlobalMaxPool: node({ kind: 'GlobalMaxPool', attrs: {} }, (_b, x) => [x]),
-  Reshape: node({ kind: 'Reshape', attrs: { shape: [1, 32] } }, (_b, x) => [x]),
-  Identity: node({ kind: 'Identity', attrs: {} }, (_b, x) => [x]),
-  Transpose: node({ kind: 'Transpose', attrs: { perm: [0, 2, 3, 1] } }, (_b, x) => [x]),
-  Slice: node({ kind: 'Slice', attrs: { starts: [1], ends: [3], axes: [2], steps: [1] } }, (_b, x) => [x]),
-  Pad: node({ kind: 'Pad', attrs: { mode: 'constant', pads: [0, 0, 1, 0, 0, 0, 0, 1], value: 0 } }, (_b, x) => [x]),
-  Concat: node({ kind: 'Concat', attrs: { axis: 1 } }, (_b, x) => [x, x]),
-};
-
 
 const inputs = (): [string, ReturnType<typeof tensor>][] => {
   const rng = mulberry32(7);
