@@ -1,7 +1,8 @@
 // WebAssembly pooling kernels: windowed max/average over per-axis window tables, global max/average.
 import { fail } from '../../diagnostics.js';
 import { satMax, satMin } from '../../ir/fixed-point.js';
-import { axisPlan, type PoolGeometry } from '../../ir/ops/pool.js';
+import { poolPlan } from '../../codegen/pool-plan.js';
+import type { PoolGeometry } from '../../ir/ops/pool.js';
 import { qavgWindow, reciprocalDigits, type QAveragePoolAttrs } from '../../ir/ops/qavg-pool.js';
 import { numel } from '../../ir/tensor.js';
 import { OP } from './encoder.js';
@@ -53,19 +54,7 @@ export function poolKernel(ctx: WasmKernelCtx, mode: 'max' | 'avg'): void {
   const yv = outType(ctx);
   const xb = elemBytes(xv);
   const yb = elemBytes(yv);
-  const two = a.kernel.length === 2;
-  const H = two ? xv.shape[2]! : 1;
-  const W = xv.shape[xv.shape.length - 1]!;
-  const OH = two ? yv.shape[2]! : 1;
-  const OW = yv.shape[yv.shape.length - 1]!;
-  const hp = two ? axisPlan(OH, H, a.kernel[0]!, a.strides[0]!, a.pads[0]!, a.pads[2]!, a.dilations[0]!) : axisPlan(1, 1, 1, 1, 0, 0, 1);
-  const wp = two ? axisPlan(OW, W, a.kernel[1]!, a.strides[1]!, a.pads[1]!, a.pads[3]!, a.dilations[1]!)
-    : axisPlan(OW, W, a.kernel[0]!, a.strides[0]!, a.pads[0]!, a.pads[1]!, a.dilations[0]!);
-  const dh = two ? a.dilations[0]! : 1;
-  const dw = a.dilations[a.kernel.length - 1]!;
-  const hn = Array.from(hp.hi, (h, o) => h - hp.lo[o]!);
-  const wn = Array.from(wp.hi, (h, o) => h - wp.lo[o]!);
-  if (hn.some((v) => v <= 0) || wn.some((v) => v <= 0)) fail('SAC060', 'a pooling window lies entirely in the padding', ctx.where);
+  const { H, W, OH, OW, hp, wp, dh, dw, hn, wn } = poolPlan(a, xv.shape, yv.shape, ctx.where);
   const hoAt = ctx.data.i32(Array.from(hp.start, (s, o) => (s + hp.lo[o]! * dh) * W * xb));
   const hnAt = ctx.data.i32(hn);
   const woAt = ctx.data.i32(Array.from(wp.start, (s, o) => (s + wp.lo[o]! * dw) * xb));
