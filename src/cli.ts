@@ -135,7 +135,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           if (file) writeFileAtomic(file, writeNpy(t));
           const top = argmaxRows(t);
           const name = graph.values[graph.outputs[k]!]!.name;
-          process.stdout.write(`${printable(name)}: ${formatType(t)}${file ? ` -> ${file}` : ''}${top.length ? `; top-1 per sample: ${top.join(' ')}` : ''}\n`);
+          process.stdout.write(`${printable(name)}: ${formatType(t)}${file ? ` -> ${opts.output[k]}` : ''}${top.length ? `; top-1 per sample: ${top.join(' ')}` : ''}\n`);
         });
       }));
     });
