@@ -31,14 +31,17 @@ export function usageError(message: string, argv: readonly string[]): ShiftaddcE
   return new ShiftaddcError('SAC043', text, undefined, `see ${help}`);
 }
 
-/** Runs a command body; maps errors to one-line diagnostics and exit codes (1 user error, 2 internal). */
-export async function runCommand(debug: boolean, body: () => void | Promise<void>): Promise<number> {
+/**
+ * Runs a command body; maps errors to one-line diagnostics and exit codes (1 user error, 2 internal). A body that
+ * printed its own diagnostics (inspect --check) returns its exit code.
+ */
+export async function runCommand(debug: boolean, body: () => void | number | Promise<void | number>): Promise<number> {
   try {
-    await body();
-    return 0;
+    return (await body()) ?? 0;
   } catch (e) {
     if (e instanceof ShiftaddcError) {
-      process.stderr.write(`shiftaddc: ${e.format()}\n`);
+      // A check that found several problems at once (e.g. every node lowering refuses) prints each on its line.
+      for (const f of e.findings) process.stderr.write(`shiftaddc: ${f.format()}\n`);
       if (debug) process.stderr.write(`${e.stack}\n`);
       return 1;
     }

@@ -16,6 +16,7 @@ import { printGraph } from './ir/printer.js';
 import { reportMarkdown } from './report-md.js';
 import { formatCount } from './format-count.js';
 import { formatEnergy, formatInspect, inspect } from './inspect.js';
+import { check } from './check.js';
 import { readNpy, writeNpy } from './io/npy.js';
 import { formatType, type Tensor } from './ir/tensor.js';
 
@@ -69,8 +70,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print JSON instead of a table')
     .option('--energy', 'energy per inference: FP32 MAC, INT8 MAC and an estimated shift-add version (45 nm)')
-    .action(async (model: string, opts: { json?: boolean; energy?: boolean }) => {
+    .option('--check', 'name every node compile cannot convert and why (no calibration); exit 1 if any')
+    .option('--act-bits <bits>', 'with --check: the activation width compile would use, 8 or 16', '8')
+    .action(async (model: string, opts: { json?: boolean; energy?: boolean; check?: boolean; actBits: string }) => {
       setExit(await runCommand(debug(), () => {
+        if (opts.check) return checkCommand(model, opts, limits());
         if (opts.energy) return void process.stdout.write(`${formatEnergy(load(model), Boolean(opts.json))}\n`);
         const report = inspect(load(model));
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatInspect(report)}\n`);
@@ -174,6 +178,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** `inspect --check`: the findings, one diagnostic line each on stderr (or JSON on stdout); exit 1 when any. */
+function checkCommand(model: string, opts: { json?: boolean; actBits: string }, limits: Partial<Limits>): number {
+  const actBits = Number(opts.actBits);
+  if (actBits !== 8 && actBits !== 16) fail('SAC040', `--act-bits must be 8 or 16 (got '${printable(opts.actBits)}')`);
+  const r = check(model, { actBits, limits });
+  if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  else if (r.ok) process.stdout.write(`${printable(r.model)}: every node converts (${r.nodes} nodes after folding; checked without calibration)\n`);
+  if (!opts.json) for (const f of r.findings) process.stderr.write(`shiftaddc: ${f.line}\n`);
+  return r.ok ? 0 : 1;
 }
 
 /** The global size-limit flags as Limits overrides (resolveLimits rejects a value that is not a positive integer). */

@@ -1,6 +1,6 @@
 // compile(): the conversion pipeline from a float model to the verified integer shift-add graph plus its report.
 import { loadModel } from './api.js';
-import { fail } from './diagnostics.js';
+import { fail, ShiftaddcError } from './diagnostics.js';
 import type { Graph } from './ir/graph.js';
 import { checkAccumulators } from './ir/overflow.js';
 import { printGraph } from './ir/printer.js';
@@ -9,9 +9,9 @@ import { LOWERING_PASS, verifyGraph } from './ir/verify.js';
 import { outOfMemoryAt } from './ir/interp-float.js';
 import { LOWERING } from './passes/analyses.js';
 import { DEFAULT_OPTIONS, definedOnly, passContext, userOptions, type ConversionOptions, type Progress } from './passes/context.js';
-import { checkPassName, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
+import { checkPassName, PREPARE_PIPELINE, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
-import { checkCalibration, checkCompilable } from './compile-checks.js';
+import { checkCalibration, checkCompilable, lowerableFindings } from './compile-checks.js';
 import { pruneNotes, wideLayerNotes } from './compile-notes.js';
 import type { Limits } from './frontend/limits.js';
 
@@ -54,14 +54,18 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const tapSamples = REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!;
   const ctx = passContext(options, { tapSamples }, options.onProgress);
   let lastPass = 'the start';
-  // An allocation failure in a pass (one not inside a node's run) is named by the pass it happened after.
-  const graph = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(source, SHIFT_PIPELINE, ctx, {
+  const hooks = {
     verifyEach: options.verifyEach,
-    after: (pass, g) => {
+    after: (pass: string, g: Graph) => {
       lastPass = pass;
       if (pass === options.printIrAfter) options.onIr?.(pass, printGraph(g));
     },
-  }));
+  };
+  // An allocation failure in a pass (one not inside a node's run) is named by the pass it happened after.
+  const prepared = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(source, PREPARE_PIPELINE, ctx, hooks));
+  // Every node lowering would refuse, named at once, before seconds to minutes of calibration and recovery.
+  ShiftaddcError.throwAll(lowerableFindings(prepared, ctx.user).map((f) => f.error));
+  const graph = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(prepared, SHIFT_PIPELINE.slice(PREPARE_PIPELINE.length), ctx, hooks));
   // Structure, types and the lowered dialect (ir/lowered.ts): what every backend may rely on.
   verifyGraph(graph, LOWERING_PASS);
   checkAccumulators(graph);

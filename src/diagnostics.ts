@@ -67,6 +67,21 @@ export class ShiftaddcError extends Error {
     const where = this.where ? ` (at ${oneLine(this.where)})` : '';
     return `error ${this.code}: ${oneLine(this.message)}${where}; ${this.hint}`;
   }
+
+  /** Every diagnostic one check found, this one first, when it found several at once (failAll); else just this one. */
+  get findings(): readonly ShiftaddcError[] {
+    return this.all ?? [this];
+  }
+
+  private all: readonly ShiftaddcError[] | undefined;
+
+  /** Throws the first of `errors` carrying all of them (the CLI prints one line each); returns when there are none. */
+  static throwAll(errors: readonly ShiftaddcError[]): void {
+    const first = errors[0];
+    if (!first) return;
+    first.all = errors;
+    throw first;
+  }
 }
 
 function oneLine(s: string): string {

@@ -2,6 +2,7 @@
 export { loadModel, runFloat, readInputFile, type LoadOptions } from './api.js';
 export { DEFAULT_LIMITS, type Limits } from './frontend/limits.js';
 export { inspect, formatInspect, type InspectReport, type LayerSummary } from './inspect.js';
+export { check, type CheckOptions, type CheckResult, type Finding } from './check.js';
 export { ShiftaddcError, DIAGNOSTICS, type DiagnosticCode } from './diagnostics.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export { verifyGraph } from './ir/verify.js';

@@ -9,9 +9,14 @@ import type { Rewriter } from './rewriter.js';
 /** Per-sample tensors of one value over the calibration set. */
 export type Samples = Tensor[];
 
-/** What a lowering rule needs: the rewriter, options, fracs, and calibration activations of both networks. */
-export interface LowerContext {
+/** What a rule's check may read: the float graph and the options, nothing calibration computes. */
+export interface RuleContext {
   readonly g: Graph;
+  readonly user: Pick<UserOptions, 'actBits'>;
+}
+
+/** What a lowering rule needs: the rewriter, options, fracs, and calibration activations of both networks. */
+export interface LowerContext extends RuleContext {
   readonly r: Rewriter;
   readonly user: UserOptions;
   readonly pass: PassSettings;
@@ -38,6 +43,17 @@ export interface WeightMatrix {
 }
 
 /**
+ * How lower-to-shift lowers one op kind. `check` says why a node cannot be lowered from what is known before
+ * calibration (op, attributes, constants, shapes, options), so `shiftaddc inspect --check` and compile's first
+ * step name every such node up front; `lower` runs only on nodes its check passed (it may still refuse what only
+ * calibration decides, e.g. a gate scale too far from its input's).
+ */
+export interface LoweringRule {
+  check?(s: RuleContext, n: Node): string | undefined;
+  lower(ctx: LowerContext, n: Node): void;
+}
+
+/**
  * How one weight layer (an op with the weightLayer trait) becomes integer shift-add nodes. lower-to-shift picks
  * the first strategy that applies, layer by layer, so another encoding (e.g. ShiftAddNet's shift/add pairs) can
  * take some layers while the others keep power-of-two terms.
@@ -45,7 +61,9 @@ export interface WeightMatrix {
 export interface WeightLoweringStrategy {
   readonly name: string;
   /** Whether this strategy lowers node `n` under the context's options. */
-  applies(ctx: LowerContext, n: Node): boolean;
+  applies(s: RuleContext, n: Node): boolean;
+  /** Why it cannot lower `n` after all, known before calibration (see LoweringRule.check). */
+  check?(s: RuleContext, n: Node): string | undefined;
   /** Emits the lowered nodes for `n` (and its fused activation) through `ctx.r`. */
   lower(ctx: LowerContext, n: Node): void;
 }

@@ -1,7 +1,7 @@
 // Lowering rule for Mul of an activation by a gate in [0, 1] (squeeze-and-excitation): a power-of-two gate, a shift.
-import { producers, type Node } from '../ir/graph.js';
+import { producers, type Graph, type Node } from '../ir/graph.js';
 import { gateLayout } from '../ir/ops/qgate-mul.js';
-import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-context.js';
+import { activationRange, emitLowered, unsupported, type LowerContext, type RuleContext } from './lower-context.js';
 
 /** Gates below 2^-(MAX_SHIFT + 0.5) are zero; the others are rounded to the nearest power of two in log2. */
 const MAX_SHIFT = 12;
@@ -9,19 +9,30 @@ const MAX_SHIFT = 12;
 /** Ops whose output lies in [0, 1], so their product with an activation is a gating. */
 const GATES = new Set(['Sigmoid', 'HardSigmoid']);
 
-export function lowerGateMul(ctx: LowerContext, n: Node): void {
-  const { g, r } = ctx;
+/** The Mul's operands as [gate, x] when one is the output of a gate op, else undefined. */
+function gateOperands(g: Graph, n: Node): [number, number] | undefined {
   const prod = producers(g);
   const isGate = (v: number) => prod[v]! >= 0 && GATES.has(g.nodes[prod[v]!]!.op.kind);
   const [a, b] = n.inputs as [number, number];
-  const gate = isGate(b) ? b : isGate(a) ? a : -1;
-  if (gate < 0) unsupported(n, 'Mul of two activations is lowered only when one is a gate in [0, 1] (Sigmoid/HardSigmoid output)');
-  const xOld = gate === b ? a : b;
+  return isGate(b) ? [b, a] : isGate(a) ? [a, b] : undefined;
+}
+
+/** What is known before calibration: a gate operand, its layout and int8 activations (the gate codes are a table). */
+export function checkGateMul(s: RuleContext, n: Node): string | undefined {
+  const ops = gateOperands(s.g, n);
+  if (!ops) return 'Mul of two activations is lowered only when one is a gate in [0, 1] (Sigmoid/HardSigmoid output)';
+  if (!gateLayout(s.g.values[ops[1]]!.type.shape, s.g.values[ops[0]]!.type.shape)) return 'the gate must have the activation\'s shape or one value per channel';
+  if (s.user.actBits !== 8) return 'gated Mul needs int8 activations (the gate codes are a table)';
+  return undefined;
+}
+
+export function lowerGateMul(ctx: LowerContext, n: Node): void {
+  const { g, r } = ctx;
+  const [gate, xOld] = gateOperands(g, n)!;
   const x = r.get(xOld);
   const gq = r.get(gate);
   const xv = r.b.value(x);
-  if (!gateLayout(xv.type.shape, r.b.value(gq).type.shape)) unsupported(n, 'the gate must have the activation\'s shape or one value per channel');
-  if (ctx.user.actBits !== 8 || r.b.value(gq).type.dtype !== 'int8') unsupported(n, 'gated Mul needs int8 activations (the gate codes are a table)');
+  if (r.b.value(gq).type.dtype !== 'int8') unsupported(n, 'gated Mul needs an int8 gate (the gate codes are a table)');
   if (xv.quant?.channels) unsupported(n, 'gated Mul of a tensor with per-channel fracs');
   const fracG = ctx.fracOfNew(gq);
   const fracX = ctx.fracOfNew(x);

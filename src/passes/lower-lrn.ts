@@ -1,17 +1,23 @@
 // Lowering rule for LRN: builds QLrn's tables (log-domain gain per window-sum bucket, log2 |x|, exp) in float64.
 import type { Node } from '../ir/graph.js';
 import { lrnBucket, lrnIndexCount } from '../ir/ops/qlrn.js';
-import { emitLowered, unsupported, type LowerContext } from './lower-context.js';
+import { emitLowered, unsupported, type LowerContext, type RuleContext } from './lower-context.js';
 
 /** Mantissa bits of the window-sum index (relative bucket width <= 2^-6) and fractional bits of the log domain. */
 const MANT = 6;
 const LOG_FRAC = 7;
 
+/** Known before calibration: int8 activations and a positive bias. */
+export function checkLrn(s: RuleContext, n: Node): string | undefined {
+  if (n.op.kind !== 'LRN') return 'not an LRN';
+  if (s.user.actBits !== 8) return 'LRN lowering needs int8 activations (its squares and tables are indexed by int8 values)';
+  if (!(n.op.attrs.bias > 0)) return `LRN with bias ${n.op.attrs.bias} <= 0 has no finite gain at a zero window`;
+  return undefined;
+}
+
 export function lowerLrn(ctx: LowerContext, n: Node): void {
   if (n.op.kind !== 'LRN') return unsupported(n, 'not an LRN');
-  if (ctx.user.actBits !== 8) unsupported(n, 'LRN lowering needs int8 activations (its squares and tables are indexed by int8 values)');
   const { size, alpha, beta, bias } = n.op.attrs;
-  if (!(bias > 0)) unsupported(n, `LRN with bias ${bias} <= 0 has no finite gain at a zero window`);
   const x = ctx.r.get(n.inputs[0]!);
   const fracIn = ctx.fracOfNew(x);
   const fracOut = ctx.fracOfOld(n.outputs[0]!);

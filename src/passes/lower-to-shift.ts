@@ -12,13 +12,9 @@ import { allocateTerms, type TermCurve } from './allocate-terms.js';
 import { CALIBRATION_ACTIVATIONS, LOWERING } from './analyses.js';
 import { fusedActivations } from './channel-fracs.js';
 import type { Pass, PassContext, PassSettings } from './context.js';
-import { unsupported, type LowerContext, type Samples, type WeightLoweringStrategy } from './lower-context.js';
-import { lowerActivation, lowerStructural } from './lower-ops.js';
-import { shiftTermsLowering } from './lower-weights.js';
+import { unsupported, type LowerContext, type Samples } from './lower-context.js';
+import { loweringRule } from './lower-rules.js';
 import { Rewriter } from './rewriter.js';
-
-/** Weight-layer encodings, tried in order for each layer (the first that applies lowers it). */
-const WEIGHT_LOWERINGS: readonly WeightLoweringStrategy[] = [shiftTermsLowering];
 
 /**
  * Requires calibration's float activations (reused, not recomputed, when calibrate-activations ran just before)
@@ -101,12 +97,11 @@ function lowerOnce(g: Graph, pc: PassContext, pass: PassSettings, store: Activat
   return r.finish();
 }
 
+/** The node's rule, after the same check `inspect --check` and compile's first step ran (lower-rules.ts). */
 function lowerNode(ctx: LowerContext, n: Node): void {
-  const traits = opTraits(n.op.kind);
-  if (traits.weightLayer) {
-    const strategy = WEIGHT_LOWERINGS.find((s) => s.applies(ctx, n)) ?? unsupported(n, 'no weight lowering applies');
-    return strategy.lower(ctx, n);
-  }
-  if (traits.tableActivation) return lowerActivation(ctx, n);
-  return lowerStructural(ctx, n);
+  const rule = loweringRule(ctx, n);
+  if (typeof rule === 'string') return unsupported(n, rule);
+  const why = rule.check?.(ctx, n);
+  if (why !== undefined) unsupported(n, why);
+  rule.lower(ctx, n);
 }

@@ -3,21 +3,39 @@ import type { Node } from '../ir/graph.js';
 import { shiftParams } from '../ir/lowered.js';
 import { tensor, type Tensor } from '../ir/tensor.js';
 import { opTraits } from '../ir/registry.js';
-import { activationRange, emitLowered, unsupported, type LowerContext, type Samples, type WeightLoweringStrategy, type WeightMatrix } from './lower-context.js';
+import { activationRange, emitLowered, type LowerContext, type RuleContext, type Samples, type WeightLoweringStrategy, type WeightMatrix } from './lower-context.js';
 import { MAX_RECOVER_D, recoverRows, type TermSpec } from './recover.js';
 import { assembleLayer, greedyLogRow, maxExponent, type RowCodes } from './shift-layer.js';
 
-function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
-  const w = ctx.g.values[n.inputs[1]!]!.data ?? unsupported(n, 'weights must be constant');
+/** Why lowerWeightLayer cannot take `n`, from the float graph alone (lower-to-shift and the check share it). */
+function checkWeightLayer(s: RuleContext, n: Node): string | undefined {
+  const w = s.g.values[n.inputs[1]!]!;
+  if (!w.data) return 'weights must be constant';
   const biasId = n.inputs[2];
-  const b = biasId !== undefined && biasId >= 0 ? ctx.g.values[biasId]!.data ?? unsupported(n, 'bias must be constant') : undefined;
+  const b = biasId !== undefined && biasId >= 0 ? s.g.values[biasId]! : undefined;
+  if (b && !b.data) return 'bias must be constant';
+  if (n.op.kind === 'Conv') return undefined;
+  const a = n.op.kind === 'Gemm' ? n.op.attrs : { transB: false, transA: false };
+  if (a.transA) return 'transA is not lowered';
+  if (w.type.shape.length !== 2) return `weights of rank ${w.type.shape.length}: only matrix weights are lowered`;
+  const M = a.transB ? w.type.shape[0]! : w.type.shape[1]!;
+  if (b && b.data!.data.length !== M) return `bias of ${b.data!.data.length} values does not match ${M} outputs`;
+  const rank = s.g.values[n.inputs[0]!]!.type.shape.length;
+  if (rank !== 2) return `input of rank ${rank}: only [N, D] inputs are lowered`;
+  return undefined;
+}
+
+/** The layer as a matrix (checkWeightLayer passed: constant weights and bias of matching size). */
+function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
+  const w = ctx.g.values[n.inputs[1]!]!.data!;
+  const biasId = n.inputs[2];
+  const b = biasId !== undefined && biasId >= 0 ? ctx.g.values[biasId]!.data : undefined;
   if (n.op.kind === 'Conv') {
     const M = w.shape[0]!;
     const D = w.data.length / M;
     return { rows: rowsOf(w.data, M, D, 1), bias: biasOf(b, M, 1), groups: n.op.attrs.group, codeShape: [...w.shape] };
   }
   const a = n.op.kind === 'Gemm' ? n.op.attrs : { transA: false, transB: false, alpha: 1, beta: 1 };
-  if (a.transA) unsupported(n, 'transA is not lowered');
   const [r0, c0] = w.shape as [number, number];
   const M = a.transB ? r0 : c0;
   const D = a.transB ? c0 : r0;
@@ -26,7 +44,6 @@ function asMatrix(ctx: LowerContext, n: Node): WeightMatrix {
     for (let i = 0; i < D; i++) row[i] = a.alpha * (a.transB ? w.data[m * D + i]! : w.data[i * M + m]!);
     return row;
   });
-  if (b && b.data.length !== M) unsupported(n, `bias of ${b.data.length} values does not match ${M} outputs`);
   return { rows, bias: biasOf(b, M, a.beta), groups: 1, codeShape: [M, D] };
 }
 
@@ -93,7 +110,8 @@ function inBits(ctx: LowerContext, x: number): number {
 /** Today's one strategy: every weight of every weight layer as up to K signed powers of two (ShiftConv / ShiftGemm). */
 export const shiftTermsLowering: WeightLoweringStrategy = {
   name: 'shift-terms',
-  applies: (_ctx, n) => opTraits(n.op.kind).weightLayer === true,
+  applies: (_s, n) => opTraits(n.op.kind).weightLayer === true,
+  check: checkWeightLayer,
   lower: lowerWeightLayer,
 };
 
@@ -135,8 +153,6 @@ function lowerWeightLayer(ctx: LowerContext, n: Node): void {
   if (n.op.kind === 'Conv') {
     emitLowered(ctx, n, { kind: 'ShiftConv', attrs: { ...n.op.attrs, ...common } }, params, outQuant, act);
   } else {
-    const xt = r.b.value(x).type;
-    if (xt.shape.length !== 2) unsupported(n, `input of rank ${xt.shape.length}: only [N, D] inputs are lowered`);
     emitLowered(ctx, n, { kind: 'ShiftGemm', attrs: common }, params, outQuant, act);
   }
 }

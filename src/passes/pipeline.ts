@@ -13,19 +13,22 @@ import { lowerToShift } from './lower-to-shift.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
 
-/** The full pipeline from a float model to the integer shift-add graph (`--print-ir-after` accepts these names). */
-export const SHIFT_PIPELINE: readonly Pass[] = [
+/**
+ * The rewrites that need no data: they turn the float graph into the ops lower-to-shift sees, in well under a
+ * second, so the lowering check (lower-rules.ts) runs on that graph before any work on calibration data. (The
+ * pruning passes after them change weights and channel counts, never which ops there are or their attributes.)
+ */
+export const PREPARE_PIPELINE: readonly Pass[] = [
   canonicalize,
   foldBatchnorm,
   foldChannelAffine,
   fuseHardSwish,
   canonicalize,
   dropOutputSoftmax,
-  pruneChannels,
-  pruneWeights,
-  calibrateActivations,
-  lowerToShift,
 ];
+
+/** The full pipeline from a float model to the integer shift-add graph (`--print-ir-after` accepts these names). */
+export const SHIFT_PIPELINE: readonly Pass[] = [...PREPARE_PIPELINE, pruneChannels, pruneWeights, calibrateActivations, lowerToShift];
 
 export interface PipelineHooks {
   /** Run the verifier after every pass (tests always do; the CLI with --verify-each). */
