@@ -7,6 +7,7 @@ export const FAST = [
   'test/architecture.test.ts',
   'test/lowered.test.ts',
   'test/channel-fracs.test.ts',
+  'test/check.test.ts',
   'test/cli-output.test.ts',
   'test/cli-progress.test.ts',
   'test/conformance.test.ts',

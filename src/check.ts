@@ -1,11 +1,10 @@
 // check(): every node of a model that compile cannot convert and why, from the float graph alone (no calibration).
 import { loadModel } from './api.js';
-import { compilableFindings, lowerableFindings, type Found } from './compile-checks.js';
+import { modelFindings, type Found } from './compile-checks.js';
 import { ShiftaddcError, type DiagnosticCode } from './diagnostics.js';
 import type { Limits } from './frontend/limits.js';
 import type { Graph } from './ir/graph.js';
 import { passContext, type ConversionOptions } from './passes/context.js';
-import { PREPARE_PIPELINE, runPipeline } from './passes/pipeline.js';
 
 /** One reason a model cannot be converted. */
 export interface Finding {
@@ -57,16 +56,6 @@ export function check(model: Graph | Uint8Array | string, options: CheckOptions 
     if (!(e instanceof ShiftaddcError) || !MODEL_CONTENT.has(e.code)) throw e;
     return { model: typeof model === 'string' ? model : 'model', nodes: 0, ok: false, findings: e.findings.map((error) => finding({ error })) };
   }
-  const found = compilableFindings(g);
-  let nodes = g.nodes.length;
-  try {
-    const prepared = runPipeline(g, PREPARE_PIPELINE, ctx);
-    nodes = prepared.nodes.length;
-    found.push(...lowerableFindings(prepared, ctx.user));
-  } catch (e) {
-    // A rewrite that cannot proceed (e.g. a fold over a parameter computed at run time) is one more finding.
-    if (!(e instanceof ShiftaddcError)) throw e;
-    if (!found.some((f) => f.error.format() === e.format())) found.push(...e.findings.map((error) => ({ error })));
-  }
-  return { model: g.name, nodes, ok: found.length === 0, findings: found.map(finding) };
+  const { prepared, found } = modelFindings(g, ctx);
+  return { model: g.name, nodes: (prepared ?? g).nodes.length, ok: found.length === 0, findings: found.map(finding) };
 }

@@ -3,8 +3,10 @@ import { atNode, fail, quoted, ShiftaddcError, type DiagnosticCode } from './dia
 import type { Graph, Node } from './ir/graph.js';
 import { checkRunSize } from './api.js';
 import { numel, type Tensor } from './ir/tensor.js';
+import type { PassContext } from './passes/context.js';
 import type { RuleContext } from './passes/lower-context.js';
 import { loweringBlockers } from './passes/lower-rules.js';
+import { PREPARE_PIPELINE, runPipeline, type PipelineHooks } from './passes/pipeline.js';
 
 /** One problem a check found: its diagnostic, and the node it is about (none for a graph-level problem). */
 export interface Found {
@@ -65,6 +67,24 @@ export function checkCompilable(g: Graph): void {
  */
 export function lowerableFindings(g: Graph, user: RuleContext['user']): Found[] {
   return loweringBlockers(g, user).map(({ node, why }) => ({ error: new ShiftaddcError('SAC052', why, atNode(node.name, node.op.kind)), node }));
+}
+
+/**
+ * Everything compile would refuse in a model before touching data, in one pass: compilableFindings, then the
+ * data-free rewrites (PREPARE_PIPELINE) and every node lowering would refuse in their result. A rewrite that
+ * cannot proceed is one more finding. `prepared` is the rewritten graph (undefined when a rewrite failed).
+ */
+export function modelFindings(g: Graph, ctx: PassContext, hooks: PipelineHooks = {}): { prepared: Graph | undefined; found: Found[] } {
+  const found = compilableFindings(g);
+  try {
+    const prepared = runPipeline(g, PREPARE_PIPELINE, ctx, hooks);
+    found.push(...lowerableFindings(prepared, ctx.user));
+    return { prepared, found };
+  } catch (e) {
+    if (!(e instanceof ShiftaddcError)) throw e;
+    if (!found.some((f) => f.error.format() === e.format())) found.push(...e.findings.map((error) => ({ error })));
+    return { prepared: undefined, found };
+  }
 }
 
 /**

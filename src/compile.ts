@@ -11,7 +11,7 @@ import { LOWERING } from './passes/analyses.js';
 import { DEFAULT_OPTIONS, definedOnly, passContext, userOptions, type ConversionOptions, type Progress } from './passes/context.js';
 import { checkPassName, PREPARE_PIPELINE, runPipeline, SHIFT_PIPELINE } from './passes/pipeline.js';
 import { buildReport, REPORT_SAMPLES, type CompileReport } from './report.js';
-import { checkCalibration, checkCompilable, lowerableFindings } from './compile-checks.js';
+import { checkCalibration, modelFindings } from './compile-checks.js';
 import { pruneNotes, wideLayerNotes } from './compile-notes.js';
 import type { Limits } from './frontend/limits.js';
 
@@ -48,8 +48,6 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
   const t0 = performance.now();
   const source = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model, options.limits ? { limits: options.limits } : {}) : model;
   const calibration = options.calibration as Tensor[];
-  checkCompilable(source);
-  checkCalibration(source, calibration, options.limits?.maxElements);
   // The report compares the shift layers with their float activations on the first REPORT_SAMPLES samples.
   const tapSamples = REPORT_SAMPLES / source.values[source.inputs[0]!]!.type.shape[0]!;
   const ctx = passContext(options, { tapSamples }, options.onProgress);
@@ -62,10 +60,12 @@ export function compile(model: Graph | Uint8Array | string, options: CompileOpti
     },
   };
   // An allocation failure in a pass (one not inside a node's run) is named by the pass it happened after.
-  const prepared = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(source, PREPARE_PIPELINE, ctx, hooks));
-  // Every node lowering would refuse, named at once, before seconds to minutes of calibration and recovery.
-  ShiftaddcError.throwAll(lowerableFindings(prepared, ctx.user).map((f) => f.error));
-  const graph = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(prepared, SHIFT_PIPELINE.slice(PREPARE_PIPELINE.length), ctx, hooks));
+  // Everything the model holds that compile would refuse (every node lowering would refuse too), named at once,
+  // before seconds to minutes of calibration and recovery: the same findings as check() / inspect --check.
+  const { prepared, found } = outOfMemoryAt(() => `the pass after ${lastPass}`, () => modelFindings(source, ctx, hooks));
+  ShiftaddcError.throwAll(found.map((f) => f.error));
+  checkCalibration(source, calibration, options.limits?.maxElements);
+  const graph = outOfMemoryAt(() => `the pass after ${lastPass}`, () => runPipeline(prepared!, SHIFT_PIPELINE.slice(PREPARE_PIPELINE.length), ctx, hooks));
   // Structure, types and the lowered dialect (ir/lowered.ts): what every backend may rely on.
   verifyGraph(graph, LOWERING_PASS);
   checkAccumulators(graph);
