@@ -108,6 +108,7 @@ function alive(pid: number): boolean {
 export class OutputTransaction {
   readonly dir: string;
   private readonly files = new Map<string, Uint8Array | string>();
+  private readonly dropped = new Set<string>();
 
   constructor(dir: string, flag = '-o') {
     this.dir = checkOutputDir(dir, flag);
@@ -119,6 +120,23 @@ export class OutputTransaction {
       fail('SAC041', `invalid output file name '${name}'`);
     }
     this.files.set(name, bytes);
+  }
+
+  /**
+   * A file an earlier run may have left that this one does not write (e.g. the IR without --emit-ir): removed at
+   * commit, so the folder never pairs new outputs with a stale one. Only a regular file is removed (a symlink is
+   * the user's, left as is).
+   */
+  drop(name: string): void {
+    if (name !== path.basename(name) || this.files.has(name)) fail('SAC041', `invalid output file name '${name}'`);
+    this.dropped.add(name);
+  }
+
+  private removeDropped(abs: string): void {
+    for (const name of this.dropped) {
+      const t = path.join(abs, name);
+      if (fs.lstatSync(t, { throwIfNoEntry: false })?.isFile()) fs.rmSync(t);
+    }
   }
 
   /** Writes every file into a staging folder beside the target, then moves them in; on failure nothing changes. */
@@ -149,6 +167,7 @@ export class OutputTransaction {
         const journal = path.join(abs, JOURNAL);
         fs.writeFileSync(journal, JSON.stringify({ stage, files: [...this.files.keys()] }));
         for (const name of this.files.keys()) fs.renameSync(path.join(stage, name), resolveLink(path.join(abs, name)));
+        this.removeDropped(abs);
         fs.rmSync(journal, { force: true });
         fs.rmSync(stage, { recursive: true, force: true });
       }

@@ -10,15 +10,16 @@ import { runCommand, usageError, writeFileAtomic } from './cli-util.js';
 import type { RunInfo } from './backends/contract.js';
 import { backends, getBackend, integerRunner, INTERPRETER, selectOptions } from './backends/registry.js';
 import { compile } from './compile.js';
-import { fail, printable } from './diagnostics.js';
+import { fail, printable, quoted } from './diagnostics.js';
 import { evaluate, runShift } from './eval.js';
-import { printGraph } from './ir/printer.js';
+import { DEFAULT_ELIDE_OVER, printGraph } from './ir/printer.js';
+import type { Graph } from './ir/graph.js';
 import { reportMarkdown } from './report-md.js';
 import { formatCount } from './format-count.js';
 import { formatEnergy, formatInspect, inspect } from './inspect.js';
 import { check } from './check.js';
 import { readNpy, writeNpy } from './io/npy.js';
-import { formatType, type Tensor } from './ir/tensor.js';
+import { formatType, numel, type Tensor } from './ir/tensor.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -87,19 +88,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('convert a float model to a multiplication-free shift-add network')
     .argument('<model>', 'ONNX model file')
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
-    .option('--target <target>', `also emit code for a target: ${backends().map((b) => `${b.name} (${b.description})`).join(', ')}`)), 'emit')
-    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string }) => {
+    .option('--target <target>', `also emit code for a target: ${backends().map((b) => `${b.name} (${b.description})`).join(', ')}`)
+    .option('--emit-ir [full]', `also write the shift-add IR text (NAME.shift.ir), constants over ${DEFAULT_ELIDE_OVER} elements elided as crc32; --emit-ir=full prints every constant (parseable)`)), 'emit')
+    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; emitIr?: boolean | string }) => {
       setExit(await runCommand(debug(), () => {
         // The output folder, the target and its options are checked before seconds of conversion.
         const outputs = new OutputTransaction(opts.out);
         const target = opts.target === undefined ? undefined : getBackend(opts.target);
         const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
         const targetOptions = target?.parseOptions(values, { model, ...(opts.calibrate ? { calibration: opts.calibrate } : {}) });
+        const irMode = emitIrMode(opts.emitIr);
         const result = compile(load(model), toCompileOptions(opts, printIr, progress(), limits()));
         const name = path.basename(model).replace(/\.onnx$/i, '');
-        // Constants past 2^24 elements print as elided(crc32=...): inline, a 62M-weight model's text passes V8's
-        // string limit and the compile dies out of memory (light/zfnet512); no smaller model changes.
-        outputs.add(`${name}.shift.ir`, printGraph(result.graph, { elideConstantsOver: 2 ** 24 }));
+        const ir = `${name}.shift.ir`;
+        if (irMode) outputs.add(ir, printIrText(result.graph, irMode, ir));
+        else outputs.drop(ir);
         outputs.add('report.json', `${JSON.stringify(result.report, null, 2)}\n`);
         outputs.add('report.md', reportMarkdown(result.report, name));
         const emitted = target?.emit(result.graph, targetOptions);
@@ -178,6 +181,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/** `--emit-ir` (elided constants) or `--emit-ir=full`; undefined when not given. */
+function emitIrMode(v: boolean | string | undefined): 'elided' | 'full' | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return 'elided';
+  if (v === 'full') return 'full';
+  return fail('SAC040', `--emit-ir takes no value or =full (got '${printable(v)}')`, undefined, 'write --emit-ir or --emit-ir=full, e.g. after the model file');
+}
+
+/** Largest constant `--emit-ir=full` prints inline: past it the text nears V8's string limit (light/zfnet512's codes). */
+const MAX_INLINE_ELEMENTS = 2 ** 24;
+
+/** The IR text of a compiled graph: constants over DEFAULT_ELIDE_OVER elements elided, or all inline (parseable). */
+function printIrText(g: Graph, mode: 'elided' | 'full', file: string): string {
+  if (mode === 'elided') return printGraph(g);
+  const big = g.values.find((v) => v.data && numel(v.type.shape) > MAX_INLINE_ELEMENTS);
+  if (big) fail('SAC041', `${file}: constant ${quoted(big.name)} has ${numel(big.type.shape)} elements, too many to print inline (at most ${MAX_INLINE_ELEMENTS})`, undefined, 'use --emit-ir (large constants elided) for this model');
+  return printGraph(g, { elideConstantsOver: Infinity });
 }
 
 /** `inspect --check`: the findings, one diagnostic line each on stderr (or JSON on stdout); exit 1 when any. */

@@ -25,7 +25,7 @@ interface Loader { load(source?: unknown): Promise<Model>; simdSupported(): bool
 
 describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
   const out = path.join(dir, 'lenet');
-  const r = cli('compile', path.join(EX, 'lenet.onnx'), '--calibrate', calib, '-o', out, '--target', 'wasm');
+  const r = cli('compile', path.join(EX, 'lenet.onnx'), '--calibrate', calib, '-o', out, '--target', 'wasm', '--emit-ir=full');
 
   it('writes the module, the loader and its types, and prints the summary line', () => {
     expect(r.code, r.err).toBe(0);

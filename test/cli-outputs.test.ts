@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, expectDiagnostic, runCli } from './helpers/cli.js';
+import { parseGraph } from '../src/ir/parser.js';
+import { printGraph } from '../src/ir/printer.js';
 
 const root = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const EX = path.join(root, 'examples');
@@ -57,13 +59,28 @@ describe('CLI outputs', () => {
     expect(strays()).toEqual([]);
   });
 
-  it('a successful compile replaces every file at once', () => {
+  it('a successful compile replaces every file at once (the IR only with --emit-ir; a stale one is removed)', () => {
     const out = previous('ok');
-    const r = runCli(['compile', path.join(EX, 'lenet.onnx'), '--calibrate', CALIB, '--target', 'c', '-o', out], dir);
+    const r = runCli(['compile', path.join(EX, 'lenet.onnx'), '--calibrate', CALIB, '--target', 'c', '--emit-ir', '-o', out], dir);
     expect(r.code, r.err).toBe(0);
     const now = snapshot(out);
     expect(Object.keys(now)).toEqual(['lenet.c', 'lenet.h', 'lenet.shift.ir', 'lenet_io.c', 'report.json', 'report.md']);
     expect(Object.values(now).every((v) => v !== 'old')).toBe(true);
+    // Elided by default: large constants as crc32, small ones inline.
+    expect(now['lenet.shift.ir']).toMatch(/= elided\(crc32=[0-9a-f]{8}\)/);
+    const plain = runCli(['compile', path.join(EX, 'lenet.onnx'), '--calibrate', CALIB, '-o', out], dir);
+    expect(plain.code, plain.err).toBe(0);
+    expect(Object.keys(snapshot(out))).toEqual(['lenet.c', 'lenet.h', 'lenet_io.c', 'report.json', 'report.md']);
+  });
+
+  it('--emit-ir=full writes every constant inline (the text parses back to the same graph); a bad value is SAC040', () => {
+    const out = path.join(dir, 'full-ir');
+    const r = runCli(['compile', path.join(EX, 'lenet.onnx'), '--calibrate', CALIB, '--emit-ir=full', '-o', out], dir);
+    expect(r.code, r.err).toBe(0);
+    const text = fs.readFileSync(path.join(out, 'lenet.shift.ir'), 'utf8');
+    expect(text).not.toMatch(/elided/);
+    expect(printGraph(parseGraph(text), { elideConstantsOver: Infinity })).toBe(text);
+    expectDiagnostic(runCli(['compile', path.join(EX, 'lenet.onnx'), '--calibrate', CALIB, '--emit-ir=some', '-o', out], dir), 'SAC040');
   });
 
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

@@ -190,7 +190,7 @@ describe('backends through the registry', () => {
 
   it('emit() returns the bytes the CLI writes, and the stats behind its summary line', () => {
     const out = path.join(dir, 'emit');
-    const r = cli('compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--name', 'net', '--weights', 'data');
+    const r = cli('compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--name', 'net', '--weights', 'data', '--emit-ir=full');
     expect(r.code, r.err).toBe(0);
     const g = parseGraph(fs.readFileSync(path.join(out, 'lenet.shift.ir'), 'utf8'));
     const e = emit(g, 'c', { name: 'net', weights: 'data' });
