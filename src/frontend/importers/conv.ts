@@ -26,8 +26,14 @@ export function resolvePads(ctx: ImportContext, inSpatial: readonly number[], ke
 }
 
 export function importConv(ctx: ImportContext): number[] {
-  const x = ctx.type(0);
-  const w = ctx.type(1);
+  const inputs = ctx.has(2) ? [ctx.input(0), ctx.input(1), ctx.input(2)] : [ctx.input(0), ctx.input(1)];
+  return ctx.emit({ kind: 'Conv', attrs: convAttrs(ctx, ctx.type(0).shape, ctx.type(1).shape) }, inputs);
+}
+
+/** Conv's attributes with their defaults from the input and weight shapes (Conv and QLinearConv share them). */
+export function convAttrs(ctx: ImportContext, xShape: readonly number[], wShape: readonly number[]): { group: number; kernel: number[]; strides: number[]; pads: number[]; dilations: number[] } {
+  const x = { shape: xShape };
+  const w = { shape: wShape };
   const r = w.shape.length - 2;
   checkAttr(r >= 1, `weight rank ${w.shape.length} is too small`, ctx.where);
   const kernel = ctx.ints('kernel_shape', w.shape.slice(2));
@@ -36,7 +42,5 @@ export function importConv(ctx: ImportContext): number[] {
   checkAttr(strides.length === r && strides.every((s) => s >= 1), `strides ${strides} invalid`, ctx.where);
   checkAttr(dilations.length === r && dilations.every((s) => s >= 1), `dilations ${dilations} invalid`, ctx.where);
   const pads = resolvePads(ctx, x.shape.slice(2), kernel, strides, dilations);
-  const group = ctx.int('group', 1);
-  const inputs = ctx.has(2) ? [ctx.input(0), ctx.input(1), ctx.input(2)] : [ctx.input(0), ctx.input(1)];
-  return ctx.emit({ kind: 'Conv', attrs: { group, kernel, strides, pads, dilations } }, inputs);
+  return { group: ctx.int('group', 1), kernel, strides, pads, dilations };
 }

@@ -10,6 +10,7 @@ import { importAveragePool, importMaxPool } from './pool.js';
 import { importReduce } from './reduce.js';
 import { importExpand, importTile } from './repeat.js';
 import { importConvTranspose } from './conv-transpose.js';
+import { importDequantizeLinear, importQLinearConv, importQLinearMatMul, importQuantizeLinear } from './quantize.js';
 import { importResize, importUpsample } from './resize.js';
 import { importConstant, importConstantOfShape, importFlatten, importReshape, importShape, importSqueeze, importUnsqueeze } from './shape.js';
 
@@ -27,6 +28,7 @@ export const IMPORTERS: Record<string, Importer> = {
   ConstantOfShape: importConstantOfShape,
   Conv: importConv,
   ConvTranspose: importConvTranspose,
+  DequantizeLinear: importDequantizeLinear,
   Div: importArith('Div'),
   Dropout: importIdentity,
   Elu: importElu,
@@ -51,6 +53,9 @@ export const IMPORTERS: Record<string, Importer> = {
   Neg: plain('Neg', 1),
   Pad: importPad,
   PRelu: importPRelu,
+  QLinearConv: importQLinearConv,
+  QLinearMatMul: importQLinearMatMul,
+  QuantizeLinear: importQuantizeLinear,
   Pow: importArith('Pow'),
   ReduceMean: importReduce('ReduceMean', 18),
   ReduceSum: importReduce('ReduceSum', 13),
