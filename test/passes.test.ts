@@ -14,6 +14,7 @@ import { dropOutputSoftmax } from '../src/passes/drop-output-softmax.js';
 import { foldBatchnorm } from '../src/passes/fold-batchnorm.js';
 import { foldChannelAffine } from '../src/passes/fold-channel-affine.js';
 import { fuseHardSwish } from '../src/passes/fuse-hard-swish.js';
+import { mergeClamps } from '../src/passes/merge-clamps.js';
 import { lowerToShift } from '../src/passes/lower-to-shift.js';
 import { runPass, SHIFT_PIPELINE } from '../src/passes/pipeline.js';
 import { pruneChannels } from '../src/passes/prune-channels.js';
@@ -51,6 +52,7 @@ const CASES: readonly Case[] = [
   { golden: 'fold-batchnorm', pass: foldBatchnorm },
   { golden: 'fold-channel-affine', pass: foldChannelAffine },
   { golden: 'fuse-hard-swish', pass: fuseHardSwish },
+  { golden: 'merge-clamps', pass: mergeClamps },
   { golden: 'drop-output-softmax', pass: dropOutputSoftmax },
   { golden: 'prune-channels', pass: pruneChannels, options: { pruneChannels: 0.5 }, calibrate: true },
   { golden: 'prune-weights', pass: pruneWeights, options: { prune: 0.5 } },

@@ -75,6 +75,8 @@ for (const [format, make] of [['QDQ', qdqSpec], ['QOperator (QLinearConv)', qopS
       const { actMin, actMax } = conv1.op.attrs as { actMin: number; actMax: number };
       expect(actMin).toBe(0);
       expect(actMax * 2 ** -frac).toBeLessThanOrEqual(255 * q.a1 + 2 ** -frac);
+      // Each ReLU'd range merged into its Conv's clamp (merge-clamps): only the input's clamp is a node of its own.
+      expect(res.graph.nodes.filter((n) => n.op.kind === 'Requantize')).toHaveLength(1);
       expect(expectCBitExact(res, format === 'QDQ' ? 'qdq' : 'qop', test.slice(0, 8)).equal).toBe(true);
       console.log(`${format}: shift-add vs onnxruntime ${vsOrt.toFixed(1)} dB, vs the float import ${vsFloat.sqnrDb.toFixed(1)} dB, top-1 agreement ${vsFloat.top1}`);
     });

@@ -10,6 +10,7 @@ import { foldBatchnorm } from './fold-batchnorm.js';
 import { foldChannelAffine } from './fold-channel-affine.js';
 import { fuseHardSwish } from './fuse-hard-swish.js';
 import { lowerToShift } from './lower-to-shift.js';
+import { mergeClamps } from './merge-clamps.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
 
@@ -23,6 +24,7 @@ export const PREPARE_PIPELINE: readonly Pass[] = [
   foldBatchnorm,
   foldChannelAffine,
   fuseHardSwish,
+  mergeClamps,
   canonicalize,
   dropOutputSoftmax,
 ];
