@@ -8,6 +8,7 @@ import { tensor, type Tensor } from '../src/ir/tensor.js';
 import { fuzzCalibration, mutateGraph } from '../src/testing/fuzz-graph.js';
 import { mulberry32 } from './helpers/prng.js';
 import { EVIL, net, SEVERAL, w } from './helpers/check-models.js';
+import { floatWeights, qdqSpec, qopSpec } from './helpers/qdq.js';
 import { buildModel, float, type ModelSpec } from './helpers/onnx-builder.js';
 
 const root = path.resolve(new URL('.', import.meta.url).pathname, '..');
@@ -90,13 +91,15 @@ const CASES: [string, ModelSpec, Partial<CompileOptions>][] = [
   ['Abs, Neg, Sqrt', net([{ op: 'Abs', inputs: ['c1'], outputs: ['a'], name: 'abs' }, { op: 'Neg', inputs: ['a'], outputs: ['n'], name: 'neg' }, { op: 'Sqrt', inputs: ['a'], outputs: ['s'], name: 'sqrt' }, { op: 'Add', inputs: ['n', 's'], outputs: ['m'], name: 'add' }]), {}],
   ['zero Pad, MaxPool, Clip', net([{ op: 'Pad', inputs: ['c1', 'pads'], outputs: ['p'], name: 'pad' }, { op: 'MaxPool', inputs: ['p'], outputs: ['q'], attrs: { kernel_shape: [3, 3] }, name: 'pool' }, { op: 'Clip', inputs: ['q', '', ''], outputs: ['m'], name: 'clip' }], [{ name: 'pads', dims: [8], data: [0, 0, 1, 1, 0, 0, 1, 1], dtype: 'int64' }]), {}],
   ['several at once', SEVERAL, {}],
+  ['int8 QDQ (onnxruntime form)', qdqSpec(floatWeights(), calib(16, [1, 1, 8, 8])).spec, {}],
+  ['int8 QLinearConv', qopSpec(floatWeights(), calib(16, [1, 1, 8, 8])).spec, {}],
 ];
 
 describe('the check agrees with lowering', () => {
   it.each(CASES)('%s: check and compile name the same nodes (or both pass)', (_label, spec, o) => {
     const bytes = buildModel(spec);
     const r = check(bytes, o);
-    const e = compileError(bytes, { ...o, recover: false });
+    const e = compileError(bytes, { ...o, recover: false, calibration: [calib(8, [...spec.inputs![0]!.shape])] });
     if (r.ok) expect(e?.format()).toBeUndefined();
     else expect(e?.findings.map((f) => f.format())).toEqual(r.findings.map((f) => f.line));
   });
