@@ -42,6 +42,7 @@ function pipelineCnn(): Parameters<typeof modelGraph>[0] {
       { name: 'w3', dims: [4, 8, 1, 1], data: randn(32, 0.4) },
       { name: 'wf', dims: [3, 64], data: randn(192, 0.2) }, { name: 'bf', dims: [3], data: randn(3, 0.1) },
       { name: 'gain3', dims: [4, 1, 1], data: [1.5, 0.75, 1, 2] },
+      { name: 'lo', dims: [], data: [-1] }, { name: 'hi', dims: [], data: [2] },
     ],
     nodes: [
       { op: 'Identity', inputs: ['x'], outputs: ['xi'], name: 'id' },
@@ -50,7 +51,9 @@ function pipelineCnn(): Parameters<typeof modelGraph>[0] {
       { op: 'Relu', inputs: ['n1'], outputs: ['r1'], name: 'relu1' },
       { op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] }, name: 'conv2' },
       { op: 'Relu', inputs: ['c2'], outputs: ['r2'], name: 'relu2' },
-      { op: 'Conv', inputs: ['r2', 'w3'], outputs: ['c3'], name: 'conv3' },
+      // A quantised model's range clamp after the ReLU (merge-clamps joins them).
+      { op: 'Clip', inputs: ['r2', 'lo', 'hi'], outputs: ['q2'], name: 'range2' },
+      { op: 'Conv', inputs: ['q2', 'w3'], outputs: ['c3'], name: 'conv3' },
       { op: 'Mul', inputs: ['c3', 'gain3'], outputs: ['g3'], name: 'gain3' },
       { op: 'HardSigmoid', inputs: ['g3'], outputs: ['hs3'], attrs: { alpha: float(1 / 6), beta: float(0.5) }, name: 'hsig3' },
       { op: 'Mul', inputs: ['g3', 'hs3'], outputs: ['h3'], name: 'hswish3' },
@@ -68,7 +71,7 @@ describe('shift-add conversion', () => {
   const calib = images(2, 64);
 
   it('prints stable IR after every pass, each pass changing the graph (golden)', () => {
-    // A model on which every pass has work: an Identity, a BN, a channel gain, a hard swish as Mul, a trailing softmax, Conv pairs and weights to prune.
+    // A model on which every pass has work: an Identity, a BN, a channel gain, a hard swish as Mul, a ReLU and a clamp, a trailing softmax, Conv pairs and weights to prune.
     const model = modelGraph(pipelineCnn());
     const texts = new Map<string, string>();
     for (const pass of new Set(SHIFT_PIPELINE.map((p) => p.name))) {
