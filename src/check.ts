@@ -54,7 +54,7 @@ export function check(model: Graph | Uint8Array | string, options: CheckOptions 
     g = typeof model === 'string' || model instanceof Uint8Array ? loadModel(model, limits ? { limits } : {}) : model;
   } catch (e) {
     if (!(e instanceof ShiftaddcError) || !MODEL_CONTENT.has(e.code)) throw e;
-    return { model: typeof model === 'string' ? model : 'model', nodes: 0, ok: false, findings: e.findings.map((error) => finding({ error })) };
+    return { model: typeof model === 'string' ? model : 'model', nodes: 0, ok: false, findings: (e.details ?? e.findings).map((error) => finding({ error })) };
   }
   const { prepared, found } = modelFindings(g, ctx);
   return { model: g.name, nodes: (prepared ?? g).nodes.length, ok: found.length === 0, findings: found.map(finding) };

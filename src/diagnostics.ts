@@ -75,6 +75,9 @@ export class ShiftaddcError extends Error {
 
   private all: readonly ShiftaddcError[] | undefined;
 
+  /** The per-node diagnostics a one-line summary stands for (every node of an unsupported op), which check() lists. */
+  details: readonly ShiftaddcError[] | undefined;
+
   /** Throws the first of `errors` carrying all of them (the CLI prints one line each); returns when there are none. */
   static throwAll(errors: readonly ShiftaddcError[]): void {
     const first = errors[0];

@@ -53,6 +53,17 @@ describe('check(): every node compile cannot convert, before calibration', () =>
     expect(ms).toBeLessThan(2000);
   });
 
+  it('ops the importer does not know: every node using one is a finding (the load error names each op once)', () => {
+    const spec: ModelSpec = { inputs: [{ name: 'x', shape: [1, 2] }], nodes: [
+      { op: 'Frobnicate', inputs: ['x'], outputs: ['a'], name: 'f1' }, { op: 'Frobnicate', inputs: ['a'], outputs: ['b'], name: 'f2' },
+      { op: 'LSTM', inputs: ['b'], outputs: ['y'], name: 'rnn' }], outputs: ['y'] };
+    const r = check(buildModel(spec));
+    expect(r.findings.map((f) => [f.code, f.line.match(/at node '(\w+)' \((\w+)\)/)?.slice(1).join(' ')])).toEqual([
+      ['SAC005', 'f1 Frobnicate'], ['SAC005', 'f2 Frobnicate'], ['SAC005', 'rnn LSTM']]);
+    expect(r.findings[2]!.message).toMatch(/recurrent layers are out of scope/);
+    expect(compileError(buildModel(spec))?.format()).toMatch(/Frobnicate at node 'f1', LSTM .* at node 'rnn'/);
+  });
+
   it('--act-bits 16 changes the verdict where lowering needs int8 (tables)', () => {
     const spec = net([{ op: 'Sigmoid', inputs: ['c1'], outputs: ['m'], name: 'sig' }]);
     expect(check(buildModel(spec)).ok).toBe(true);

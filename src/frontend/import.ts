@@ -41,14 +41,21 @@ export function modelOpset(m: onnx.IModelProto): number {
   return v;
 }
 
-/** Lists every unsupported op type with the first node using it, all at once. */
-export function unsupportedOps(g: onnx.IGraphProto): { op: string; node: string }[] {
-  const seen = new Map<string, string>();
+/** Every node whose op (with its domain) has no importer, in graph order. */
+export function unsupportedNodes(g: onnx.IGraphProto): { op: string; node: string }[] {
+  const out: { op: string; node: string }[] = [];
   (g.node ?? []).forEach((n, k) => {
     const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : '';
     const op = `${domain}${n.opType ?? ''}`;
-    if ((domain || !Object.prototype.hasOwnProperty.call(IMPORTERS, op)) && !seen.has(op)) seen.set(op, n.name || `#${k}`);
+    if (domain || !Object.prototype.hasOwnProperty.call(IMPORTERS, op)) out.push({ op, node: n.name || `#${k}` });
   });
+  return out;
+}
+
+/** Lists every unsupported op type with the first node using it, all at once. */
+export function unsupportedOps(g: onnx.IGraphProto): { op: string; node: string }[] {
+  const seen = new Map<string, string>();
+  for (const u of unsupportedNodes(g)) if (!seen.has(u.op)) seen.set(u.op, u.node);
   return [...seen].map(([op, node]) => ({ op, node }));
 }
 
@@ -115,8 +122,11 @@ export function importModel(m: onnx.IModelProto, options: ImportOptions = {}): G
   const g = m.graph!;
   const unsupported = unsupportedOps(g);
   if (unsupported.length) {
-    const list = unsupported.map((u) => `${capped(escapeText(u.op), MAX_QUOTED)}${OUT_OF_SCOPE[u.op] ? ` (${OUT_OF_SCOPE[u.op]})` : ''} at node ${quoted(u.node)}`).join(', ');
-    fail('SAC005', list, undefined);
+    const why = (op: string) => `${capped(escapeText(op), MAX_QUOTED)}${OUT_OF_SCOPE[op] ? ` (${OUT_OF_SCOPE[op]})` : ''}`;
+    const e = new ShiftaddcError('SAC005', unsupported.map((u) => `${why(u.op)} at node ${quoted(u.node)}`).join(', '));
+    // One line names each op type once; check() lists every node (inspect --check).
+    e.details = unsupportedNodes(g).map((u) => new ShiftaddcError('SAC005', why(u.op), atNode(u.node, u.op)));
+    throw e;
   }
   const b = new GraphBuilder(g.name || 'model', opset);
   const ids = new Map<string, number>();
