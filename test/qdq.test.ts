@@ -35,7 +35,13 @@ async function ortRun(spec: ModelSpec, xs: readonly Tensor[]): Promise<Tensor[]>
 
 const run = (g: Graph, xs: readonly Tensor[]) => xs.map((x) => runGraph(g, [x])[0]!);
 
-for (const [format, make] of [['QDQ', qdqSpec], ['QOperator (QLinearConv)', qopSpec]] as const) {
+const FORMATS = [
+  ['QDQ', (wt, c) => qdqSpec(wt, c)],
+  ['QDQ with quantised logits', (wt, c) => qdqSpec(wt, c, true)],
+  ['QOperator (QLinearConv)', (wt, c) => qopSpec(wt, c)],
+] as const satisfies readonly (readonly [string, (wt: typeof w, c: Tensor) => ReturnType<typeof qdqSpec>])[];
+
+for (const [format, make] of FORMATS) {
   describe(`an onnxruntime ${format} int8 model`, () => {
     const { spec, q } = make(w, calib);
     const g = modelGraph(spec);
@@ -46,10 +52,13 @@ for (const [format, make] of [['QDQ', qdqSpec], ['QOperator (QLinearConv)', qopS
       const w1 = g.values[convs[0]!.inputs[1]!]!.data!;
       expect(Array.from(w1.data)).toEqual(q.w1.q.map((v, i) => Math.fround(v * q.w1.s[Math.floor(i / 9)]!)));
       expect(g.nodes.some((n) => /Quantize|QLinear/.test(n.op.kind))).toBe(false);
-      const clips = g.nodes.filter((n) => n.op.kind === 'Clip').map((n) => n.op.attrs as { min: number; max: number });
-      // The input's int8 range, then each ReLU'd activation's uint8 range [0, 255 scale].
-      expect(clips[0]).toEqual({ min: Math.fround(-128 * q.xs), max: Math.fround(127 * q.xs) });
-      expect(clips.slice(1)).toEqual([{ min: 0, max: Math.fround(255 * q.a1) }, { min: 0, max: Math.fround(255 * q.a2) }]);
+      // Each quantised tensor's range, once per QuantizeLinear / QLinear output and again at its DequantizeLinear
+      // (merge-clamps joins the two): the input's int8 range, each ReLU'd activation's uint8 range [0, 255 scale].
+      const clips = g.nodes.filter((n) => n.op.kind === 'Clip').map((n) => JSON.stringify(n.op.attrs));
+      const ranges = clips.filter((c, i) => c !== clips[i - 1]).map((c) => JSON.parse(c) as { min: number; max: number });
+      const want = [[-128 * q.xs, 127 * q.xs], [0, 255 * q.a1], [0, 255 * q.a2], ...(format.includes('logits') ? [[-128 * q.ys, 127 * q.ys]] : [])];
+      expect(ranges).toEqual(want.map(([lo, hi]) => ({ min: Math.fround(lo!), max: Math.fround(hi!) })));
+      expect(g.values[g.outputs[0]!]!.name).toBe('y');
     });
 
     it('its float import matches onnxruntime on the quantised model (which rounds every activation to its grid)', async () => {
@@ -62,6 +71,8 @@ for (const [format, make] of [['QDQ', qdqSpec], ['QOperator (QLinearConv)', qopS
 
     it('compiles to a shift-add network close to onnxruntime\'s output, clamped to the model\'s ranges, C bit-exact', async () => {
       const res = compileModel(g, calib);
+      // The model's output name survives the quantised pair before it.
+      expect(res.graph.values[res.graph.outputs[0]!]!.name).toBe('y');
       const ref = await ortRun(spec, test);
       const approx = test.map((x) => runShift(res, x));
       const vsOrt = sqnr(ref, approx);
@@ -77,7 +88,7 @@ for (const [format, make] of [['QDQ', qdqSpec], ['QOperator (QLinearConv)', qopS
       expect(actMax * 2 ** -frac).toBeLessThanOrEqual(255 * q.a1 + 2 ** -frac);
       // Each ReLU'd range merged into its Conv's clamp (merge-clamps): only the input's clamp is a node of its own.
       expect(res.graph.nodes.filter((n) => n.op.kind === 'Requantize')).toHaveLength(1);
-      expect(expectCBitExact(res, format === 'QDQ' ? 'qdq' : 'qop', test.slice(0, 8)).equal).toBe(true);
+      expect(expectCBitExact(res, format.startsWith('QDQ') ? 'qdq' : 'qop', test.slice(0, 8)).equal).toBe(true);
       console.log(`${format}: shift-add vs onnxruntime ${vsOrt.toFixed(1)} dB, vs the float import ${vsFloat.sqnrDb.toFixed(1)} dB, top-1 agreement ${vsFloat.top1}`);
     });
   });

@@ -58,7 +58,7 @@ function perChannel(w: Float32Array, M: number): { q: number[]; s: number[] } {
   return { q: Array.from(w, (v, i) => Math.round(v / s[Math.floor(i / D)]!)), s: s.map(Math.fround) };
 }
 
-interface Quantised { inits: Init[]; xs: number; a1: number; a2: number; w1: { q: number[]; s: number[] }; w2: { q: number[]; s: number[] } }
+interface Quantised { inits: Init[]; xs: number; a1: number; a2: number; ys: number; w1: { q: number[]; s: number[] }; w2: { q: number[]; s: number[] } }
 
 /** The quantisation onnxruntime's static quantiser would pick: int8 input (zero 0), uint8 after each ReLU, int8 weights. */
 function quantise(w: ReturnType<typeof floatWeights>, calib: Tensor): Quantised {
@@ -66,6 +66,7 @@ function quantise(w: ReturnType<typeof floatWeights>, calib: Tensor): Quantised 
   const xs = Math.fround(r.get('x')! / 127);
   const a1 = Math.fround(r.get('r1')! / 255);
   const a2 = Math.fround(r.get('r2')! / 255);
+  const ys = Math.fround(r.get('y')! / 127);
   const w1 = perChannel(w.w1, 4);
   const w2 = perChannel(w.w2, 6);
   const bias = (b: Float32Array, sx: number, sw: number[]) => Array.from(b, (v, m) => Math.round(v / (sx * sw[m]!)));
@@ -77,18 +78,21 @@ function quantise(w: ReturnType<typeof floatWeights>, calib: Tensor): Quantised 
     { name: 'w2q', dims: [6, 4, 3, 3], data: w2.q, dtype: 'int8' }, { name: 'w2s', dims: [6], data: w2.s }, { name: 'w2z', dims: [6], data: new Array(6).fill(0), dtype: 'int8' },
     { name: 'b1q', dims: [4], data: bias(w.b1, xs, w1.s), dtype: 'int32' }, { name: 'b2q', dims: [6], data: bias(w.b2, a1, w2.s), dtype: 'int32' },
     { name: 'wf', dims: [3, 6], data: w.wf }, { name: 'bf', dims: [3], data: w.bf },
+    { name: 'ys', dims: [], data: [ys] }, { name: 'yz', dims: [], data: [0], dtype: 'int8' },
   ];
-  return { inits, xs, a1, a2, w1, w2 };
+  return { inits, xs, a1, a2, ys, w1, w2 };
 }
 
-const tail = (from: string): NodeSpec[] => [
+const tail = (from: string, quantOut = false): NodeSpec[] => [
   { op: 'GlobalAveragePool', inputs: [from], outputs: ['g'], name: 'gap' },
   { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flat' },
-  { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+  { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: [quantOut ? 'yf' : 'y'], attrs: { transB: 1 }, name: 'fc' },
+  // onnxruntime also quantises a model output when asked: an int8 range on the logits.
+  ...(quantOut ? [{ op: 'QuantizeLinear', inputs: ['yf', 'ys', 'yz'], outputs: ['yq'], name: 'q_y' }, { op: 'DequantizeLinear', inputs: ['yq', 'ys', 'yz'], outputs: ['y'], name: 'dq_y' }] : []),
 ];
 
 /** QDQ format: every int8 tensor between a QuantizeLinear and a DequantizeLinear, float ops in between. */
-export function qdqSpec(w: ReturnType<typeof floatWeights>, calib: Tensor): { spec: ModelSpec; q: Quantised } {
+export function qdqSpec(w: ReturnType<typeof floatWeights>, calib: Tensor, quantOut = false): { spec: ModelSpec; q: Quantised } {
   const q = quantise(w, calib);
   const biasScale = (name: string, sx: number, sw: number[]): Init => ({ name, dims: [sw.length], data: sw.map((s) => Math.fround(sx * s)) });
   const inits = [...q.inits, biasScale('b1s', q.xs, q.w1.s), biasScale('b2s', q.a1, q.w2.s)];
@@ -110,7 +114,7 @@ export function qdqSpec(w: ReturnType<typeof floatWeights>, calib: Tensor): { sp
         { op: 'Conv', inputs: ['p1', 'w2', 'b2'], outputs: ['c2'], attrs: conv, name: 'conv2' },
         { op: 'Relu', inputs: ['c2'], outputs: ['r2'], name: 'relu2' },
         qn('r2', 'a2s', 'a2z', 'r2q'), dq('r2q', 'a2s', 'a2z', 'r2d'),
-        ...tail('r2d'),
+        ...tail('r2d', quantOut),
       ],
       outputs: ['y'],
     },

@@ -91,14 +91,18 @@ export function importQuantizeLinear(ctx: ImportContext): number[] {
 
 /**
  * DequantizeLinear: of constant codes (int8/uint8 weights, int32 biases), the float tensor (q - zero) * scale,
- * exactly; of an activation, which this importer already carries as its dequantised float, the identity.
+ * exactly; of an activation, which this importer already carries as its dequantised float, its range's clamp.
  */
 export function importDequantizeLinear(ctx: ImportContext): number[] {
   const x = ctx.type(0);
   const c = ctx.constant(0);
   if (!c) {
     if (x.dtype !== 'float32') fail('SAC015', `DequantizeLinear of a run-time ${x.dtype} tensor (a quantised graph input)`, ctx.where, 'keep the model input float32 with a QuantizeLinear inside the model');
-    return ctx.emit({ kind: 'Identity', attrs: {} }, [ctx.input(0)]);
+    // The same clamp again (its zero point's type gives the range): merge-clamps joins it with the one before, and
+    // the tensor keeps the name the model gives it here (an Identity would hand the output the quantised name).
+    if (!ctx.has(2)) return ctx.emit({ kind: 'Identity', attrs: {} }, [ctx.input(0)]);
+    const zt = ctx.requireConst(2, 'DequantizeLinear zero point');
+    return clampTo(ctx, ctx.input(0), qparams(ctx, 1, 2, 'DequantizeLinear', zt.dtype === 'int8' ? 'int8' : 'uint8'), 'DequantizeLinear');
   }
   if (c.dtype !== 'int8' && c.dtype !== 'uint8' && c.dtype !== 'int32') fail('SAC015', `DequantizeLinear of ${c.dtype} codes: only int8, uint8 and int32 are supported`, ctx.where);
   const p = qparams(ctx, 1, 2, 'DequantizeLinear', c.dtype);
