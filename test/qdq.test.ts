@@ -135,5 +135,7 @@ describe('QLinearMatMul and what is refused', () => {
     expect(code(() => modelGraph(intInput))).toMatch(/^SAC015 .*DequantizeLinear of a run-time uint8 tensor/);
     const zeroScale: ModelSpec = { ...mm, initializers: mm.initializers!.map((t) => (t.name === 's' ? { ...t, data: [0] } : t)) };
     expect(code(() => modelGraph(zeroScale))).toMatch(/^SAC012 .*scale must be finite and positive/);
+    const blocked: ModelSpec = { ...mm, nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['y'], attrs: { block_size: 2 }, name: 'qb' }] };
+    expect(code(() => modelGraph(blocked))).toMatch(/^SAC012 .*blocked quantisation/);
   });
 });

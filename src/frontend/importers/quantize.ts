@@ -69,6 +69,11 @@ function clampTo(ctx: ImportContext, x: number, p: QParams, what: string): numbe
   return ctx.emit({ kind: 'Clip', attrs: { min: Math.fround((p.qmin - z) * s), max: Math.fround((p.qmax - z) * s) } }, [x]);
 }
 
+/** Opset 21's blocked quantisation (block_size > 0) is not imported. */
+function checkBlocks(ctx: ImportContext, what: string): void {
+  if (ctx.int('block_size', 0) !== 0) fail('SAC012', `${what} with block_size ${ctx.int('block_size', 0)}: blocked quantisation is not supported`, ctx.where, 'quantise per tensor or per axis');
+}
+
 const outName = (ctx: ImportContext) => ctx.node.output?.[0] || `${ctx.nodeName}_out`;
 
 /**
@@ -79,8 +84,10 @@ const outName = (ctx: ImportContext) => ctx.node.output?.[0] || `${ctx.nodeName}
 export function importQuantizeLinear(ctx: ImportContext): number[] {
   const x = ctx.type(0);
   const zt = ctx.has(2) ? ctx.requireConst(2, 'QuantizeLinear zero point') : undefined;
-  const dtype = zt?.dtype ?? 'uint8';
+  // Opset 21: output_dtype names the type when no zero point does (3 int8, 2 uint8; default uint8).
+  const dtype = zt?.dtype ?? ({ 2: 'uint8', 3: 'int8' } as Record<number, 'uint8' | 'int8'>)[ctx.int('output_dtype', 2)] ?? `ONNX type ${ctx.int('output_dtype', 2)}`;
   if (dtype !== 'int8' && dtype !== 'uint8') fail('SAC015', `QuantizeLinear to ${dtype}: only int8 and uint8 are supported`, ctx.where);
+  checkBlocks(ctx, 'QuantizeLinear');
   const p = qparams(ctx, 1, 2, 'QuantizeLinear', dtype);
   const axis = normAxis(ctx.int('axis', 1), Math.max(1, x.shape.length));
   checkAxis(ctx, p, x.shape, axis, 'QuantizeLinear');
@@ -105,6 +112,7 @@ export function importDequantizeLinear(ctx: ImportContext): number[] {
     return clampTo(ctx, ctx.input(0), qparams(ctx, 1, 2, 'DequantizeLinear', zt.dtype === 'int8' ? 'int8' : 'uint8'), 'DequantizeLinear');
   }
   if (c.dtype !== 'int8' && c.dtype !== 'uint8' && c.dtype !== 'int32') fail('SAC015', `DequantizeLinear of ${c.dtype} codes: only int8, uint8 and int32 are supported`, ctx.where);
+  checkBlocks(ctx, 'DequantizeLinear');
   const p = qparams(ctx, 1, 2, 'DequantizeLinear', c.dtype);
   const axis = normAxis(ctx.int('axis', 1), Math.max(1, c.shape.length));
   checkAxis(ctx, p, c.shape, axis, 'DequantizeLinear');
