@@ -55,19 +55,22 @@ function sqnr(a: Graph, b: Graph, xs: readonly Tensor[]): number {
 
 describe('gated Mul (squeeze-and-excitation) and Hardswish as Mul', () => {
   for (const gate of ['HardSigmoid', 'Sigmoid'] as const) {
-    it(`${gate} gate: hardswish is one Lut, the gate a power-of-two shift; float agreement; C bit-exact; multiply-free`, () => {
+    it(`${gate} gate: hardswish is one Lut, the gate two power-of-two shifts and an add; float agreement; C bit-exact; multiply-free`, () => {
       const g = modelGraph(seNet(5, gate));
       const res = compileModel(g, samples(g, 32, 6).stacked);
       const kinds = res.graph.nodes.map((n) => n.op.kind);
-      expect(kinds.filter((k) => k === 'QGateMul')).toHaveLength(1);
-      // hswish1's table, the gate's activation table and its power-of-two code table.
-      expect(kinds.filter((k) => k === 'Lut')).toHaveLength(3);
+      // One shift per power-of-two term of the gate, summed by a QAdd.
+      expect(kinds.filter((k) => k === 'QGateMul')).toHaveLength(2);
+      expect(kinds.filter((k) => k === 'QAdd')).toHaveLength(1);
+      // hswish1's table, the gate's activation table and one code table per term.
+      expect(kinds.filter((k) => k === 'Lut')).toHaveLength(4);
       const test = samples(g, 64, 7).each;
       const a = agreement(g, res, test);
       // The gate matters: the same network without it is much further from the float model than the shift-add one.
       const ungated = modelGraph({ ...seNet(5, gate), nodes: seNet(5, gate).nodes.map((n) => (n.name === 'se_scale' ? { op: 'Identity', inputs: ['r1'], outputs: ['m1'], name: 'no_gate' } : n)) });
       expect(sqnr(g, ungated, test)).toBeLessThan(a.sqnrDb - 10);
-      expect(a.sqnrDb).toBeGreaterThan(25);
+      // 32.6 dB (HardSigmoid) and 37.4 dB (Sigmoid) with two-term gates; one power of two gave 29-32 dB.
+      expect(a.sqnrDb).toBeGreaterThan(30);
       expect(a.top1).toBeGreaterThanOrEqual(0.95);
       expect(res.report.totals.multiplies).toBe(0);
       const c = expectCBitExact(res, `se_${gate.toLowerCase()}`, test.slice(0, 8));

@@ -4,7 +4,7 @@
 torchvision is not needed: the architectures are written out here following torchvision's definitions
 (torchvision.models.resnet / mobilenetv2 / mobilenetv3) so the exported graphs have the same op structure.
 BatchNorm running statistics and affine parameters are randomised so BN folding is exercised, and the model is
-exported in eval mode. Beside model.onnx the script writes calib.npy (random calibration images, N(0,1)) and
+exported in eval mode with the BatchNormalization nodes kept (the compiler folds them). Beside model.onnx the script writes calib.npy (random calibration images, N(0,1)) and
 expected.npy (the float model's outputs on those images, from PyTorch, for a cross-check of the float importer).
 
 Usage: python3 examples/zoo/export.py MODEL [--width W] [--size S] [--calib N] [--seed N] [--opset N] [--out DIR]
@@ -293,6 +293,8 @@ def main():
     ap.add_argument('--calib', type=int, default=64, help='calibration images written to calib.npy (default 64)')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--opset', type=int, help="ONNX opset (default: torch's default)")
+    ap.add_argument('--torch-folds-bn', action='store_true',
+                    help="let torch fold BatchNorm into the convolutions (default: keep BatchNormalization nodes so the compiler folds them)")
     ap.add_argument('--out', default='.', help='output directory (model.onnx, calib.npy, expected.npy)')
     a = ap.parse_args()
     size = a.size or DEFAULT_SIZE[a.model]
@@ -313,6 +315,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, 'model.onnx')
     kwargs = {'opset_version': a.opset} if a.opset else {}
+    if not a.torch_folds_bn:
+        # PRESERVE with the model in eval mode: inference-mode BatchNormalization nodes, not folded by torch's peephole.
+        kwargs['training'] = torch.onnx.TrainingMode.PRESERVE
     torch.onnx.export(model, calib[:1], path, input_names=['input'], output_names=['output'],
                       do_constant_folding=True, **kwargs)
     np.save(os.path.join(a.out, 'calib.npy'), calib.numpy().astype(np.float32))
