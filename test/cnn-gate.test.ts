@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Graph } from '../src/ir/graph.js';
 import { runGraph } from '../src/ir/interp-float.js';
 import type { Tensor } from '../src/ir/tensor.js';
+import { gateTerms } from '../src/passes/lower-gate.js';
 import { randn } from './backend-c-models.js';
 import { agreement, compileModel, expectCBitExact, samples } from './helpers/coverage.js';
 import { float, modelGraph, type ModelSpec } from './helpers/onnx-builder.js';
@@ -84,5 +85,28 @@ describe('gated Mul (squeeze-and-excitation) and Hardswish as Mul', () => {
     const nodes = spec.nodes.map((n) => (n.name === 'se_gate' ? { ...n, op: 'Relu' } : n));
     const g = modelGraph({ ...spec, nodes });
     expect(() => compileModel(g, samples(g, 4, 1).stacked)).toThrow(/one is a gate in \[0, 1\]/);
+  });
+
+  it('gate codes: the nearest sum of at most two powers of two, within 1/7 of the gate; tiny gates are zero', () => {
+    const value = (codes: number[]) => codes.reduce((s, c) => s + (c === 0 ? 0 : 2 ** -(c - 1)), 0);
+    expect(gateTerms(1, 12, 2)).toEqual([1, 0]);
+    expect(gateTerms(0.5, 12, 2)).toEqual([2, 0]);
+    expect(gateTerms(0.75, 12, 2)).toEqual([2, 3]);
+    expect(gateTerms(0.7, 12, 2)).toEqual([2, 3]);
+    expect(gateTerms(0.44, 12, 2)).toEqual([2, 0]);
+    expect(gateTerms(0, 12, 2)).toEqual([0, 0]);
+    expect(gateTerms(2 ** -12.6, 12, 2)).toEqual([0, 0]);
+    expect(gateTerms(2 ** -12.4, 12, 2)).toEqual([13, 0]);
+    // The shift never exceeds maxShift, and the pair beats the single power of two it starts from.
+    let worst = 0;
+    for (let k = 1; k <= 128; k++) {
+      const v = k / 128;
+      const c = gateTerms(v, 12, 2);
+      expect(Math.max(...c)).toBeLessThanOrEqual(13);
+      expect(c[0]).toBeGreaterThanOrEqual(1);
+      worst = Math.max(worst, Math.abs(value(c) - v) / v);
+    }
+    expect(worst).toBeLessThanOrEqual(1 / 7 + 1e-9);
+    expect(gateTerms(0.3, 3, 2).every((c) => c <= 4)).toBe(true);
   });
 });
