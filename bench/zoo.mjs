@@ -1,6 +1,6 @@
 // bench/zoo: the standard CNNs of examples/zoo/export.py at full width (seeded random weights, BN kept for the compiler
 // to fold): compile time, peak RSS, logits SQNR against float and top-1 agreement with float, one fresh process per row.
-// Usage: npm run build && nice node bench/zoo.mjs [ROW...]   (rows: resnet18, mobilenetv2, mobilenetv3small, unet,
+// Usage: npm run build && [TERMS=2] [TEST=16] [LIMIT=600] nice node bench/zoo.mjs [ROW...]   (rows: resnet18, mobilenetv2, mobilenetv3small, unet,
 // each with a -norecover variant; default all). Needs /usr/bin/python3 with torch and onnx (SHIFTADDC_PYTHON).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +11,7 @@ const root = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const PYTHON = process.env.SHIFTADDC_PYTHON ?? '/usr/bin/python3';
 const CACHE = path.join(os.tmpdir(), 'shiftaddc-zoo-bench');
 const TEST = Number(process.env.TEST ?? 16);
+const TERMS = Number(process.env.TERMS ?? 2);
 // A row that has not finished after LIMIT seconds (wall, including the evaluation on TEST images) is reported as such.
 const LIMIT = Number(process.env.LIMIT ?? 600);
 
@@ -24,7 +25,7 @@ const MODELS = {
 
 // The child: one compile of one model, prints a JSON line.
 if (process.argv[2] === '--child') {
-  const [, , , dir, calibN, recover] = process.argv;
+  const [, , , dir, calibN, recover, terms] = process.argv;
   const { compile, loadModel, readNpy, runFloat, runInteger, quantizeInput, dequantizeOutput } = await import('../dist/index.js');
   const npy = (f) => readNpy(new Uint8Array(fs.readFileSync(path.join(dir, f))));
   const all = npy('calib.npy');
@@ -34,7 +35,7 @@ if (process.argv[2] === '--child') {
   const nc = Number(calibN);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const res = compile(g, { calibration: [rows(0, nc)], terms: 2, recover: recover === '1' });
+  const res = compile(g, { calibration: [rows(0, nc)], terms: Number(terms ?? 2), recover: recover === '1' });
   const wall = (performance.now() - t0) / 1000;
   const cpu = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6;
   const rss = process.resourceUsage().maxRSS / 1024; // MB (maxRSS is in KB)
@@ -80,7 +81,7 @@ const exportModel = (model, size, n) => {
 const rowsWanted = process.argv.slice(2);
 const all = Object.keys(MODELS).flatMap((m) => [m, `${m}-norecover`]);
 const todo = rowsWanted.length ? rowsWanted : all;
-console.log(`# bench/zoo.mjs: examples/zoo/export.py models at width 1, --terms 2, one fresh process each; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
+console.log(`# bench/zoo.mjs: examples/zoo/export.py models at width 1, --terms ${TERMS}, one fresh process each; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs`);
 console.log(`# SQNR and top-1 agreement (per pixel for the UNet) against the float model on ${TEST} further random N(0,1) images`);
 console.log('# params: PyTorch parameter count (BN included); wall/cpu: the compile call alone (cpu: user + system of the process, all threads)');
 console.log('model              size  params      calib  recovery  wall s   cpu s    peak RSS  SQNR dB  top-1 agree  multiplies');
@@ -91,7 +92,7 @@ for (const row of todo) {
   const dir = exportModel(model, m.size, m.calib + TEST);
   const head = `${model.padEnd(18)} ${String(m.size).padEnd(5)} ${String(m.params).padEnd(11)} ${String(m.calib).padEnd(6)} ${(row.endsWith('-norecover') ? 'off' : 'default').padEnd(9)}`;
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, ['--max-old-space-size=8192', new URL(import.meta.url).pathname, '--child', dir, String(m.calib), row.endsWith('-norecover') ? '0' : '1'], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: LIMIT * 1000, killSignal: 'SIGKILL' });
+  const child = spawnSync(process.execPath, ['--max-old-space-size=8192', new URL(import.meta.url).pathname, '--child', dir, String(m.calib), row.endsWith('-norecover') ? '0' : '1', String(TERMS)], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: LIMIT * 1000, killSignal: 'SIGKILL' });
   if (child.status !== 0) {
     const why = child.signal ? `timeout: no result in ${LIMIT} s` : `failed: ${child.stderr.trim().split('\n').slice(-1)[0]}`;
     console.log(`${head} ${((performance.now() - t0) / 1000).toFixed(1).padEnd(8)} -        -         -        -            ${why}`);
