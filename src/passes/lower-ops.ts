@@ -4,6 +4,7 @@ import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.j
 import { isLoweredKind } from '../ir/lowered.js';
 import { opTraits } from '../ir/registry.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-context.js';
+import { lowerAdder } from './lower-adder.js';
 import { lowerGateMul } from './lower-gate.js';
 import { lowerLrn } from './lower-lrn.js';
 
@@ -68,6 +69,7 @@ export function lowerStructural(ctx: LowerContext, n: Node): void {
       return;
     }
     case 'LRN': return lowerLrn(ctx, n);
+    case 'Adder': return lowerAdder(ctx, n);
     case 'Mul': return lowerGateMul(ctx, n);
     case 'Split': case 'Gather':
       // Exact on integers, but outside the lowered dialect: no backend has a kernel for them (docs/ir.md).
