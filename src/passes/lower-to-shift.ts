@@ -14,11 +14,12 @@ import { fusedActivations } from './channel-fracs.js';
 import type { Pass, PassContext, PassSettings } from './context.js';
 import { unsupported, type LowerContext, type Samples, type WeightLoweringStrategy } from './lower-context.js';
 import { lowerActivation, lowerStructural } from './lower-ops.js';
+import { exactPow2Lowering } from './lower-pow2.js';
 import { shiftTermsLowering } from './lower-weights.js';
 import { Rewriter } from './rewriter.js';
 
 /** Weight-layer encodings, tried in order for each layer (the first that applies lowers it). */
-const WEIGHT_LOWERINGS: readonly WeightLoweringStrategy[] = [shiftTermsLowering];
+const WEIGHT_LOWERINGS: readonly WeightLoweringStrategy[] = [exactPow2Lowering, shiftTermsLowering];
 
 /**
  * Requires calibration's float activations (reused, not recomputed, when calibrate-activations ran just before)

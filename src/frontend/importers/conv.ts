@@ -1,6 +1,7 @@
 // Conv importer: resolves auto_pad to explicit pads and fills attribute defaults from the weight shape.
 import type { ImportContext } from '../context.js';
 import { checkAttr } from '../../ir/ops/util.js';
+import type { ConvAttrs } from '../../ir/ops/conv.js';
 
 /** Explicit [begin..., end...] pads for auto_pad SAME_UPPER/SAME_LOWER/VALID/NOTSET. */
 export function resolvePads(ctx: ImportContext, inSpatial: readonly number[], kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): number[] {
@@ -25,7 +26,8 @@ export function resolvePads(ctx: ImportContext, inSpatial: readonly number[], ke
   return [...begin, ...end];
 }
 
-export function importConv(ctx: ImportContext): number[] {
+/** Conv's geometry attributes (kernel_shape, strides, dilations, pads or auto_pad, group) with ONNX defaults. */
+export function convGeometry(ctx: ImportContext): ConvAttrs {
   const x = ctx.type(0);
   const w = ctx.type(1);
   const r = w.shape.length - 2;
@@ -36,7 +38,10 @@ export function importConv(ctx: ImportContext): number[] {
   checkAttr(strides.length === r && strides.every((s) => s >= 1), `strides ${strides} invalid`, ctx.where);
   checkAttr(dilations.length === r && dilations.every((s) => s >= 1), `dilations ${dilations} invalid`, ctx.where);
   const pads = resolvePads(ctx, x.shape.slice(2), kernel, strides, dilations);
-  const group = ctx.int('group', 1);
+  return { group: ctx.int('group', 1), kernel, strides, pads, dilations };
+}
+
+export function importConv(ctx: ImportContext): number[] {
   const inputs = ctx.has(2) ? [ctx.input(0), ctx.input(1), ctx.input(2)] : [ctx.input(0), ctx.input(1)];
-  return ctx.emit({ kind: 'Conv', attrs: { group, kernel, strides, pads, dilations } }, inputs);
+  return ctx.emit({ kind: 'Conv', attrs: convGeometry(ctx) }, inputs);
 }
