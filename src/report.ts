@@ -159,6 +159,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     const q = shiftG.nodes.length && [...shiftG.values].find((x) => x.name === v)?.quant;
     return fa && qa && q && numel(fa) === numel(qa) ? round2(sqnr(fa, qa, q)) : null;
   });
+  const adderSum = (k: 'weightBits' | 'weights') => adder.reduce((s, l) => s + l[k], 0);
   return {
     options, layers, ...(adder.length ? { adderLayers: adder } : {}), notes, seconds,
     inputFrac,
@@ -167,9 +168,10 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
       floatMacs: f.totals.macs,
       floatWeightBytes: f.totals.weightBytes,
       shifts: sum('shifts'), adds: sum('adds'), multiplies: [...mults.values()].reduce((a, b) => a + b, 0),
-      weightBits: sum('weightBits'),
-      weightBytes: Math.ceil(sum('weightBits') / 8),
-      int8WeightBytes: layers.reduce((s, l) => s + l.weights, 0),
+      // Adder layers' weights (and their per-channel parameters) count with the shift layers' (none in most networks).
+      weightBits: sum('weightBits') + adderSum('weightBits'),
+      weightBytes: Math.ceil((sum('weightBits') + adderSum('weightBits')) / 8),
+      int8WeightBytes: layers.reduce((s, l) => s + l.weights, 0) + adderSum('weights'),
     },
   };
 }

@@ -27,28 +27,33 @@ export function adderSums(a: ConvAttrs, x: Tensor, w: Tensor, outShape: readonly
   const D = cPerG * KH * KW;
   const xd = x.data;
   const wd = w.data;
+  const Hp = H + p[0]! + p[2]!;
+  const Wp = W + p[1]! + p[3]!;
+  // One sample's zero-padded copy (padded taps read the zero point 0, so they add |0 - w|) and each tap's offset in it:
+  // the inner loop then has no bounds checks.
+  const xp = new Float64Array(C * Hp * Wp);
+  const tap = new Int32Array(cPerG * KH * KW);
+  for (let ci = 0, t = 0; ci < cPerG; ci++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) tap[t++] = (ci * Hp + kh * d[0]!) * Wp + kw * d[1]!;
   const out = new Float64Array(N * M * OH * OW);
   let o = 0;
   for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let h = 0; h < H; h++) {
+        const src = ((n * C + c) * H + h) * W;
+        const dst = (c * Hp + h + p[0]!) * Wp + p[1]!;
+        for (let i = 0; i < W; i++) xp[dst + i] = xd[src + i]!;
+      }
+    }
     for (let m = 0; m < M; m++) {
-      const c0 = Math.floor(m / mPerG) * cPerG;
+      const g0 = Math.floor(m / mPerG) * cPerG * Hp * Wp;
       const wBase = m * D;
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
+          const base = g0 + oh * s[0]! * Wp + ow * s[1]!;
           let sum = 0;
-          let t = wBase;
-          for (let ci = 0; ci < cPerG; ci++) {
-            const xBase = (n * C + c0 + ci) * H * W;
-            for (let kh = 0; kh < KH; kh++) {
-              const ih = oh * s[0]! - p[0]! + kh * d[0]!;
-              for (let kw = 0; kw < KW; kw++, t++) {
-                const iw = ow * s[1]! - p[1]! + kw * d[1]!;
-                // A padded tap reads the zero point: it contributes |0 - w|.
-                const xv = ih >= 0 && ih < H && iw >= 0 && iw < W ? xd[xBase + ih * W + iw]! : 0;
-                const v = xv - wd[t]!;
-                sum += v < 0 ? -v : v;
-              }
-            }
+          for (let t = 0; t < D; t++) {
+            const v = xp[base + tap[t]!]! - wd[wBase + t]!;
+            sum += v < 0 ? -v : v;
           }
           out[o++] = sum;
         }
