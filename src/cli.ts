@@ -113,7 +113,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
         // What the compile changed beyond the conversion itself (also in report.json/report.md notes).
         for (const n of result.report.notes) process.stdout.write(`note: ${printable(n, 2000)}\n`);
         const t = result.report.totals;
-        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
+        const ad = result.report.adderLayers;
+        const adder = ad ? ` + ${ad.length} adder layers (${formatCount(ad.reduce((s, l) => s + l.subs, 0))} subtractions, ${formatCount(ad.reduce((s, l) => s + l.abs, 0))} absolute values, ${formatCount(ad.reduce((s, l) => s + l.adds, 0))} adds)` : '';
+        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds${adder}, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));
     });
 

@@ -19,6 +19,12 @@ export function reportMarkdown(r: CompileReport, title: string): string {
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.layers.map((l) => `| ${md(l.name)} | ${md(l.op)} | ${formatCount(l.weights)} | ${l.termsPerWeight.toFixed(2)} | 2^${l.exponentRange[0]}..2^${l.exponentRange[1]} | ${(100 * l.sparsity).toFixed(1)}% | ${l.sqnrDb ?? 'n/a'} | ${formatCount(l.shifts)} | ${formatCount(l.adds)} | ${l.multiplies} | ${formatCount(l.weightBits)} |`),
     '',
+    ...(r.adderLayers ? [
+      '| adder layer | op | weights | SQNR dB | subtractions | absolute values | adds | shifts | weight bits |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...r.adderLayers.map((l) => `| ${md(l.name)} | ${md(l.op)} | ${formatCount(l.weights)} | ${l.sqnrDb ?? 'n/a'} | ${formatCount(l.subs)} | ${formatCount(l.abs)} | ${formatCount(l.adds)} | ${formatCount(l.shifts)} | ${formatCount(l.weightBits)} |`),
+      '',
+    ] : []),
     `Totals: ${formatCount(t.shifts)} shifts and ${formatCount(t.adds)} adds, ${t.multiplies} multiplies, replacing ${formatCount(t.floatMacs)} float MACs.`,
     `Weights: ${formatCount(t.weightBytes)} bytes packed (int8 would take ${formatCount(t.int8WeightBytes)}, float32 ${formatCount(t.floatWeightBytes)}).`,
     `Input fractional bits: ${r.inputFrac.join(', ')}; output fractional bits: ${r.outputFrac.join(', ')}.`,

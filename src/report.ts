@@ -7,6 +7,7 @@ import { quantizeInput } from './ir/interp-int.js';
 import type { Tensor } from './ir/tensor.js';
 import type { Tap } from './passes/activation-store.js';
 import { inspect } from './inspect.js';
+import { adderLayers, type AdderLayerReport } from './report-adder.js';
 
 export interface LayerReport {
   name: string;
@@ -25,6 +26,8 @@ export interface LayerReport {
 export interface CompileReport {
   options: Record<string, unknown>;
   layers: LayerReport[];
+  /** Adder layers (AdderConv), present only when the network has some. */
+  adderLayers?: AdderLayerReport[];
   totals: {
     floatMacs: number;
     floatWeightBytes: number;
@@ -91,7 +94,7 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
   const bits = (options.actBits as number | undefined) ?? 8;
   const n = Math.min(REPORT_SAMPLES, calib[0]!.shape[0]!);
   const sample = calib.map((t) => ({ ...t, shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, n * (t.data.length / t.shape[0]!)) }));
-  const watched = new Set(shiftG.nodes.filter((x) => x.op.kind === 'ShiftConv' || x.op.kind === 'ShiftGemm').map((x) => shiftG.values[x.outputs[0]!]!.name));
+  const watched = new Set(shiftG.nodes.filter((x) => x.op.kind === 'ShiftConv' || x.op.kind === 'ShiftGemm' || x.op.kind === 'AdderConv').map((x) => shiftG.values[x.outputs[0]!]!.name));
   const perSample = n / floatG.values[floatG.inputs[0]!]!.type.shape[0]!;
   const tapped = taps && [...watched].every((w) => taps.get(w)?.float?.length === perSample && taps.get(w)?.int?.length === perSample);
   const floatActs = tapped ? new Map([...watched].map((w) => [w, taps.get(w)!.float!])) : observeAll(floatG, sample, watched);
@@ -150,17 +153,25 @@ export function buildReport(floatG: Graph, shiftG: Graph, calib: readonly Tensor
     });
   }
   const sum = (k: 'shifts' | 'adds' | 'weightBits') => layers.reduce((s, l) => s + l[k], 0);
+  const adder = adderLayers(shiftG, (v) => {
+    const fa = floatActs.get(v);
+    const qa = intActs.get(v);
+    const q = shiftG.nodes.length && [...shiftG.values].find((x) => x.name === v)?.quant;
+    return fa && qa && q && numel(fa) === numel(qa) ? round2(sqnr(fa, qa, q)) : null;
+  });
+  const adderSum = (k: 'weightBits' | 'weights') => adder.reduce((s, l) => s + l[k], 0);
   return {
-    options, layers, notes, seconds,
+    options, layers, ...(adder.length ? { adderLayers: adder } : {}), notes, seconds,
     inputFrac,
     outputFrac: shiftG.outputs.map((id) => shiftG.values[id]!.quant?.frac ?? 0),
     totals: {
       floatMacs: f.totals.macs,
       floatWeightBytes: f.totals.weightBytes,
       shifts: sum('shifts'), adds: sum('adds'), multiplies: [...mults.values()].reduce((a, b) => a + b, 0),
-      weightBits: sum('weightBits'),
-      weightBytes: Math.ceil(sum('weightBits') / 8),
-      int8WeightBytes: layers.reduce((s, l) => s + l.weights, 0),
+      // Adder layers' weights (and their per-channel parameters) count with the shift layers' (none in most networks).
+      weightBits: sum('weightBits') + adderSum('weightBits'),
+      weightBytes: Math.ceil((sum('weightBits') + adderSum('weightBits')) / 8),
+      int8WeightBytes: layers.reduce((s, l) => s + l.weights, 0) + adderSum('weights'),
     },
   };
 }

@@ -146,6 +146,52 @@ export function channelCnn(seed: number): ModelSpec {
   };
 }
 
+/** Signed powers of two 2^-6..2^0 (a tenth zero): DeepShift-style weights for ai.shiftaddc ShiftConv. */
+export function pow2Weights(rng: Rng, n: number, top = 0): number[] {
+  return Array.from({ length: n }, () => (rng() < 0.1 ? 0 : (rng() < 0.5 ? -1 : 1) * 2 ** (top - Math.floor(rng() * 7))));
+}
+
+/**
+ * ShiftAddNet's pair (ai.shiftaddc): stem conv, 3x3 shift conv (stride 2) -> 3x3 adder conv (grouped) -> BN -> ReLU,
+ * 1x1 shift -> 1x1 adder -> BN on the residual path, add, pool, classifier.
+ */
+export function shiftAddCnn(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  const bn = (name: string, c: number, d: number) => [
+    { name: `${name}_s`, dims: [c], data: randn(rng, c, 0.2).map((v) => 1 + v) }, { name: `${name}_b`, dims: [c], data: randn(rng, c, 0.1) },
+    { name: `${name}_m`, dims: [c], data: randn(rng, c, 0.1 * d).map((v) => v - 0.9 * d) }, { name: `${name}_v`, dims: [c], data: new Array(c).fill((0.4 * d) ** 2) },
+  ];
+  const sa = 'ai.shiftaddc';
+  return {
+    domains: [{ domain: sa, version: 1 }],
+    inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+    initializers: [
+      { name: 'w0', dims: [4, 1, 3, 3], data: randn(rng, 36, 0.5) },
+      { name: 'ws1', dims: [6, 4, 3, 3], data: pow2Weights(rng, 216, -1) }, { name: 'bs1', dims: [6], data: randn(rng, 6, 0.1) },
+      { name: 'wa1', dims: [6, 3, 3, 3], data: randn(rng, 162, 0.6) }, ...bn('bn1', 6, 27),
+      { name: 'ws2', dims: [6, 6, 1, 1], data: pow2Weights(rng, 36, -1) },
+      { name: 'wa2', dims: [6, 6, 1, 1], data: randn(rng, 36, 0.6) }, ...bn('bn2', 6, 6),
+      { name: 'wf', dims: [3, 6], data: randn(rng, 18, 0.6) }, { name: 'bf', dims: [3], data: randn(rng, 3, 0.1) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w0'], outputs: ['c0'], attrs: { pads: [1, 1, 1, 1] }, name: 'stem' },
+      { op: 'Relu', inputs: ['c0'], outputs: ['r0'], name: 'relu0' },
+      { op: 'ShiftConv', domain: sa, inputs: ['r0', 'ws1', 'bs1'], outputs: ['s1'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] }, name: 'shift1' },
+      { op: 'AdderConv', domain: sa, inputs: ['s1', 'wa1'], outputs: ['a1'], attrs: { pads: [1, 1, 1, 1], group: 2 }, name: 'adder1' },
+      { op: 'BatchNormalization', inputs: ['a1', 'bn1_s', 'bn1_b', 'bn1_m', 'bn1_v'], outputs: ['n1'], name: 'bn1' },
+      { op: 'Relu', inputs: ['n1'], outputs: ['r1'], name: 'relu1' },
+      { op: 'ShiftConv', domain: sa, inputs: ['r1', 'ws2'], outputs: ['s2'], name: 'shift2' },
+      { op: 'AdderConv', domain: sa, inputs: ['s2', 'wa2'], outputs: ['a2'], name: 'adder2' },
+      { op: 'BatchNormalization', inputs: ['a2', 'bn2_s', 'bn2_b', 'bn2_m', 'bn2_v'], outputs: ['n2'], name: 'bn2' },
+      { op: 'Add', inputs: ['r1', 'n2'], outputs: ['sum'], name: 'residual' },
+      { op: 'GlobalAveragePool', inputs: ['sum'], outputs: ['g'], name: 'gap' },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf', 'bf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
 export function calib(shape: readonly number[], seed: number, n = 16): Tensor {
   const rng = mulberry32(seed);
   return tensor('float32', [n, ...shape.slice(1)], randn(rng, n * numel(shape.slice(1)), 0.8));
@@ -184,5 +230,8 @@ export const CASES: (() => Case)[] = [
   () => compileCase('k1pk', geometryCnn(5), { terms: 1, prune: 0.3 }, 'packed'),
   () => compileCase('prunedpk', tinyCnn(4), { prune: 0.6, terms: 3 }, 'packed'),
   () => compileCase('onedpk', conv1d(5), { avgTerms: 1.5 }, 'packed'),
+  // ShiftAddNet pairs (ai.shiftaddc ShiftConv -> AdderConv), int8 and int16 activations.
+  () => compileCase('shiftadd', shiftAddCnn(12)),
+  () => compileCase('shiftadd16', shiftAddCnn(13), { actBits: 16 }),
 ];
 

@@ -13,6 +13,9 @@ import { tensor } from '../src/ir/tensor.js';
 import { ACT, node, oneOp, q, SAMPLES } from './helpers/dialect-samples.js';
 import { verifyGraph } from '../src/ir/verify.js';
 
+/** Dialect ops a backend refuses (SAC060), by backend: the hardware engine has no adder datapath yet (docs/hw.md). */
+const KNOWN_GAPS: Record<string, readonly LoweredKind[]> = { hw: ['AdderConv'] };
+
 function diagnostic(f: () => unknown): ShiftaddcError {
   try { f(); } catch (e) { if (e instanceof ShiftaddcError) return e; throw e; }
   throw new Error('expected a ShiftaddcError');
@@ -39,6 +42,12 @@ describe('lowered dialect', () => {
     const failures: string[] = [];
     for (const b of backends()) {
       for (const kind of Object.keys(LOWERED_OPS) as LoweredKind[]) {
+        if (KNOWN_GAPS[b.name]?.includes(kind)) {
+          // A documented gap must stay a clean SAC060 naming the node (never a descriptor missing the layer).
+          const e = diagnostic(() => emit(oneOp(SAMPLES[kind]), b.name, {}, { model: 'dialect.onnx' }));
+          expect([e.code, e.where], `${b.name} ${kind}`).toEqual(['SAC060', `node 'the-${kind}' (${kind})`]);
+          continue;
+        }
         try {
           expect(emit(oneOp(SAMPLES[kind]), b.name, {}, { model: 'dialect.onnx' }).files.length, `${b.name} ${kind}`).toBeGreaterThan(0);
         } catch (e) {

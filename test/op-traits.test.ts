@@ -25,13 +25,13 @@ describe('op traits', () => {
   // The op-name lists the passes kept before traits moved onto the op definitions; a new op must be placed here.
   it('the trait-derived sets equal the lists the passes used to keep', () => {
     expect(withTrait('weightLayer')).toEqual(['Conv', 'Gemm', 'MatMul']);
-    expect(withTrait('fusesActivation')).toEqual(['Add', 'Conv', 'Gemm', 'MatMul']);
+    expect(withTrait('fusesActivation')).toEqual(['Add', 'Adder', 'Conv', 'Gemm', 'MatMul']);
     expect(withTrait('fusableActivation')).toEqual(['Clip', 'Relu']);
     expect(withTrait('scalePreserving')).toEqual(['Gather', 'GlobalMaxPool', 'Identity', 'MaxPool', 'Relu', 'Reshape', 'Slice', 'Split', 'Transpose']);
     expect(withTrait('perChannelFracs')).toEqual(['AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'MaxPool', 'Relu']);
     expect(withTrait('channelwise')).toEqual(['AveragePool', 'Clip', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'MaxPool', 'Relu', 'Sigmoid', 'Tanh']);
     expect(withTrait('tableActivation')).toEqual(['Elu', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Sigmoid', 'Softplus', 'Tanh']);
-    expect(withTrait('shiftLayer')).toEqual(['ShiftConv', 'ShiftGemm']);
+    expect(withTrait('shiftLayer')).toEqual(['AdderConv', 'ShiftConv', 'ShiftGemm']);
   });
 
   it('the ops declaring no trait are pinned too, so any new op fails one of these tests until it is placed', () => {

@@ -7,13 +7,16 @@ const pct = (v: number) => `${v.toFixed(1)}%`;
 
 /** Rows: layer, MACs, then total pJ per version and the shift-add op counts. */
 export function energyTable(r: EnergyReport): string[][] {
-  const head = ['layer', 'op', 'MACs', 'FP32', 'INT8', 'shift-add', 'shifts', 'adds', 'cmp', 'LUT', 'mem bits'];
+  // Adder layers' subtractions and absolute values get their own columns, only in reports that have adder layers.
+  const adder = r.layers.some((l) => l.shiftadd.counts.subs !== undefined);
+  const head = ['layer', 'op', 'MACs', 'FP32', 'INT8', 'shift-add', 'shifts', 'adds', ...(adder ? ['subs', 'abs'] : []), 'cmp', 'LUT', 'mem bits'];
   const rows = r.layers.map((l) => {
     const c = l.shiftadd.counts;
-    return [printable(l.name).replace(/[|\\]/g, (ch) => `\\${ch}`), printable(l.op), String(l.macs), pj(l.fp32.total), pj(l.int8.total), pj(l.shiftadd.total), String(c.shifts), String(c.adds), String(c.comparisons), String(c.lutReads), String(c.readBits + c.writeBits)];
+    return [printable(l.name).replace(/[|\\]/g, (ch) => `\\${ch}`), printable(l.op), String(l.macs), pj(l.fp32.total), pj(l.int8.total), pj(l.shiftadd.total), String(c.shifts), String(c.adds),
+      ...(adder ? [String(c.subs ?? 0), String(c.abs ?? 0)] : []), String(c.comparisons), String(c.lutReads), String(c.readBits + c.writeBits)];
   });
   const t = r.totals;
-  const tot = ['total', '', String(r.layers.reduce((s, l) => s + l.macs, 0)), pj(t.fp32.total), pj(t.int8.total), pj(t.shiftadd.total), '', '', '', '', ''];
+  const tot = ['total', '', String(r.layers.reduce((s, l) => s + l.macs, 0)), pj(t.fp32.total), pj(t.int8.total), pj(t.shiftadd.total), '', '', ...(adder ? ['', ''] : []), '', '', ''];
   return [head, ...rows, tot];
 }
 

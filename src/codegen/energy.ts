@@ -4,7 +4,11 @@ import { numel } from '../ir/tensor.js';
 import { pricing, UNIT_ENERGY } from './energy-units.js';
 
 /** What one version of a layer does per inference. Memory: bits read and written (weights once, activations once per use). */
-export interface OpCounts { mults: number; adds: number; shifts: number; comparisons: number; lutReads: number; readBits: number; writeBits: number }
+export interface OpCounts {
+  mults: number; adds: number; shifts: number; comparisons: number; lutReads: number; readBits: number; writeBits: number;
+  /** Adder layers only (absent elsewhere): subtractions x - w and absolute values |x - w|, each priced as an add. */
+  subs?: number; abs?: number;
+}
 export type Format = 'fp32' | 'int8' | 'shiftadd';
 export const FORMATS: readonly Format[] = ['fp32', 'int8', 'shiftadd'];
 
@@ -30,7 +34,7 @@ export const codeBits = (B: number): number => B + 2;
 
 function price(c: OpCounts, f: Format, wide = false): PricedCounts {
   const p = pricing(f, wide);
-  const compute = c.mults * p.mult + c.adds * p.add + c.shifts * p.shift + c.comparisons * p.compare;
+  const compute = c.mults * p.mult + (c.adds + (c.subs ?? 0) + (c.abs ?? 0)) * p.add + c.shifts * p.shift + c.comparisons * p.compare;
   const memory = ((c.readBits + c.writeBits + c.lutReads * BITS[f]) / 64) * UNIT_ENERGY.sram64.pJ;
   return { counts: c, compute, memory, total: compute + memory };
 }
@@ -67,6 +71,27 @@ function lowered(g: Graph, n: Node): { macs: number; c: Record<Format, OpCounts>
     sa.adds = nz * per + outs + gd * per + outs;
     sa.comparisons = 2 * outs;
     sa.readBits += numel(codes.shape) * codeBits(a.shiftBits as number) + M * (32 + 8 + 8 * G);
+    return { macs, c };
+  }
+  if (k === 'AdderConv') {
+    const w = g.values[n.inputs[1]!]!.data!;
+    const M = w.shape[0]!;
+    const per = outs / M;
+    const macs = (numel(w.shape) / M) * outs;
+    const gain = n.inputs[4] !== undefined && n.inputs[4] >= 0 ? g.values[n.inputs[4]]!.data! : undefined;
+    let gd = 0;
+    if (gain) for (const v of gain.data) if (v !== 0) gd++;
+    // The peers are the same window as a convolution (one multiply-accumulate per tap), like a ShiftConv's.
+    c.fp32 = { ...c.fp32, mults: macs, adds: macs + outs, comparisons: 2 * outs, readBits: c.fp32.readBits + numel(w.shape) * 32 + M * 32 };
+    c.int8 = { ...c.int8, mults: macs + outs, adds: macs + 2 * outs, shifts: outs, comparisons: 2 * outs, readBits: c.int8.readBits + numel(w.shape) * 8 + M * 64 };
+    // Per tap: x - w, |.|, accumulate; per output: the bias, the gain's digits (a shift and an add each), the requantising shift.
+    const sa = c.shiftadd;
+    sa.subs = macs;
+    sa.abs = macs;
+    sa.adds = macs + outs + gd * per + outs;
+    sa.shifts = gd * per + outs;
+    sa.comparisons = 2 * outs;
+    sa.readBits += numel(w.shape) * inBits + M * (32 + 8 + 8 * (gain ? gain.shape[1]! : 0));
     return { macs, c };
   }
   const window = (): number => (a.global || k === 'GlobalMaxPool' ? numel(g.values[n.inputs[0]!]!.type.shape.slice(2)) : numel(a.kernel as number[]));

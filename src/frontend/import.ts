@@ -7,6 +7,7 @@ import { outOfMemoryAt } from '../ir/interp-float.js';
 import type { TensorType } from '../ir/tensor.js';
 import { ImportContext } from './context.js';
 import { IMPORTERS, OUT_OF_SCOPE } from './importers/index.js';
+import { SHIFTADDC_DOMAIN, SHIFTADDC_OPSET } from './importers/shiftaddc.js';
 import { checkedShape, decodeTensor, onnxDType, toNum, type TensorSource } from './tensor-proto.js';
 import { resolveLimits, type Limits } from './limits.js';
 
@@ -41,13 +42,26 @@ export function modelOpset(m: onnx.IModelProto): number {
   return v;
 }
 
+/** The importer table's key of a node: its op type, prefixed `domain.` outside the default domain. */
+function importerKey(n: onnx.INodeProto): string {
+  const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : '';
+  return `${domain}${n.opType ?? ''}`;
+}
+
+/** A model using the ai.shiftaddc ops must import that domain at its one version (docs/custom-ops.md). */
+function checkCustomOpset(m: onnx.IModelProto): void {
+  if (!(m.graph?.node ?? []).some((n) => n.domain === SHIFTADDC_DOMAIN)) return;
+  const imp = (m.opsetImport ?? []).find((o) => o.domain === SHIFTADDC_DOMAIN);
+  const v = imp ? toNum(imp.version ?? 0) : undefined;
+  if (v !== SHIFTADDC_OPSET) fail('SAC004', v === undefined ? `the model uses ${SHIFTADDC_DOMAIN} ops but has no opset_import for that domain` : `model uses ${SHIFTADDC_DOMAIN} opset ${v}, supported ${SHIFTADDC_OPSET}`, 'the model header');
+}
+
 /** Every node whose op (with its domain) has no importer, in graph order. */
 export function unsupportedNodes(g: onnx.IGraphProto): { op: string; node: string }[] {
   const out: { op: string; node: string }[] = [];
   (g.node ?? []).forEach((n, k) => {
-    const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.` : '';
-    const op = `${domain}${n.opType ?? ''}`;
-    if (domain || !Object.prototype.hasOwnProperty.call(IMPORTERS, op)) out.push({ op, node: n.name || `#${k}` });
+    const op = importerKey(n);
+    if (!Object.prototype.hasOwnProperty.call(IMPORTERS, op)) out.push({ op, node: n.name || `#${k}` });
   });
   return out;
 }
@@ -119,6 +133,7 @@ export function importModel(m: onnx.IModelProto, options: ImportOptions = {}): G
   const limits = resolveLimits(options.limits);
   const src: TensorSource = { ...(options.modelDir ? { modelDir: options.modelDir } : {}), limits, folded: { elements: 0 } };
   const opset = modelOpset(m);
+  checkCustomOpset(m);
   const g = m.graph!;
   const unsupported = unsupportedOps(g);
   if (unsupported.length) {
@@ -148,7 +163,7 @@ export function importModel(m: onnx.IModelProto, options: ImportOptions = {}): G
     const name = node.name || `${node.opType}_${k}`;
     const inIds = (node.input ?? []).map((i) => (i ? ids.get(i)! : -1));
     const ctx = new ImportContext(b, node, name, opset, inIds, src);
-    const outs = outOfMemoryAt({ name, op: { kind: node.opType ?? '?' } }, () => IMPORTERS[node.opType!]!(ctx));
+    const outs = outOfMemoryAt({ name, op: { kind: node.opType ?? '?' } }, () => IMPORTERS[importerKey(node)]!(ctx));
     (node.output ?? []).forEach((o, j) => {
       if (!o) return;
       if (ids.has(o)) fail('SAC016', `tensor ${quoted(o)} is produced twice`, ctx.where);

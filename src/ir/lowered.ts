@@ -7,6 +7,8 @@ import type { DType, Tensor } from './tensor.js';
 /** Inputs of ShiftConv and ShiftGemm by role: activation, term codes, bias, per-channel shift, optional gain. */
 export const SHIFT_OPERANDS = { x: 0, codes: 1, bias: 2, rshift: 3, gain: 4 } as const;
 export type ShiftRole = keyof typeof SHIFT_OPERANDS;
+/** Inputs of AdderConv by role: the shift layers' positions, with integer weights on the input's grid in place of codes. */
+export const ADDER_OPERANDS = { x: 0, weights: 1, bias: 2, rshift: 3, gain: 4 } as const;
 
 /** One operand slot of a dialect op: its role name, legal dtypes, and whether it must be a constant / may be omitted. */
 export interface Operand {
@@ -40,6 +42,17 @@ const shiftLayer: DialectOp = {
   output: ACT,
 };
 
+const adderLayer: DialectOp = {
+  operands: [
+    x,
+    { role: 'weights', dtypes: ACT, constant: true },
+    { role: 'bias', dtypes: ['int32'], constant: true },
+    { role: 'rshift', dtypes: ['int32'], constant: true },
+    { role: 'gain', dtypes: ['int8'], constant: true, optional: true },
+  ],
+  output: ACT,
+};
+
 /**
  * Every op a lowered graph may hold: what lower-to-shift emits, and exactly what every backend must implement
  * (test/lowered.test.ts holds the C backend to it). Ops lowering cannot map here are rejected there (SAC052).
@@ -47,6 +60,7 @@ const shiftLayer: DialectOp = {
 export const LOWERED_OPS = {
   ShiftConv: shiftLayer,
   ShiftGemm: shiftLayer,
+  AdderConv: adderLayer,
   QAdd: { operands: [{ role: 'a', dtypes: ACT }, { role: 'b', dtypes: ACT }], output: ACT },
   Requantize: { operands: [{ role: 'x', dtypes: ['int8', 'int16', 'int32'] }], output: ACT },
   Lut: { operands: [{ role: 'x', dtypes: ['int8'] }], output: ['int8'] },

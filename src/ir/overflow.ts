@@ -3,7 +3,7 @@ import { atNode, fail } from '../diagnostics.js';
 import type { Graph, Node } from './graph.js';
 import type { Tensor } from './tensor.js';
 import { intBits } from './fixed-point.js';
-import { SHIFT_OPERANDS, shiftOperand } from './lowered.js';
+import { ADDER_OPERANDS, SHIFT_OPERANDS, shiftOperand } from './lowered.js';
 import { qaddShifts } from './ops/qadd.js';
 import { qavgWindow, reciprocalDigits } from './ops/qavg-pool.js';
 
@@ -27,7 +27,7 @@ function roundingConst(r: number): number {
 }
 
 /**
- * Checks every ShiftConv/ShiftGemm (per channel), QAdd and QAveragePool. Bounds are computed in float64,
+ * Checks every ShiftConv/ShiftGemm and AdderConv (per channel), QAdd and QAveragePool. Bounds are computed in float64,
  * exact here because every term is an integer below 2^53. Returns one report per checked node.
  */
 export function checkAccumulators(g: Graph): AccumulatorReport[] {
@@ -38,6 +38,9 @@ export function checkAccumulators(g: Graph): AccumulatorReport[] {
     switch (node.op.kind) {
       case 'ShiftConv': case 'ShiftGemm':
         worst = shiftLayerBound(g, node, node.op.attrs.shiftBits, where);
+        break;
+      case 'AdderConv':
+        worst = adderBound(g, node, where);
         break;
       case 'QAdd': {
         const { sa, sb, r } = qaddShifts(node.op.attrs);
@@ -91,6 +94,35 @@ function shiftLayerBound(g: Graph, node: Node, shiftBits: number, where: string)
       if (sh > maxSh) fail('SAC050', `channel ${m} has shift ${sh} outside [0, ${maxSh}]`, where);
       acc += POW2[bits - 1 + sh]!;
     }
+    if (acc > INT32_MAX) fail('SAC050', `channel ${m} accumulator can reach ${acc} > 2^31-1`, where);
+    const bound = (gain ? gainBound(acc, gain.data, m, gain.shape[1]!) : acc) + roundingConst(r);
+    if (bound > INT32_MAX) fail('SAC050', `channel ${m} gained accumulator can reach ${bound} > 2^31-1`, where);
+    if (bound > worst) worst = bound;
+  }
+  return worst;
+}
+
+/**
+ * An adder layer, per channel: |bias| + sum over taps of the largest |x - w| over the input dtype's range
+ * (max(w - lo, hi - w); a padded tap reads 0, inside the range), through the gain, plus the rounding constant.
+ */
+function adderBound(g: Graph, node: Node, where: string): number {
+  const bits = inBits(g, node, ADDER_OPERANDS.x, where);
+  const w = constInput(g, node, ADDER_OPERANDS.weights, where);
+  const bias = constInput(g, node, ADDER_OPERANDS.bias, where).data;
+  const rshift = constInput(g, node, ADDER_OPERANDS.rshift, where).data;
+  const gid = node.inputs[ADDER_OPERANDS.gain];
+  const gain = gid !== undefined && gid >= 0 ? constInput(g, node, ADDER_OPERANDS.gain, where) : undefined;
+  const lo = -(2 ** (bits - 1));
+  const hi = 2 ** (bits - 1) - 1;
+  const M = w.shape[0]!;
+  const per = M > 0 ? w.data.length / M : 0;
+  let worst = 0;
+  for (let m = 0; m < M; m++) {
+    const r = rshift[m]!;
+    if (!(Number.isInteger(r) && r >= -31 && r <= 31)) fail('SAC050', `channel ${m} requantisation shift ${r} is outside [-31, 31]`, where);
+    let acc = Math.abs(bias[m]!);
+    for (let i = m * per; i < (m + 1) * per; i++) acc += Math.max(w.data[i]! - lo, hi - w.data[i]!);
     if (acc > INT32_MAX) fail('SAC050', `channel ${m} accumulator can reach ${acc} > 2^31-1`, where);
     const bound = (gain ? gainBound(acc, gain.data, m, gain.shape[1]!) : acc) + roundingConst(r);
     if (bound > INT32_MAX) fail('SAC050', `channel ${m} gained accumulator can reach ${bound} > 2^31-1`, where);

@@ -2,6 +2,8 @@
 import type { OpDef, OpTraits } from './op.js';
 import { absOp } from './ops/abs.js';
 import { addOp } from './ops/add.js';
+import { adderOp } from './ops/adder.js';
+import { adderConvOp } from './ops/adder-conv.js';
 import { averagePoolOp } from './ops/average-pool.js';
 import { batchNormOp } from './ops/batch-norm.js';
 import { castOp } from './ops/cast.js';
@@ -61,6 +63,8 @@ import { transposeOp } from './ops/transpose.js';
 export const OPS = {
   Abs: absOp,
   Add: addOp,
+  Adder: adderOp,
+  AdderConv: adderConvOp,
   AveragePool: averagePoolOp,
   BatchNormalization: batchNormOp,
   Cast: castOp,

@@ -22,6 +22,8 @@ export function bnAffine(g: Graph, bn: Node): { a: Float64Array; c: Float64Array
 
 /** Weight rows are output channels: Conv [M, ...] or Gemm B with transB (PyTorch Linear). */
 export function foldable(g: Graph, producer: Node): boolean {
+  // An adder layer carries the affine as its own scale and bias inputs (constants when present).
+  if (producer.op.kind === 'Adder') return producer.inputs.slice(1).every((i) => i < 0 || g.values[i]!.data !== undefined);
   const w = g.values[producer.inputs[1]!]?.data;
   const b = producer.inputs[2] !== undefined && producer.inputs[2]! >= 0 ? g.values[producer.inputs[2]!]!.data : null;
   if (!w || b === undefined) return false;
@@ -53,6 +55,10 @@ function foldAll(g: Graph): Graph {
     const bn = fold.get(n.id);
     if (!bn) { r.copy(n.id); continue; }
     const { a, c } = bnAffine(g, bn)!;
+    if (n.op.kind === 'Adder') {
+      r.alias(bn.outputs[0]!, foldIntoAdder(g, r, n, bn, a, c));
+      continue;
+    }
     const w = g.values[n.inputs[1]!]!.data!;
     const bIn = n.inputs[2] !== undefined && n.inputs[2]! >= 0 ? g.values[n.inputs[2]!]!.data : undefined;
     const M = w.shape[0]!;
@@ -67,6 +73,20 @@ function foldAll(g: Graph): Graph {
     r.alias(bn.outputs[0]!, out!);
   }
   return r.finish();
+}
+
+/** The adder layer with scale a * scale and bias a * bias + c (it computes scale * -sum|x - w| + bias). */
+export function foldIntoAdder(g: Graph, r: Rewriter, n: Node, bn: Node, a: Float64Array, c: Float64Array): number {
+  const old = (k: number) => (n.inputs[k] !== undefined && n.inputs[k]! >= 0 ? g.values[n.inputs[k]!]!.data : undefined);
+  const M = a.length;
+  const scale = floatTensor([M]);
+  const bias = floatTensor([M]);
+  for (let m = 0; m < M; m++) {
+    scale.data[m] = (old(2)?.data[m] ?? 1) * a[m]!;
+    bias.data[m] = (old(3)?.data[m] ?? 0) * a[m]! + c[m]!;
+  }
+  const inputs = [r.get(n.inputs[0]!), r.get(n.inputs[1]!), r.constant(`${bn.name}_scale`, scale), r.constant(`${bn.name}_bias`, bias)];
+  return r.emitFor(n.id, n.op, inputs)[0]!;
 }
 
 /** out[m * per + j] = w[m * per + j] * a[m] (a loop of its own: it is the pass's only heavy work). */

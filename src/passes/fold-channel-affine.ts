@@ -3,7 +3,7 @@
 import { producers, useLists, type Graph, type Node } from '../ir/graph.js';
 import { floatTensor } from '../ir/tensor.js';
 import type { Pass } from './context.js';
-import { bnAffine, foldable, scaleRows } from './fold-batchnorm.js';
+import { bnAffine, foldable, foldIntoAdder, scaleRows } from './fold-batchnorm.js';
 import { Rewriter } from './rewriter.js';
 
 /** y[c] = a[c] * x[c] + b[c] along axis 1. */
@@ -83,6 +83,10 @@ function foldAll(g: Graph): Graph {
   const r = new Rewriter(g);
   for (const n of g.nodes) {
     const fold = into.get(n.id);
+    if (fold && n.op.kind === 'Adder') {
+      r.alias(fold.end.outputs[0]!, foldIntoAdder(g, r, n, fold.end, Float64Array.from(fold.f.a), Float64Array.from(fold.f.b)));
+      continue;
+    }
     if (fold) {
       const w = g.values[n.inputs[1]!]!.data!;
       const bIn = (n.inputs[2] ?? -1) >= 0 ? g.values[n.inputs[2]!]!.data : undefined;

@@ -3,6 +3,7 @@ import type { Node } from '../ir/graph.js';
 import { csdDigits, csdFracDigits, intBits, lutTable } from '../ir/fixed-point.js';
 import type { OpKind } from '../ir/registry.js';
 import { activationRange, emitLowered, unsupported, type LowerContext, type LoweringRule } from './lower-context.js';
+import { lowerAdder } from './lower-adder.js';
 import { checkGateMul, lowerGateMul } from './lower-gate.js';
 import { checkLrn, lowerLrn } from './lower-lrn.js';
 
@@ -61,6 +62,7 @@ export const STRUCTURAL_RULES: { readonly [K in OpKind]?: LoweringRule } = {
   AveragePool: { lower: lowerAveragePool },
   GlobalAveragePool: { lower: lowerAveragePool },
   LRN: { check: checkLrn, lower: lowerLrn },
+  Adder: { lower: lowerAdder },
   Mul: { check: checkGateMul, lower: lowerGateMul },
   // Exact on integers, but outside the lowered dialect: no backend has a kernel for them (docs/ir.md).
   Split: never('Split is not in the lowered dialect: no backend has a kernel for it (docs/ir.md)'),

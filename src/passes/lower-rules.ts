@@ -5,10 +5,11 @@ import { opTraits } from '../ir/registry.js';
 import { fusedActivations } from './channel-fracs.js';
 import type { LoweringRule, RuleContext, WeightLoweringStrategy } from './lower-context.js';
 import { activationRule, copyRule, STRUCTURAL_RULES } from './lower-ops.js';
+import { exactPow2Lowering } from './lower-pow2.js';
 import { shiftTermsLowering } from './lower-weights.js';
 
 /** Weight-layer encodings, tried in order for each layer (the first that applies lowers it). */
-const WEIGHT_LOWERINGS: readonly WeightLoweringStrategy[] = [shiftTermsLowering];
+const WEIGHT_LOWERINGS: readonly WeightLoweringStrategy[] = [exactPow2Lowering, shiftTermsLowering];
 
 /** The rule lower-to-shift lowers `n` with, or why there is none (an op with no shift-add form). */
 export function loweringRule(s: RuleContext, n: Node): LoweringRule | string {

@@ -29,12 +29,14 @@ export const shiftConsts = (b: GraphBuilder, codes: ReturnType<typeof tensor>) =
 export const flat = (b: GraphBuilder, x: number) => b.addNode('flat', { kind: 'Reshape', attrs: { shape: [1, 32] } }, [x], undefined, undefined, [q])[0]!;
 
 /** One small graph per dialect op (the keys must be exactly the dialect's ops). */
-/** One small graph per dialect op (the keys must be exactly the dialect's ops). */
 export const SAMPLES: Record<LoweredKind, (b: GraphBuilder, x: number) => number> = {
   ShiftConv: node({ kind: 'ShiftConv', attrs: { ...pool, kernel: [1, 1], strides: [1, 1], group: 1, terms: 2, shiftBits: 2, ...ACT } },
     (b, x) => shiftParams({ x, ...shiftConsts(b, tensor('int8', [2, 2, 1, 1, 2], [1, -2, 0, 3, 4, 0, -1, 1])) })),
   ShiftGemm: (b, x) => node({ kind: 'ShiftGemm', attrs: { terms: 1, shiftBits: 2, ...ACT } },
     (b2) => shiftParams({ x: flat(b2, x), ...shiftConsts(b2, tensor('int8', [2, 32, 1], Array.from({ length: 64 }, (_, i) => (i % 5) - 2))) }))(b, x),
+  AdderConv: node({ kind: 'AdderConv', attrs: { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, ...ACT } },
+    (b, x) => [x, b.addConst('weights', tensor('int8', [2, 2, 3, 3], Array.from({ length: 36 }, (_, i) => ((i * 53) % 241) - 120))),
+      b.addConst('bias', tensor('int32', [2], [700, -40])), b.addConst('rshift', tensor('int32', [2], [5, 3])), b.addConst('gain', tensor('int8', [2, 2], [1, 0, 2, -3]))]),
   QAdd: node({ kind: 'QAdd', attrs: { fracA: 4, fracB: 4, fracOut: 3, ...ACT } }, (_b, x) => [x, x]),
   Requantize: node({ kind: 'Requantize', attrs: { shift: 1, ...ACT } }, (_b, x) => [x]),
   Lut: node({ kind: 'Lut', attrs: { table: Array.from({ length: 256 }, (_, i) => (i >> 1) - 64) } }, (_b, x) => [x]),

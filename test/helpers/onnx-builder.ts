@@ -31,11 +31,15 @@ export interface NodeSpec {
   outputs: readonly string[];
   attrs?: Record<string, AttrSpec>;
   name?: string;
+  /** Operator domain (default: the ai.onnx domain), e.g. 'ai.shiftaddc'; the model must import it (ModelSpec.domains). */
+  domain?: string;
 }
 
 export interface ModelSpec {
   /** ai.onnx opset; default 13. */
   opset?: number;
+  /** Further opset_import entries (custom domains), after ai.onnx's. */
+  domains?: readonly { domain: string; version: number }[];
   inputs?: readonly { name: string; shape: readonly number[]; dtype?: DType }[];
   initializers?: readonly (TensorSpec & { name: string })[];
   nodes: readonly NodeSpec[];
@@ -90,7 +94,7 @@ function attrProto(name: string, v: AttrSpec): onnx.IAttributeProto {
 export function buildModel(spec: ModelSpec): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 7,
-    opsetImport: [{ domain: '', version: spec.opset ?? 13 }],
+    opsetImport: [{ domain: '', version: spec.opset ?? 13 }, ...(spec.domains ?? [])],
     graph: {
       name: 'test',
       input: (spec.inputs ?? []).map((i) => ({
@@ -101,6 +105,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
       node: spec.nodes.map((n, k) => ({
         name: n.name ?? `${n.op}_${k}`,
         opType: n.op,
+        ...(n.domain ? { domain: n.domain } : {}),
         input: [...n.inputs],
         output: [...n.outputs],
         attribute: Object.entries(n.attrs ?? {}).map(([key, v]) => attrProto(key, v)),

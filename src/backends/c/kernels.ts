@@ -5,6 +5,7 @@ import { broadcastStrides } from '../../ir/ops/util.js';
 import { normAxis, numel, sameShape, strides } from '../../ir/tensor.js';
 import { constArray, ctype, emitNest, lit } from './cfmt.js';
 import { out, val, type Kernel, type KernelCtx } from './kernel.js';
+import { adderConvKernel } from './adder.js';
 import { qgateMulKernel } from './gate.js';
 import { qlrnKernel } from './lrn.js';
 import { globalMaxPoolKernel, poolKernel } from './pool.js';
@@ -15,6 +16,7 @@ export function kernelFor(ctx: KernelCtx): Kernel {
   switch (op.kind) {
     case 'ShiftConv': return shiftConvKernel(ctx, op.attrs);
     case 'ShiftGemm': return shiftGemmKernel(ctx, op.attrs);
+    case 'AdderConv': return adderConvKernel(ctx, op.attrs);
     case 'QAdd': return qaddKernel(ctx, op.attrs);
     case 'Requantize': {
       const xb = val(ctx, 0).type.dtype;

@@ -27,6 +27,8 @@ export function buildDescriptor(g: Graph, name: string, lanes: number): { descri
   assertLowered(g);
   const isOut = new Set(g.outputs);
   for (const n of g.nodes) if (n.outputs.length !== 1) fail('SAC060', 'the hardware backend supports single-output ops', atNode(n.name, n.op.kind));
+  // The engine and its memories have no adder datapath yet: refuse rather than write a descriptor missing the layer's weights.
+  for (const n of g.nodes) if (n.op.kind === 'AdderConv') fail('SAC060', 'the hardware backend has no adder layer (AdderConv) yet', atNode(n.name, n.op.kind), 'compile this model with --target c or --target wasm');
   const alias = g.nodes.map((n) => (n.op.kind === 'Reshape' || n.op.kind === 'Identity') && !isOut.has(n.outputs[0]!));
   const info: NodePlanInfo[] = g.nodes.map((n, t) => ({ scratchBytes: 0, inPlace: ELEMENTWISE.has(n.op.kind), alias: alias[t]! }));
   const plan = planArena(g, info);

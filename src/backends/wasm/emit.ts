@@ -8,6 +8,7 @@ import { DTYPE_BYTES, numel, type DType } from '../../ir/tensor.js';
 import { ModuleWriter } from './encoder.js';
 import { wasmKernel } from './kernels.js';
 import { DataPool, Runtime } from './runtime.js';
+import { adderScratch } from './adder.js';
 import { shiftGeom, shiftScratch } from './shift.js';
 
 /** One graph input or output as the loader sees it: dtype, shape, frac, byte address in linear memory. */
@@ -39,7 +40,7 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   const info: NodePlanInfo[] = g.nodes.map((n, t) => {
     if (n.outputs.length !== 1) fail('SAC060', `${n.outputs.length} outputs (the WebAssembly backend supports single-output ops)`, atNode(n.name, n.op.kind));
     const shift = n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm';
-    return { scratchBytes: shift ? shiftScratch(shiftGeom(g, n)) : 0, inPlace: ['Relu', 'Lut', 'QGateMul'].includes(n.op.kind), alias: aliases[t]! };
+    return { scratchBytes: shift ? shiftScratch(shiftGeom(g, n)) : n.op.kind === 'AdderConv' ? adderScratch(g, n) : 0, inPlace: ['Relu', 'Lut', 'QGateMul'].includes(n.op.kind), alias: aliases[t]! };
   });
   const plan = planArena(g, info);
   if (!g.inputs.length || !g.outputs.length) fail('SAC060', 'the graph needs at least one input and one output');

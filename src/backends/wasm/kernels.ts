@@ -6,6 +6,7 @@ import { broadcastStrides } from '../../ir/ops/util.js';
 import { normAxis, numel, strides } from '../../ir/tensor.js';
 import { OP } from './encoder.js';
 import { elemBytes, inAddr, inType, narrowConst, nest, outAddr, outType, type WasmKernelCtx } from './kernel.js';
+import { adderConvKernel } from './adder.js';
 import { qgateMulKernel, qlrnKernel } from './lrn.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { shiftKernel } from './shift.js';
@@ -14,6 +15,7 @@ export function wasmKernel(ctx: WasmKernelCtx): void {
   const op = ctx.node.op;
   switch (op.kind) {
     case 'ShiftConv': case 'ShiftGemm': return shiftKernel(ctx);
+    case 'AdderConv': return adderConvKernel(ctx);
     case 'QAdd': return qadd(ctx, op.attrs);
     case 'Requantize': {
       const a = op.attrs;

@@ -1,6 +1,7 @@
 // Conv importer: resolves auto_pad to explicit pads and fills attribute defaults from the weight shape.
 import type { ImportContext } from '../context.js';
 import { checkAttr } from '../../ir/ops/util.js';
+import type { ConvAttrs } from '../../ir/ops/conv.js';
 
 /** Explicit [begin..., end...] pads for auto_pad SAME_UPPER/SAME_LOWER/VALID/NOTSET. */
 export function resolvePads(ctx: ImportContext, inSpatial: readonly number[], kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): number[] {
@@ -43,4 +44,9 @@ export function convAttrs(ctx: ImportContext, xShape: readonly number[], wShape:
   checkAttr(dilations.length === r && dilations.every((s) => s >= 1), `dilations ${dilations} invalid`, ctx.where);
   const pads = resolvePads(ctx, x.shape.slice(2), kernel, strides, dilations);
   return { group: ctx.int('group', 1), kernel, strides, pads, dilations };
+}
+
+/** Conv's geometry attributes (kernel_shape, strides, dilations, pads or auto_pad, group) with ONNX defaults. */
+export function convGeometry(ctx: ImportContext): ConvAttrs {
+  return convAttrs(ctx, ctx.type(0).shape, ctx.type(1).shape);
 }

@@ -11,6 +11,7 @@ import { importReduce } from './reduce.js';
 import { importExpand, importTile } from './repeat.js';
 import { importConvTranspose } from './conv-transpose.js';
 import { importDequantizeLinear, importQLinearConv, importQLinearMatMul, importQuantizeLinear } from './quantize.js';
+import { SHIFTADDC_IMPORTERS } from './shiftaddc.js';
 import { importResize, importUpsample } from './resize.js';
 import { importConstant, importConstantOfShape, importFlatten, importReshape, importShape, importSqueeze, importUnsqueeze } from './shape.js';
 
@@ -79,6 +80,8 @@ export const IMPORTERS: Record<string, Importer> = {
   Transpose: importTranspose,
   Unsqueeze: importUnsqueeze,
   Upsample: importUpsample,
+  // Custom domains, keyed `domain.OpType`.
+  ...SHIFTADDC_IMPORTERS,
 };
 
 /** Ops we recognise but deliberately do not support, with the reason shown in the diagnostic. */

@@ -13,6 +13,11 @@ export type ConvAttrs = {
   strides: readonly number[];
   pads: readonly number[];
   dilations: readonly number[];
+  /**
+   * Every weight is 0 or a signed power of two times one factor per output channel (a DeepShift layer imported as
+   * ai.shiftaddc ShiftConv, a folded BatchNorm keeping the property): lowering encodes it exactly, one term per weight.
+   */
+  pow2?: boolean;
 };
 
 /** Output spatial size of a sliding window (shared with pooling). */
