@@ -5,7 +5,9 @@ import { shiftConst } from '../../ir/lowered.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import { OP } from './encoder.js';
-import { appendTerm, BLOCK, blockedSweep, simdNarrow, TERM_BYTES } from './sweep.js';
+import { simdConvChannels, simdGemmChannels, simdTableBytes } from './simd-shift.js';
+import { BLOCK } from './sweep.js';
+import { packedCodes } from './unpack.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
@@ -63,13 +65,16 @@ export function shiftGeom(g: Graph, node: Node): ShiftGeom {
   };
 }
 
-/** Scratch: the phase-split padded input as i32 (plus the sweep's slack), one channel's accumulators and term list. */
+/** Scratch: the phase-split padded input as i32 (plus the sweep's slack) and one channel's accumulators. */
 export function shiftScratch(s: ShiftGeom): number {
-  return s.C * chanBytes(s) + SWEEP_SLACK(s) + accLayout(s).count * 4 + listBytes(s);
+  return s.C * chanBytes(s) + SWEEP_SLACK(s) + accLayout(s).count * 4;
 }
 
-/** One channel's decoded term list (the SIMD sweep; reserved in both variants so their layouts agree). */
-const listBytes = (s: ShiftGeom): number => (accLayout(s).wide ? (s.C / s.groups) * s.KH * s.KW * s.K * TERM_BYTES : 0);
+/** Bss of a shift layer: its decoded int8 codes and the SIMD weight tables (both variants reserve both). */
+export function shiftBss(s: ShiftGeom): number {
+  const codes = s.M * (s.C / s.groups) * s.KH * s.KW * s.K;
+  return ((codes + 15) & ~15) + ((simdTableBytes(s, accLayout(s).wide) + 15) & ~15);
+}
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
   const { g, node, code: c, data } = ctx;
@@ -87,7 +92,8 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const padBytes = s.C * chanBytes(s);
   const xp = ctx.scratch;
   const acc = xp + padBytes + SWEEP_SLACK(s);
-  const codesAt = data.i8(codes.data);
+  const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits).at;
+  const tableAt = ctx.bss.alloc(simdTableBytes(s, accLayout(s).wide));
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);
   const rAt = data.i32(shiftConst(g, node, 'rshift')!.data);
   const hiAt = data.i32(Array.from({ length: s.M }, (_, m) => clampHi(a, m)));
@@ -100,7 +106,13 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
     // 1. Zero-padded i32 copy of this sample (padded taps read the zero point 0).
     c.i32(xp).i32(0).i32(padBytes).fill();
     copyPhases(ctx, s, xs, xp, xb);
-    emitChannels(ctx, { s, K, G, plane, Cg, mPerG, xp, acc, codesAt, biasAt, rAt, hiAt, gainAt, yb, ys, bits: a.bits, actMin: a.actMin });
+    if (ctx.simd) {
+      const taps: number[] = [];
+      for (let kh = 0; kh < s.KH; kh++) for (let kw = 0; kw < s.KW; kw++) taps.push(tapOffset(s, kh, kw));
+      const L = accLayout(s);
+      const sp = { s, K, G, Cg, mPerG, chanBytes: chanBytes(s), xp, acc, count: L.count, codesAt, tapsAt: data.i32(taps), biasAt, rAt, hiAt, gainAt, yb, ys, bits: a.bits, actMin: a.actMin, tableAt, countAt: tableAt + s.M * Cg * s.KH * s.KW * 8 };
+      if (L.wide) simdConvChannels(ctx, sp); else simdGemmChannels(ctx, sp);
+    } else emitChannels(ctx, { s, K, G, plane, Cg, mPerG, xp, acc, codesAt, biasAt, rAt, hiAt, gainAt, yb, ys, bits: a.bits, actMin: a.actMin });
     c.bump(xs, s.C * s.H * s.W * xb);
     c.bump(ys, s.M * plane * yb);
   });
@@ -160,7 +172,7 @@ export function accLayout(s: ShiftGeom): { wide: boolean; len: number; row: numb
 }
 
 /** Bytes the wide sweep may read past the padded input (into discarded accumulators): a row and a block. */
-export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wq + BLOCK) * 4 : 0);
+export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wq + BLOCK) * 4 : 16);
 
 function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const c = ctx.code;
@@ -177,10 +189,6 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const taps: number[] = [];
   for (let kh = 0; kh < s.KH; kh++) for (let kw = 0; kw < s.KW; kw++) taps.push(tapOffset(s, kh, kw));
   const tapsAt = ctx.data.i32(taps);
-  // SIMD, stride 1: decode the channel's terms into a list, then sweep 16 positions per block in registers.
-  const blocked = ctx.simd && L.wide;
-  const list = p.acc + L.count * 4;
-  const tp = c.local(); const nt = c.local();
   // One term: sg = code >> 31 (0 or -1), sh = |code| - 1; it adds ((x << sh) ^ sg) - sg, i.e. +(x << sh) or -(x << sh).
   const term = (): void => {
     c.get(code).i32(31).op(OP.shr_s).set(sg);
@@ -189,7 +197,6 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
       c.get(v).get(xt).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(v);
       return;
     }
-    if (blocked) { appendTerm(c, tp, xt, sh, sg); c.bump(nt, 1); return; }
     // Scalar: one position per step.
     c.i32(p.acc).set(ap);
     c.get(xt).set(xq);
@@ -210,8 +217,7 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   c.forN(s.groups, () => {
     c.forN(p.mPerG, () => {
       c.get(bp).load(4).set(v);
-      if (blocked) c.i32(list).set(tp).i32(0).set(nt);
-      else if (!single) {
+      if (!single) {
         c.i32(p.acc).set(ap);
         c.forN(L.count, () => { c.get(ap).get(v).store(4); c.bump(ap, 4); });
       }
@@ -230,18 +236,14 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
         });
         c.bump(xc, chanBytes(s));
       });
-      if (blocked) {
-        blockedSweep(c, { list, n: nt, acc: p.acc, count: L.count, bias: v });
-        simdNarrow(c, { acc: p.acc, count: L.count, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits });
-      }
       if (single) store(() => c.get(v));
       else {
-        // Copy the valid columns (narrowed in place already under SIMD) to the output.
+        // Narrow the valid columns into the output.
         c.i32(p.acc).set(ap);
         c.forN(s.OH, () => {
           c.get(ap).set(xq);
           c.forN(s.OW, () => {
-            if (blocked) { c.get(yp).get(xq).load(4).store(p.yb); c.bump(yp, p.yb); } else store(() => c.get(xq).load(4));
+            store(() => c.get(xq).load(4));
             c.bump(xq, 4);
           });
           c.bump(ap, L.row * 4);

@@ -1,49 +1,41 @@
-// SIMD passes of a shift layer's channel: the term list applied to 16 positions per block in registers, then gain + narrow.
+// SIMD passes of a shift layer's channel: its weight list applied to 32 positions per block in registers, then gain + narrow.
 import type { Code } from './encoder.js';
 import { OP, SIMD, V128 } from './encoder.js';
 
-/** Positions per block: four i32x4 accumulators share each term's address, shift and sign. */
-export const BLOCK = 16;
-/** Bytes of one decoded term: tap address (position 0), shift, sign (0 or -1). */
-export const TERM_BYTES = 12;
-
-/** Appends a term to the list at local `tp`: [tap address, shift, sign] (the caller computed sh and sg). */
-export function appendTerm(c: Code, tp: number, tap: number, sh: number, sg: number): void {
-  c.get(tp).get(tap).store(4);
-  c.get(tp).get(sh).store(4, 4);
-  c.get(tp).get(sg).store(4, 8);
-  c.bump(tp, TERM_BYTES);
-}
+/** Positions per block: BLOCK / 4 i32x4 accumulators stay in registers across a channel's whole weight list. */
+export const BLOCK = 32;
+/** Bytes of one entry of a channel's weight list: tap address (position 0), weight (int32). */
+export const ENTRY_BYTES = 8;
 
 /**
- * acc[p] = bias + sum over the `n` listed terms of ((x[tap + p] << sh) ^ sg) - sg for p < count (a multiple of
- * BLOCK): per block, the four accumulators stay in v128 locals across the whole term list, then are stored once.
+ * acc[p] = bias + sum over the `n` entries at local `list` of x[tap + p] * w for p < count (a multiple of BLOCK):
+ * per block the accumulators stay in v128 locals across the list, then are stored once. i32x4.mul wraps mod 2^32
+ * like the shift-add terms it replaces (w = sum of +-2^sh, so x * w = sum of +-(x << sh) mod 2^32), and the
+ * overflow proof (numerics.md) makes the order of the exact sum irrelevant: runInteger's bits.
  */
 export function blockedSweep(c: Code, o: { list: number; n: number; acc: number; count: number; bias: number }): void {
-  const a = [c.local(V128), c.local(V128), c.local(V128), c.local(V128)];
-  const tp = c.local(); const base = c.local(); const sh = c.local(); const sgv = c.local(V128); const pos = c.local(); const ap = c.local();
+  const a = Array.from({ length: BLOCK / 4 }, () => c.local(V128));
+  const tp = c.local(); const base = c.local(); const wv = c.local(V128); const pos = c.local(); const ap = c.local();
   c.i32(0).set(pos).i32(o.acc).set(ap);
   c.forN(o.count / BLOCK, () => {
     for (const v of a) c.get(o.bias).simd(SIMD.splat).set(v);
-    c.i32(o.list).set(tp);
+    c.get(o.list).set(tp);
     c.forN({ local: o.n }, () => {
       c.get(tp).load(4).get(pos).op(OP.add).set(base);
-      c.get(tp).load(4, 4).set(sh);
-      c.get(tp).load(4, 8).simd(SIMD.splat).set(sgv);
+      c.get(tp).load(4, 4).simd(SIMD.splat).set(wv);
       a.forEach((v, k) => {
-        c.get(v).get(base).simd(SIMD.load, 2, ...uleb16(k * 16)).get(sh).simd(SIMD.shl).get(sgv).simd(SIMD.xor).get(sgv).simd(SIMD.sub).simd(SIMD.add).set(v);
+        c.get(v).get(base).simd(SIMD.load, 2, ...uleb16(k * 16)).get(wv).simd(SIMD.mul).simd(SIMD.add).set(v);
       });
-      c.bump(tp, TERM_BYTES);
+      c.bump(tp, ENTRY_BYTES);
     });
     a.forEach((v, k) => { c.get(ap).get(v).simd(SIMD.store, 2, ...uleb16(k * 16)); });
     c.bump(ap, BLOCK * 4).bump(pos, BLOCK * 4);
   });
 }
 
-/** The memarg offset as LEB128 (all offsets here are below 128). */
+/** The memarg offset as LEB128. */
 function uleb16(n: number): number[] {
-  if (n > 127) throw new Error('sweep: offset over 127');
-  return [n];
+  return n < 128 ? [n] : [(n & 127) | 128, n >> 7];
 }
 
 /**
