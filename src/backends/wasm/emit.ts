@@ -98,7 +98,7 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
     const fn = w.func([], []);
     const sc = plan.scratch[t]!;
     wasmKernel({ g, node, where: atNode(node.name, node.op.kind), code: fn.code, data, rt, addr, scratch: sc >= 0 ? arenaBase + plan.buffers[sc]!.offset : 0, simd: opts.simd ?? false, init: init.code, bss });
-    run.code.call(fn.index);
+    run.code.call(fn.index); if (process.env.WASM_PROFILE) w.exportFunc(`n${t}`, fn.index);
     ops++;
     const codes = node.op.kind === 'ShiftConv' || node.op.kind === 'ShiftGemm' ? shiftConst(g, node, 'codes') : undefined;
     if (codes) {

@@ -87,8 +87,8 @@ export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
   c.i32(p.tableAt).set(lp).i32(p.countAt).set(np).i32(p.biasAt).set(bp).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
   c.forN(s.M, () => {
     c.get(bp).load(4).set(v).get(np).load(4).set(n);
-    blockedSweep(c, { list: lp, n, acc: p.acc, count: p.count, bias: v });
-    simdNarrow(c, { acc: p.acc, count: p.count, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits });
+    blockedSweep(c, ctx.rt, { list: lp, n, acc: p.acc, count: p.count, bias: v });
+    simdNarrow(c, ctx.rt, { acc: p.acc, count: p.count, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits });
     c.i32(p.acc).set(ap);
     c.forN(s.OH, () => {
       c.get(ap).set(xq);

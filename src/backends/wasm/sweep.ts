@@ -1,6 +1,7 @@
 // SIMD passes of a shift layer's channel: its weight list applied to 32 positions per block in registers, then gain + narrow.
 import type { Code } from './encoder.js';
 import { OP, SIMD, V128 } from './encoder.js';
+import type { Runtime } from './runtime.js';
 
 /** Positions per block: BLOCK / 4 i32x4 accumulators stay in registers across a channel's whole weight list. */
 export const BLOCK = 32;
@@ -13,11 +14,17 @@ export const ENTRY_BYTES = 8;
  * like the shift-add terms it replaces (w = sum of +-2^sh, so x * w = sum of +-(x << sh) mod 2^32), and the
  * overflow proof (numerics.md) makes the order of the exact sum irrelevant: runInteger's bits.
  */
-export function blockedSweep(c: Code, o: { list: number; n: number; acc: number; count: number; bias: number }): void {
+export function blockedSweep(c: Code, rt: Runtime, o: { list: number; n: number; acc: number; count: number; bias: number }): void {
+  c.get(o.list).get(o.n).i32(o.acc).i32(o.count / BLOCK).get(o.bias).call(rt.once('vsweep', 5, vsweep, false));
+}
+
+/** The shared body of blockedSweep: params list address, entries, accumulator address, blocks, bias. */
+function vsweep(c: Code): void {
+  const o = { list: 0, n: 1, acc: 2, blocks: 3, bias: 4 };
   const a = Array.from({ length: BLOCK / 4 }, () => c.local(V128));
   const tp = c.local(); const base = c.local(); const wv = c.local(V128); const pos = c.local(); const ap = c.local();
-  c.i32(0).set(pos).i32(o.acc).set(ap);
-  c.forN(o.count / BLOCK, () => {
+  c.i32(0).set(pos).get(o.acc).set(ap);
+  c.forN({ local: o.blocks }, () => {
     for (const v of a) c.get(o.bias).simd(SIMD.splat).set(v);
     c.get(o.list).set(tp);
     c.forN({ local: o.n }, () => {
@@ -43,8 +50,14 @@ function uleb16(n: number): number[] {
  * then clamp(requant(v, r, bits), lo, hi) with r at local `rp` and hi at local `hp`: numerics.md, four lanes at a
  * time (the same int32 wrap-around, arithmetic shifts and clamps as the scalar narrow()/gain()).
  */
-export function simdNarrow(c: Code, o: { acc: number; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
-  const dig = Array.from({ length: o.G }, () => ({ j: c.local(), sg: c.local(V128), nz: c.local(V128) }));
+export function simdNarrow(c: Code, rt: Runtime, o: { acc: number; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
+  c.i32(o.acc).i32(o.count / 4).get(o.gp).get(o.rp).get(o.hp).i32(o.lo).i32(o.bits).call(rt.once(`vnarrow${o.G}`, 7, (f) => vnarrow(f, o.G), false));
+}
+
+/** The shared body of simdNarrow for G gain digits: params acc address, vectors, gain/rshift/hi pointers, lo, bits. */
+function vnarrow(c: Code, G: number): void {
+  const o = { acc: 0, n4: 1, gp: 2, rp: 3, hp: 4, lo: 5, bits: 6 };
+  const dig = Array.from({ length: G }, () => ({ j: c.local(), sg: c.local(V128), nz: c.local(V128) }));
   const code = c.local(); const r = c.local(); const s = c.local(); const rnd = c.local(V128);
   const lo = c.local(V128); const hi = c.local(V128); const mn = c.local(V128); const mx = c.local(V128);
   const acc = c.local(V128); const v = c.local(V128); const ap = c.local();
@@ -53,18 +66,18 @@ export function simdNarrow(c: Code, o: { acc: number; count: number; gp: number;
     c.get(code).get(s).op(OP.xor).get(s).op(OP.sub).i32(1).op(OP.sub).set(d.j);
     c.i32(0).get(code).i32(0).op(OP.ne).op(OP.sub).simd(SIMD.splat).set(d.nz);
   });
-  c.i32(o.lo).simd(SIMD.splat).set(lo).get(o.hp).load(4).simd(SIMD.splat).set(hi);
-  c.i32(-(2 ** (o.bits - 1))).simd(SIMD.splat).set(mn).i32(2 ** (o.bits - 1) - 1).simd(SIMD.splat).set(mx);
+  c.get(o.lo).simd(SIMD.splat).set(lo).get(o.hp).load(4).simd(SIMD.splat).set(hi);
+  c.i32(1).get(o.bits).i32(1).op(OP.sub, OP.shl).i32(1).op(OP.sub).tee(code).simd(SIMD.splat).set(mx).get(code).i32(-1).op(OP.xor).simd(SIMD.splat).set(mn);
   c.get(o.rp).load(4).set(r);
   // r > 0: rounding constant 2^(r-1) and shift r; r <= 0: saturate, then shift left by s = min(-r, bits).
   c.i32(0).get(r).op(OP.sub).set(s);
-  c.i32(o.bits).get(s).get(s).i32(o.bits).op(OP.gt_s, OP.select).set(s);
+  c.get(o.bits).get(s).get(s).get(o.bits).op(OP.gt_s, OP.select).set(s);
   c.i32(1).get(r).i32(1).op(OP.sub, OP.shl).simd(SIMD.splat).set(rnd);
   const sweep = (positive: boolean): void => {
-    c.i32(o.acc).set(ap);
-    c.forN(o.count / 4, () => {
+    c.get(o.acc).set(ap);
+    c.forN({ local: o.n4 }, () => {
       c.get(ap).simd(SIMD.load, 2, 0).set(acc);
-      if (o.G === 0) c.get(acc).set(v);
+      if (G === 0) c.get(acc).set(v);
       else {
         dig.forEach((d, k) => {
           c.get(acc).get(d.j).simd(SIMD.shr_s).get(d.sg).simd(SIMD.xor).get(d.sg).simd(SIMD.sub).get(d.nz).simd(SIMD.and);
