@@ -39,7 +39,7 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   const info: NodePlanInfo[] = g.nodes.map((n, t) => {
     if (n.outputs.length !== 1) fail('SAC060', `${n.outputs.length} outputs (the WebAssembly backend supports single-output ops)`, atNode(n.name, n.op.kind));
     const shift = n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm';
-    return { scratchBytes: shift ? shiftScratch(shiftGeom(g, n)) : 0, inPlace: ['Relu', 'Lut', 'QGateMul'].includes(n.op.kind), alias: aliases[t]! };
+    return { scratchBytes: shift ? shiftScratch(g, n) : 0, inPlace: ['Relu', 'Lut', 'QGateMul'].includes(n.op.kind), alias: aliases[t]! };
   });
   const plan = planArena(g, info);
   if (!g.inputs.length || !g.outputs.length) fail('SAC060', 'the graph needs at least one input and one output');
@@ -65,7 +65,7 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   const outs = io(g.outputs, ins.end);
   const arenaBase = outs.end;
   const bssBase = align16(arenaBase + plan.arenaBytes);
-  const bss = new Bss(bssBase, g.nodes.reduce((p, n) => p + (n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm' ? shiftBss(shiftGeom(g, n)) : 0), 0));
+  const bss = new Bss(bssBase, g.nodes.reduce((p, n) => p + (n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm' ? shiftBss(g, n) : 0), 0));
   const data = new DataPool(align16(bssBase + bss.capacity));
   const w = new ModuleWriter();
   const rt = new Runtime(w);

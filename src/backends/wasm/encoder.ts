@@ -38,7 +38,7 @@ export const OP = {
 
 /** SIMD opcodes (after the 0xFD prefix) the kernels use: loads/stores take a memarg, the rest no immediate. */
 export const SIMD = {
-  load: 0x00, load16x4_s: 0x03, store: 0x0b, splat16: 0x10, splat: 0x11, lane: 0x1b, and: 0x4e, xor: 0x51,
+  load: 0x00, load16x4_s: 0x03, load32_splat: 0x09, store: 0x0b, splat16: 0x10, splat: 0x11, lane: 0x1b, and: 0x4e, xor: 0x51,
   shl: 0xab, shr_s: 0xac, add: 0xae, sub: 0xb1, mul: 0xb5, min_s: 0xb6, max_s: 0xb8, dot16: 0xba,
 } as const;
 

@@ -5,6 +5,7 @@ import { shiftConst } from '../../ir/lowered.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import { OP } from './encoder.js';
+import { dotConvLayout, dotConvSample } from './dot-conv.js';
 import { simdConvChannels, simdGemmChannels, simdTableBytes } from './simd-shift.js';
 import { BLOCK } from './sweep.js';
 import { packedCodes } from './unpack.js';
@@ -65,15 +66,24 @@ export function shiftGeom(g: Graph, node: Node): ShiftGeom {
   };
 }
 
-/** Scratch: the phase-split padded input as i32 (plus the sweep's slack) and one channel's accumulators. */
-export function shiftScratch(s: ShiftGeom): number {
-  return s.C * chanBytes(s) + SWEEP_SLACK(s) + accLayout(s).count * 4;
+/**
+ * Scratch: the phase-split padded input as i32 (plus the sweep's slack) and one channel's accumulators; for a
+ * layer the SIMD module runs channel-vectorised (dot-conv.ts), at least its int16 input and all accumulators.
+ */
+export function shiftScratch(g: Graph, node: Node): number {
+  const s = shiftGeom(g, node);
+  const phased = s.C * chanBytes(s) + SWEEP_SLACK(s) + accLayout(s).count * 4;
+  const d = dotConvLayout(g, node, s);
+  if (!d) return phased;
+  return Math.max(phased, d.xBytes + d.accBytes);
 }
 
-/** Bss of a shift layer: its decoded int8 codes and the SIMD weight tables (both variants reserve both). */
-export function shiftBss(s: ShiftGeom): number {
+/** Bss of a shift layer: its decoded int8 codes and its SIMD weight tables (reserved in both variants alike). */
+export function shiftBss(g: Graph, node: Node): number {
+  const s = shiftGeom(g, node);
   const codes = s.M * (s.C / s.groups) * s.KH * s.KW * s.K;
-  return ((codes + 15) & ~15) + ((simdTableBytes(s, accLayout(s).wide) + 15) & ~15);
+  const tables = dotConvLayout(g, node, s)?.wBytes ?? simdTableBytes(s, accLayout(s).wide);
+  return ((codes + 15) & ~15) + ((tables + 15) & ~15);
 }
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
@@ -93,7 +103,8 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const xp = ctx.scratch;
   const acc = xp + padBytes + SWEEP_SLACK(s);
   const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits).at;
-  const tableAt = ctx.bss.alloc(simdTableBytes(s, accLayout(s).wide));
+  const dot = dotConvLayout(g, node, s);
+  const tableAt = ctx.bss.alloc(dot?.wBytes ?? simdTableBytes(s, accLayout(s).wide));
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);
   const rAt = data.i32(shiftConst(g, node, 'rshift')!.data);
   const hiAt = data.i32(Array.from({ length: s.M }, (_, m) => clampHi(a, m)));
@@ -103,6 +114,11 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   c.i32(inAddr(ctx, 0)).set(xs);
   c.i32(outAddr(ctx)).set(ys);
   c.forN(s.N, () => {
+    if (ctx.simd && dot) {
+      dotConvSample(ctx, { s, d: dot, K, G, xb, yb, xs, ys, xh: xp, acc: xp + dot.xBytes, codesAt, wAt: tableAt, biasAt, rAt, hiAt, gainAt, bits: a.bits, actMin: a.actMin });
+      c.bump(xs, s.C * s.H * s.W * xb).bump(ys, s.M * plane * yb);
+      return;
+    }
     // 1. Zero-padded i32 copy of this sample (padded taps read the zero point 0).
     c.i32(xp).i32(0).i32(padBytes).fill();
     copyPhases(ctx, s, xs, xp, xb);

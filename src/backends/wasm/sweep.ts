@@ -50,8 +50,9 @@ function uleb16(n: number): number[] {
  * then clamp(requant(v, r, bits), lo, hi) with r at local `rp` and hi at local `hp`: numerics.md, four lanes at a
  * time (the same int32 wrap-around, arithmetic shifts and clamps as the scalar narrow()/gain()).
  */
-export function simdNarrow(c: Code, rt: Runtime, o: { acc: number; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
-  c.i32(o.acc).i32(o.count / 4).get(o.gp).get(o.rp).get(o.hp).i32(o.lo).i32(o.bits).call(rt.once(`vnarrow${o.G}`, 7, (f) => vnarrow(f, o.G), false));
+export function simdNarrow(c: Code, rt: Runtime, o: { acc: number | { local: number }; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
+  if (typeof o.acc === 'number') c.i32(o.acc); else c.get(o.acc.local);
+  c.i32(o.count / 4).get(o.gp).get(o.rp).get(o.hp).i32(o.lo).i32(o.bits).call(rt.once(`vnarrow${o.G}`, 7, (f) => vnarrow(f, o.G), false));
 }
 
 /** The shared body of simdNarrow for G gain digits: params acc address, vectors, gain/rshift/hi pointers, lo, bits. */
