@@ -185,7 +185,7 @@ function narrowOut(ctx: WasmKernelCtx, p: DotPlan): void {
       c.forN(s.OW, () => { c.get(yp).get(q).load(4).store(p.yb); c.bump(yp, p.yb).bump(q, 4); });
       c.bump(rowp, d.OW4 * 4);
     });
-    c.bump(ap, d.PS * 4).bump(rp, 4).bump(hp, 4).bump(gp, p.G);
+    c.bump(ap, d.PS * 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
   });
 }
 

@@ -19,6 +19,7 @@ export class DataPool {
   }
 
   i32(values: ArrayLike<number>): number { return this.add(new Uint8Array(Int32Array.from(values).buffer)); }
+  i16(values: ArrayLike<number>): number { return this.add(new Uint8Array(Int16Array.from(values).buffer), 2); }
   i8(values: ArrayLike<number>): number { return this.add(new Uint8Array(Int8Array.from(values).buffer), 1); }
 
   get bytes(): Uint8Array {

@@ -106,8 +106,11 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const dot = dotConvLayout(g, node, s);
   const tableAt = ctx.bss.alloc(dot?.wBytes ?? simdTableBytes(s, accLayout(s).wide));
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);
-  const rAt = data.i32(shiftConst(g, node, 'rshift')!.data);
-  const hiAt = data.i32(Array.from({ length: s.M }, (_, m) => clampHi(a, m)));
+  // Per-channel shifts and upper clamps as int16 (hi <= 2^15 - 1; a shift beyond int16 would be absurd).
+  const rshift = shiftConst(g, node, 'rshift')!.data;
+  if (rshift.some((r) => r < -32768 || r > 32767)) fail('SAC060', 'a requantisation shift outside int16 has no WebAssembly kernel', ctx.where);
+  const rAt = data.i16(rshift);
+  const hiAt = data.i16(Array.from({ length: s.M }, (_, m) => clampHi(a, m)));
   const gainAt = gain ? data.i8(gain.data) : 0;
   const xs = c.local();
   const ys = c.local();
@@ -226,7 +229,7 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
     c.get(yp);
     acc();
     c.get(gp).i32(p.G).call(ctx.rt.gain());
-    c.get(rp).load(4).i32(p.actMin).get(hp).load(4).i32(p.bits).call(ctx.rt.narrow());
+    c.get(rp).load(2).i32(p.actMin).get(hp).load(2).i32(p.bits).call(ctx.rt.narrow());
     c.store(p.yb);
     c.bump(yp, p.yb);
   };
@@ -265,7 +268,7 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
           c.bump(ap, L.row * 4);
         });
       }
-      c.bump(bp, 4).bump(rp, 4).bump(hp, 4).bump(gp, p.G);
+      c.bump(bp, 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
     });
     c.bump(xg, p.Cg * chanBytes(s));
   });

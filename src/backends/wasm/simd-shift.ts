@@ -96,7 +96,7 @@ export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
       c.bump(ap, s.Wq * 4);
     });
     c.get(lp).get(n).i32(3).op(OP.shl, OP.add).set(lp);
-    c.bump(np, 4).bump(bp, 4).bump(rp, 4).bump(hp, 4).bump(gp, p.G);
+    c.bump(np, 4).bump(bp, 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
   });
 }
 
@@ -118,8 +118,8 @@ export function simdGemmChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
     for (let l = 0; l < 4; l++) c.get(acc).simd(SIMD.lane, l).op(OP.add);
     c.set(v);
     c.get(yp).get(v).get(gp).i32(p.G).call(ctx.rt.gain());
-    c.get(rp).load(4).i32(p.actMin).get(hp).load(4).i32(p.bits).call(ctx.rt.narrow());
+    c.get(rp).load(2).i32(p.actMin).get(hp).load(2).i32(p.bits).call(ctx.rt.narrow());
     c.store(p.yb);
-    c.bump(yp, p.yb).bump(bp, 4).bump(rp, 4).bump(hp, 4).bump(gp, p.G);
+    c.bump(yp, p.yb).bump(bp, 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
   });
 }

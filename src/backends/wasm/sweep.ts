@@ -47,7 +47,7 @@ function uleb16(n: number): number[] {
 
 /**
  * In place over acc[0..count): v = gain(acc) (G digit codes at local `gp`: sign * (acc >> j), a zero code adds 0),
- * then clamp(requant(v, r, bits), lo, hi) with r at local `rp` and hi at local `hp`: numerics.md, four lanes at a
+ * then clamp(requant(v, r, bits), lo, hi) with r at local `rp` and hi at local `hp` (int16 each): numerics.md, four lanes at a
  * time (the same int32 wrap-around, arithmetic shifts and clamps as the scalar narrow()/gain()).
  */
 export function simdNarrow(c: Code, rt: Runtime, o: { acc: number | { local: number }; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
@@ -67,9 +67,9 @@ function vnarrow(c: Code, G: number): void {
     c.get(code).get(s).op(OP.xor).get(s).op(OP.sub).i32(1).op(OP.sub).set(d.j);
     c.i32(0).get(code).i32(0).op(OP.ne).op(OP.sub).simd(SIMD.splat).set(d.nz);
   });
-  c.get(o.lo).simd(SIMD.splat).set(lo).get(o.hp).load(4).simd(SIMD.splat).set(hi);
+  c.get(o.lo).simd(SIMD.splat).set(lo).get(o.hp).load(2).simd(SIMD.splat).set(hi);
   c.i32(1).get(o.bits).i32(1).op(OP.sub, OP.shl).i32(1).op(OP.sub).tee(code).simd(SIMD.splat).set(mx).get(code).i32(-1).op(OP.xor).simd(SIMD.splat).set(mn);
-  c.get(o.rp).load(4).set(r);
+  c.get(o.rp).load(2).set(r);
   // r > 0: rounding constant 2^(r-1) and shift r; r <= 0: saturate, then shift left by s = min(-r, bits).
   c.i32(0).get(r).op(OP.sub).set(s);
   c.get(o.bits).get(s).get(s).get(o.bits).op(OP.gt_s, OP.select).set(s);
