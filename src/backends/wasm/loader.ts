@@ -57,9 +57,10 @@ async function bytesOf(source) {
   if (source === undefined || source === null) source = defaultUrl();
   if (typeof source === 'string') source = new URL(source, import.meta.url);
   if (source instanceof URL) {
-    // Node's fetch has no file: URLs; read the file with node:fs (no import statement, so bundlers see none).
+    // Node's fetch has no file: URLs; read the file with node:fs (no import statement and no constant specifier, so
+    // no bundler tries to resolve it: esbuild folds 'a' + 'b' but not a join).
     if (source.protocol === 'file:') {
-      const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + 'fs'));
+      const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ ['node', 'fs'].join(':')));
       return fs.readFileSync(source);
     }
     source = await fetch(source);
