@@ -27,13 +27,13 @@ export function dotGeom(s: ShiftGeom, split: boolean): DotGeom {
 }
 
 /**
- * The layout a layer takes this kernel with, or null: an ordinary conv (groups 1, at least 4 input channels, M a
+ * The layout a layer takes this kernel with, or null: an ordinary conv (groups 1, M a
  * multiple of 4, several positions) whose weights (sums of their +-2^sh terms) fit int16, or int8 input and
  * weights split into int16 halves. Each dot lane's two products are then exact, the int32 sums wrap like
  * runInteger's and the overflow proof of numerics.md makes the final sums exact in any order.
  */
 export function dotConvLayout(g: Graph, node: Node, s: ShiftGeom): DotGeom | null {
-  if (node.op.kind !== 'ShiftConv' || s.groups !== 1 || s.C < 4 || s.M % 4 !== 0 || s.OH * s.OW < 2) return null;
+  if (node.op.kind !== 'ShiftConv' || s.groups !== 1 || s.M % 4 !== 0 || s.OH * s.OW < 2) return null;
   const cd = shiftConst(g, node, 'codes')!.data;
   let max = 0;
   for (let i = 0; i < cd.length; i += s.K) {
@@ -132,7 +132,7 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
   const wv = Array.from({ length: d.MB }, () => c.local(V128));
   const xv = c.local(V128);
   const wblk = c.local(); const ablk = c.local(); const bp = c.local(); const xrow = c.local(); const xpos = c.local(); const xk = c.local();
-  const wp = c.local(); const ap = c.local();
+  const wp = c.local(); const ap = c.local(); const xkh = c.local();
   c.i32(p.wAt).set(wblk).i32(p.acc).set(ablk).i32(p.biasAt).set(bp);
   c.forN(s.M / (4 * d.MB), () => {
     bv.forEach((v, k) => { c.get(bp).simd(SIMD.load, 2, ...leb(k * 16)).set(v); });
@@ -142,10 +142,11 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
       c.forN(d.OW4 / P, () => {
         acc.forEach((v, k) => { c.get(bv[Math.floor(k / P)]!).set(v); });
         c.get(wblk).set(wp);
-        for (let kh = 0; kh < s.KH; kh++) {
-          const segs = s.dw === 1 ? [{ off: 0, n: s.KW * d.pairs }] : Array.from({ length: s.KW }, (_, kw) => ({ off: kw * s.dw * d.pairs * 4, n: d.pairs }));
+        const segs = s.dw === 1 ? [{ off: 0, n: s.KW * d.pairs }] : Array.from({ length: s.KW }, (_, kw) => ({ off: kw * s.dw * d.pairs * 4, n: d.pairs }));
+        c.get(xpos).set(xkh);
+        c.forN(s.KH, () => {
           for (const sg of segs) {
-            c.get(xpos).i32(kh * s.dh * rowBytes + sg.off).op(OP.add).set(xk);
+            c.get(xkh).i32(sg.off).op(OP.add).set(xk);
             c.forN(sg.n, () => {
               wv.forEach((v, k) => { c.get(wp).simd(SIMD.load, 2, ...leb(k * mbBytes)).set(v); });
               for (let j = 0; j < P; j++) {
@@ -155,7 +156,8 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
               c.bump(xk, 4).bump(wp, 16);
             });
           }
-        }
+          c.bump(xkh, s.dh * rowBytes);
+        });
         // Lane l of acc[k][j] is channel 4k + l of the block at position j: scatter into the channel-major buffer.
         acc.forEach((v, i) => {
           const k = Math.floor(i / P);
