@@ -18,6 +18,8 @@ export interface LoaderSpec {
   scalar: WasmModule;
   /** Bytes of a tiny module using one v128 instruction: WebAssembly.validate() says whether SIMD is available. */
   probe: Uint8Array;
+  /** Class names (one per output element of a sample), exported as `labels`; undefined without --class-names. */
+  labels?: readonly string[];
 }
 
 /** The loader's source. Self-contained (no imports); `new URL('./NAME.wasm', import.meta.url)` is the pattern bundlers rewrite. */
@@ -38,6 +40,8 @@ export const inputShape = Object.freeze(${JSON.stringify(i.shape)});
 export const outputShape = Object.freeze(${JSON.stringify(o.shape)});
 export const inputFrac = ${i.frac};
 export const outputFrac = ${o.frac};
+/** Class names, one per output element (from --class-names), or undefined. */
+export const labels = ${s.labels ? `Object.freeze(${JSON.stringify(s.labels)})` : 'undefined'};
 const IN = { addr: ${i.addr}, size: ${i.size} };
 const OUT = { addr: ${o.addr}, size: ${o.size} };
 const PROBE = new Uint8Array([${Array.from(s.probe).join(',')}]);
@@ -107,7 +111,7 @@ export async function load(source) {
     if (!input || input.length !== n * IN.size) throw new RangeError(\`${s.name}: expected \${n * IN.size} input elements, got \${input?.length}\`);
   };
   return {
-    inputShape, outputShape, inputFrac, outputFrac,
+    inputShape, outputShape, inputFrac, outputFrac, labels,
     /** ${inA} in (quantised, frac inputFrac) -> ${outA} out; Float32Array in -> dequantised Float32Array out. */
     run(input) {
       check(input, 1);
@@ -138,11 +142,14 @@ export declare const outputShape: readonly number[];
 /** Quantised input means q * 2^-inputFrac; output q * 2^-outputFrac. */
 export declare const inputFrac: number;
 export declare const outputFrac: number;
+/** Class names, one per output element${s.labels ? '' : ' (none were given at compile time)'}. */
+export declare const labels: ${s.labels ? 'readonly string[]' : 'undefined'};
 export interface Model {
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
   readonly inputFrac: number;
   readonly outputFrac: number;
+  readonly labels: ${s.labels ? 'readonly string[]' : 'undefined'};
   /** One sample: quantised ${inA} -> integer logits ${outA}; Float32Array is quantised and the result dequantised. */
   run(input: ${inA}): ${outA};
   run(input: Float32Array): Float32Array;
