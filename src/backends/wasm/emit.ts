@@ -8,7 +8,7 @@ import { DTYPE_BYTES, numel, type DType } from '../../ir/tensor.js';
 import { ModuleWriter } from './encoder.js';
 import { wasmKernel } from './kernels.js';
 import { Bss, DataPool, Runtime } from './runtime.js';
-import { shiftBss, shiftGeom, shiftScratch } from './shift.js';
+import { shiftBss, shiftScratch } from './shift.js';
 
 /** One graph input or output as the loader sees it: dtype, shape, frac, byte address in linear memory. */
 export interface WasmIo { name: string; dtype: DType; shape: number[]; frac: number; addr: number; size: number }

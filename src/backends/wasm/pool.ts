@@ -1,5 +1,4 @@
 // WebAssembly pooling kernels: windowed max/average over per-axis window tables, global max/average.
-import { fail } from '../../diagnostics.js';
 import { satMax, satMin } from '../../ir/fixed-point.js';
 import { poolPlan } from '../../codegen/pool-plan.js';
 import type { PoolGeometry } from '../../ir/ops/pool.js';
