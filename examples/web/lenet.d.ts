@@ -4,11 +4,14 @@ export declare const outputShape: readonly number[];
 /** Quantised input means q * 2^-inputFrac; output q * 2^-outputFrac. */
 export declare const inputFrac: number;
 export declare const outputFrac: number;
+/** Class names, one per output element. */
+export declare const labels: readonly string[];
 export interface Model {
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
   readonly inputFrac: number;
   readonly outputFrac: number;
+  readonly labels: readonly string[];
   /** One sample: quantised Int8Array -> integer logits Int16Array; Float32Array is quantised and the result dequantised. */
   run(input: Int8Array): Int16Array;
   run(input: Float32Array): Float32Array;

@@ -3,6 +3,8 @@ export const inputShape = Object.freeze([1,1,28,28]);
 export const outputShape = Object.freeze([1,10]);
 export const inputFrac = 7;
 export const outputFrac = 10;
+/** Class names, one per output element (from --class-names), or undefined. */
+export const labels = Object.freeze(["T-shirt/top","Trouser","Pullover","Dress","Coat","Sandal","Shirt","Sneaker","Bag","Ankle boot"]);
 const IN = { addr: 16, size: 784 };
 const OUT = { addr: 800, size: 10 };
 const PROBE = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,123,3,2,1,0,5,3,1,0,1,7,1,0,10,8,1,6,0,65,0,253,15,11]);
@@ -22,9 +24,10 @@ async function bytesOf(source) {
   if (source === undefined || source === null) source = defaultUrl();
   if (typeof source === 'string') source = new URL(source, import.meta.url);
   if (source instanceof URL) {
-    // Node's fetch has no file: URLs; read the file with node:fs (no import statement, so bundlers see none).
+    // Node's fetch has no file: URLs; read the file with node:fs (no import statement and no constant specifier, so
+    // no bundler tries to resolve it: esbuild folds 'a' + 'b' but not a join).
     if (source.protocol === 'file:') {
-      const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + 'fs'));
+      const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ ['node', 'fs'].join(':')));
       return fs.readFileSync(source);
     }
     source = await fetch(source);
@@ -71,7 +74,7 @@ export async function load(source) {
     if (!input || input.length !== n * IN.size) throw new RangeError(`lenet: expected ${n * IN.size} input elements, got ${input?.length}`);
   };
   return {
-    inputShape, outputShape, inputFrac, outputFrac,
+    inputShape, outputShape, inputFrac, outputFrac, labels,
     /** Int8Array in (quantised, frac inputFrac) -> Int16Array out; Float32Array in -> dequantised Float32Array out. */
     run(input) {
       check(input, 1);
