@@ -56,8 +56,9 @@ function weightAccounting(g: Graph): { idealBytes: number; paramBytes: number } 
 function emit(g: Graph, o: WasmBackendOptions): EmitResult {
   const scalar = emitWasm(g);
   const simd = emitWasm(g, { simd: true });
-  const per = scalar.outputs.length === 1 ? scalar.outputs[0]!.size / (scalar.outputs[0]!.shape[0] ?? 1) : 0;
-  if (o.labels && o.labels.length !== per) fail('SAC040', `--class-names gives ${o.labels.length} names; the model's output has ${per} elements per sample (one name each)`);
+  const o0 = scalar.outputs[0]!;
+  const per = o0.size / (o0.shape[0] ?? 1);
+  if (o.labels && o.labels.length !== per) fail('SAC040', `--class-names gives ${o.labels.length} names; the model's (first) output has ${per} elements per sample (one name each)`);
   const spec = { name: o.name, scalar, simd, probe: simdProbe(), labels: o.labels };
   const acc = weightAccounting(g);
   const m: WasmModule = simd;
