@@ -37,6 +37,9 @@ function writeApp(app: string, name: string): void {
   fs.writeFileSync(path.join(app, 'index.html'), '<!doctype html><html><body><script type="module" src="./main.mjs"></script></body></html>\n');
 }
 
+interface WebpackStats { hasErrors(): boolean; toString(o: object): string }
+type Webpack = (config: object, done: (err: Error | null, stats?: WebpackStats) => void) => void;
+
 const page = (script: string, module: boolean) => `<!doctype html><html><body><script ${module ? 'type="module" ' : ''}src="./${script}"></script></body></html>\n`;
 
 /** Each bundler's build of `app` into `out` with its defaults (entry and output named, nothing else configured). */
@@ -46,8 +49,10 @@ const BUNDLERS: Record<string, (app: string, out: string) => Promise<void>> = {
     await build({ root: app, configFile: false, logLevel: 'silent', build: { outDir: out, emptyOutDir: true } });
   },
   async webpack(app, out) {
-    const { default: webpack } = await import('webpack');
-    const stats = await new Promise<{ hasErrors(): boolean; toString(o: object): string }>((resolve, reject) => {
+    // A computed specifier: the typecheck must not need webpack's types before the devDependency is installed.
+    const name = 'webpack';
+    const { default: webpack } = (await import(name)) as { default: Webpack };
+    const stats = await new Promise<WebpackStats>((resolve, reject) => {
       webpack({ mode: 'production', context: app, entry: './main.mjs', output: { path: out, filename: 'bundle.js' } }, (err, s) => (err || !s ? reject(err) : resolve(s)));
     });
     expect(stats.hasErrors(), stats.toString({ all: false, errors: true })).toBe(false);
