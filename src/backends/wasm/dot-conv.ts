@@ -4,7 +4,7 @@ import { shiftConst } from '../../ir/lowered.js';
 import { OP, SIMD, V128, type Code } from './encoder.js';
 import type { WasmKernelCtx } from './kernel.js';
 import type { ShiftGeom } from './shift.js';
-import { simdNarrow } from './sweep.js';
+import { copyNarrowed, simdNarrow } from './sweep.js';
 
 /** Output positions per register block (along a row); channel vectors per block are 2 (8 channels) or 1. */
 const P = 4;
@@ -184,7 +184,7 @@ function narrowOut(ctx: WasmKernelCtx, p: DotPlan): void {
     c.get(ap).set(rowp);
     c.forN(s.OH, () => {
       c.get(rowp).set(q);
-      c.forN(s.OW, () => { c.get(yp).get(q).load(4).store(p.yb); c.bump(yp, p.yb).bump(q, 4); });
+      copyNarrowed(c, q, yp, s.OW, p.yb);
       c.bump(rowp, d.OW4 * 4);
     });
     c.bump(ap, d.PS * 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);

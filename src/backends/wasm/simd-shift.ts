@@ -2,7 +2,7 @@
 import { OP, SIMD, V128, type Code } from './encoder.js';
 import type { WasmKernelCtx } from './kernel.js';
 import type { ShiftGeom } from './shift.js';
-import { blockedSweep, ENTRY_BYTES, simdNarrow } from './sweep.js';
+import { blockedSweep, copyNarrowed, ENTRY_BYTES, simdNarrow } from './sweep.js';
 
 /** What the SIMD channel loops need: geometry, operand addresses, the decoded codes and the Bss tables. */
 export interface SimdPlan {
@@ -92,7 +92,7 @@ export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
     c.i32(p.acc).set(ap);
     c.forN(s.OH, () => {
       c.get(ap).set(xq);
-      c.forN(s.OW, () => { c.get(yp).get(xq).load(4).store(p.yb); c.bump(yp, p.yb).bump(xq, 4); });
+      copyNarrowed(c, xq, yp, s.OW, p.yb);
       c.bump(ap, s.Wq * 4);
     });
     c.get(lp).get(n).i32(3).op(OP.shl, OP.add).set(lp);

@@ -94,3 +94,27 @@ function vnarrow(c: Code, G: number): void {
   };
   c.get(r).i32(0).op(OP.gt_s).if(() => sweep(true), () => sweep(false));
 }
+
+/**
+ * Copies `n` narrowed int32 accumulators at local `src` to the output at local `dst` (int8 or int16, both locals
+ * advanced): four per step through the saturating narrows (exact: the values are clamped into the output range
+ * already), the n % 4 rest one by one, so nothing past the row is written.
+ */
+export function copyNarrowed(c: Code, src: number, dst: number, n: number, yb: number): void {
+  const v = c.local(V128);
+  if (yb <= 2) {
+    c.forN(n >> 2, () => {
+      c.get(dst).get(src).simd(SIMD.load, 2, 0).tee(v).get(v).simd(NARROW32);
+      if (yb === 1) c.set(v).get(v).get(v).simd(NARROW16).simd(STORE32_LANE, 0, 0, 0);
+      else c.simd(STORE64_LANE, 1, 0, 0);
+      c.bump(src, 16).bump(dst, 4 * yb);
+    });
+  }
+  c.forN(yb <= 2 ? n & 3 : n, () => { c.get(dst).get(src).load(4).store(yb); c.bump(dst, yb).bump(src, 4); });
+}
+
+/** i16x8.narrow_i32x4_s, i8x16.narrow_i16x8_s, v128.store32_lane, v128.store64_lane. */
+const NARROW32 = 0x85;
+const NARROW16 = 0x65;
+const STORE32_LANE = 0x5a;
+const STORE64_LANE = 0x5b;
