@@ -1,5 +1,5 @@
 // bench/wasm: our WebAssembly module vs onnxruntime-web (wasm, 1 thread, in Node) and onnxruntime-node (CPU, 1 thread).
-//   npm run build && node bench/wasm.mjs [model...]   (writes bench/results/wasm.txt)
+//   npm run build && node bench/wasm.mjs [model...]   (writes bench/results/wasm.txt; ROUNDS, PER_ROUND, WARMUP override)
 // Per model at --terms 2: per-inference latency (median over interleaved rounds), time to first inference from bytes
 // in memory (compile + instantiate + first run vs session creation + first run), module size raw/gzip vs ort-web's
 // runtime wasm + the .onnx, and our module against the size budget 1.1x the C backend's weight bytes + 32 KB.
@@ -21,8 +21,9 @@ import { tensor } from '../dist/ir/tensor.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const EX = path.join(ROOT, 'examples');
 const models = process.argv.slice(2).length ? process.argv.slice(2) : ['lenet', 'resnet', 'dwsep', 'squeeze'];
-const ROUNDS = 7;
-const PER_ROUND = 30;
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const PER_ROUND = Number(process.env.PER_ROUND ?? 30);
+const WARMUP = Number(process.env.WARMUP ?? 200);
 const gz = (b) => zlib.gzipSync(b, { level: 9 }).length;
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
@@ -37,7 +38,7 @@ const ortWasm = fs.readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-web
 const ortGlue = fs.readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-web', 'dist', 'ort-wasm-simd-threaded.mjs'));
 
 const lines = [
-  `# bench/wasm.mjs ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, 1 thread each, K=2, ${ROUNDS} interleaved rounds x ${PER_ROUND} runs (median)`,
+  `# bench/wasm.mjs ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'}, 1 thread each, K=2, ${WARMUP} warm-up runs each, then ${ROUNDS} rounds of ${PER_ROUND} alternating single runs (median of round means)`,
   '# latency ms/inference: ours SIMD (scalar) | ort-web wasm SIMD | ort-node CPU; first inference ms from bytes in memory; sizes raw / gzip -9',
 ];
 let coldWeb;
@@ -79,19 +80,23 @@ for (const m of models) {
   const feedsW = { [web.inputNames[0]]: new ortWeb.Tensor('float32', xf, [1, ...images.shape.slice(1)]) };
   const feedsN = { [nat.inputNames[0]]: new ortNode.Tensor('float32', xf, [1, ...images.shape.slice(1)]) };
   const t = { ours: [], scalar: [], web: [], nat: [] };
+  // Warm-up (untimed): V8 runs a fresh module's functions in its baseline tier (Liftoff) and swaps in optimised
+  // code compiled in the background; on a busy machine that takes many runs. ort-web's runtime is warm already
+  // (the sessions above), so the rounds compare steady states; first inference is measured above.
+  for (let k = 0; k < WARMUP; k++) { ours.run(xq); scalar.run(xq); await web.run(feedsW); await nat.run(feedsN); }
+  // Each round alternates single runs of the four (ours, scalar, ort-web, ort-node) PER_ROUND times, so load
+  // spikes of a shared machine hit all of them alike; the figure is the median over rounds of each one's mean.
+  const time = async (f) => { const s = performance.now(); await f(); return performance.now() - s; };
+  const timeSync = (f) => { const s = performance.now(); f(); return performance.now() - s; };
   for (let r = 0; r < ROUNDS; r++) {
-    let s = performance.now();
-    for (let k = 0; k < PER_ROUND; k++) ours.run(xq);
-    t.ours.push((performance.now() - s) / PER_ROUND);
-    s = performance.now();
-    for (let k = 0; k < PER_ROUND; k++) scalar.run(xq);
-    t.scalar.push((performance.now() - s) / PER_ROUND);
-    s = performance.now();
-    for (let k = 0; k < PER_ROUND; k++) await web.run(feedsW);
-    t.web.push((performance.now() - s) / PER_ROUND);
-    s = performance.now();
-    for (let k = 0; k < PER_ROUND; k++) await nat.run(feedsN);
-    t.nat.push((performance.now() - s) / PER_ROUND);
+    const sum = { ours: 0, scalar: 0, web: 0, nat: 0 };
+    for (let k = 0; k < PER_ROUND; k++) {
+      sum.ours += timeSync(() => ours.run(xq));
+      sum.scalar += timeSync(() => scalar.run(xq));
+      sum.web += await time(() => web.run(feedsW));
+      sum.nat += await time(() => nat.run(feedsN));
+    }
+    for (const key of Object.keys(t)) t[key].push(sum[key] / PER_ROUND);
   }
   const [o, sc, w, n] = [median(t.ours), median(t.scalar), median(t.web), median(t.nat)];
   const fo = median(firstOurs);

@@ -19,9 +19,9 @@ const cli = (...args: string[]) => runCli(args, dir);
 interface Model {
   run(x: Int8Array | Float32Array): Int16Array | Float32Array;
   runBatch(x: Int8Array | Float32Array, n?: number): Int16Array | Float32Array;
-  inputShape: readonly number[]; outputShape: readonly number[]; inputFrac: number; outputFrac: number;
+  inputShape: readonly number[]; outputShape: readonly number[]; inputFrac: number; outputFrac: number; labels?: readonly string[];
 }
-interface Loader { load(source?: unknown): Promise<Model>; simdSupported(): boolean; inputShape: readonly number[] }
+interface Loader { load(source?: unknown): Promise<Model>; simdSupported(): boolean; inputShape: readonly number[]; labels?: readonly string[] }
 
 describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
   const out = path.join(dir, 'lenet');
@@ -74,6 +74,29 @@ describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
     expect(Array.from(fl)).toEqual(Array.from(dequantizeOutput(want, o.quant!.frac).data));
     expect(() => m.run(new Int8Array(3))).toThrow(RangeError);
     expect(() => m.run(new Uint8Array(784) as unknown as Int8Array)).toThrow(TypeError);
+    expect(L.labels).toBeUndefined();
+    expect(m.labels).toBeUndefined();
+  });
+
+  it('--class-names: the loader exports the names as labels (text or JSON, names kept exact); a wrong count is SAC040', async () => {
+    const names = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', "Coat's \"best\"", 'Sandal', 'Shirt', 'Sneaker', 'Bag', '</script>`${x}`'];
+    fs.writeFileSync(path.join(dir, 'names.txt'), `${names.join('\r\n')}\r\n`);
+    fs.writeFileSync(path.join(dir, 'names.json'), JSON.stringify(names));
+    for (const f of ['names.txt', 'names.json']) {
+      const o = path.join(dir, `labels-${f}`);
+      const r2 = cli('compile', path.join(EX, 'dwsep.onnx'), '--calibrate', calib, '-o', o, '--target', 'wasm', '--class-names', path.join(dir, f));
+      expect(r2.code, r2.err).toBe(0);
+      const L = (await import(pathToFileURL(path.join(o, 'dwsep.mjs')).href)) as Loader;
+      expect(L.labels, f).toEqual(names);
+      expect((await L.load()).labels, f).toEqual(names);
+      expect(fs.readFileSync(path.join(o, 'dwsep.d.ts'), 'utf8')).toContain('readonly labels: readonly string[];');
+    }
+    fs.writeFileSync(path.join(dir, 'three.txt'), 'a\nb\nc\n');
+    const bad = cli('compile', path.join(EX, 'dwsep.onnx'), '--calibrate', calib, '-o', path.join(dir, 'bad'), '--target', 'wasm', '--class-names', path.join(dir, 'three.txt'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/SAC040.*3 names.*10 elements/);
+    expect(bad.err).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(path.join(dir, 'bad', 'dwsep.wasm'))).toBe(false);
   });
 });
 

@@ -10,7 +10,10 @@ import type { Graph } from '../src/ir/graph.js';
 import { quantizeInput, runInteger } from '../src/ir/interp-int.js';
 import { readNpy } from '../src/io/npy.js';
 import { numel, tensor, type Tensor } from '../src/ir/tensor.js';
-import { CASES } from './backend-c-models.js';
+import { CASES, compileCase, conv1d, geometryCnn, randn, tinyCnn } from './backend-c-models.js';
+import type { ModelSpec } from './helpers/onnx-builder.js';
+import { dotConvLayout } from '../src/backends/wasm/dot-conv.js';
+import { shiftGeom } from '../src/backends/wasm/shift.js';
 import { checkModule } from './helpers/wasm.js';
 import { mulberry32 } from './helpers/prng.js';
 
@@ -54,6 +57,49 @@ describe('WebAssembly backend on the C backend test models', () => {
       for (const [what, x] of extremeInputs(c.graph)) expectSame(c.graph, x, `${c.name} ${what}`);
     });
   }
+});
+
+/** Ordinary convs only (no lookup tables, so int16 activations lower): 3x3 stride 2 (M = 8) and 1x1 (M = 4), then a Gemm. */
+function plainCnn(seed: number): ModelSpec {
+  const rng = mulberry32(seed);
+  return {
+    inputs: [{ name: 'x', shape: [1, 6, 9, 10] }],
+    initializers: [
+      { name: 'w1', dims: [8, 6, 3, 3], data: randn(rng, 432, 0.3) }, { name: 'b1', dims: [8], data: randn(rng, 8, 0.1) },
+      { name: 'w2', dims: [4, 8, 1, 1], data: randn(rng, 32, 0.4) }, { name: 'wf', dims: [3, 4], data: randn(rng, 12, 0.5) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] }, name: 'conv1' },
+      { op: 'Relu', inputs: ['c1'], outputs: ['r1'], name: 'relu1' },
+      { op: 'Conv', inputs: ['r1', 'w2'], outputs: ['c2'], name: 'conv2' },
+      { op: 'GlobalAveragePool', inputs: ['c2'], outputs: ['g'], name: 'gap' },
+      { op: 'Flatten', inputs: ['g'], outputs: ['f'], name: 'flatten' },
+      { op: 'Gemm', inputs: ['f', 'wf'], outputs: ['y'], attrs: { transB: 1 }, name: 'fc' },
+    ],
+    outputs: ['y'],
+  };
+}
+
+describe('WebAssembly SIMD dot kernel (dot-conv.ts) in each layout', () => {
+  // Narrow shift windows give int16 weights (input-channel pairs), int16 activations too; the default window
+  // gives weights past int16 on int8 inputs ((x, x << 8) against split weights): all bit-exact, both variants.
+  const cases = [
+    compileCase('tiny_b2', tinyCnn(2), { shiftBits: 2 }), compileCase('geom_b2', geometryCnn(6), { shiftBits: 2 }),
+    compileCase('oned_b2', conv1d(7), { shiftBits: 2 }), compileCase('geom16_b2', geometryCnn(9), { actBits: 16, shiftBits: 2 }),
+    compileCase('plain16_b2', plainCnn(8), { actBits: 16, shiftBits: 2 }), compileCase('plain_b2', plainCnn(4), { shiftBits: 2 }), compileCase('tiny_b4', tinyCnn(5)),
+  ];
+  it('covers pairs (int8 and int16 inputs) and split weights, and matches runInteger', () => {
+    const seen = new Set<string>();
+    for (const c of cases) {
+      for (const n of c.graph.nodes) {
+        if (n.op.kind !== 'ShiftConv') continue;
+        const d = dotConvLayout(c.graph, n, shiftGeom(c.graph, n));
+        if (d) seen.add(`${d.split ? 'split' : 'pairs'} ${c.graph.values[n.inputs[0]!]!.type.dtype}`);
+      }
+      for (const [what, x] of extremeInputs(c.graph)) expectSame(c.graph, x, `${c.name} ${what}`);
+    }
+    expect([...seen].sort()).toEqual(['pairs int16', 'pairs int8', 'split int8']);
+  });
 });
 
 describe('WebAssembly backend on the examples', () => {

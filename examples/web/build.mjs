@@ -2,13 +2,16 @@
 //   npm run build && node examples/web/build.mjs [outDir]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { emit } from '../../dist/backends/registry.js';
+import { wasmBackend } from '../../dist/backends/wasm/backend.js';
 import { compile } from '../../dist/compile.js';
 import { loadModel } from '../../dist/api.js';
 import { readNpy } from '../../dist/io/npy.js';
 
 const EX = path.resolve(new URL('..', import.meta.url).pathname);
 const here = new URL('.', import.meta.url).pathname;
+
+/** Fashion-MNIST's classes: the loader exports them as `labels` (compile --class-names). */
+const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 /** Writes lenet.wasm / lenet.scalar.wasm / lenet.mjs / lenet.d.ts, images.bin (float32) and labels.json into `dir`. */
 export function buildPage(dir, calibCount = 256) {
@@ -17,7 +20,7 @@ export function buildPage(dir, calibCount = 256) {
   const per = calib.shape.slice(1).reduce((a, b) => a * b, 1);
   const c = { dtype: 'float32', shape: [calibCount, ...calib.shape.slice(1)], data: calib.data.subarray(0, calibCount * per) };
   const graph = compile(loadModel(path.join(EX, 'lenet.onnx')), { calibration: [c], terms: 2 }).graph;
-  for (const f of emit(graph, 'wasm', { name: 'lenet' }).files) fs.writeFileSync(path.join(dir, f.name), f.data);
+  for (const f of wasmBackend.emit(graph, { name: 'lenet', labels: CLASSES }).files) fs.writeFileSync(path.join(dir, f.name), f.data);
   const images = readNpy(fs.readFileSync(path.join(EX, 'data', 'test-images-16.npy')), 'images');
   fs.writeFileSync(path.join(dir, 'images.bin'), Buffer.from(images.data.buffer, images.data.byteOffset, images.data.byteLength));
   const labels = readNpy(fs.readFileSync(path.join(EX, 'data', 'test-labels-16.npy')), 'labels');

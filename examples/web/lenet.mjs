@@ -3,8 +3,13 @@ export const inputShape = Object.freeze([1,1,28,28]);
 export const outputShape = Object.freeze([1,10]);
 export const inputFrac = 7;
 export const outputFrac = 10;
-const IN = { addr: 16, size: 784 };
-const OUT = { addr: 800, size: 10 };
+/** Class names, one per output element (from --class-names), or undefined. */
+export const labels = Object.freeze(["T-shirt/top","Trouser","Pullover","Dress","Coat","Sandal","Shirt","Sneaker","Bag","Ankle boot"]);
+/** Every graph input and output (the single-valued exports above describe the first of each). */
+export const inputs = Object.freeze([{"name":"input","dtype":"int8","shape":[1,1,28,28],"frac":7}]);
+export const outputs = Object.freeze([{"name":"logits","dtype":"int16","shape":[1,10],"frac":10}]);
+const IN = [{ addr: 16, size: 784, T: Int8Array, bits: 8, frac: 7 }];
+const OUT = [{ addr: 800, size: 10, T: Int16Array, bits: 16, frac: 10 }];
 const PROBE = new Uint8Array([0,97,115,109,1,0,0,0,1,5,1,96,0,1,123,3,2,1,0,5,3,1,0,1,7,1,0,10,8,1,6,0,65,0,253,15,11]);
 
 /** True when this engine validates a 128-bit SIMD module (the SIMD variant is then used). */
@@ -22,9 +27,10 @@ async function bytesOf(source) {
   if (source === undefined || source === null) source = defaultUrl();
   if (typeof source === 'string') source = new URL(source, import.meta.url);
   if (source instanceof URL) {
-    // Node's fetch has no file: URLs; read the file with node:fs (no import statement, so bundlers see none).
+    // Node's fetch has no file: URLs; read the file with node:fs (no import statement and no constant specifier, so
+    // no bundler tries to resolve it: esbuild folds 'a' + 'b' but not a join).
     if (source.protocol === 'file:') {
-      const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:' + 'fs'));
+      const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ ['node', 'fs'].join(':')));
       return fs.readFileSync(source);
     }
     source = await fetch(source);
@@ -36,10 +42,10 @@ async function bytesOf(source) {
   return source;
 }
 
-function quantize(x, q) {
-  const scale = 2 ** inputFrac;
-  const hi = 127;
-  const lo = -128;
+function quantize(x, q, frac, bits) {
+  const scale = 2 ** frac;
+  const hi = 2 ** (bits - 1) - 1;
+  const lo = -(2 ** (bits - 1));
   for (let k = 0; k < x.length; k++) {
     const v = Math.floor(x[k] * scale + 0.5);
     q[k] = v > hi ? hi : v < lo ? lo : v === v ? v : 0;
@@ -54,37 +60,43 @@ export async function load(source) {
   const src = await bytesOf(source);
   const instance = src instanceof WebAssembly.Module ? await WebAssembly.instantiate(src, {}) : (await WebAssembly.instantiate(src, {})).instance;
   const { memory, run: step } = instance.exports;
-  const runOne = (input, output, at, outAt) => {
-    const buf = memory.buffer;
-    const q = new Int8Array(buf, IN.addr, IN.size);
-    if (input instanceof Float32Array) quantize(input.subarray(at, at + IN.size), q);
-    else if (input instanceof Int8Array) q.set(input.subarray(at, at + IN.size));
-    else throw new TypeError('lenet: input must be a Int8Array or a Float32Array');
+  // xs: one array per graph input (sample `at` of each); ys: one per output, written at sample `at`.
+  const runOne = (xs, ys, at) => {
+    IN.forEach((io, k) => {
+      const q = new io.T(memory.buffer, io.addr, io.size);
+      const x = xs[k].subarray(at * io.size, (at + 1) * io.size);
+      if (xs[k] instanceof Float32Array) quantize(x, q, io.frac, io.bits);
+      else if (xs[k] instanceof io.T) q.set(x);
+      else throw new TypeError(`lenet: input ${k} must be a ${io.T.name} or a Float32Array`);
+    });
     step();
-    const y = new Int16Array(memory.buffer, OUT.addr, OUT.size);
-    if (output instanceof Float32Array) {
-      const scale = 2 ** -outputFrac;
-      for (let k = 0; k < OUT.size; k++) output[outAt + k] = y[k] * scale;
-    } else output.set(y, outAt);
+    OUT.forEach((io, k) => {
+      const y = new io.T(memory.buffer, io.addr, io.size);
+      if (ys[k] instanceof Float32Array) {
+        const scale = 2 ** -io.frac;
+        for (let e = 0; e < io.size; e++) ys[k][at * io.size + e] = y[e] * scale;
+      } else ys[k].set(y, at * io.size);
+    });
   };
-  const check = (input, n) => {
-    if (!input || input.length !== n * IN.size) throw new RangeError(`lenet: expected ${n * IN.size} input elements, got ${input?.length}`);
+  // One input and one output: run(x) -> y.
+  const many = false;
+  const batch = (input, n) => {
+    const xs = many ? input : [input];
+    if (!Array.isArray(xs) || xs.length !== IN.length) throw new TypeError(`lenet: expected an array of ${IN.length} inputs`);
+    if (n === undefined) n = xs[0] ? xs[0].length / IN[0].size : 0;
+    xs.forEach((x, k) => {
+      if (!x || x.length !== n * IN[k].size) throw new RangeError(`lenet: expected ${n * IN[k].size} elements for input ${k}, got ${x?.length}`);
+    });
+    const float = xs[0] instanceof Float32Array;
+    const ys = OUT.map((io) => (float ? new Float32Array(n * io.size) : new io.T(n * io.size)));
+    for (let at = 0; at < n; at++) runOne(xs, ys, at);
+    return many ? ys : ys[0];
   };
   return {
-    inputShape, outputShape, inputFrac, outputFrac,
-    /** Int8Array in (quantised, frac inputFrac) -> Int16Array out; Float32Array in -> dequantised Float32Array out. */
-    run(input) {
-      check(input, 1);
-      const out = input instanceof Float32Array ? new Float32Array(OUT.size) : new Int16Array(OUT.size);
-      runOne(input, out, 0, 0);
-      return out;
-    },
+    inputShape, outputShape, inputFrac, outputFrac, labels, inputs, outputs,
+    /** Integer input (quantised, frac inputFrac) -> integer output; Float32Array in -> dequantised Float32Array out. */
+    run(input) { return batch(input, 1); },
     /** n samples back to back (n * input size elements) -> n outputs back to back. */
-    runBatch(input, n = input.length / IN.size) {
-      check(input, n);
-      const out = input instanceof Float32Array ? new Float32Array(n * OUT.size) : new Int16Array(n * OUT.size);
-      for (let k = 0; k < n; k++) runOne(input, out, k * IN.size, k * OUT.size);
-      return out;
-    },
+    runBatch(input, n) { return batch(input, n); },
   };
 }

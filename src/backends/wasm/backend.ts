@@ -1,4 +1,5 @@
 // The WebAssembly backend behind the backend contract: NAME.wasm (+ NAME.scalar.wasm), NAME.mjs, NAME.d.ts; in-process runner.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fail } from '../../diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
@@ -13,6 +14,23 @@ import { instantiate, runInstance, simdAvailable } from './run.js';
 export interface WasmBackendOptions {
   /** File name stem of the outputs (NAME.wasm, NAME.mjs, NAME.d.ts). */
   name: string;
+  /** Class names the loader exports as `labels` (one per output element of a sample). */
+  labels?: readonly string[];
+}
+
+/** Class names from a file: a JSON array of strings, or one name per line (a final empty line ignored). */
+function readClassNames(file: string): string[] {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return fail('SAC040', `--class-names '${file}' cannot be read (a JSON array of strings or one class name per line)`); }
+  if (text.trimStart().startsWith('[')) {
+    let v: unknown;
+    try { v = JSON.parse(text); } catch { return fail('SAC040', `--class-names '${file}' is not valid JSON (a JSON array of strings or one class name per line)`); }
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) fail('SAC040', `--class-names '${file}' must hold a JSON array of strings`);
+    return v as string[];
+  }
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 /** A file-name stem from a model file name (lenet-v2.onnx -> lenet-v2). */
@@ -38,7 +56,10 @@ function weightAccounting(g: Graph): { idealBytes: number; paramBytes: number } 
 function emit(g: Graph, o: WasmBackendOptions): EmitResult {
   const scalar = emitWasm(g);
   const simd = emitWasm(g, { simd: true });
-  const spec = { name: o.name, scalar, simd, probe: simdProbe() };
+  const o0 = scalar.outputs[0]!;
+  const per = o0.size / (o0.shape[0] ?? 1);
+  if (o.labels && o.labels.length !== per) fail('SAC040', `--class-names gives ${o.labels.length} names; the model's (first) output has ${per} elements per sample (one name each)`);
+  const spec = { name: o.name, scalar, simd, probe: simdProbe(), labels: o.labels };
   const acc = weightAccounting(g);
   const m: WasmModule = simd;
   return {
@@ -58,11 +79,12 @@ export const wasmBackend: Backend<WasmBackendOptions> = {
   description: 'WebAssembly: NAME.wasm (SIMD) and NAME.scalar.wasm (one module each, no imports), NAME.mjs loader, NAME.d.ts',
   options: [
     { key: 'name', flag: '--name <name>', use: 'both', description: 'file name stem of NAME.wasm / NAME.mjs / NAME.d.ts (default: the model file name)' },
+    { key: 'classNames', flag: '--class-names <file>', use: 'emit', description: 'class names the loader exports as `labels`: a JSON array of strings or one name per line, one per output element' },
   ],
   parseOptions(v, ctx) {
     const name = v.name ?? wasmName(ctx.model ?? 'model');
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) fail('SAC040', `--name '${name}' is not a file name stem (letters, digits, _ . -)`);
-    return { name };
+    return v.classNames === undefined ? { name } : { name, labels: readClassNames(v.classNames) };
   },
   emit,
   runDescription: 'the emitted WebAssembly module, instantiated in this process',

@@ -7,9 +7,9 @@ import { shiftConst } from '../../ir/lowered.js';
 import { DTYPE_BYTES, numel, type DType } from '../../ir/tensor.js';
 import { ModuleWriter } from './encoder.js';
 import { wasmKernel } from './kernels.js';
-import { DataPool, Runtime } from './runtime.js';
+import { Bss, DataPool, Runtime } from './runtime.js';
 import { adderScratch } from './adder.js';
-import { shiftGeom, shiftScratch } from './shift.js';
+import { shiftBss, shiftScratch } from './shift.js';
 
 /** One graph input or output as the loader sees it: dtype, shape, frac, byte address in linear memory. */
 export interface WasmIo { name: string; dtype: DType; shape: number[]; frac: number; addr: number; size: number }
@@ -19,7 +19,7 @@ export interface WasmModule {
   inputs: WasmIo[];
   outputs: WasmIo[];
   memory: { arenaBytes: number; lowerBound: number; naiveBytes: number; totalBytes: number };
-  /** Data segment bytes: shift-add term codes (`weightBytes`), and all constants together. */
+  /** Data segment bytes: packed shift-add term codes with their decode tables (`weightBytes`), and all constants together. */
   weightBytes: number;
   dataBytes: number;
   terms: number;
@@ -40,11 +40,12 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   const info: NodePlanInfo[] = g.nodes.map((n, t) => {
     if (n.outputs.length !== 1) fail('SAC060', `${n.outputs.length} outputs (the WebAssembly backend supports single-output ops)`, atNode(n.name, n.op.kind));
     const shift = n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm';
-    return { scratchBytes: shift ? shiftScratch(shiftGeom(g, n)) : n.op.kind === 'AdderConv' ? adderScratch(g, n) : 0, inPlace: ['Relu', 'Lut', 'QGateMul'].includes(n.op.kind), alias: aliases[t]! };
+    return { scratchBytes: shift ? shiftScratch(g, n) : n.op.kind === 'AdderConv' ? adderScratch(g, n) : 0, inPlace: ['Relu', 'Lut', 'QGateMul'].includes(n.op.kind), alias: aliases[t]! };
   });
   const plan = planArena(g, info);
   if (!g.inputs.length || !g.outputs.length) fail('SAC060', 'the graph needs at least one input and one output');
-  // Memory: [16, ...) inputs, outputs, arena, then the constants (data segment); address 0 stays unused.
+  // Memory: [16, ...) inputs, outputs, arena, what the start function decodes (bss), then the constants (data
+  // segment); address 0 stays unused.
   // The plan places io values (and aliases of them) by element offset over all inputs (outputs): map it back.
   const io = (ids: readonly number[], start: number): { list: WasmIo[]; end: number; byOff: Map<number, number> } => {
     let at = start;
@@ -64,9 +65,12 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   const ins = io(g.inputs, 16);
   const outs = io(g.outputs, ins.end);
   const arenaBase = outs.end;
-  const data = new DataPool(align16(arenaBase + plan.arenaBytes));
+  const bssBase = align16(arenaBase + plan.arenaBytes);
+  const bss = new Bss(bssBase, g.nodes.reduce((p, n) => p + (n.op.kind === 'ShiftConv' || n.op.kind === 'ShiftGemm' ? shiftBss(g, n) : 0), 0));
+  const data = new DataPool(align16(bssBase + bss.capacity));
   const w = new ModuleWriter();
   const rt = new Runtime(w);
+  const init = w.func([], []);
   const constAddr = new Map<number, number>();
   const addr = (id: number): number => {
     const l = plan.loc[id]!;
@@ -90,17 +94,15 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   const run = w.func([], []);
   let ops = 0;
   let terms = 0;
-  let weightBytes = 0;
   g.nodes.forEach((node, t) => {
     if (aliases[t]) return;
     const fn = w.func([], []);
     const sc = plan.scratch[t]!;
-    wasmKernel({ g, node, where: atNode(node.name, node.op.kind), code: fn.code, data, rt, addr, scratch: sc >= 0 ? arenaBase + plan.buffers[sc]!.offset : 0, simd: opts.simd ?? false });
-    run.code.call(fn.index);
+    wasmKernel({ g, node, where: atNode(node.name, node.op.kind), code: fn.code, data, rt, addr, scratch: sc >= 0 ? arenaBase + plan.buffers[sc]!.offset : 0, simd: opts.simd ?? false, init: init.code, bss });
+    run.code.call(fn.index); if (process.env.WASM_PROFILE) w.exportFunc(`n${t}`, fn.index);
     ops++;
     const codes = node.op.kind === 'ShiftConv' || node.op.kind === 'ShiftGemm' ? shiftConst(g, node, 'codes') : undefined;
     if (codes) {
-      weightBytes += codes.data.length;
       for (let i = 0; i < codes.data.length; i++) if (codes.data[i] !== 0) terms++;
     }
   });
@@ -109,13 +111,14 @@ export function emitWasm(g: Graph, opts: EmitWasmOptions = {}): WasmModule {
   w.memory(totalBytes);
   w.exportMemory('memory');
   w.exportFunc('run', run.index);
+  w.start(init.index);
   w.setData(data.base, bytes);
   return {
     bytes: w.encode(),
     inputs: ins.list,
     outputs: outs.list,
     memory: { arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, naiveBytes: plan.naiveBytes, totalBytes },
-    weightBytes,
+    weightBytes: data.weightBytes,
     dataBytes: bytes.length,
     terms,
     ops,

@@ -31,13 +31,16 @@ export type ValType = typeof I32 | typeof V128;
 /** Opcodes without immediates that kernels use (no i32.mul/i64.mul: the generated code is multiply-free). */
 export const OP = {
   drop: 0x1a, select: 0x1b, return: 0x0f,
-  eqz: 0x45, eq: 0x46, ne: 0x47, lt_s: 0x48, lt_u: 0x49, gt_s: 0x4a, gt_u: 0x4b, le_s: 0x4c, ge_s: 0x4e,
+  eqz: 0x45, eq: 0x46, ne: 0x47, lt_s: 0x48, lt_u: 0x49, gt_s: 0x4a, gt_u: 0x4b, le_s: 0x4c, le_u: 0x4d, ge_s: 0x4e,
   clz: 0x67,
   add: 0x6a, sub: 0x6b, and: 0x71, or: 0x72, xor: 0x73, shl: 0x74, shr_s: 0x75, shr_u: 0x76,
 } as const;
 
 /** SIMD opcodes (after the 0xFD prefix) the kernels use: loads/stores take a memarg, the rest no immediate. */
-export const SIMD = { load: 0x00, store: 0x0b, splat: 0x11, and: 0x4e, xor: 0x51, shl: 0xab, shr_s: 0xac, add: 0xae, sub: 0xb1, min_s: 0xb6, max_s: 0xb8 } as const;
+export const SIMD = {
+  load: 0x00, load16x4_s: 0x03, load32_splat: 0x09, store: 0x0b, splat16: 0x10, splat: 0x11, lane: 0x1b, and: 0x4e, xor: 0x51,
+  shl: 0xab, shr_s: 0xac, add: 0xae, sub: 0xb1, mul: 0xb5, min_s: 0xb6, max_s: 0xb8, dot16: 0xba,
+} as const;
 
 const log2 = (bytes: number) => (bytes === 1 ? 0 : bytes === 2 ? 1 : bytes === 4 ? 2 : 4);
 
@@ -70,6 +73,13 @@ export class Code {
   load(bytes: number, offset = 0): this {
     const opc = bytes === 1 ? 0x2c : bytes === 2 ? 0x2e : 0x28;
     this.bytes.push(opc, log2(bytes));
+    uleb(offset, this.bytes);
+    return this;
+  }
+
+  /** Unsigned load of a 1- or 2-byte integer (zero-extended) at the address on the stack + offset. */
+  loadU(bytes: 1 | 2, offset = 0): this {
+    this.bytes.push(bytes === 1 ? 0x2d : 0x2f, log2(bytes));
     uleb(offset, this.bytes);
     return this;
   }
@@ -167,6 +177,7 @@ export class ModuleWriter {
   private readonly exports: { name: string; kind: number; index: number }[] = [];
   private data: { offset: number; bytes: Uint8Array } | null = null;
   private pages = 1;
+  private startFunc = -1;
 
   /** Declares a function of `params` i32 params and `results` i32 results; returns its index and body. */
   func(params: readonly ValType[], results: readonly ValType[]): { index: number; code: Code } {
@@ -180,6 +191,8 @@ export class ModuleWriter {
   exportFunc(name: string, index: number): void { this.exports.push({ name, kind: 0, index }); }
   exportMemory(name: string): void { this.exports.push({ name, kind: 2, index: 0 }); }
   memory(bytes: number): void { this.pages = Math.max(1, Math.ceil(bytes / 65536)); }
+  /** The function run once at instantiation, after the data segment is in memory (the weight decoder). */
+  start(index: number): void { this.startFunc = index; }
   setData(offset: number, bytes: Uint8Array): void { this.data = { offset, bytes }; }
 
   encode(): Uint8Array<ArrayBuffer> {
@@ -191,6 +204,7 @@ export class ModuleWriter {
     section(5, [0x01, 0x00, ...uleb(this.pages)]);
     const name = (s: string) => { const b = [...new TextEncoder().encode(s)]; return [...uleb(b.length), ...b]; };
     section(7, vec(this.exports.map((e) => [...name(e.name), e.kind, ...uleb(e.index)])));
+    if (this.startFunc >= 0) section(8, uleb(this.startFunc));
     if (this.data) section(12, uleb(1));
     section(10, vec(this.funcs.map((f) => { const b = f.code.encode(); return [...uleb(b.length), ...b]; })));
     if (this.data) {

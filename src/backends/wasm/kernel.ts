@@ -2,7 +2,7 @@
 import type { Graph, Node } from '../../ir/graph.js';
 import { DTYPE_BYTES, type TensorType } from '../../ir/tensor.js';
 import { Code, OP } from './encoder.js';
-import type { DataPool, Runtime } from './runtime.js';
+import type { Bss, DataPool, Runtime } from './runtime.js';
 
 export interface WasmKernelCtx {
   g: Graph;
@@ -18,6 +18,10 @@ export interface WasmKernelCtx {
   scratch: number;
   /** Emit the 128-bit SIMD variant of the kernels that have one. */
   simd: boolean;
+  /** Body of the start function (runs once at instantiation): decodes packed constants into `bss`. */
+  init: Code;
+  /** Zero-initialised memory the start function fills (sized by `kernelBss` before emission). */
+  bss: Bss;
 }
 
 /** Bytes of one element of a value. */

@@ -10,6 +10,7 @@ import { adderConvKernel } from './adder.js';
 import { qgateMulKernel, qlrnKernel } from './lrn.js';
 import { globalPoolKernel, poolKernel } from './pool.js';
 import { shiftKernel } from './shift.js';
+import { sameShapeTerm, simdNarrowMap } from './simd-elementwise.js';
 
 export function wasmKernel(ctx: WasmKernelCtx): void {
   const op = ctx.node.op;
@@ -19,6 +20,8 @@ export function wasmKernel(ctx: WasmKernelCtx): void {
     case 'QAdd': return qadd(ctx, op.attrs);
     case 'Requantize': {
       const a = op.attrs;
+      const x = { addr: inAddr(ctx, 0), bytes: elemBytes(inType(ctx, 0)), shl: 0 };
+      if (ctx.simd && simdNarrowMap(ctx, [x], { r: a.shift, lo: a.actMin, hi: a.actMax, bits: a.bits })) return;
       return elementwise(ctx, (v) => narrowConst(ctx, () => ctx.code.get(v), a.shift, a.actMin, a.actMax, a.bits));
     }
     case 'Lut': {
@@ -74,6 +77,9 @@ function copyNest(ctx: WasmKernelCtx, shape: readonly number[], x: { base: numbe
 function qadd(ctx: WasmKernelCtx, a: { bits: number; actMin: number; actMax: number; fracA: number; fracB: number; fracOut: number }): void {
   const c = ctx.code;
   const { sa, sb, r } = qaddShifts(a);
+  const ta = sameShapeTerm(ctx, 0, sa);
+  const tb = sameShapeTerm(ctx, 1, sb);
+  if (ctx.simd && ta && tb && simdNarrowMap(ctx, [ta, tb], { r, lo: a.actMin, hi: a.actMax, bits: a.bits })) return;
   const shape = outType(ctx).shape;
   const ab = elemBytes(inType(ctx, 0));
   const bb = elemBytes(inType(ctx, 1));

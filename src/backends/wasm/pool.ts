@@ -1,5 +1,4 @@
 // WebAssembly pooling kernels: windowed max/average over per-axis window tables, global max/average.
-import { fail } from '../../diagnostics.js';
 import { satMax, satMin } from '../../ir/fixed-point.js';
 import { poolPlan } from '../../codegen/pool-plan.js';
 import type { PoolGeometry } from '../../ir/ops/pool.js';
@@ -55,6 +54,7 @@ export function poolKernel(ctx: WasmKernelCtx, mode: 'max' | 'avg'): void {
   const xb = elemBytes(xv);
   const yb = elemBytes(yv);
   const { H, W, OH, OW, hp, wp, dh, dw, hn, wn } = poolPlan(a, xv.shape, yv.shape, ctx.where);
+  if (fullWindows(ctx, mode, { H, W, OH, OW, hp, wp, dh, dw, hn, wn })) return;
   const hoAt = ctx.data.i32(Array.from(hp.start, (s, o) => (s + hp.lo[o]! * dh) * W * xb));
   const hnAt = ctx.data.i32(hn);
   const woAt = ctx.data.i32(Array.from(wp.start, (s, o) => (s + wp.lo[o]! * dw) * xb));
@@ -100,4 +100,56 @@ export function poolKernel(ctx: WasmKernelCtx, mode: 'max' | 'avg'): void {
     });
     c.bump(xs, H * W * xb);
   });
+}
+
+/** Evenly spaced values (the window starts of a pool whose windows all lie inside the input). */
+const even = (v: readonly number[]): boolean => v.every((x, i) => x === v[0]! + i * ((v[1] ?? v[0]!) - v[0]!));
+
+/**
+ * The common pool whose every window lies inside the input (2x2 stride 2, no padding...): taps unrolled at
+ * constant offsets, and for an average the one digit set's non-zero digits as shifts (csdApply unrolled).
+ * Returns false (nothing emitted) for any other pool.
+ */
+function fullWindows(ctx: WasmKernelCtx, mode: 'max' | 'avg', p: ReturnType<typeof poolPlan>): boolean {
+  const a = ctx.node.op.attrs as PoolGeometry;
+  const KH = a.kernel.length === 2 ? a.kernel[0]! : 1;
+  const KW = a.kernel[a.kernel.length - 1]!;
+  const rows = Array.from(p.hp.start, (s, o) => s + p.hp.lo[o]! * p.dh);
+  const cols = Array.from(p.wp.start, (s, o) => s + p.wp.lo[o]! * p.dw);
+  if (!p.hn.every((n) => n === KH) || !p.wn.every((n) => n === KW) || !even(rows) || !even(cols)) return false;
+  const xv = inType(ctx, 0);
+  const q = mode === 'avg' ? (ctx.node.op.attrs as QAveragePoolAttrs) : undefined;
+  if (q && qavgWindow(q, xv.shape) !== KH * KW) return false;
+  const c = ctx.code;
+  const xb = elemBytes(xv);
+  const yb = elemBytes(outType(ctx));
+  const taps: number[] = [];
+  for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) taps.push((kh * p.dh * p.W + kw * p.dw) * xb);
+  const xs = c.local(); const yp = c.local(); const row = c.local(); const o = c.local(); const acc = c.local(); const v = c.local(); const r = c.local();
+  c.i32(inAddr(ctx, 0)).set(xs).i32(outAddr(ctx)).set(yp);
+  c.forN(xv.shape[0]! * xv.shape[1]!, () => {
+    c.get(xs).i32((rows[0]! * p.W + cols[0]!) * xb).op(OP.add).set(row);
+    c.forN(p.OH, () => {
+      c.get(row).set(o);
+      c.forN(p.OW, () => {
+        c.get(o).load(xb, taps[0]).set(acc);
+        for (const t of taps.slice(1)) {
+          c.get(o).load(xb, t).set(v);
+          if (q) c.get(acc).get(v).op(OP.add).set(acc); else maxInto(c, acc, v);
+        }
+        c.get(yp);
+        if (q) {
+          const D = q.digits.length - 1;
+          c.i32(0).set(r);
+          q.digits.forEach((d, j) => { if (d) c.get(r).get(acc).i32(D - j).op(OP.shl, d > 0 ? OP.add : OP.sub).set(r); });
+          c.get(r).i32(q.shiftOut).i32(satMin(q.bits)).i32(satMax(q.bits)).i32(q.bits).call(ctx.rt.narrow());
+        } else c.get(acc);
+        c.store(yb);
+        c.bump(yp, yb).bump(o, ((cols[1] ?? cols[0]!) - cols[0]!) * xb);
+      });
+      c.bump(row, ((rows[1] ?? rows[0]!) - rows[0]!) * p.W * xb);
+    });
+    c.bump(xs, p.H * p.W * xb);
+  });
+  return true;
 }

@@ -5,6 +5,8 @@ import { Code, I32, ModuleWriter, OP } from './encoder.js';
 export class DataPool {
   private readonly chunks: Uint8Array[] = [];
   private size = 0;
+  /** Bytes of packed shift-add weights (streams and their decode tables) among the constants. */
+  weightBytes = 0;
   constructor(readonly base: number) {}
 
   add(bytes: Uint8Array, align = 4): number {
@@ -17,6 +19,7 @@ export class DataPool {
   }
 
   i32(values: ArrayLike<number>): number { return this.add(new Uint8Array(Int32Array.from(values).buffer)); }
+  i16(values: ArrayLike<number>): number { return this.add(new Uint8Array(Int16Array.from(values).buffer), 2); }
   i8(values: ArrayLike<number>): number { return this.add(new Uint8Array(Int8Array.from(values).buffer), 1); }
 
   get bytes(): Uint8Array {
@@ -27,15 +30,32 @@ export class DataPool {
   }
 }
 
+/**
+ * Zero-initialised memory (not in the data segment) for what the start function decodes: sized before emission
+ * (`capacity`) so the data segment can follow it at a fixed address.
+ */
+export class Bss {
+  private used = 0;
+  constructor(readonly base: number, readonly capacity: number) {}
+
+  alloc(bytes: number): number {
+    const at = this.base + this.used;
+    this.used += (bytes + 15) & ~15;
+    if (this.used > this.capacity) throw new Error(`Bss: ${this.used} bytes over the planned ${this.capacity}`);
+    return at;
+  }
+}
+
 /** Lazily declared helper functions; each returns the function index to `call`. */
 export class Runtime {
   private readonly made = new Map<string, number>();
   constructor(private readonly w: ModuleWriter) {}
 
-  private once(name: string, params: number, build: (c: Code) => void): number {
+  /** A helper function of `params` i32 params (and one i32 result unless `void`), declared on first use. */
+  once(name: string, params: number, build: (c: Code) => void, returns = true): number {
     let f = this.made.get(name);
     if (f === undefined) {
-      const fn = this.w.func(new Array(params).fill(I32), [I32]);
+      const fn = this.w.func(new Array(params).fill(I32), returns ? [I32] : []);
       build(fn.code);
       f = fn.index;
       this.made.set(name, f);

@@ -5,7 +5,10 @@ import { shiftConst } from '../../ir/lowered.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import { OP } from './encoder.js';
-import { appendTerm, BLOCK, blockedSweep, simdNarrow, TERM_BYTES } from './sweep.js';
+import { dotConvLayout, dotConvSample } from './dot-conv.js';
+import { simdConvChannels, simdGemmChannels, simdTableBytes } from './simd-shift.js';
+import { BLOCK } from './sweep.js';
+import { packedCodes } from './unpack.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
@@ -63,13 +66,25 @@ export function shiftGeom(g: Graph, node: Node): ShiftGeom {
   };
 }
 
-/** Scratch: the phase-split padded input as i32 (plus the sweep's slack), one channel's accumulators and term list. */
-export function shiftScratch(s: ShiftGeom): number {
-  return s.C * chanBytes(s) + SWEEP_SLACK(s) + accLayout(s).count * 4 + listBytes(s);
+/**
+ * Scratch: the phase-split padded input as i32 (plus the sweep's slack) and one channel's accumulators; for a
+ * layer the SIMD module runs channel-vectorised (dot-conv.ts), at least its int16 input and all accumulators.
+ */
+export function shiftScratch(g: Graph, node: Node): number {
+  const s = shiftGeom(g, node);
+  const phased = s.C * chanBytes(s) + SWEEP_SLACK(s) + accLayout(s).count * 4;
+  const d = dotConvLayout(g, node, s);
+  if (!d) return phased;
+  return Math.max(phased, d.xBytes + d.accBytes);
 }
 
-/** One channel's decoded term list (the SIMD sweep; reserved in both variants so their layouts agree). */
-const listBytes = (s: ShiftGeom): number => (accLayout(s).wide ? (s.C / s.groups) * s.KH * s.KW * s.K * TERM_BYTES : 0);
+/** Bss of a shift layer: its decoded int8 codes and its SIMD weight tables (reserved in both variants alike). */
+export function shiftBss(g: Graph, node: Node): number {
+  const s = shiftGeom(g, node);
+  const codes = s.M * (s.C / s.groups) * s.KH * s.KW * s.K;
+  const tables = dotConvLayout(g, node, s)?.wBytes ?? simdTableBytes(s, accLayout(s).wide);
+  return ((codes + 15) & ~15) + ((tables + 15) & ~15);
+}
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
   const { g, node, code: c, data } = ctx;
@@ -87,20 +102,36 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const padBytes = s.C * chanBytes(s);
   const xp = ctx.scratch;
   const acc = xp + padBytes + SWEEP_SLACK(s);
-  const codesAt = data.i8(codes.data);
+  const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits).at;
+  const dot = dotConvLayout(g, node, s);
+  const tableAt = ctx.bss.alloc(dot?.wBytes ?? simdTableBytes(s, accLayout(s).wide));
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);
-  const rAt = data.i32(shiftConst(g, node, 'rshift')!.data);
-  const hiAt = data.i32(Array.from({ length: s.M }, (_, m) => clampHi(a, m)));
+  // Per-channel shifts and upper clamps as int16 (hi <= 2^15 - 1; a shift beyond int16 would be absurd).
+  const rshift = shiftConst(g, node, 'rshift')!.data;
+  if (rshift.some((r) => r < -32768 || r > 32767)) fail('SAC060', 'a requantisation shift outside int16 has no WebAssembly kernel', ctx.where);
+  const rAt = data.i16(rshift);
+  const hiAt = data.i16(Array.from({ length: s.M }, (_, m) => clampHi(a, m)));
   const gainAt = gain ? data.i8(gain.data) : 0;
   const xs = c.local();
   const ys = c.local();
   c.i32(inAddr(ctx, 0)).set(xs);
   c.i32(outAddr(ctx)).set(ys);
   c.forN(s.N, () => {
+    if (ctx.simd && dot) {
+      dotConvSample(ctx, { s, d: dot, K, G, xb, yb, xs, ys, xh: xp, acc: xp + dot.xBytes, codesAt, wAt: tableAt, biasAt, rAt, hiAt, gainAt, bits: a.bits, actMin: a.actMin });
+      c.bump(xs, s.C * s.H * s.W * xb).bump(ys, s.M * plane * yb);
+      return;
+    }
     // 1. Zero-padded i32 copy of this sample (padded taps read the zero point 0).
     c.i32(xp).i32(0).i32(padBytes).fill();
     copyPhases(ctx, s, xs, xp, xb);
-    emitChannels(ctx, { s, K, G, plane, Cg, mPerG, xp, acc, codesAt, biasAt, rAt, hiAt, gainAt, yb, ys, bits: a.bits, actMin: a.actMin });
+    if (ctx.simd) {
+      const taps: number[] = [];
+      for (let kh = 0; kh < s.KH; kh++) for (let kw = 0; kw < s.KW; kw++) taps.push(tapOffset(s, kh, kw));
+      const L = accLayout(s);
+      const sp = { s, K, G, Cg, mPerG, chanBytes: chanBytes(s), xp, acc, count: L.count, codesAt, tapsAt: data.i32(taps), biasAt, rAt, hiAt, gainAt, yb, ys, bits: a.bits, actMin: a.actMin, tableAt, countAt: tableAt + s.M * Cg * s.KH * s.KW * 8 };
+      if (L.wide) simdConvChannels(ctx, sp); else simdGemmChannels(ctx, sp);
+    } else emitChannels(ctx, { s, K, G, plane, Cg, mPerG, xp, acc, codesAt, biasAt, rAt, hiAt, gainAt, yb, ys, bits: a.bits, actMin: a.actMin });
     c.bump(xs, s.C * s.H * s.W * xb);
     c.bump(ys, s.M * plane * yb);
   });
@@ -160,7 +191,7 @@ export function accLayout(s: ShiftGeom): { wide: boolean; len: number; row: numb
 }
 
 /** Bytes the wide sweep may read past the padded input (into discarded accumulators): a row and a block. */
-export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wq + BLOCK) * 4 : 0);
+export const SWEEP_SLACK = (s: ShiftGeom): number => (accLayout(s).wide ? (s.Wq + BLOCK) * 4 : 16);
 
 function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const c = ctx.code;
@@ -177,10 +208,6 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
   const taps: number[] = [];
   for (let kh = 0; kh < s.KH; kh++) for (let kw = 0; kw < s.KW; kw++) taps.push(tapOffset(s, kh, kw));
   const tapsAt = ctx.data.i32(taps);
-  // SIMD, stride 1: decode the channel's terms into a list, then sweep 16 positions per block in registers.
-  const blocked = ctx.simd && L.wide;
-  const list = p.acc + L.count * 4;
-  const tp = c.local(); const nt = c.local();
   // One term: sg = code >> 31 (0 or -1), sh = |code| - 1; it adds ((x << sh) ^ sg) - sg, i.e. +(x << sh) or -(x << sh).
   const term = (): void => {
     c.get(code).i32(31).op(OP.shr_s).set(sg);
@@ -189,7 +216,6 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
       c.get(v).get(xt).load(4).get(sh).op(OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(v);
       return;
     }
-    if (blocked) { appendTerm(c, tp, xt, sh, sg); c.bump(nt, 1); return; }
     // Scalar: one position per step.
     c.i32(p.acc).set(ap);
     c.get(xt).set(xq);
@@ -203,15 +229,14 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
     c.get(yp);
     acc();
     c.get(gp).i32(p.G).call(ctx.rt.gain());
-    c.get(rp).load(4).i32(p.actMin).get(hp).load(4).i32(p.bits).call(ctx.rt.narrow());
+    c.get(rp).load(2).i32(p.actMin).get(hp).load(2).i32(p.bits).call(ctx.rt.narrow());
     c.store(p.yb);
     c.bump(yp, p.yb);
   };
   c.forN(s.groups, () => {
     c.forN(p.mPerG, () => {
       c.get(bp).load(4).set(v);
-      if (blocked) c.i32(list).set(tp).i32(0).set(nt);
-      else if (!single) {
+      if (!single) {
         c.i32(p.acc).set(ap);
         c.forN(L.count, () => { c.get(ap).get(v).store(4); c.bump(ap, 4); });
       }
@@ -230,24 +255,20 @@ function emitChannels(ctx: WasmKernelCtx, p: ChannelPlan): void {
         });
         c.bump(xc, chanBytes(s));
       });
-      if (blocked) {
-        blockedSweep(c, { list, n: nt, acc: p.acc, count: L.count, bias: v });
-        simdNarrow(c, { acc: p.acc, count: L.count, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits });
-      }
       if (single) store(() => c.get(v));
       else {
-        // Copy the valid columns (narrowed in place already under SIMD) to the output.
+        // Narrow the valid columns into the output.
         c.i32(p.acc).set(ap);
         c.forN(s.OH, () => {
           c.get(ap).set(xq);
           c.forN(s.OW, () => {
-            if (blocked) { c.get(yp).get(xq).load(4).store(p.yb); c.bump(yp, p.yb); } else store(() => c.get(xq).load(4));
+            store(() => c.get(xq).load(4));
             c.bump(xq, 4);
           });
           c.bump(ap, L.row * 4);
         });
       }
-      c.bump(bp, 4).bump(rp, 4).bump(hp, 4).bump(gp, p.G);
+      c.bump(bp, 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
     });
     c.bump(xg, p.Cg * chanBytes(s));
   });
