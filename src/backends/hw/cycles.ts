@@ -10,7 +10,8 @@ export const PROGRAM_CYCLES = 1 + RECORD_CYCLES;
 /**
  * Shift layers: per conv group, per group of P channels and per output position, one cycle per tap (all K terms of
  * a weight in every lane at once: P x K shifters and adders), 2 cycles to drain the read pipeline, then 3 per used
- * lane (read its bias, shift, gain and clamp; requantise and write). Pools run the same loop with one lane.
+ * lane (read its bias, shift, gain and clamp; requantise and write). Pools run the same loop with one lane; average
+ * pooling then spends a cycle per CSD digit of its 1/N.
  * Elementwise ops take 3 cycles an element (QAdd and Lut 5: a second read). Every record costs RECORD_CYCLES.
  */
 export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): number {
@@ -35,7 +36,9 @@ export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): n
     case 'QAveragePool': {
       const x = g.values[n.inputs[0]!]!.type.shape;
       const window = n.op.kind === 'GlobalMaxPool' || a.global ? numel(x.slice(2)) : numel(a.kernel as number[]);
-      return RECORD_CYCLES + outs * (window + 5);
+      // Average pooling adds its CSD multiply by 1/N, one digit a cycle.
+      const csd = n.op.kind === 'QAveragePool' ? (a.digits as number[]).length : 0;
+      return RECORD_CYCLES + outs * (window + 5 + csd);
     }
     case 'QAdd':
     case 'Lut':
