@@ -31,7 +31,7 @@ module sa_engine #(
   localparam AW_ACT = ACT_DEPTH > 1 ? $clog2(ACT_DEPTH) : 1, AW_TERMS = TERMS_DEPTH > 1 ? $clog2(TERMS_DEPTH) : 1;
   localparam AW_CHAN = CHAN_DEPTH > 1 ? $clog2(CHAN_DEPTH) : 1, AW_GAIN = GAIN_DEPTH > 1 ? $clog2(GAIN_DEPTH) : 1;
   localparam AW_LUT = LUT_DEPTH > 1 ? $clog2(LUT_DEPTH) : 1, AW_PROG = PROG_DEPTH > 1 ? $clog2(PROG_DEPTH) : 1, AW_LANE = P > 1 ? $clog2(P) : 1;
-  localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11, S_CSD = 4'd12;
+  localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11, S_CSD = 4'd12, S_GAIN = 4'd13, S_E4 = 4'd14;
 
   // Memories: activations (1 read + 1 write port), program and parameters (read-only, registered reads).
   reg [15:0] act [0:ACT_DEPTH-1];
@@ -104,7 +104,7 @@ module sa_engine #(
   // Reads take two cycles (address register, then the memory's output register): taps are pipelined that deep.
   reg tap_d, valid_d, tap_d2, valid_d2;
   reg [3:0] ret;
-  reg signed [31:0] a_r, csd_a;
+  reg signed [31:0] a_r, csd_a, v_r, e_r;
   reg [4:0] cj;
   wire signed [AW:0] ih = ih0 + $signed({1'b0, kh});
   wire signed [AW:0] iw = iw0 + $signed({1'b0, kw});
@@ -115,15 +115,17 @@ module sa_engine #(
   wire signed [31:0] x_in = {{16{act_q[15]}}, act_q};
   wire signed [31:0] lo = f[F_LO], hi = f[F_HI], rsh = f[F_SHIFT];
   wire wide = f[F_WIDE][0];
-  // One shifter for both QAdd operands: the first is shifted as it is read (S_E2), the second as it arrives.
-  wire signed [31:0] x_al = x_in <<< (state == S_E2 ? f[F_ALA][4:0] : f[F_ALB][4:0]);
+  // One shifter for both QAdd operands, its amount registered as each read is issued (ALA, then ALB).
+  reg [4:0] al_sh;
+  wire signed [31:0] x_al = x_in <<< al_sh;
   // Average pooling's CSD multiply by 1/N runs one digit a cycle (Horner: a = 2a + d_j s), one adder.
   wire dpos = f[F_CSDP][cj], dneg = f[F_CSDN][cj];
   wire signed [31:0] csd_next = dpos ? (csd_a <<< 1) + acc[0] : dneg ? (csd_a <<< 1) - acc[0] : csd_a <<< 1;
 
-  // The one output path: bias, gain digits, then a single requantiser and clamp for every op (inputs muxed by op);
+  // The one output path: bias and gain digits (registered: v_r, S_GAIN), then a single requantiser and clamp for
+  // every op (inputs muxed by op), two pipeline stages so neither holds more than a few carry chains;
   // and every lane's accumulator after the tap now arriving (K terms a lane).
-  reg signed [31:0] v0, v, rq_in, rq_r, cl_lo, cl_hi, y_q, y_lane, y_elem, sum;
+  reg signed [31:0] dm, tm, v0, v, rq_in, rq_r, cl_lo, cl_hi, y_q, y_lane, y_elem, sum;
   reg signed [CB-1:0] cfield;
   reg [GW-1:0] gw;
   reg [TW-1:0] tw;
@@ -134,22 +136,26 @@ module sa_engine #(
     gw = gain_q;
     if (f[F_HASGAIN][0]) begin
       v = 32'sd0;
-      for (d = 0; d < G; d = d + 1) begin v = v + digit(gw[7:0], v0); gw = gw >> 8; end
+      for (d = 0; d < G; d = d + 1) begin
+        dm = digit_mag(gw[7:0], v0); v = v + (gw[7] ? ~dm : dm) + {31'd0, gw[7]}; gw = gw >> 8;
+      end
     end
     rq_r = rsh; cl_lo = lo; cl_hi = hi;
     case (op)
-      OP_CONV: begin rq_in = v; rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
+      OP_CONV: begin rq_in = v_r; rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
       OP_AVG: begin rq_in = csd_a; cl_lo = -32'sd2147483647 - 32'sd1; cl_hi = 32'sd2147483647; end
-      OP_QADD: rq_in = a_r + x_al;
-      default: rq_in = x_in;
+      default: rq_in = e_r;
     endcase
     y_q = clamp(requant(rq_in, rq_r, wide), cl_lo, cl_hi);
     y_lane = (op == OP_MAX) ? acc[0] : y_q;
-    y_elem = (op == OP_LUT) ? {{24{lut_q[7]}}, lut_q} : y_q;
+    y_elem = (op == OP_LUT) ? e_r : y_q;
     tw = terms_q;
     for (l = 0; l < P; l = l + 1) begin
       sum = acc[l];
-      for (k = 0; k < K; k = k + 1) begin cfield = tw[CB-1:0]; sum = sum + term({{(8-CB){cfield[CB-1]}}, cfield}, x_in); tw = tw >> CB; end
+      for (k = 0; k < K; k = k + 1) begin
+        cfield = tw[CB-1:0]; tm = term_mag({{(8-CB){cfield[CB-1]}}, cfield}, x_in);
+        sum = sum + (cfield[CB-1] ? ~tm : tm) + {31'd0, cfield[CB-1]}; tw = tw >> CB;
+      end
       acc_next[l] = sum;
     end
   end
@@ -218,13 +224,14 @@ module sa_engine #(
         S_DRAIN2: state <= S_PREAD;
         S_PREAD: begin
           c_addr <= chq + j; g_addr <= gq + j; state <= S_WAIT;
-          ret <= (op == OP_AVG) ? S_CSD : S_PWRITE; csd_a <= 32'sd0; cj <= 5'd0;
+          ret <= (op == OP_AVG) ? S_CSD : S_GAIN; csd_a <= 32'sd0; cj <= 5'd0;
         end
         S_WAIT: state <= ret;
         S_CSD: begin
           csd_a <= csd_next; cj <= cj + 5'd1;
-          if (cj == f[F_CSDD][4:0]) state <= S_PWRITE;
+          if (cj == f[F_CSDD][4:0]) state <= S_GAIN;
         end
+        S_GAIN: begin v_r <= v; state <= S_PWRITE; end
         S_PWRITE: begin
           we <= 1'b1; waddr <= wa; wdata <= y_lane[15:0];
           if (j + 1 < PA && j + 1 < lanes_left) begin j <= j + 1; wa <= wa + fPLANE; state <= S_PREAD; end
@@ -246,18 +253,17 @@ module sa_engine #(
             end
           end
         end
-        S_E1: begin raddr <= fX + i; state <= S_WAIT; ret <= S_E2; end
+        // Elementwise ops: the operand(s) arrive, e_r holds the value to requantise (QAdd: aligned sum; Lut: the
+        // table's entry), then S_E4 requantises, clamps and writes it: a pipeline stage like S_GAIN's.
+        S_E1: begin raddr <= fX + i; al_sh <= f[F_ALA][4:0]; state <= S_WAIT; ret <= S_E2; end
         S_E2: begin
-          if (op == OP_QADD) begin a_r <= x_al; raddr <= fX2 + i; state <= S_WAIT; ret <= S_E3; end
+          if (op == OP_QADD) begin a_r <= x_al; raddr <= fX2 + i; al_sh <= f[F_ALB][4:0]; state <= S_WAIT; ret <= S_E3; end
           else if (op == OP_LUT) begin l_addr <= fLUT + x_in[AW-1:0] + 'd128; state <= S_WAIT; ret <= S_E3; end
-          else begin
-            we <= 1'b1; waddr <= fY + i; wdata <= y_elem[15:0];
-            i <= i + 1; if (i + 1 == fN) end_step; else state <= S_E1;
-          end
+          else begin e_r <= x_in; state <= S_E4; end
         end
-        S_E3: begin
-          we <= 1'b1; waddr <= fY + i;
-          wdata <= y_elem[15:0];
+        S_E3: begin e_r <= (op == OP_QADD) ? a_r + x_al : {{24{lut_q[7]}}, lut_q}; state <= S_E4; end
+        S_E4: begin
+          we <= 1'b1; waddr <= fY + i; wdata <= y_elem[15:0];
           i <= i + 1; if (i + 1 == fN) end_step; else state <= S_E1;
         end
         default: state <= S_IDLE;
