@@ -104,7 +104,7 @@ module sa_engine #(
   // Reads take two cycles (address register, then the memory's output register): taps are pipelined that deep.
   reg tap_d, valid_d, tap_d2, valid_d2;
   reg [3:0] ret;
-  reg signed [31:0] a_r, csd_a, v_r, e_r;
+  reg signed [31:0] a_r, csd_a, q_r, r_r, lo_r, hi_r;
   reg [4:0] cj;
   wire signed [AW:0] ih = ih0 + $signed({1'b0, kh});
   wire signed [AW:0] iw = iw0 + $signed({1'b0, kw});
@@ -122,10 +122,11 @@ module sa_engine #(
   wire dpos = f[F_CSDP][cj], dneg = f[F_CSDN][cj];
   wire signed [31:0] csd_next = dpos ? (csd_a <<< 1) + acc[0] : dneg ? (csd_a <<< 1) - acc[0] : csd_a <<< 1;
 
-  // The one output path: bias and gain digits (registered: v_r, S_GAIN), then a single requantiser and clamp for
-  // every op (inputs muxed by op), two pipeline stages so neither holds more than a few carry chains;
+  // The one output path, two pipeline stages: the value to requantise (bias and gain digits of a lane, a pool's CSD
+  // result, an elementwise operand) with its shift and clamp bounds, chosen by op and registered (q_r, r_r, lo_r,
+  // hi_r: S_GAIN, S_E2/S_E3); then a single requantiser and clamp for every op;
   // and every lane's accumulator after the tap now arriving (K terms a lane).
-  reg signed [31:0] dm, tm, v0, v, rq_in, rq_r, cl_lo, cl_hi, y_q, y_lane, y_elem, sum;
+  reg signed [31:0] dm, tm, v0, v, rq_r, cl_lo, cl_hi, y_q, y_lane, y_elem, sum;
   reg signed [CB-1:0] cfield;
   reg [GW-1:0] gw;
   reg [TW-1:0] tw;
@@ -142,13 +143,13 @@ module sa_engine #(
     end
     rq_r = rsh; cl_lo = lo; cl_hi = hi;
     case (op)
-      OP_CONV: begin rq_in = v_r; rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
-      OP_AVG: begin rq_in = csd_a; cl_lo = -32'sd2147483647 - 32'sd1; cl_hi = 32'sd2147483647; end
-      default: rq_in = e_r;
+      OP_CONV: begin rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
+      OP_AVG: begin cl_lo = -32'sd2147483647 - 32'sd1; cl_hi = 32'sd2147483647; end
+      default: ;
     endcase
-    y_q = clamp(requant(rq_in, rq_r, wide), cl_lo, cl_hi);
+    y_q = clamp(requant(q_r, r_r, wide), lo_r, hi_r);
     y_lane = (op == OP_MAX) ? acc[0] : y_q;
-    y_elem = (op == OP_LUT) ? e_r : y_q;
+    y_elem = (op == OP_LUT) ? q_r : y_q;
     tw = terms_q;
     for (l = 0; l < P; l = l + 1) begin
       sum = acc[l];
@@ -231,7 +232,7 @@ module sa_engine #(
           csd_a <= csd_next; cj <= cj + 5'd1;
           if (cj == f[F_CSDD][4:0]) state <= S_GAIN;
         end
-        S_GAIN: begin v_r <= v; state <= S_PWRITE; end
+        S_GAIN: begin q_r <= (op == OP_AVG) ? csd_a : v; r_r <= rq_r; lo_r <= cl_lo; hi_r <= cl_hi; state <= S_PWRITE; end
         S_PWRITE: begin
           we <= 1'b1; waddr <= wa; wdata <= y_lane[15:0];
           if (j + 1 < PA && j + 1 < lanes_left) begin j <= j + 1; wa <= wa + fPLANE; state <= S_PREAD; end
@@ -253,15 +254,17 @@ module sa_engine #(
             end
           end
         end
-        // Elementwise ops: the operand(s) arrive, e_r holds the value to requantise (QAdd: aligned sum; Lut: the
+        // Elementwise ops: the operand(s) arrive, q_r holds the value to requantise (QAdd: aligned sum; Lut: the
         // table's entry), then S_E4 requantises, clamps and writes it: a pipeline stage like S_GAIN's.
         S_E1: begin raddr <= fX + i; al_sh <= f[F_ALA][4:0]; state <= S_WAIT; ret <= S_E2; end
         S_E2: begin
           if (op == OP_QADD) begin a_r <= x_al; raddr <= fX2 + i; al_sh <= f[F_ALB][4:0]; state <= S_WAIT; ret <= S_E3; end
           else if (op == OP_LUT) begin l_addr <= fLUT + x_in[AW-1:0] + 'd128; state <= S_WAIT; ret <= S_E3; end
-          else begin e_r <= x_in; state <= S_E4; end
+          else begin q_r <= x_in; r_r <= rq_r; lo_r <= cl_lo; hi_r <= cl_hi; state <= S_E4; end
         end
-        S_E3: begin e_r <= (op == OP_QADD) ? a_r + x_al : {{24{lut_q[7]}}, lut_q}; state <= S_E4; end
+        S_E3: begin
+          q_r <= (op == OP_QADD) ? a_r + x_al : {{24{lut_q[7]}}, lut_q}; r_r <= rq_r; lo_r <= cl_lo; hi_r <= cl_hi; state <= S_E4;
+        end
         S_E4: begin
           we <= 1'b1; waddr <= fY + i; wdata <= y_elem[15:0];
           i <= i + 1; if (i + 1 == fN) end_step; else state <= S_E1;
