@@ -3,7 +3,7 @@
 // Verilog-2005, synthesizable; every product is a shift: hw/ holds no multiply operator (test/backend-hw-sim.test.ts).
 module sa_engine #(
   parameter P = 4, K = 2, CB = 6, G = 3, TW = 48, GW = 24,
-  parameter ACT_DEPTH = 8192, TERMS_DEPTH = 1, CHAN_DEPTH = 1, GAIN_DEPTH = 1, LUT_DEPTH = 1, PROG_DEPTH = 40,
+  parameter ACT_DEPTH = 8192, TERMS_DEPTH = 1, CHAN_DEPTH = 1, GAIN_DEPTH = 1, LUT_DEPTH = 1, PROG_DEPTH = 40, AW = 20,
   parameter TERMS_FILE = "terms.hex", BIAS_FILE = "bias.hex", SHIFT_FILE = "shift.hex", GAIN_FILE = "gain.hex",
   parameter CLAMP_FILE = "clamp.hex", LUT_FILE = "lut.hex", PROG_FILE = "prog.hex"
 ) (
@@ -31,7 +31,7 @@ module sa_engine #(
   localparam AW_ACT = ACT_DEPTH > 1 ? $clog2(ACT_DEPTH) : 1, AW_TERMS = TERMS_DEPTH > 1 ? $clog2(TERMS_DEPTH) : 1;
   localparam AW_CHAN = CHAN_DEPTH > 1 ? $clog2(CHAN_DEPTH) : 1, AW_GAIN = GAIN_DEPTH > 1 ? $clog2(GAIN_DEPTH) : 1;
   localparam AW_LUT = LUT_DEPTH > 1 ? $clog2(LUT_DEPTH) : 1, AW_PROG = PROG_DEPTH > 1 ? $clog2(PROG_DEPTH) : 1, AW_LANE = P > 1 ? $clog2(P) : 1;
-  localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11;
+  localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11, S_CSD = 4'd12, S_GAIN = 4'd13, S_E4 = 4'd14;
 
   // Memories: activations (1 read + 1 write port), program and parameters (read-only, registered reads).
   reg [15:0] act [0:ACT_DEPTH-1];
@@ -47,13 +47,14 @@ module sa_engine #(
     $readmemh(CLAMP_FILE, clamp_mem); $readmemh(GAIN_FILE, gain_mem); $readmemh(LUT_FILE, lut_mem); $readmemh(PROG_FILE, prog);
   end
 
-  // Program fields and loop counters are 32 bits; memories index their low bits (the rest is never set).
+  // Program fields are 32-bit words; addresses, loop counters and window coordinates are AW bits (AW + 1 signed),
+  // enough for every memory the host port reaches (20 address bits): narrower adders and comparators, same results.
   // verilator lint_off UNUSEDSIGNAL
   reg [3:0] state;
   reg [31:0] f [0:NF-1];
   reg [5:0] ld_i;
-  reg [31:0] pc;
-  reg [31:0] raddr, waddr, t_addr, c_addr, g_addr, l_addr;
+  reg [AW-1:0] pc;
+  reg [AW-1:0] raddr, waddr, t_addr, c_addr, g_addr, l_addr;
   reg we;
   reg [15:0] wdata;
   reg [15:0] act_q;
@@ -64,8 +65,8 @@ module sa_engine #(
   reg [GW-1:0] gain_q;
   reg [7:0] lut_q;
   reg [31:0] prog_q;
-  wire [31:0] p_addr = pc + {26'd0, ld_i};
-  wire [31:0] ra = busy ? raddr : {12'd0, host_addr};
+  wire [AW-1:0] p_addr = pc + {{(AW-6){1'b0}}, ld_i};
+  wire [AW-1:0] ra = busy ? raddr : host_addr[AW-1:0];
   // verilator lint_on UNUSEDSIGNAL
   assign host_rdata = act_q;
   always @(posedge clk) begin
@@ -77,30 +78,55 @@ module sa_engine #(
     gain_q <= gain_mem[g_addr[AW_GAIN-1:0]]; lut_q <= lut_mem[l_addr[AW_LUT-1:0]]; prog_q <= prog[p_addr[AW_PROG-1:0]];
   end
 
+  // Fields as the datapath uses them: AW-bit sizes and addresses (the program never sets the bits above).
+  // verilator lint_off UNUSEDSIGNAL
+  wire [AW-1:0] fX = f[F_X][AW-1:0], fX2 = f[F_X2][AW-1:0], fY = f[F_Y][AW-1:0], fCPG = f[F_CPG][AW-1:0];
+  wire [AW-1:0] fH = f[F_H][AW-1:0], fW = f[F_W][AW-1:0], fHW = f[F_HW][AW-1:0], fOH = f[F_OH][AW-1:0], fOW = f[F_OW][AW-1:0];
+  wire [AW-1:0] fPLANE = f[F_PLANE][AW-1:0], fKH = f[F_KH][AW-1:0], fKW = f[F_KW][AW-1:0], fSH = f[F_SH][AW-1:0], fSW = f[F_SW][AW-1:0];
+  wire [AW-1:0] fPADT = f[F_PADT][AW-1:0], fPADL = f[F_PADL][AW-1:0], fGROUPS = f[F_GROUPS][AW-1:0], fMPG = f[F_MPG][AW-1:0];
+  wire [AW-1:0] fD = f[F_D][AW-1:0], fTERMS = f[F_TERMS][AW-1:0], fCHAN = f[F_CHAN][AW-1:0], fGAIN = f[F_GAIN][AW-1:0];
+  wire [AW-1:0] fN = f[F_N][AW-1:0], fGIN = f[F_GIN][AW-1:0], fSHW = f[F_SHW][AW-1:0], fPADTW = f[F_PADTW][AW-1:0];
+  wire [AW-1:0] fLUT = f[F_LUT][AW-1:0], fGOUT = f[F_GOUT][AW-1:0], fLPLANE = f[F_LPLANE][AW-1:0];
+  wire [2:0] op = f[F_OP][2:0];
+  localparam integer PI = P;
+  localparam [AW-1:0] PA = PI[AW-1:0];
+  // verilator lint_on UNUSEDSIGNAL
+
   // Loop state of windowed ops: group, lane group, output row/column, taps; bases advanced by adds only.
+  // Address parts wrap modulo 2^AW (a padding row's negative offset included): a valid tap's sum is exact.
   // verilator lint_off UNUSEDSIGNAL
   reg signed [31:0] acc [0:P-1];
   reg signed [31:0] acc_next [0:P-1];
-  reg [31:0] gr, q, oh, ow, c, kh, kw, t, j, i, pos;
-  reg signed [31:0] ih0, iw0, ih0W, cOff, khW;
-  reg [31:0] xg, ygr, cgr, ggr, yq, chq, gq, tb, wa;
+  reg [AW-1:0] gr, q, oh, ow, c, kh, kw, t, j, i, pos;
+  reg signed [AW:0] ih0, iw0;
+  reg [AW-1:0] ih0W, cOff, khW;
+  reg [AW-1:0] xg, ygr, cgr, ggr, yq, chq, gq, tb, wa;
   // Reads take two cycles (address register, then the memory's output register): taps are pipelined that deep.
   reg tap_d, valid_d, tap_d2, valid_d2;
   reg [3:0] ret;
-  reg signed [31:0] a_r;
-  wire signed [31:0] ih = ih0 + $signed(kh);
-  wire signed [31:0] iw = iw0 + $signed(kw);
-  wire tap_valid = ih >= 0 && ih < $signed(f[F_H]) && iw >= 0 && iw < $signed(f[F_W]);
-  wire [31:0] tap_addr = xg + cOff + ih0W + khW + iw;
-  wire last_tap = c + 1 == f[F_CPG] && kh + 1 == f[F_KH] && kw + 1 == f[F_KW];
-  wire [31:0] lanes_left = f[F_MPG] - q;
+  reg signed [31:0] a_r, csd_a, q_r, r_r, lo_r, hi_r;
+  reg [4:0] cj;
+  wire signed [AW:0] ih = ih0 + $signed({1'b0, kh});
+  wire signed [AW:0] iw = iw0 + $signed({1'b0, kw});
+  wire tap_valid = ih >= 0 && ih < $signed({1'b0, fH}) && iw >= 0 && iw < $signed({1'b0, fW});
+  wire [AW-1:0] tap_addr = xg + cOff + ih0W + khW + iw[AW-1:0];
+  wire last_tap = c + 1 == fCPG && kh + 1 == fKH && kw + 1 == fKW;
+  wire [AW-1:0] lanes_left = fMPG - q;
   wire signed [31:0] x_in = {{16{act_q[15]}}, act_q};
   wire signed [31:0] lo = f[F_LO], hi = f[F_HI], rsh = f[F_SHIFT];
   wire wide = f[F_WIDE][0];
+  // One shifter for both QAdd operands, its amount registered as each read is issued (ALA, then ALB).
+  reg [4:0] al_sh;
+  wire signed [31:0] x_al = x_in <<< al_sh;
+  // Average pooling's CSD multiply by 1/N runs one digit a cycle (Horner: a = 2a + d_j s), one adder.
+  wire dpos = f[F_CSDP][cj], dneg = f[F_CSDN][cj];
+  wire signed [31:0] csd_next = dpos ? (csd_a <<< 1) + acc[0] : dneg ? (csd_a <<< 1) - acc[0] : csd_a <<< 1;
 
-  // Lane j's result: bias added, gain digits applied, requantised and clamped (pools: max, or CSD then requant);
-  // the elementwise result; and every lane's accumulator after the tap now arriving (K terms a lane).
-  reg signed [31:0] v0, v, y_lane, y_elem, sum;
+  // The one output path, two pipeline stages: the value to requantise (bias and gain digits of a lane, a pool's CSD
+  // result, an elementwise operand) with its shift and clamp bounds, chosen by op and registered (q_r, r_r, lo_r,
+  // hi_r: S_GAIN, S_E2/S_E3); then a single requantiser and clamp for every op;
+  // and every lane's accumulator after the tap now arriving (K terms a lane).
+  reg signed [31:0] dm, tm, v0, v, rq_r, cl_lo, cl_hi, y_q, y_lane, y_elem, sum;
   reg signed [CB-1:0] cfield;
   reg [GW-1:0] gw;
   reg [TW-1:0] tw;
@@ -111,34 +137,41 @@ module sa_engine #(
     gw = gain_q;
     if (f[F_HASGAIN][0]) begin
       v = 32'sd0;
-      for (d = 0; d < G; d = d + 1) begin v = v + digit(gw[7:0], v0); gw = gw >> 8; end
+      for (d = 0; d < G; d = d + 1) begin
+        dm = digit_mag(gw[7:0], v0); v = v + (gw[7] ? ~dm : dm) + {31'd0, gw[7]}; gw = gw >> 8;
+      end
     end
-    if (f[F_OP] == OP_MAX) y_lane = acc[0];
-    else if (f[F_OP] == OP_AVG) y_lane = requant(csd(acc[0], f[F_CSDP], f[F_CSDN], f[F_CSDD][4:0]), rsh, wide);
-    else y_lane = clamp(requant(v, {{24{shift_q[7]}}, shift_q}, wide), lo, {{16{clamp_q[15]}}, clamp_q});
-    if (f[F_OP] == OP_QADD) y_elem = clamp(requant((a_r <<< f[F_ALA][4:0]) + (x_in <<< f[F_ALB][4:0]), rsh, wide), lo, hi);
-    else if (f[F_OP] == OP_LUT) y_elem = {{24{lut_q[7]}}, lut_q};
-    else y_elem = clamp(requant(x_in, rsh, wide), lo, hi);
+    rq_r = rsh; cl_lo = lo; cl_hi = hi;
+    case (op)
+      OP_CONV: begin rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
+      OP_AVG: begin cl_lo = -32'sd2147483647 - 32'sd1; cl_hi = 32'sd2147483647; end
+      default: ;
+    endcase
+    y_q = clamp(requant(q_r, r_r, wide), lo_r, hi_r);
+    y_lane = (op == OP_MAX) ? acc[0] : y_q;
+    y_elem = (op == OP_LUT) ? q_r : y_q;
     tw = terms_q;
     for (l = 0; l < P; l = l + 1) begin
       sum = acc[l];
-      for (k = 0; k < K; k = k + 1) begin cfield = tw[CB-1:0]; sum = sum + term({{(8-CB){cfield[CB-1]}}, cfield}, x_in); tw = tw >> CB; end
+      for (k = 0; k < K; k = k + 1) begin
+        cfield = tw[CB-1:0]; tm = term_mag({{(8-CB){cfield[CB-1]}}, cfield}, x_in);
+        sum = sum + (cfield[CB-1] ? ~tm : tm) + {31'd0, cfield[CB-1]}; tw = tw >> CB;
+      end
       acc_next[l] = sum;
     end
   end
-  // verilator lint_on UNUSEDSIGNAL
 
   task start_taps;
     integer n;
     begin
       c <= 0; kh <= 0; kw <= 0; t <= 0; cOff <= 0; khW <= 0;
-      for (n = 0; n < P; n = n + 1) acc[n] <= (f[F_OP] == OP_MAX) ? -32'sd32768 : 32'sd0;
+      for (n = 0; n < P; n = n + 1) acc[n] <= (op == OP_MAX) ? -32'sd32768 : 32'sd0;
     end
   endtask
 
   task end_step;
     begin
-      step_done <= 1'b1; step <= step + 16'd1; pc <= pc + NF; ld_i <= 0; state <= S_LOAD;
+      step_done <= 1'b1; step <= step + 16'd1; pc <= pc + NF[AW-1:0]; ld_i <= 0; state <= S_LOAD;
     end
   endtask
 
@@ -154,9 +187,9 @@ module sa_engine #(
     end else begin
       // The tap issued last cycle: its activation and term word are here now.
       if (tap_d2 && valid_d2) begin
-        if (f[F_OP] == OP_CONV) begin
+        if (op == OP_CONV) begin
           for (n2 = 0; n2 < P; n2 = n2 + 1) acc[n2] <= acc_next[n2];
-        end else if (f[F_OP] == OP_MAX) begin
+        end else if (op == OP_MAX) begin
           if (x_in > acc[0]) acc[0] <= x_in;
         end else acc[0] <= acc[0] + x_in;
       end
@@ -168,10 +201,10 @@ module sa_engine #(
         end
         S_DISP: begin
           gr <= 0; q <= 0; oh <= 0; ow <= 0; pos <= 0; i <= 0;
-          xg <= f[F_X]; ygr <= f[F_Y]; yq <= f[F_Y]; cgr <= f[F_CHAN]; chq <= f[F_CHAN]; ggr <= f[F_GAIN]; gq <= f[F_GAIN]; tb <= f[F_TERMS];
-          ih0 <= -$signed(f[F_PADT]); iw0 <= -$signed(f[F_PADL]); ih0W <= -$signed(f[F_PADTW]);
+          xg <= fX; ygr <= fY; yq <= fY; cgr <= fCHAN; chq <= fCHAN; ggr <= fGAIN; gq <= fGAIN; tb <= fTERMS;
+          ih0 <= -$signed({1'b0, fPADT}); iw0 <= -$signed({1'b0, fPADL}); ih0W <= -fPADTW;
           start_taps;
-          case (f[F_OP])
+          case (op)
             OP_END: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
             OP_CONV, OP_MAX, OP_AVG: state <= S_TAP;
             OP_QADD, OP_REQ, OP_LUT: state <= S_E1;
@@ -180,52 +213,61 @@ module sa_engine #(
         end
         S_TAP: begin
           raddr <= tap_addr; t_addr <= tb + t; tap_d <= 1'b1; valid_d <= tap_valid; t <= t + 1;
-          if (kw + 1 != f[F_KW]) kw <= kw + 1;
+          if (kw + 1 != fKW) kw <= kw + 1;
           else begin
             kw <= 0;
-            if (kh + 1 != f[F_KH]) begin kh <= kh + 1; khW <= khW + $signed(f[F_W]); end
-            else begin kh <= 0; khW <= 0; c <= c + 1; cOff <= cOff + $signed(f[F_HW]); end
+            if (kh + 1 != fKH) begin kh <= kh + 1; khW <= khW + fW; end
+            else begin kh <= 0; khW <= 0; c <= c + 1; cOff <= cOff + fHW; end
           end
           if (last_tap) state <= S_DRAIN;
         end
         S_DRAIN: begin j <= 0; wa <= yq + pos; state <= S_DRAIN2; end
         S_DRAIN2: state <= S_PREAD;
-        S_PREAD: begin c_addr <= chq + j; g_addr <= gq + j; state <= S_WAIT; ret <= S_PWRITE; end
+        S_PREAD: begin
+          c_addr <= chq + j; g_addr <= gq + j; state <= S_WAIT;
+          ret <= (op == OP_AVG) ? S_CSD : S_GAIN; csd_a <= 32'sd0; cj <= 5'd0;
+        end
         S_WAIT: state <= ret;
+        S_CSD: begin
+          csd_a <= csd_next; cj <= cj + 5'd1;
+          if (cj == f[F_CSDD][4:0]) state <= S_GAIN;
+        end
+        S_GAIN: begin q_r <= (op == OP_AVG) ? csd_a : v; r_r <= rq_r; lo_r <= cl_lo; hi_r <= cl_hi; state <= S_PWRITE; end
         S_PWRITE: begin
           we <= 1'b1; waddr <= wa; wdata <= y_lane[15:0];
-          if (j + 1 < P && j + 1 < lanes_left) begin j <= j + 1; wa <= wa + f[F_PLANE]; state <= S_PREAD; end
+          if (j + 1 < PA && j + 1 < lanes_left) begin j <= j + 1; wa <= wa + fPLANE; state <= S_PREAD; end
           else begin
             state <= S_TAP; start_taps; pos <= pos + 1;
-            if (ow + 1 != f[F_OW]) begin ow <= ow + 1; iw0 <= iw0 + $signed(f[F_SW]); end
+            if (ow + 1 != fOW) begin ow <= ow + 1; iw0 <= iw0 + $signed({1'b0, fSW}); end
             else begin
-              ow <= 0; iw0 <= -$signed(f[F_PADL]);
-              if (oh + 1 != f[F_OH]) begin oh <= oh + 1; ih0 <= ih0 + $signed(f[F_SH]); ih0W <= ih0W + $signed(f[F_SHW]); end
+              ow <= 0; iw0 <= -$signed({1'b0, fPADL});
+              if (oh + 1 != fOH) begin oh <= oh + 1; ih0 <= ih0 + $signed({1'b0, fSH}); ih0W <= ih0W + fSHW; end
               else begin
-                oh <= 0; ih0 <= -$signed(f[F_PADT]); ih0W <= -$signed(f[F_PADTW]); pos <= 0; tb <= tb + f[F_D];
-                if (q + P < f[F_MPG]) begin q <= q + P; yq <= yq + f[F_LPLANE]; chq <= chq + P; gq <= gq + P; end
-                else if (gr + 1 != f[F_GROUPS]) begin
-                  gr <= gr + 1; q <= 0; xg <= xg + f[F_GIN];
-                  ygr <= ygr + f[F_GOUT]; yq <= ygr + f[F_GOUT]; cgr <= cgr + f[F_MPG]; chq <= cgr + f[F_MPG];
-                  ggr <= ggr + f[F_MPG]; gq <= ggr + f[F_MPG];
+                oh <= 0; ih0 <= -$signed({1'b0, fPADT}); ih0W <= -fPADTW; pos <= 0; tb <= tb + fD;
+                if (q + PA < fMPG) begin q <= q + PA; yq <= yq + fLPLANE; chq <= chq + PA; gq <= gq + PA; end
+                else if (gr + 1 != fGROUPS) begin
+                  gr <= gr + 1; q <= 0; xg <= xg + fGIN;
+                  ygr <= ygr + fGOUT; yq <= ygr + fGOUT; cgr <= cgr + fMPG; chq <= cgr + fMPG;
+                  ggr <= ggr + fMPG; gq <= ggr + fMPG;
                 end else end_step;
               end
             end
           end
         end
-        S_E1: begin raddr <= f[F_X] + i; state <= S_WAIT; ret <= S_E2; end
+        // Elementwise ops: the operand(s) arrive, q_r holds the value to requantise (QAdd: aligned sum; Lut: the
+        // table's entry), then S_E4 requantises, clamps and writes it: a pipeline stage like S_GAIN's.
+        S_E1: begin raddr <= fX + i; al_sh <= f[F_ALA][4:0]; state <= S_WAIT; ret <= S_E2; end
         S_E2: begin
-          if (f[F_OP] == OP_QADD) begin a_r <= x_in; raddr <= f[F_X2] + i; state <= S_WAIT; ret <= S_E3; end
-          else if (f[F_OP] == OP_LUT) begin l_addr <= f[F_LUT] + x_in + 32'sd128; state <= S_WAIT; ret <= S_E3; end
-          else begin
-            we <= 1'b1; waddr <= f[F_Y] + i; wdata <= y_elem[15:0];
-            i <= i + 1; if (i + 1 == f[F_N]) end_step; else state <= S_E1;
-          end
+          if (op == OP_QADD) begin a_r <= x_al; raddr <= fX2 + i; al_sh <= f[F_ALB][4:0]; state <= S_WAIT; ret <= S_E3; end
+          else if (op == OP_LUT) begin l_addr <= fLUT + x_in[AW-1:0] + 'd128; state <= S_WAIT; ret <= S_E3; end
+          else begin q_r <= x_in; r_r <= rq_r; lo_r <= cl_lo; hi_r <= cl_hi; state <= S_E4; end
         end
         S_E3: begin
-          we <= 1'b1; waddr <= f[F_Y] + i;
-          wdata <= y_elem[15:0];
-          i <= i + 1; if (i + 1 == f[F_N]) end_step; else state <= S_E1;
+          q_r <= (op == OP_QADD) ? a_r + x_al : {{24{lut_q[7]}}, lut_q}; r_r <= rq_r; lo_r <= cl_lo; hi_r <= cl_hi; state <= S_E4;
+        end
+        S_E4: begin
+          we <= 1'b1; waddr <= fY + i; wdata <= y_elem[15:0];
+          i <= i + 1; if (i + 1 == fN) end_step; else state <= S_E1;
         end
         default: state <= S_IDLE;
       endcase

@@ -41,31 +41,34 @@ function signed [31:0] requant;
   end
 endfunction
 
-// One shift-add term: code 0 is no term, sign x (1 + sh) adds sign x (x << sh).
-function signed [31:0] term;
+// One shift-add term's magnitude: code 0 is no term, sign x (1 + sh) stands for sign x (x << sh), sh < 2^(CB-2)
+// (docs/numerics.md); the caller adds it, or its complement plus one for a negative sign (one adder with a carry in).
+// verilator lint_off UNUSEDSIGNAL
+function signed [31:0] term_mag;
   input signed [7:0] code;
   input signed [31:0] x;
   reg [7:0] m;
+  reg [7:0] sh;
   begin
     m = code[7] ? 8'd0 - code : code;
-    if (code > 0) term = x <<< (m - 8'd1);
-    else if (code < 0) term = -(x <<< (m - 8'd1));
-    else term = 32'sd0;
+    sh = m - 8'd1;
+    term_mag = (code == 8'sd0) ? 32'sd0 : x <<< sh[CB-3:0];
   end
 endfunction
 
-// One gain digit: code sign x (1 + j) gives sign x (acc >> j), an arithmetic (floor) shift.
-function signed [31:0] digit;
+// One gain digit's magnitude: code sign x (1 + j), j < 16, stands for sign x (acc >> j), an arithmetic (floor) shift.
+function signed [31:0] digit_mag;
   input signed [7:0] code;
   input signed [31:0] acc;
   reg [7:0] m;
+  reg [7:0] sh;
   begin
     m = code[7] ? 8'd0 - code : code;
-    if (code > 0) digit = acc >>> (m - 8'd1);
-    else if (code < 0) digit = -(acc >>> (m - 8'd1));
-    else digit = 32'sd0;
+    sh = m - 8'd1;
+    digit_mag = (code == 8'sd0) ? 32'sd0 : acc >>> sh[3:0];
   end
 endfunction
+// verilator lint_on UNUSEDSIGNAL
 
 // CSD multiply by 1/N: the sum over digits j = 0..D of d_j (s << (D - j)), positive and negative digits as masks,
 // in Horner form (a = 2a + d_j s): shifts by one and adds, no barrel shifter; equal modulo 2^32, like the spec's int32.

@@ -9,9 +9,10 @@ export const PROGRAM_CYCLES = 1 + RECORD_CYCLES;
 
 /**
  * Shift layers: per conv group, per group of P channels and per output position, one cycle per tap (all K terms of
- * a weight in every lane at once: P x K shifters and adders), 2 cycles to drain the read pipeline, then 3 per used
- * lane (read its bias, shift, gain and clamp; requantise and write). Pools run the same loop with one lane.
- * Elementwise ops take 3 cycles an element (QAdd and Lut 5: a second read). Every record costs RECORD_CYCLES.
+ * a weight in every lane at once: P x K shifters and adders), 2 cycles to drain the read pipeline, then 4 per used
+ * lane (read its bias, shift, gain and clamp; bias and gain; requantise, clamp and write: a two-stage output path). Pools run the same loop with one lane; average
+ * pooling then spends a cycle per CSD digit of its 1/N.
+ * Elementwise ops take 4 cycles an element (QAdd and Lut 6: a second read), the last one a pipeline stage. Every record costs RECORD_CYCLES.
  */
 export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): number {
   if (alias) return 0;
@@ -27,7 +28,7 @@ export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): n
       const groups = (a.group as number | undefined) ?? 1;
       const mPerG = M / groups;
       let perPosition = 0;
-      for (let q = 0; q < mPerG; q += lanes) perPosition += D + 2 + 3 * Math.min(lanes, mPerG - q);
+      for (let q = 0; q < mPerG; q += lanes) perPosition += D + 2 + 4 * Math.min(lanes, mPerG - q);
       return RECORD_CYCLES + (outs / M) * groups * perPosition;
     }
     case 'MaxPool':
@@ -35,14 +36,16 @@ export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): n
     case 'QAveragePool': {
       const x = g.values[n.inputs[0]!]!.type.shape;
       const window = n.op.kind === 'GlobalMaxPool' || a.global ? numel(x.slice(2)) : numel(a.kernel as number[]);
-      return RECORD_CYCLES + outs * (window + 5);
+      // Average pooling adds its CSD multiply by 1/N, one digit a cycle.
+      const csd = n.op.kind === 'QAveragePool' ? (a.digits as number[]).length : 0;
+      return RECORD_CYCLES + outs * (window + 6 + csd);
     }
     case 'QAdd':
     case 'Lut':
-      return RECORD_CYCLES + 5 * outs;
+      return RECORD_CYCLES + 6 * outs;
     case 'Concat':
-      return n.inputs.length * RECORD_CYCLES + 3 * outs;
+      return n.inputs.length * RECORD_CYCLES + 4 * outs;
     default:
-      return RECORD_CYCLES + 3 * outs;
+      return RECORD_CYCLES + 4 * outs;
   }
 }
