@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { fail } from '../../diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
-import type { Backend, EmitResult } from '../contract.js';
+import type { Backend, EmitProgress, EmitResult } from '../contract.js';
 import { emitC, type CEmitResult } from './emit.js';
 import { hostCompiler } from './host.js';
 import type { WeightForm } from './kernel.js';
@@ -29,8 +29,8 @@ export function cSummary(name: string, c: CEmitResult): string {
   return `${name}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code${blob}`;
 }
 
-function emit(g: Graph, o: CBackendOptions): EmitResult {
-  const c = emitC(g, { name: o.name, weights: o.weights });
+function emit(g: Graph, o: CBackendOptions, onProgress?: EmitProgress): EmitResult {
+  const c = emitC(g, { name: o.name, weights: o.weights, ...(onProgress ? { onProgress } : {}) });
   const f = c.flash;
   return {
     files: [

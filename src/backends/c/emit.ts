@@ -11,6 +11,7 @@ import type { Kernel, LayerFlash, WeightForm } from './kernel.js';
 import { kernelFor } from './kernels.js';
 
 import { Runtime } from './runtime.js';
+import type { EmitProgress } from '../contract.js';
 import { blobAsm, WeightBlob } from './blob.js';
 import { AUTO_CODE_BYTES, codeLayers } from './unroll.js';
 
@@ -30,6 +31,8 @@ export interface EmitCOptions {
   maxConstElements?: number;
   /** Estimated flash for weights-as-code under `auto` (default AUTO_CODE_BYTES). */
   codeBytes?: number;
+  /** Called before each node's kernel is built (stage `emit c`), so an out-of-memory report can name the layer. */
+  onProgress?: EmitProgress;
 }
 
 export interface CFlash {
@@ -75,6 +78,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
   // Kernels first: the planner needs each node's scratch and in-place ability.
   const built = g.nodes.map((node, t) => {
+    opts.onProgress?.('emit c', t, g.nodes.length, node.name);
     const where = atNode(node.name, node.op.kind);
     if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
     if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
