@@ -16,6 +16,11 @@ export function mark(text: string): void {
   sink?.(text);
 }
 
+/** The last mark ('' before the first): where an allocation failure outside any node-level check happened. */
+export function lastMark(): string {
+  return last;
+}
+
 /** A progress callback that marks each call, then forwards it (to the progress line, unless --quiet). */
 export function withMarks(p: Progress | undefined): Progress {
   return (stage, done, total, node) => {
