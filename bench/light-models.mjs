@@ -34,13 +34,14 @@ console.log(`# light/ models through compile --target c, ${mode}, ${images} cali
 console.log('model           result   wall      peak RSS   compile   layers  NAME.c     weights.bin  note');
 for (const m of models) {
   const out = path.join(tmp, m);
-  const args = ['-f', '%e %M', 'nice', '-n', '10', process.execPath, path.join(root, 'bin', 'shiftaddc.js'), '--quiet', 'compile', path.join(light, `light_${m}.onnx`),
+  // timeout(1) inside GNU time stops the compile itself (a timeout of spawnSync would only stop time, leaving it running).
+  const args = ['-f', '%e %M', 'timeout', String(timeout), 'nice', '-n', '10', process.execPath, path.join(root, 'bin', 'shiftaddc.js'), '--quiet', 'compile', path.join(light, `light_${m}.onnx`),
     '--calibrate', calib, '--target', 'c', '-o', out, ...(noRecover ? ['--no-recover'] : [])];
-  const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', timeout: timeout * 1000, maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const lines = (r.stderr ?? '').trim().split('\n');
   const [wall, kb] = (lines.at(-1) ?? '').split(' ').map(Number);
   const size = (f) => (fs.existsSync(f) ? `${(fs.statSync(f).size / 2 ** 20).toFixed(1)} MB` : '-');
-  const result = r.status === 0 ? 'C' : r.error?.code === 'ETIMEDOUT' || r.signal ? 'timeout' : 'fails';
+  const result = r.status === 0 ? 'C' : r.status === 124 ? 'timeout' : 'fails';
   let compile = '-';
   let layers = '-';
   const rep = path.join(out, 'report.json');
