@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 export const FAST = [
   'test/architecture.test.ts',
   'test/lowered.test.ts',
+  'test/recover-blocks.test.ts',
   'test/channel-fracs.test.ts',
   'test/check.test.ts',
   'test/cli-output.test.ts',

@@ -1,6 +1,7 @@
 // CLI plumbing: diagnostics printing, exit codes, and atomic output files (never a partial file left behind).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { lastMark } from './cli-marks.js';
 import { resolveLink } from './cli-output.js';
 import { fail, ShiftaddcError } from './diagnostics.js';
 
@@ -46,6 +47,14 @@ export async function runCommand(debug: boolean, body: () => void | number | Pro
       return 1;
     }
     const err = e as Error;
+    // An allocation no pass turned into SAC025 itself (a typed array or buffer past what the machine gives): still
+    // one diagnostic, at the last progress mark.
+    if (err instanceof RangeError && /allocation failed|invalid (typed )?array length|array buffer/i.test(err.message)) {
+      const at = lastMark();
+      process.stderr.write(`shiftaddc: ${new ShiftaddcError('SAC025', err.message, at || undefined, 'use fewer calibration images, --no-recover, --terms 1 or --prune, or a machine with more memory').format()}\n`);
+      if (debug) process.stderr.write(`${err.stack}\n`);
+      return 1;
+    }
     process.stderr.write(`shiftaddc: internal error: ${err?.message ?? String(e)}; rerun with --debug and report it\n`);
     if (debug) process.stderr.write(`${err?.stack}\n`);
     return 2;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel, readInputFile, runFloat } from './api.js';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from './util/limits.js';
+import { withMarks } from './cli-marks.js';
 import { addBackendOption, addConversionOptions, addTargetOptions, targetValues, toCompileOptions, ttyProgress, type ConversionFlags } from './cli-options.js';
 import { checkOutputFile, OutputTransaction } from './cli-output.js';
 import { runCommand, usageError, writeFileAtomic } from './cli-util.js';
@@ -60,7 +61,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     // Usage errors become one diagnostic line (main() below); help and version still print as usual.
     .configureOutput({ outputError: () => {} });
   const debug = () => Boolean(program.opts().debug);
-  const progress = () => (program.opts().quiet ? undefined : ttyProgress());
+  // Marked either way: the CLI entry names the last stage and node when the compile runs out of memory.
+  const progress = () => withMarks(program.opts().quiet ? undefined : ttyProgress());
   // Size limits (docs/limits.md), checked before anything is allocated; the global flags override them.
   const limits = () => cliLimits(program.opts());
   const load = (model: string) => loadModel(model, { limits: limits() });
@@ -105,7 +107,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         else outputs.drop(ir);
         outputs.add('report.json', `${JSON.stringify(result.report, null, 2)}\n`);
         outputs.add('report.md', reportMarkdown(result.report, name));
-        const emitted = target?.emit(result.graph, targetOptions);
+        const emitted = target?.emit(result.graph, targetOptions, withMarks(undefined));
         for (const f of emitted?.files ?? []) outputs.add(f.name, f.data);
         // Every file appears at once, after everything above succeeded: a failure leaves the previous outputs.
         outputs.commit();
@@ -241,3 +243,4 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** The CLI entry's worker links output staging to the main thread (bin/shiftaddc-worker.js). */
 export { observeOutputs } from './cli-output.js';
+export { observeMarks } from './cli-marks.js';

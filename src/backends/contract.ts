@@ -27,6 +27,9 @@ export interface OptionContext { model?: string; calibration?: string }
 /** Executes a lowered graph on integer inputs: runInteger (the spec), or a backend that must match it bit for bit. */
 export type IntegerRunner = (g: Graph, inputs: readonly Tensor[]) => Tensor[];
 
+/** Emission progress: the stage (e.g. `emit c`), nodes done of total, and the node being printed (same shape as compile's). */
+export type EmitProgress = (stage: string, done: number, total: number, node?: string) => void;
+
 /** A generated file: its name (no folder) and contents. */
 export interface EmitFile { name: string; data: string | Uint8Array }
 
@@ -64,8 +67,8 @@ export interface Backend<O = unknown> {
   readonly options: readonly BackendOption[];
   /** Typed options from string values, with defaults; bad values are fail('SAC040'). */
   parseOptions(values: OptionValues, ctx: OptionContext): O;
-  /** Prints the graph; writes nothing. */
-  emit(g: Graph, options: O): EmitResult;
+  /** Prints the graph; writes nothing. `onProgress` (optional) hears per node which one is being printed. */
+  emit(g: Graph, options: O, onProgress?: EmitProgress): EmitResult;
   /** Optional runner: the same tensors as runInteger(g, inputs), computed by this backend's output. */
   run?(g: Graph, inputs: readonly Tensor[], options: O, onInfo?: (info: RunInfo) => void): Tensor[];
   /** With `run`: one phrase for --help, and a check that it can run (e.g. a toolchain), made before converting. */

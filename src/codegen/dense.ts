@@ -34,9 +34,10 @@ export function fillSlots(cd: ArrayLike<number>, base: number, K: number, B: num
  * (under 16 bits of padding per channel), so its decode schedule is static (`denseWalkText`).
  * Null if a weight cannot be filled (see `fillSlots`).
  */
-export function packDense(codes: Tensor, M: number, D: number, K: number, B: number): { words: number[]; slots: number; zero?: number } | null {
+export function packDense(codes: Tensor, M: number, D: number, K: number, B: number): { words: Uint16Array; slots: number; zero?: number } | null {
   const W = 1 + B;
-  const words: number[] = [];
+  // Typed and sized up front (each channel starts on a word boundary): wide layers hold tens of millions of words.
+  const words = new Uint16Array(M * denseChannelWords(D, K, W));
   const zero = K === 1 ? zeroField(codes, B) : undefined;
   let pos = 0;
   for (let i = 0; i < M * D; i++) {
@@ -47,7 +48,6 @@ export function packDense(codes: Tensor, M: number, D: number, K: number, B: num
     for (const c of f) {
       const field = c === 0 ? zero! : (c < 0 ? 1 << B : 0) | (Math.abs(c) - 1);
       for (let b = W - 1; b >= 0; b--, pos++) {
-        if ((pos & 15) === 0) words.push(0);
         if ((field >> b) & 1) words[pos >> 4]! |= 0x8000 >> (pos & 15);
       }
     }

@@ -2,7 +2,7 @@
 import type { Tensor } from '../ir/tensor.js';
 import { packDense } from './dense.js';
 import { packPacked, slotTableBytes, type PackedStream } from './packed.js';
-import { packCodes } from './sparse.js';
+import { packCodes, type TapArray } from './sparse.js';
 
 /** Geometry of a layer's codes [M, D, K]: output channels, taps per channel, term slots, shift bits B. */
 export interface LayerShape { M: number; D: number; K: number; B: number }
@@ -40,8 +40,8 @@ export function tapTable(tapOff: readonly number[] | null): { offsets: readonly 
 
 /** A data stream: dense (1 + B)-bit fields, or sparse buckets (`paged` past 256 taps: a page byte, then one byte per tap). */
 export type DataStream =
-  | { form: 'dense'; words: number[]; slots: number; zero?: number; shiftBits: number }
-  | { form: 'sparse'; hdr: number[]; taps: number[]; paged: boolean; tapBytes: number };
+  | { form: 'dense'; words: Uint16Array; slots: number; zero?: number; shiftBits: number }
+  | { form: 'sparse'; hdr: Uint16Array; taps: TapArray; paged: boolean; tapBytes: number };
 
 /** A layer's packed weights: the stream, its tap offset table and the flash accounting of both. */
 export interface LayerWeights<S> {

@@ -77,8 +77,11 @@ export interface PassSettings {
   readonly tapSamples?: number;
 }
 
-/** Progress callback (the CLI draws it on a TTY; the library never prints). */
-export type Progress = (stage: string, done: number, total: number) => void;
+/**
+ * Progress callback (the CLI draws it on a TTY; the library never prints). `node` names the node being worked
+ * on where the stage does not (lowering), so that an out-of-memory report can name the layer.
+ */
+export type Progress = (stage: string, done: number, total: number, node?: string) => void;
 
 /**
  * A typed analysis: a fact about one graph that passes share instead of recomputing. `compute` builds it for a

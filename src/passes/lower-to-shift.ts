@@ -71,7 +71,7 @@ function lowerOnce(g: Graph, pc: PassContext, pass: PassSettings, store: Activat
   const lastUse = new Int32Array(g.values.length).fill(-1);
   g.nodes.forEach((n, k) => n.inputs.forEach((i) => { if (i >= 0) lastUse[i] = k; }));
   g.nodes.forEach((n, k) => {
-    pc.progress?.('lower', k, g.nodes.length);
+    pc.progress?.('lower', k, g.nodes.length, n.name);
     // Float side: the reference activations every later layer is fitted against.
     // (Taken from calibration's run when compile() kept it: same graph, kernels and inputs, so the same bits.)
     const kept = n.outputs.map((id) => store?.take(id, samples, pass.termProbe !== undefined));

@@ -6,6 +6,8 @@ import { convPatches, denseRows, finishGram, gram, gramSums, targets, type Layer
 import type { LowerContext, Samples, WeightMatrix } from './lower-context.js';
 import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK, termsOf } from './round-row.js';
 import { greedyLogRow, type RowCodes } from './shift-layer.js';
+import { blockCount, blockedLayer, blockStats, patchColumns, recoverBlockedRows, type Block } from './recover-blocks.js';
+import type { ConvAttrs } from '../ir/ops/conv.js';
 
 /**
  * Widest row (weights per output, D) recovery takes on: its statistics are D x D float64 Gram matrices
@@ -134,6 +136,8 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
   const qs = 2 ** -ctx.fracOfNew(x);
   const M = mat.rows.length;
   const perGroup = M / mat.groups;
+  const D = mat.rows[0]!.length;
+  if (blockedLayer(n, D, spec.probe !== undefined)) return recoverBlocked(ctx, n, mat, fl, q, qs, spec);
   // Statistics once per input group; rows are then quantised (possibly several times for the term budget).
   const groups = Array.from({ length: mat.groups }, (_, g) => {
     let p: Patches;
@@ -181,13 +185,22 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
   const free = quantizeAll(0);
   const weights = M * mat.rows[0]!.length;
   const budget = spec.budget ?? (spec.avgTerms === undefined ? Infinity : spec.avgTerms * weights);
-  // Term price unit: mean input power times mean squared weight (the objective's scale for one term).
+  const scale = termScale(groups.map((gr) => gr.st), mat, groups.length * groups[0]!.st.D);
+  if (spec.probe) return probeCurve(groups, free, quantizeAll, scale, budget, (points) => spec.probe!({ node: n.name, weights, points }));
+  return meetBudget(free, quantizeAll, scale, budget);
+}
+
+/** Term price unit: mean input power (the Gram diagonals over `cols` columns) times mean squared weight. */
+function termScale(stats: readonly { D: number; H: Float64Array }[], mat: WeightMatrix, cols: number): number {
   let scale = 0;
-  for (const gr of groups) for (let i = 0; i < gr.st.D; i++) scale += gr.st.H[i * gr.st.D + i]!;
+  for (const st of stats) for (let i = 0; i < st.D; i++) scale += st.H[i * st.D + i]!;
   let w2 = 0;
   for (const r of mat.rows) for (const v of r) w2 += v * v;
-  scale = (scale / (groups.length * groups[0]!.st.D)) * (w2 / weights) || 1;
-  if (spec.probe) return probeCurve(groups, free, quantizeAll, scale, budget, (points) => spec.probe!({ node: n.name, weights, points }));
+  return (scale / cols) * (w2 / (mat.rows.length * mat.rows[0]!.length)) || 1;
+}
+
+/** The free rows if they meet the budget, else the richest priced rows within it. */
+function meetBudget(free: RowCodes[], quantizeAll: (mu: number) => RowCodes[], scale: number, budget: number): RowCodes[] {
   if (countTerms(free) <= budget) return free;
   // Price terms (Lagrangian) and bisect the price until the layer meets its average-terms budget.
   let lo = -30;
@@ -199,4 +212,61 @@ export function recoverRows(ctx: LowerContext, n: Node, mat: WeightMatrix, x: nu
     if (countTerms(rows) <= budget) { best = rows; hi = mid; } else lo = mid;
   }
   return best;
+}
+
+/** recoverRows for a convolution wider than MAX_BLOCK_D (recover-blocks.ts): block statistics per input group. */
+function recoverBlocked(ctx: LowerContext, n: Node, mat: WeightMatrix, fl: Samples, q: Samples, qs: number, spec: TermSpec): RowCodes[] {
+  const M = mat.rows.length;
+  const perGroup = M / mat.groups;
+  const groups = n.op.kind === 'Conv' ? convBlocks(ctx, n, mat, fl, q, qs) : [gemmBlocks(mat.rows, denseRows(fl, q, qs), spec)];
+  const exps = new Int32Array(M);
+  let searched = false;
+  const quantizeAll = (mu: number): RowCodes[] => {
+    const out = groups.flatMap((gr, g) => recoverBlockedRows(gr.rows, gr.blocks, spec.K, spec.B, mu, Boolean(spec.gain),
+      searched ? exps.subarray(g * perGroup, (g + 1) * perGroup) : undefined,
+      (done, total) => ctx.progress?.(`recover ${n.name}`, g * total + done, mat.groups * total), gr.lambda));
+    out.forEach((r, m) => { exps[m] = r.E; });
+    searched = true;
+    return out;
+  };
+  const free = quantizeAll(0);
+  const budget = spec.budget ?? (spec.avgTerms === undefined ? Infinity : spec.avgTerms * M * mat.rows[0]!.length);
+  return meetBudget(free, quantizeAll, termScale(groups.flatMap((gr) => gr.blocks.map((b) => b.st)), mat, mat.groups * mat.rows[0]!.length), budget);
+}
+
+/** Per input group of a convolution: its rows and the statistics of its blocks of whole input channels. */
+function convBlocks(ctx: LowerContext, n: Node, mat: WeightMatrix, fl: Samples, q: Samples, qs: number): { rows: Float64Array[]; blocks: Block[]; lambda: number }[] {
+  const a = n.op.attrs as ConvAttrs;
+  const perGroup = mat.rows.length / mat.groups;
+  const taps = a.kernel.reduce((p, k) => p * k, 1);
+  const nb = blockCount(mat.rows[0]!.length / taps, taps);
+  const y = ctx.g.values[n.outputs[0]!]!.type.shape;
+  const outHW: [number, number] = [y.length === 4 ? y[2]! : 1, y[y.length - 1]!];
+  return Array.from({ length: mat.groups }, (_, g) => {
+    const rows = mat.rows.slice(g * perGroup, (g + 1) * perGroup);
+    return { rows, blocks: blockStats(fl, q, qs, a, mat.groups, g, nb, outHW, rows), lambda: 0 };
+  });
+}
+
+/**
+ * A wide Gemm's blocks of contiguous columns. With few samples per weight (P < 4 x block width) the pull toward the
+ * float weights is chosen as for a narrow Gemm, by 2-fold cross-validation, on the first block (one scalar for all).
+ */
+function gemmBlocks(rows: Float64Array[], p: Patches, spec: TermSpec): { rows: Float64Array[]; blocks: Block[]; lambda: number } {
+  const nb = blockCount(p.D, 1);
+  const Db = p.D / nb;
+  let lambda = 0;
+  const blocks = Array.from({ length: nb }, (_, b) => {
+    const pb = patchColumns(p, b * Db, (b + 1) * Db);
+    const seg = rows.map((w) => w.subarray(b * Db, (b + 1) * Db));
+    let st: LayerStats;
+    if (pb.P >= 4 * Db) st = gram(pb, true);
+    else {
+      const { halves, full } = halvesAndFull(pb);
+      if (b === 0) lambda = chooseLambda(pb, seg, spec.K, spec.B, halves);
+      st = full;
+    }
+    return { from: b * Db, to: (b + 1) * Db, st, ts: targets(pb, seg, st, true) };
+  });
+  return { rows, blocks, lambda };
 }

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { fail } from '../../diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
-import type { Backend, EmitResult } from '../contract.js';
+import type { Backend, EmitProgress, EmitResult } from '../contract.js';
 import { emitC, type CEmitResult } from './emit.js';
 import { hostCompiler } from './host.js';
 import type { WeightForm } from './kernel.js';
@@ -25,14 +25,18 @@ export function cName(model: string): string {
 
 /** The command line's one-line summary of a C emission. */
 export function cSummary(name: string, c: CEmitResult): string {
-  return `${name}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code`;
+  const blob = c.weights ? `; ${c.weights.bin.length} bytes of tables in ${name}_weights.bin (assemble ${name}_weights.S beside it)` : '';
+  return `${name}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code${blob}`;
 }
 
-function emit(g: Graph, o: CBackendOptions): EmitResult {
-  const c = emitC(g, { name: o.name, weights: o.weights });
+function emit(g: Graph, o: CBackendOptions, onProgress?: EmitProgress): EmitResult {
+  const c = emitC(g, { name: o.name, weights: o.weights, ...(onProgress ? { onProgress } : {}) });
   const f = c.flash;
   return {
-    files: [{ name: `${o.name}.h`, data: c.header }, { name: `${o.name}.c`, data: c.source }, { name: `${o.name}_io.c`, data: c.io }],
+    files: [
+      { name: `${o.name}.h`, data: c.header }, { name: `${o.name}.c`, data: c.source }, { name: `${o.name}_io.c`, data: c.io },
+      ...(c.weights ? [{ name: `${o.name}_weights.S`, data: c.weights.asm }, { name: `${o.name}_weights.bin`, data: c.weights.bin }] : []),
+    ],
     stats: { memory: c.memory, weightBytes: f.weightBytes, idealBytes: f.idealBytes, paramBytes: f.paramBytes, terms: f.terms, codeTerms: f.codeTerms, ops: c.ops },
     summary: cSummary(o.name, c),
   };
@@ -40,7 +44,7 @@ function emit(g: Graph, o: CBackendOptions): EmitResult {
 
 export const cBackend: Backend<CBackendOptions> = {
   name: 'c',
-  description: 'C99 for MCUs: NAME.h, NAME.c, NAME_io.c',
+  description: 'C99 for MCUs: NAME.h, NAME.c, NAME_io.c (and NAME_weights.S/.bin past 2^26 constants)',
   options: [
     { key: 'name', flag: '--name <name>', use: 'both', description: 'C identifier prefixing the generated code (default: the model file name)' },
     {

@@ -34,7 +34,7 @@ export function hostCompiler(cc: string = process.env.CC || 'cc'): Toolchain {
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
-function sha(parts: readonly string[]): string {
+function sha(parts: readonly (string | Uint8Array)[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
   return h.digest('hex').slice(0, 16);
@@ -72,7 +72,7 @@ function privateDir(dir: string): void {
 }
 
 /** Writes sources into `root/NAME-<hash of all files>`; returns the folder and the paths of the .c files in order. */
-export function writeSources(root: string, name: string, files: Readonly<Record<string, string>>): CSources {
+export function writeSources(root: string, name: string, files: Readonly<Record<string, string | Uint8Array>>): CSources {
   const names = Object.keys(files);
   privateDir(root);
   const dir = path.join(root, `${name}-${sha(names.flatMap((f) => [f, files[f]!]))}`);
@@ -80,10 +80,12 @@ export function writeSources(root: string, name: string, files: Readonly<Record<
   // A cached source that differs from what it should hold (edited, truncated) is rewritten before any build uses it.
   for (const f of names) {
     const p = path.join(dir, f);
-    const have = fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
-    if (have !== files[f]) putAtomic(p, files[f]!);
+    const want = files[f]!;
+    const have = fs.existsSync(p) ? fs.readFileSync(p) : undefined;
+    if (!have || !have.equals(typeof want === 'string' ? Buffer.from(want, 'utf8') : want)) putAtomic(p, want);
   }
-  return { dir, files: names.filter((f) => f.endsWith('.c')).map((f) => path.join(dir, f)) };
+  // NAME_weights.S (a model's weights blob) is assembled with the C files.
+  return { dir, files: names.filter((f) => f.endsWith('.c') || f.endsWith('.S')).map((f) => path.join(dir, f)) };
 }
 
 /** sha256 of a file's bytes (the cache records it beside each build and checks it before every reuse). */
@@ -127,7 +129,8 @@ export function buildC(src: CSources, opts: BuildOptions = {}): CBinary {
   if (verifiedCache(out)) return { path: out, cached: true };
   const tmp = `${out}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const args = [...tc.argv.slice(1), ...flags, '-I', src.dir, ...(opts.object ? ['-c'] : []), '-o', tmp, ...files];
-  const r = spawnSync(tc.argv[0]!, args, { encoding: 'utf8' });
+  // From the source folder: .incbin in NAME_weights.S names NAME_weights.bin relative to it.
+  const r = spawnSync(tc.argv[0]!, args, { encoding: 'utf8', cwd: src.dir });
   if (r.error) fail('SAC061', `cannot run C compiler '${tc.argv.join(' ')}' (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`);
   if (r.status !== 0) {
     fs.rmSync(tmp, { force: true });

@@ -4,6 +4,8 @@ import type { Tensor } from '../../ir/tensor.js';
 import type { WeightStats } from '../../codegen/weights.js';
 import { fail } from '../../diagnostics.js';
 import type { Runtime } from './runtime.js';
+import type { WeightBlob } from './blob.js';
+import { constArray } from './cfmt.js';
 
 /** Flash accounting of one shift-add layer (codegen's WeightStats) under its C function name Lk. */
 export type LayerFlash = { fn: string; node: string; op: string } & WeightStats;
@@ -22,6 +24,13 @@ export interface KernelCtx {
   asCode?: boolean;
   /** Data layers use the entropy-coded `packed` form instead of dense/sparse streams. */
   packed?: boolean;
+  /** Set when the model's constants are too many for C text: large weight tables go into NAME_weights.bin. */
+  blob?: WeightBlob;
+}
+
+/** A weight table's declaration: `static const` C text, or a pointer into the weights blob when there is one. */
+export function weightTable(ctx: KernelCtx, name: string, type: string, values: ArrayLike<number>): string {
+  return ctx.blob ? ctx.blob.decl(name, type, values) : constArray(name, type, values);
 }
 
 /**

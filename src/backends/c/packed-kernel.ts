@@ -3,7 +3,7 @@ import { packedScratch } from '../../codegen/packed.js';
 import { packPackedLayer, uintBytes, type WeightStats } from '../../codegen/weights.js';
 import { SHIFT_OPERANDS } from '../../ir/lowered.js';
 import { constArray, utype } from './cfmt.js';
-import { constData, type GainWalk, type KernelCtx, type Packed } from './kernel.js';
+import { constData, weightTable, type GainWalk, type KernelCtx, type Packed } from './kernel.js';
 import { packedDecodeText, packedDotText } from './packed.js';
 
 /**
@@ -20,7 +20,7 @@ export function packedTables(ctx: KernelCtx, xt: string, M: number, D: number, K
   const table = lw.table?.offsets ?? null;
   const O = utype(lw.table ? lw.table.max : D - 1);
   const tableT = lw.table ? utype(lw.table.max) : null;
-  ctx.decls.push(constArray(`${f}_w`, 'uint16_t', pk.words));
+  ctx.decls.push(weightTable(ctx, `${f}_w`, 'uint16_t', pk.words));
   pk.slots.forEach((s, j) => {
     if ('code' in s) ctx.decls.push(constArray(`${f}_hl${j}`, 'uint16_t', s.lim), constArray(`${f}_ho${j}`, 'uint8_t', s.off), constArray(`${f}_hs${j}`, 'uint8_t', s.syms));
   });

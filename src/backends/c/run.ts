@@ -19,6 +19,8 @@ export interface RunCOptions {
   flags?: readonly string[];
   /** Weight form of the generated C (default `auto`, see EmitCOptions). */
   weights?: WeightForm;
+  /** Constant elements printed as C text before the large tables go into NAME_weights.bin (see EmitCOptions). */
+  maxConstElements?: number;
 }
 
 /** A host executable of one graph; `cached` says the build was reused rather than compiled now. */
@@ -69,11 +71,12 @@ int main(int argc, char **argv) {
 /** Emits C for the graph and builds it with the stdio main (reused from the cache when nothing changed). */
 export function buildHost(g: Graph, opts: RunCOptions = {}): HostProgram {
   const name = opts.name ?? 'model';
-  const c = emitC(g, { name, weights: opts.weights });
+  const c = emitC(g, { name, weights: opts.weights, ...(opts.maxConstElements === undefined ? {} : { maxConstElements: opts.maxConstElements }) });
   const io = (id: number) => ctype(g.values[id]!.type.dtype, `value '${g.values[id]!.name}'`);
   const src = writeSources(opts.cacheDir ?? cacheRoot(), name, {
     [`${name}.h`]: c.header, [`${name}.c`]: c.source, [`${name}_io.c`]: c.io,
     'main.c': stdioMain(name, io(g.inputs[0]!), io(g.outputs[0]!)),
+    ...(c.weights ? { [`${name}_weights.S`]: c.weights.asm, [`${name}_weights.bin`]: c.weights.bin } : {}),
   });
   const bin = buildC(src, { cc: opts.cc, flags: opts.flags ?? ['-std=c99', '-O2'] });
   return { graph: g, ...bin };
