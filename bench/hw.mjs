@@ -1,5 +1,5 @@
 // bench/hw: synthesis of the shift-add engine (hw/sa_engine.v) and its int8 MAC peer for an iCE40 UP5K, Fmax, inferences/s, energy.
-// Usage: npm run build && node bench/hw.mjs     (writes bench/results/hw.txt and bench/peers/mac_engine.v; ~8 min)
+// Usage: npm run build && node bench/hw.mjs     (writes bench/results/hw.txt and bench/peers/mac_engine.v; ~10 min)
 // Both engines at LeNet's word widths (K = 2 terms of 6 bits, 3 gain digits, AW = 14 address bits: LeNet's largest
 // memory, 15422 term words, needs 14), at 4 lanes and at 2 (the lanes that fit a UP5K); memories hold pseudo-random
 // contents (all-zero ROMs would let yosys fold the datapath away) at small depths: the logic is measured, the LeNet
@@ -46,12 +46,21 @@ function synth(label, file, geom, extra = '') {
   hexFile(dir, 'terms.hex', geom.TERMS_DEPTH, geom.TW); hexFile(dir, 'bias.hex', geom.CHAN_DEPTH, 32); hexFile(dir, 'shift.hex', geom.CHAN_DEPTH, 8);
   hexFile(dir, 'gain.hex', geom.GAIN_DEPTH, geom.GW); hexFile(dir, 'clamp.hex', geom.CHAN_DEPTH, 16); hexFile(dir, 'lut.hex', geom.LUT_DEPTH, 8); hexFile(dir, 'prog.hex', geom.PROG_DEPTH, 32);
   const params = Object.entries(geom).map(([k, v]) => `-set ${k} ${v}`).join(' ');
-  fs.writeFileSync(path.join(dir, 'syn.ys'), `read_verilog -I. engine.v sa_top.v\nchparam ${params} sa_top\nhierarchy -top sa_top\nstat -width\nsynth_ice40 -top sa_top ${extra} -json engine.json\nstat\n`);
+  const xc7 = extra === 'xc7';
+  const flow = xc7 ? 'synth_xilinx -top sa_top -family xc7' : `synth_ice40 -top sa_top ${extra} -json engine.json`;
+  fs.writeFileSync(path.join(dir, 'syn.ys'), `read_verilog -I. engine.v sa_top.v\nchparam ${params} sa_top\nhierarchy -top sa_top\nstat -width\n${flow}\nstat\n`);
   execFileSync('yosys', ['-q', '-l', 'syn.log', 'syn.ys'], { cwd: dir, encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 28 });
   const log = fs.readFileSync(path.join(dir, 'syn.log'), 'utf8');
   const last = log.slice(log.lastIndexOf('Number of cells'));
   const cell = (c) => Number(new RegExp(`\\s${c}\\s+(\\d+)`).exec(last)?.[1] ?? 0);
-  const pre = log.slice(0, log.indexOf('Executing SYNTH_ICE40'));
+  const pre = log.slice(0, log.indexOf(xc7 ? 'Executing SYNTH_XILINX' : 'Executing SYNTH_ICE40'));
+  if (xc7) {
+    const mulCells = Math.max(0, ...[...pre.matchAll(/\$mul\S*\s+(\d+)/g)].map((m) => Number(m[1])));
+    fs.rmSync(dir, { recursive: true, force: true });
+    const sum = (names) => names.reduce((t, c) => t + cell(c), 0);
+    return { label, lut: sum(['LUT1', 'LUT2', 'LUT3', 'LUT4', 'LUT5', 'LUT6']), carry: cell('CARRY4'), ff: sum(['FDRE', 'FDSE', 'FDCE', 'FDPE']),
+      bram: sum(['RAMB18E1', 'RAMB36E1']), lutram: sum(['RAM32M', 'RAM64M', 'RAM32X1D', 'RAM64X1D', 'RAM128X1D', 'RAM256X1S', 'RAM64X1S', 'RAM32X1S']), dsp: cell('DSP48E1'), mulBeforeMap: mulCells, fmax: NaN, lcs: undefined };
+  }
   // Per module and again in the hierarchy total: the largest count is the engine's.
   const mulCells = Math.max(0, ...[...pre.matchAll(/\$mul\S*\s+(\d+)/g)].map((m) => Number(m[1])));
   const ffs = ['SB_DFF', 'SB_DFFE', 'SB_DFFSR', 'SB_DFFESR', 'SB_DFFSS', 'SB_DFFESS', 'SB_DFFR', 'SB_DFFER', 'SB_DFFS', 'SB_DFFES'].reduce((s, c) => s + cell(c), 0);
@@ -81,6 +90,11 @@ const rows = [
   synth(`int8 MAC peer, LUT multipliers, ${P_FIT} lanes`, peerFile, macGeom(P_FIT)),
   synth(`int8 MAC peer, -dsp (SB_MAC16), ${P_FIT} lanes`, peerFile, macGeom(P_FIT), '-dsp'),
 ];
+// The same engines for a Xilinx 7-series part (yosys synth_xilinx): LUT1-6, CARRY4, flip-flops, block RAM, DSP48E1.
+const xrows = [
+  synth(`shift-add engine (hw/sa_engine.v), ${P} lanes`, path.join(HW, 'sa_engine.v'), GEOM, 'xc7'),
+  synth(`int8 MAC peer, ${P} lanes`, peerFile, macGeom(P), 'xc7'),
+];
 const calib = readNpy(new Uint8Array(fs.readFileSync(path.join(ROOT, 'examples', 'data', 'calib-256.npy'))));
 const g = compile(loadModel(path.join(ROOT, 'examples', 'lenet.onnx')), { calibration: [calib], terms: 2 }).graph;
 const d = buildDescriptor(g, 'lenet', P_FIT).descriptor;
@@ -92,6 +106,10 @@ const lines = [
   `# Fmax: nextpnr's figure where the design places (LCs are LUT4s plus flip-flops without a LUT of their own, 5280 on a UP5K)`,
   `${'engine'.padEnd(46)} ${'LUT4'.padStart(6)} ${'carry'.padStart(6)} ${'FF'.padStart(6)} ${'BRAM'.padStart(5)} ${'DSP'.padStart(4)} ${'$mul'.padStart(5)} ${'LCs'.padStart(6)} ${'Fmax MHz'.padStart(9)}`,
   ...rows.map((r) => `${r.label.padEnd(46)} ${String(r.lut).padStart(6)} ${String(r.carry).padStart(6)} ${String(r.ff).padStart(6)} ${String(r.bram).padStart(5)} ${String(r.dsp).padStart(4)} ${String(r.mulBeforeMap).padStart(5)} ${String(r.lcs ?? '-').padStart(6)} ${fmaxText(r).padStart(9)}`),
+  '',
+  '# Xilinx 7-series (yosys synth_xilinx -family xc7; synthesis only, no place and route)',
+  `${'engine'.padEnd(46)} ${'LUT'.padStart(6)} ${'CARRY4'.padStart(6)} ${'FF'.padStart(6)} ${'BRAM'.padStart(5)} ${'LUTRAM'.padStart(6)} ${'DSP48'.padStart(5)} ${'$mul'.padStart(5)}`,
+  ...xrows.map((r) => `${r.label.padEnd(46)} ${String(r.lut).padStart(6)} ${String(r.carry).padStart(6)} ${String(r.ff).padStart(6)} ${String(r.bram).padStart(5)} ${String(r.lutram).padStart(6)} ${String(r.dsp).padStart(5)} ${String(r.mulBeforeMap).padStart(5)}`),
   '',
   `shift-add LUT4 vs int8 MAC with LUT multipliers: ${(100 * (rows[0].lut / rows[1].lut - 1)).toFixed(0)}% at ${P} lanes, ${(100 * (rows[3].lut / rows[4].lut - 1)).toFixed(0)}% at ${P_FIT} lanes`,
   Number.isNaN(fit.fmax)
