@@ -85,13 +85,40 @@ describe('block-diagonal recovery of a wide Gemm', () => {
     const calib = sample(64);
     const test = sample(32);
     const want = runFloat(g, [test])[0]!.data;
+    const notes = new Map<boolean, string[]>();
     const sqnr = (recover: boolean) => {
-      const got = runShift(compile(g, { calibration: [calib], terms: 1, recover }), [test])[0]!.data;
+      const r = compile(g, { calibration: [calib], terms: 1, recover });
+      notes.set(recover, r.report.notes);
+      const got = runShift(r, [test])[0]!.data;
       let s = 0;
       let e = 0;
       for (let i = 0; i < want.length; i++) { s += want[i]! ** 2; e += (want[i]! - got[i]!) ** 2; }
       return 10 * Math.log10(s / e);
     };
     expect(sqnr(true)).toBeGreaterThan(sqnr(false) + 1);
+    // The report says the layer went block by block, and says nothing of blocks when recovery was off.
+    expect(notes.get(true)).toEqual([expect.stringMatching(/^fc: 1152 weights per output exceed 576; recovered block by block \(2 blocks of 576 weights/)]);
+    expect(notes.get(false)).toEqual([]);
+  });
+});
+
+describe('compile notes for wide convolutions', () => {
+  const conv = (C: number, name: string) => {
+    const rnd = mulberry32(5);
+    const b = new GraphBuilder('wide-conv', 13);
+    const x = b.addValue('x', { dtype: 'float32', shape: [1, C, 4, 4] });
+    const w = b.addConst('w', tensor('float32', [4, C, 3, 3], Float32Array.from({ length: 4 * C * 9 }, () => (rnd() - 0.5) * 0.05)));
+    const attrs = { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1 } as unknown as ConvAttrs;
+    const [y] = b.addNode(name, { kind: 'Conv', attrs }, [x, w]);
+    const g = b.finish([x], [y!]);
+    const calib = tensor('float32', [4, C, 4, 4], Float32Array.from({ length: 4 * C * 16 }, () => rnd()));
+    return compile(g, { calibration: [calib], terms: 1 }).report.notes;
+  };
+  it('a 192-channel 3x3 convolution (1728 taps) is recovered in 3 blocks of 64 whole channels; a 64-channel one says nothing', () => {
+    expect(conv(192, 'wide')).toEqual([expect.stringMatching(/^wide: 1728 weights per output exceed 576; recovered block by block \(3 blocks of 576 weights/)]);
+    expect(conv(64, 'narrow')).toEqual([]);
+  });
+  it('a convolution wider than MAX_RECOVER_D (576 channels x 3 x 3 = 5184) is rounded without recovery and the report says so', () => {
+    expect(conv(576, 'huge')).toEqual([expect.stringMatching(/^huge: 5184 weights per output exceed recovery's bound of 4608; rounded without recovery$/)]);
   });
 });
