@@ -1,0 +1,51 @@
+// The ONNX export run in onnxruntime-node: top-1 (and every logit) against runInteger on the examples' calibration images.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../src/api.js';
+import { emit } from '../src/backends/registry.js';
+import { compile } from '../src/compile.js';
+import { runShift } from '../src/eval.js';
+import { readNpy } from '../src/io/npy.js';
+import type { Tensor } from '../src/ir/tensor.js';
+
+const examples = path.resolve(__dirname, '..', 'examples');
+const calib = readNpy(new Uint8Array(fs.readFileSync(path.join(examples, 'data', 'calib-256.npy'))));
+
+function argmax(d: ArrayLike<number>, o: number, c: number): number {
+  let b = 0;
+  for (let j = 1; j < c; j++) if (d[o + j]! > d[o + b]!) b = j;
+  return b;
+}
+
+/** One image of a batch tensor. */
+function sample(t: Tensor, i: number): Float32Array {
+  const per = t.data.length / t.shape[0]!;
+  return Float32Array.from((t.data as Float32Array).subarray(i * per, (i + 1) * per));
+}
+
+describe('ONNX export in onnxruntime', () => {
+  for (const name of ['lenet', 'resnet']) {
+    it(`${name}: the exported network's top-1 matches runInteger on 256 images (within 0.1 points)`, async () => {
+      const c = compile(loadModel(path.join(examples, `${name}.onnx`)), { calibration: [calib], terms: 3 });
+      const ref = runShift(c, [calib])[0]!;
+      const { files } = emit(c.graph, 'onnx', {}, { model: `${name}.onnx` });
+      expect(files.map((f) => f.name)).toEqual([`${name}.onnx`]);
+      const session = await ort.InferenceSession.create(files[0]!.data as Uint8Array);
+      const n = calib.shape[0]!;
+      const classes = ref.data.length / n;
+      const inShape = [1, ...calib.shape.slice(1)];
+      let agree = 0;
+      let equal = 0;
+      for (let i = 0; i < n; i++) {
+        const r = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', sample(calib, i), inShape) });
+        const y = r[session.outputNames[0]!]!.data as Float32Array;
+        if (argmax(y, 0, classes) === argmax(ref.data, i * classes, classes)) agree++;
+        for (let j = 0; j < classes; j++) if (y[j] === ref.data[i * classes + j]) equal++;
+      }
+      console.log(`${name}: onnxruntime top-1 agreement with runInteger ${agree}/${n}, logits equal ${equal}/${n * classes}`);
+      expect((n - agree) / n).toBeLessThanOrEqual(0.001);
+    });
+  }
+});
