@@ -5,7 +5,7 @@ import type { Graph } from '../../ir/graph.js';
 import { numel } from '../../ir/tensor.js';
 import type { Backend, EmitResult } from '../contract.js';
 import { OnnxBuilder } from './builder.js';
-import { emitNode } from './layers.js';
+import { emitNode, type ExportStats } from './layers.js';
 
 export interface OnnxBackendOptions {
   /** Stem of the written file (NAME.onnx) and the ONNX graph's name. */
@@ -35,11 +35,12 @@ function emit(g: Graph, o: OnnxBackendOptions): EmitResult {
     const r = b.node('Floor', [b.node('Add', [s, b.scalar(0.5)], {}, `${v.name}_half`)], {}, `${v.name}_round`);
     names.set(id, b.node('Clip', [r, b.scalar(-(2 ** (bits - 1))), b.scalar(2 ** (bits - 1) - 1)], {}, `${v.name}_q`));
   }
+  const stats: ExportStats = { approximate: [] };
   let ops = 0;
   for (const n of g.nodes) {
     const ins = n.inputs.map((id) => (id < 0 ? '' : names.get(id) ?? (g.values[id]!.data ? '' : fail('SAC060', `value ${id} is read before it is written`))));
     const out = g.values[n.outputs[0]!]!;
-    names.set(out.id, emitNode(b, g, n, ins, b.fresh(out.name)));
+    names.set(out.id, emitNode(b, g, n, ins, b.fresh(out.name), stats));
     ops++;
   }
   const ioOut: { name: string; shape: readonly number[] }[] = [];
@@ -64,7 +65,7 @@ function emit(g: Graph, o: OnnxBackendOptions): EmitResult {
   return {
     files: [{ name: `${o.name}.onnx`, data }],
     stats: { memory: { arenaBytes: naive, lowerBound: naive, naiveBytes: naive }, weightBytes, idealBytes: weightBytes, paramBytes: 0, terms, codeTerms: 0, ops },
-    summary: `${o.name}.onnx: ${b.nodes.length} standard ONNX nodes (opset 13) from ${ops} lowered ops, ${(data.length / 1024).toFixed(1)} KB, float32 weights equal to the decoded shift-add terms`,
+    summary: `${o.name}.onnx: ${b.nodes.length} standard ONNX nodes (opset 13) from ${ops} lowered ops, ${(data.length / 1024).toFixed(1)} KB, float32 weights equal to the decoded shift-add terms; ${stats.approximate.length ? `${stats.approximate.length} layers past 2^24 in float32 (may round: ${stats.approximate.slice(0, 3).map((x) => JSON.stringify(x)).join(', ')})` : 'every accumulator exact in float32'}`,
   };
 }
 

@@ -10,6 +10,12 @@ import type { RequantizeAttrs } from '../../ir/ops/requantize.js';
 import { clampHi, termWeights, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import { numel } from '../../ir/tensor.js';
 import type { OnnxBuilder } from './builder.js';
+import { accumulatorBound, EXACT, floorShift, requantPair, scalePair, splitAccumulate, splitHalves, splitWeights, sumPairs, type Pair } from './wide.js';
+
+/** What the export measured: shift layers whose accumulators may pass 2^24 even split in halves (float32 rounds there). */
+export interface ExportStats { approximate: string[] }
+
+const GAP_HINT = 'compile this model with --target c or --target wasm, or without the layer (docs/onnx-export.md)';
 
 /** Per-channel constant shaped to broadcast over axis 1 of a rank-r tensor. */
 function channelConst(b: OnnxBuilder, stem: string, rank: number, data: readonly number[]): string {
@@ -25,31 +31,66 @@ export function requantise(b: OnnxBuilder, v: string, scale: string, lo: string,
   return b.node('Min', [b.node('Max', [f, lo], {}, `${stem}_lo`), hi], {}, stem, out);
 }
 
-function shiftLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string): string {
+function shiftLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string, stats: ExportStats): string {
   const a = n.op.attrs as ShiftAttrs & Partial<ConvAttrs>;
   const codes = shiftConst(g, n, 'codes')!;
   const w = termWeights(codes, a.terms);
   const M = codes.shape[0]!;
   const wShape = codes.shape.slice(0, -1);
-  const W = b.floats(`${n.name}_weight`, wShape, w);
-  const B = b.floats(`${n.name}_bias`, [M], shiftConst(g, n, 'bias')!.data);
-  const conv = n.op.kind === 'ShiftConv';
-  const acc = conv
-    ? b.node('Conv', [x, W, B], { kernel_shape: a.kernel!, strides: a.strides!, pads: a.pads!, dilations: a.dilations!, group: a.group! }, `${n.name}_acc`)
-    : b.node('Gemm', [x, W, B], { transB: 1 }, `${n.name}_acc`);
+  const W = () => b.floats(`${n.name}_weight`, wShape, w);
+  const bias = shiftConst(g, n, 'bias')!.data;
+  const conv = (input: string, weights: string, bias_: string) => (n.op.kind === 'ShiftConv'
+    ? b.node('Conv', [input, weights, bias_], { kernel_shape: a.kernel!, strides: a.strides!, pads: a.pads!, dilations: a.dilations!, group: a.group! }, `${n.name}_acc`)
+    : b.node('Gemm', [input, weights, bias_], { transB: 1 }, `${n.name}_acc`));
+  const layer = (input: string, bias_: string) => conv(input, W(), bias_);
   const rank = g.values[n.outputs[0]!]!.type.shape.length;
-  let v = acc;
   const gainId = shiftOperand(n, 'gain');
-  if (gainId >= 0) {
+  const gain = gainId >= 0 ? g.values[gainId]!.data! : undefined;
+  const G = gain ? gain.shape[1]! : 0;
+  const digit = (j: number, m: number) => gain!.data[m * G + j]!;
+  const rs = Array.from(shiftConst(g, n, 'rshift')!.data);
+  const hi = Array.from({ length: M }, (_, m) => clampHi(a, m));
+  const lo = b.scalar(a.actMin);
+  const hiT = channelConst(b, `${n.name}_hi`, rank, hi);
+  // Exact in plain float32 when the accumulator (doubled by a gain's digits) stays below 2^24; else split in halves.
+  const xMax = g.values[n.inputs[0]!]!.type.dtype === 'int16' ? 32768 : 128;
+  const growth = gain ? 2 : 1;
+  if (accumulatorBound(w, bias, M, xMax) * growth >= EXACT) {
+    const bh = Array.from(bias, (v) => Math.floor(v / 256));
+    const boundH = accumulatorBound(w, bh, M, xMax / 256 > 1 ? xMax / 256 : 1);
+    const boundL = accumulatorBound(w, Array.from(bias, (v, i) => v - 256 * bh[i]!), M, 255);
+    const sw = splitHalves(w);
+    const sb = splitHalves(bias);
+    // H's bound: the halves' carries (2^16), a gain's doubling, then requantisation's rounding constant 2^(r-9).
+    const round = Math.max(1, ...rs.map((r) => 2 ** (r - 9)));
+    const fitsH = (h: number) => (h + 2 ** 16) * growth + round < EXACT;
+    const byInput = fitsH(boundH) && boundL < EXACT;
+    const byWeights = fitsH(accumulatorBound(sw.hi, sb.hi, M, xMax)) && accumulatorBound(sw.lo, sb.lo, M, xMax) < EXACT;
+    if (byInput || byWeights) {
+      let p = byInput ? splitAccumulate(b, x, bias, n.name, layer) : splitWeights(b, x, w, wShape, bias, n.name, conv);
+      if (gain) {
+        const terms: Pair[] = [];
+        for (let j = 0; j < G; j++) {
+          const sh = Array.from({ length: M }, (_, m) => (digit(j, m) === 0 ? 0 : Math.abs(digit(j, m)) - 1));
+          terms.push(scalePair(b, floorShift(b, p, sh, rank, `${n.name}_g${j}`), Array.from({ length: M }, (_, m) => Math.sign(digit(j, m))), rank, `${n.name}_g${j}`));
+        }
+        p = sumPairs(b, terms, `${n.name}_gained`);
+      }
+      const v = requantPair(b, p, rs, rank, n.name);
+      return b.node('Min', [b.node('Max', [v, lo], {}, `${n.name}_lo`), hiT], {}, n.name, out);
+    }
+    stats.approximate.push(n.name);
+  }
+  const acc = layer(x, b.floats(`${n.name}_bias`, [M], bias));
+  let v = acc;
+  if (gain) {
     // Per digit column: sign * floor(acc * 2^-j), the arithmetic right shift of docs/numerics.md, summed.
-    const gain = g.values[gainId]!.data!;
-    const G = gain.shape[1]!;
     const terms: string[] = [];
     for (let j = 0; j < G; j++) {
       const sc: number[] = [];
       const sg: number[] = [];
       for (let m = 0; m < M; m++) {
-        const c = gain.data[m * G + j]!;
+        const c = digit(j, m);
         sc.push(c === 0 ? 0 : 2 ** -(Math.abs(c) - 1));
         sg.push(Math.sign(c));
       }
@@ -58,9 +99,7 @@ function shiftLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string): 
     }
     v = terms.length === 1 ? terms[0]! : b.node('Sum', terms, {}, `${n.name}_gained`);
   }
-  const rshift = Array.from(shiftConst(g, n, 'rshift')!.data, (r) => 2 ** -r);
-  const hi = Array.from({ length: M }, (_, m) => clampHi(a, m));
-  return requantise(b, v, channelConst(b, `${n.name}_rscale`, rank, rshift), b.scalar(a.actMin), channelConst(b, `${n.name}_hi`, rank, hi), n.name, out);
+  return requantise(b, v, channelConst(b, `${n.name}_rscale`, rank, rs.map((r) => 2 ** -r)), lo, hiT, n.name, out);
 }
 
 function poolAttrs(a: PoolGeometry) {
@@ -74,7 +113,7 @@ function averagePool(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string):
   const a = n.op.attrs as QAveragePoolAttrs;
   const shape = g.values[n.inputs[0]!]!.type.shape;
   const clipped = !a.global && (a.ceilMode || (!a.countIncludePad && a.pads.some((p) => p > 0)));
-  if (clipped) fail('SAC060', 'an average pool whose windows are clipped (ceil mode, or padding without count_include_pad) has no ONNX export', atNode(n.name, n.op.kind));
+  if (clipped) fail('SAC060', 'an average pool whose windows are clipped (ceil mode, or padding without count_include_pad) has no ONNX export', atNode(n.name, n.op.kind), GAP_HINT);
   let sum: string;
   if (a.global) sum = b.node('ReduceSum', [x, b.ints('spatial_axes', shape.slice(2).map((_, i) => i + 2))], { keepdims: 1 }, `${n.name}_sum`);
   else {
@@ -86,18 +125,30 @@ function averagePool(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string):
   // csd(s) = s * Q with Q the integer the digits spell (sum of d_j 2^(D - j)).
   const D = a.digits.length - 1;
   const Q = a.digits.reduce((q, d, j) => q + d * 2 ** (D - j), 0);
-  const v = b.node('Mul', [sum, b.scalar(Q)], {}, `${n.name}_csd`);
-  return requantise(b, v, b.scalar(2 ** -a.shiftOut), b.scalar(satLo(a.bits)), b.scalar(satHi(a.bits)), n.name, out);
+  const window = a.global ? numel(shape.slice(2)) : numel(a.kernel);
+  const sMax = window * 2 ** (g.values[n.inputs[0]!]!.type.dtype === 'int16' ? 15 : 7);
+  const lo = b.scalar(satLo(a.bits));
+  const hi = b.scalar(satHi(a.bits));
+  if (sMax * Math.abs(Q) < EXACT) {
+    const v = b.node('Mul', [sum, b.scalar(Q)], {}, `${n.name}_csd`);
+    return requantise(b, v, b.scalar(2 ** -a.shiftOut), lo, hi, n.name, out);
+  }
+  // s * Q passes 2^24 (int16): s = 256 sh + sl makes (sh Q, sl Q) an exact pair.
+  const sh = b.node('Floor', [b.node('Mul', [sum, b.scalar(1 / 256)], {}, `${n.name}_sh_div`)], {}, `${n.name}_sh`);
+  const sl = b.node('Sub', [sum, b.node('Mul', [sh, b.scalar(256)], {}, `${n.name}_sh256`)], {}, `${n.name}_sl`);
+  const p = { H: b.node('Mul', [sh, b.scalar(Q)], {}, `${n.name}_csd_hi`), L: b.node('Mul', [sl, b.scalar(Q)], {}, `${n.name}_csd_lo`) };
+  const v = requantPair(b, p, Array<number>(shape[1]!).fill(a.shiftOut), shape.length, n.name);
+  return b.node('Min', [b.node('Max', [v, lo], {}, `${n.name}_lo`), hi], {}, n.name, out);
 }
 
 /** Emits node n reading ONNX tensors `ins` into the tensor named `out`; returns `out`. */
-export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string[], out: string): string {
+export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string[], out: string, stats: ExportStats): string {
   const x = ins[0]!;
   const a = n.op.attrs as Record<string, unknown>;
   switch (n.op.kind) {
     case 'ShiftConv':
     case 'ShiftGemm':
-      return shiftLayer(b, g, n, x, out);
+      return shiftLayer(b, g, n, x, out, stats);
     case 'Requantize': {
       const r = a as unknown as RequantizeAttrs;
       return requantise(b, x, b.scalar(2 ** -r.shift), b.scalar(r.actMin), b.scalar(r.actMax), n.name, out);
@@ -128,11 +179,11 @@ export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string
     }
     case 'Pad': {
       const p = a as { mode: string; pads: number[]; value: number };
-      if (p.mode !== 'constant' || p.value !== 0) fail('SAC060', `Pad mode '${p.mode}' value ${p.value} has no ONNX export (constant zero padding only)`, atNode(n.name, n.op.kind));
+      if (p.mode !== 'constant' || p.value !== 0) fail('SAC060', `Pad mode '${p.mode}' value ${p.value} has no ONNX export (constant zero padding only)`, atNode(n.name, n.op.kind), GAP_HINT);
       return b.node('Pad', [x, b.ints(`${n.name}_pads`, p.pads), b.scalar(0)], { mode: 'constant' }, n.name, out);
     }
     default:
       // AdderConv (sum |x - w|), QGateMul and QLrn have no exact standard-op form written yet.
-      return fail('SAC060', `op ${n.op.kind} has no ONNX export (docs/onnx-export.md)`, atNode(n.name, n.op.kind));
+      return fail('SAC060', `op ${n.op.kind} has no ONNX export yet`, atNode(n.name, n.op.kind), GAP_HINT);
   }
 }
