@@ -1,5 +1,6 @@
 // The ONNX export run in onnxruntime-node: top-1 (and every logit) against runInteger on the examples' calibration images.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { compile } from '../src/compile.js';
 import { runShift } from '../src/eval.js';
 import { readNpy } from '../src/io/npy.js';
 import type { Tensor } from '../src/ir/tensor.js';
+import { expectDiagnostic, runCli } from './helpers/cli.js';
 
 const examples = path.resolve(__dirname, '..', 'examples');
 const calib = readNpy(new Uint8Array(fs.readFileSync(path.join(examples, 'data', 'calib-256.npy'))));
@@ -56,4 +58,19 @@ describe('ONNX export in onnxruntime', () => {
       expect(summary).toContain('every accumulator exact in float32');
     });
   }
+
+  it('the CLI writes NAME.onnx; a model with an adder layer is one SAC060 line naming the node, and no output folder', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sac-onnx-'));
+    const calibFile = path.join(examples, 'data', 'calib-256.npy');
+    const ok = runCli(['compile', path.join(examples, 'lenet.onnx'), '--calibrate', calibFile, '--target', 'onnx', '--name', 'net', '-o', path.join(dir, 'ok')], dir);
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toContain('net.onnx: ');
+    const session = await ort.InferenceSession.create(fs.readFileSync(path.join(dir, 'ok', 'net.onnx')));
+    expect(session.inputNames).toHaveLength(1);
+    const bad = runCli(['compile', path.join(examples, 'shiftaddnet', 'shiftaddnet.onnx'), '--calibrate', calibFile, '--target', 'onnx', '-o', path.join(dir, 'bad')], dir);
+    expectDiagnostic(bad, 'SAC060');
+    expect(bad.err).toMatch(/op AdderConv has no ONNX export yet \(at node '[^']+' \(AdderConv\)\)/);
+    expect(fs.existsSync(path.join(dir, 'bad'))).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
