@@ -5,6 +5,7 @@ import { shiftConst, shiftOperand } from '../../ir/lowered.js';
 import type { ConvAttrs } from '../../ir/ops/conv.js';
 import type { PoolGeometry } from '../../ir/ops/pool.js';
 import type { QAddAttrs } from '../../ir/ops/qadd.js';
+import type { QGateMulAttrs } from '../../ir/ops/qgate-mul.js';
 import type { QAveragePoolAttrs } from '../../ir/ops/qavg-pool.js';
 import type { RequantizeAttrs } from '../../ir/ops/requantize.js';
 import { clampHi, termWeights, type ShiftAttrs } from '../../ir/ops/shift-common.js';
@@ -166,6 +167,14 @@ export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string
       const idx = b.node('Cast', [b.node('Add', [x, b.scalar(128)], {}, `${n.name}_off`)], { to: 7 }, `${n.name}_idx`);
       return b.node('Gather', [b.floats(`${n.name}_table`, [256], a.table as number[]), idx], { axis: 0 }, n.name, out);
     }
+    case 'QGateMul': {
+      // The gate code c (clamped to [0, maxCode]) picks the scale 2^-(c - 1 + fracX - fracOut) from a table (0 for c = 0).
+      const q = a as unknown as QGateMulAttrs;
+      const table = Array.from({ length: q.maxCode + 1 }, (_, c) => (c === 0 ? 0 : 2 ** -(c - 1 + q.fracX - q.fracOut)));
+      const code = b.node('Cast', [b.node('Clip', [ins[1]!, b.scalar(0), b.scalar(q.maxCode)], {}, `${n.name}_code`)], { to: 7 }, `${n.name}_idx`);
+      const scale = b.node('Gather', [b.floats(`${n.name}_scales`, [table.length], table), code], { axis: 0 }, `${n.name}_scale`);
+      return requantise(b, x, scale, b.scalar(q.actMin), b.scalar(q.actMax), n.name, out);
+    }
     case 'Relu': return b.node('Relu', [x], {}, n.name, out);
     case 'Identity': return b.node('Identity', [x], {}, n.name, out);
     case 'MaxPool': return b.node('MaxPool', [x], poolAttrs(a as unknown as PoolGeometry), n.name, out);
@@ -183,7 +192,7 @@ export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string
       return b.node('Pad', [x, b.ints(`${n.name}_pads`, p.pads), b.scalar(0)], { mode: 'constant' }, n.name, out);
     }
     default:
-      // AdderConv (sum |x - w|), QGateMul and QLrn have no exact standard-op form written yet.
+      // AdderConv (sum |x - w|) and QLrn (table chains) have no standard-op form written yet.
       return fail('SAC060', `op ${n.op.kind} has no ONNX export yet`, atNode(n.name, n.op.kind), GAP_HINT);
   }
 }
