@@ -67,6 +67,13 @@ describe('ONNX export in onnxruntime', () => {
     expect(ok.out).toContain('net.onnx: ');
     const session = await ort.InferenceSession.create(fs.readFileSync(path.join(dir, 'ok', 'net.onnx')));
     expect(session.inputNames).toHaveLength(1);
+    // The input quantiser's edge cases as numerics.md specifies: NaN -> 0, +-Infinity saturate (compared with runShift).
+    const c = compile(loadModel(path.join(examples, 'lenet.onnx')), { calibration: [calib], terms: 3 });
+    const odd = Float32Array.from(sample(calib, 0), (v, i) => (i % 7 === 0 ? NaN : i % 11 === 0 ? Infinity : i % 13 === 0 ? -Infinity : v));
+    const want = runShift(c, [{ dtype: 'float32', shape: [1, 1, 28, 28], data: odd }])[0]!.data;
+    const mine = await ort.InferenceSession.create(emit(c.graph, 'onnx', {}, { model: 'lenet.onnx' }).files[0]!.data as Uint8Array);
+    const got = (await mine.run({ [mine.inputNames[0]!]: new ort.Tensor('float32', odd, [1, 1, 28, 28]) }))[mine.outputNames[0]!]!.data as Float32Array;
+    expect(Array.from(got)).toEqual(Array.from(want));
     const bad = runCli(['compile', path.join(examples, 'shiftaddnet', 'shiftaddnet.onnx'), '--calibrate', calibFile, '--target', 'onnx', '-o', path.join(dir, 'bad')], dir);
     expectDiagnostic(bad, 'SAC060');
     expect(bad.err).toMatch(/op AdderConv has no ONNX export yet \(at node '[^']+' \(AdderConv\)\)/);

@@ -31,7 +31,9 @@ function emit(g: Graph, o: OnnxBackendOptions): EmitResult {
     const x = b.fresh(v.name);
     ioIn.push({ name: x, shape: v.type.shape });
     const q = v.quant ?? { frac: 0 };
-    const s = b.node('Mul', [x, fracScale(b, `${v.name}_scale`, v.type.shape, q.frac, q.channels, 1)], {}, `${v.name}_scaled`);
+    // NaN maps to 0 (numerics.md); +-Infinity saturates through Floor and Clip as it is.
+    const finite = b.node('Where', [b.node('IsNaN', [x], {}, `${v.name}_nan`), b.scalar(0), x], {}, `${v.name}_nonan`);
+    const s = b.node('Mul', [finite, fracScale(b, `${v.name}_scale`, v.type.shape, q.frac, q.channels, 1)], {}, `${v.name}_scaled`);
     const r = b.node('Floor', [b.node('Add', [s, b.scalar(0.5)], {}, `${v.name}_half`)], {}, `${v.name}_round`);
     names.set(id, b.node('Clip', [r, b.scalar(-(2 ** (bits - 1))), b.scalar(2 ** (bits - 1) - 1)], {}, `${v.name}_q`));
   }
