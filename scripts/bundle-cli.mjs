@@ -5,7 +5,7 @@ import * as esbuild from 'esbuild';
 import * as path from 'node:path';
 
 const root = path.resolve(new URL('.', import.meta.url).pathname, '..');
-const onnxProto = path.join(root, 'src', 'frontend', 'onnx-proto.ts');
+const onnxProto = path.join(root, 'src', 'util', 'onnx-proto.ts');
 
 await esbuild.build({
   absWorkingDir: root,
@@ -20,7 +20,7 @@ await esbuild.build({
   sourcesContent: false,
   logLevel: 'warning',
   plugins: [{
-    // src/frontend/onnx-proto.ts loads the CommonJS onnx-proto through createRequire, which esbuild cannot follow;
+    // src/util/onnx-proto.ts loads the CommonJS onnx-proto through createRequire, which esbuild cannot follow;
     // in the bundle a plain require() lets esbuild include it (faster to load than resolving it from node_modules).
     name: 'onnx-proto',
     setup(b) {

@@ -4,10 +4,11 @@ import type { Graph } from '../ir/graph.js';
 import { runInteger } from '../ir/interp-int.js';
 import { cBackend } from './c/backend.js';
 import { hwBackend } from './hw/backend.js';
+import { onnxBackend } from './onnx/backend.js';
 import { wasmBackend } from './wasm/backend.js';
 import type { Backend, BackendOption, EmitResult, IntegerRunner, OptionContext, OptionValues, RunInfo } from './contract.js';
 
-const BACKENDS: readonly Backend[] = [cBackend as Backend, wasmBackend as Backend, hwBackend as Backend];
+const BACKENDS: readonly Backend[] = [cBackend as Backend, wasmBackend as Backend, hwBackend as Backend, onnxBackend as Backend];
 
 /** The runner used when no backend is named: the integer interpreter (it runs, it emits nothing). */
 export const INTERPRETER = 'interp';

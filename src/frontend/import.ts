@@ -1,6 +1,6 @@
 // ONNX ModelProto -> IR graph: opset check, unsupported-op report, topological order, per-node translation.
 import type { onnx } from 'onnx-proto';
-import { ONNX } from './onnx-proto.js';
+import { ONNX } from '../util/onnx-proto.js';
 import { atNode, capped, escapeText, fail, MAX_QUOTED, quoted, ShiftaddcError } from '../diagnostics.js';
 import { GraphBuilder, type Graph } from '../ir/graph.js';
 import { outOfMemoryAt } from '../ir/interp-float.js';

@@ -1,6 +1,6 @@
 // Structural model mutations (attributes, shapes, op types, initializer sizes and values, wiring) carried through compile.
 import type { onnx } from 'onnx-proto';
-import { ONNX } from '../frontend/onnx-proto.js';
+import { ONNX } from '../util/onnx-proto.js';
 import { compile } from '../compile.js';
 import { ShiftaddcError } from '../diagnostics.js';
 import type { Tensor } from '../ir/tensor.js';
