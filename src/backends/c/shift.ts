@@ -2,15 +2,14 @@
 import { SHIFT_OPERANDS } from '../../ir/lowered.js';
 import type { ShiftConvAttrs } from '../../ir/ops/shift-conv.js';
 import type { ShiftGemmAttrs } from '../../ir/ops/shift-gemm.js';
-import { as2d } from '../../ir/ops/conv.js';
 import type { Tensor } from '../../ir/tensor.js';
-import { fail } from '../../diagnostics.js';
 import { constArray, ctype, lit, utype } from './cfmt.js';
 import { denseChannelWords } from '../../codegen/dense.js';
 import { packDataLayer, type WeightStats } from '../../codegen/weights.js';
 import { constData, optionalConstData, out, val, weightTable, type Kernel, type GainWalk, type KernelCtx, type Packed } from './kernel.js';
 import { denseWalkText } from './dense.js';
 import { clampHi, codeForm } from './unroll.js';
+import { convLoops, convWindow } from './conv-window.js';
 import { packedTables } from './packed-kernel.js';
 
 /**
@@ -86,35 +85,13 @@ function outputStmt(ctx: KernelCtx, pk: Packed, yt: string, p: string, bits: num
 
 export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   const x = val(ctx, SHIFT_OPERANDS.x).type;
-  const y = out(ctx).type;
   const codes = constData(ctx, SHIFT_OPERANDS.codes);
   const xt = ctype(x.dtype, ctx.where);
-  const yt = ctype(y.dtype, ctx.where);
-  const { k, s, p, d } = as2d(a);
-  const two = x.shape.length === 4;
-  const [N, C] = x.shape as [number, number];
-  const H = two ? x.shape[2]! : 1;
-  const W = x.shape[x.shape.length - 1]!;
+  const yt = ctype(out(ctx).type.dtype, ctx.where);
   const M = codes.shape[0]!;
-  const OH = two ? y.shape[2]! : 1;
-  const OW = y.shape[y.shape.length - 1]!;
-  const [KH, KW] = k as [number, number];
-  const G = a.group;
-  const cPerG = C / G;
-  const mPerG = M / G;
-  if (!Number.isInteger(cPerG) || !Number.isInteger(mPerG)) fail('SAC060', `group ${G} does not divide the channels`, ctx.where);
-  const [pt, pl, pb, pr] = [p[0]!, p[1]!, p[2]!, p[3]!];
-  const padded = pt + pl + pb + pr > 0;
-  const Hp = H + pt + pb;
-  const Wp = W + pl + pr;
-  // Tap t = (ci, kh, kw) reads the (padded) group buffer at a constant offset from the window origin.
-  const tapOff: number[] = [];
-  for (let ci = 0; ci < cPerG; ci++) {
-    for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) tapOff.push(ci * Hp * Wp + kh * d[0]! * Wp + kw * d[1]!);
-  }
-  const D = cPerG * KH * KW;
-  const code = Boolean(ctx.asCode);
-  const src = padded ? 's' : 'x0';
+  const win = convWindow(ctx, a, x, out(ctx).type, M);
+  const { tapOff, src } = win;
+  const D = tapOff.length;
   let decode: string[];
   let stmt: string;
   let init: string[] = [];
@@ -122,45 +99,22 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   let weights: WeightStats;
   // Scratch bytes: the zero-padded input planes, then (packed form) the decoded channel, 4-byte aligned.
   const xb = bytesOf(xt);
-  let scratchBytes = padded ? (cPerG * Hp * Wp * xb + 3) & ~3 : 0;
-  if (code) {
+  let scratchBytes = win.padded ? (win.cPerG * win.Hp * win.Wp * xb + 3) & ~3 : 0;
+  if (ctx.asCode) {
     const c = codeForm(ctx, xt, yt, M, D, a, tapOff, `${src} + o`);
-    decode = c.decode.map((l) => `      ${l}`);
+    decode = c.decode;
     stmt = c.stmt;
     weights = c.weights;
   } else {
     const pk = emitTables(ctx, xt, codes, M, D, a.terms, a.shiftBits, tapOff, scratchBytes);
     scratchBytes += pk.scratch ?? 0;
     weights = pk.weights;
-    init = pk.init.map((l) => `  ${l}`);
-    decode = [...pk.decode, ...pk.save].map((l) => `      ${l}`);
-    next = pk.next.map((l) => `      ${l}`);
+    init = pk.init;
+    decode = [...pk.decode, ...pk.save];
+    next = pk.next;
     stmt = `${pk.restore ? `${pk.restore} ` : ''}${outputStmt(ctx, pk, yt, `${src} + o`, a.bits, a.actMin, clampHi(ctx, a))}`;
   }
-  const body = [
-    `for (int32_t n = 0; n < ${N}; n++) {`,
-    ...init,
-    '  int32_t m = 0;',
-    `  for (int32_t g = 0; g < ${G}; g++) {`,
-    ...(padded ? [`    ${ctx.rt.pad(xt)}(x0, s, ${cPerG}, ${H}, ${W}, ${pt * Wp}, ${pb * Wp}, ${pl}, ${pr});`] : []),
-    `    for (int32_t mm = 0; mm < ${mPerG}; mm++, m++) {`,
-    ...decode,
-    `      for (int32_t oh = 0, ro = 0; oh < ${OH}; oh++, ro += ${s[0]! * Wp}) {`,
-    '        SAC_OPAQUE(ro);',
-    `        for (int32_t ow = 0, o = ro; ow < ${OW}; ow++, o += ${s[1]!}) {`,
-    '          SAC_OPAQUE(o);',
-    `          ${stmt}`,
-    '        }',
-    '        SAC_OPAQUE(y);',
-    '      }',
-    ...next,
-    '    }',
-    `    x0 += ${cPerG * H * W};`,
-    '    SAC_OPAQUE(x0);',
-    '    SAC_OPAQUE(y);',
-    '  }',
-    '}',
-  ];
+  const body = convLoops(ctx, win, xt, { init, decode, stmt: [stmt], next });
   return { data: [SHIFT_OPERANDS.x], body, weights, ...(scratchBytes ? { scratch: { type: xt, elems: (scratchBytes + xb - 1) >> Math.log2(xb) } } : {}) };
 }
 
