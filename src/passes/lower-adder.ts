@@ -4,29 +4,16 @@ import { intBits, satMax, satMin } from '../ir/fixed-point.js';
 import { ADDER_OPERANDS } from '../ir/lowered.js';
 import { tensor } from '../ir/tensor.js';
 import { activationRange, emitLowered, unsupported, type LowerContext } from './lower-context.js';
+import { GAIN_MAX_SHIFT, greedyGain } from './shift-layer.js';
 
 /**
  * Digits of an adder layer's channel gain: its whole per-channel scale (the folded BatchNorm) rides on them, with no
  * weight rounding to hide behind, so two more than a shift layer's (relative error below 2^-7 on the tests).
  */
 export const ADDER_GAIN_DIGITS = 5;
-const MAX_GAIN_SHIFT = 15;
-
-/** Greedy signed digits sign * 2^-j (j in [0, 15]) of x, each the power of two nearest the residual; codes sign * (1 + j). */
+/** The gain digits of an adder layer's channel: greedyGain of the scale itself (no clamp to [0.5, 1.875] as a shift layer's). */
 export function adderGain(x: number, digits = ADDER_GAIN_DIGITS): { codes: number[]; value: number } {
-  const codes = new Array<number>(digits).fill(0);
-  let r = x;
-  let value = 0;
-  for (let k = 0; k < digits && Math.abs(r) >= 2 ** -(MAX_GAIN_SHIFT + 1); k++) {
-    const m = Math.abs(r);
-    const lo = Math.min(MAX_GAIN_SHIFT, Math.max(0, Math.floor(-Math.log2(m))));
-    const j = lo > 0 && Math.abs(m - 2 ** -(lo - 1)) < Math.abs(m - 2 ** -lo) ? lo - 1 : lo;
-    const s = r < 0 ? -1 : 1;
-    codes[k] = s * (1 + j);
-    value += s * 2 ** -j;
-    r -= s * 2 ** -j;
-  }
-  return { codes, value };
+  return greedyGain(x, digits);
 }
 
 /**
@@ -78,7 +65,7 @@ export function lowerAdder(ctx: LowerContext, n: Node): void {
     let rs = alpha === 0 ? 0 : Math.min(31, Math.max(-31, Math.round(-Math.log2(Math.abs(alpha)))));
     let g = adderGain(alpha * 2 ** rs);
     // A zero scale (or one below every digit) leaves the bias alone: the smallest digit 2^-15 with r = 0 keeps it.
-    if (g.value === 0) { rs = 0; g = { codes: [-(1 + MAX_GAIN_SHIFT), 0, 0, 0, 0], value: -(2 ** -MAX_GAIN_SHIFT) }; }
+    if (g.value === 0) { rs = 0; g = { codes: [-(1 + GAIN_MAX_SHIFT), 0, 0, 0, 0], value: -(2 ** -GAIN_MAX_SHIFT) }; }
     gain.set(g.codes, m * G);
     rshift[m] = rs;
     const bAcc = Math.round((b * 2 ** rs) / g.value) - excess[m]!;

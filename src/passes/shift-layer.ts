@@ -32,15 +32,13 @@ export const GAIN_DIGITS = 3;
 export function gainDigits(K: number): number {
   return K === 1 ? GAIN_DIGITS + 1 : GAIN_DIGITS;
 }
-const GAIN_MAX_SHIFT = 15;
+/** Largest gain digit shift j (digits sign * 2^-j, docs/numerics.md). */
+export const GAIN_MAX_SHIFT = 15;
 
-/**
- * Greedy signed-power-of-two digits for a gain in (0, 2): each digit is the power 2^-j (j in [0, 15]) nearest
- * the remaining residual. A gain of exactly 1 is the single digit +1 (the identity).
- */
-export function quantizeGain(x: number, digits = GAIN_DIGITS): Gain {
-  const codes = new Int8Array(digits);
-  let r = Math.min(1.875, Math.max(0.5, x));
+/** Greedy signed digits sign * 2^-j (j in [0, 15]) of x, each the power of two nearest the residual; codes sign * (1 + j). */
+export function greedyGain(x: number, digits: number): { codes: number[]; value: number } {
+  const codes = new Array<number>(digits).fill(0);
+  let r = x;
   let value = 0;
   for (let k = 0; k < digits && Math.abs(r) >= 2 ** -(GAIN_MAX_SHIFT + 1); k++) {
     const m = Math.abs(r);
@@ -52,6 +50,15 @@ export function quantizeGain(x: number, digits = GAIN_DIGITS): Gain {
     r -= s * 2 ** -j;
   }
   return { codes, value };
+}
+
+/**
+ * The gain digits of a shift layer's channel, for a gain in (0, 2) (clamped to [0.5, 1.875]): greedyGain. A gain of
+ * exactly 1 is the single digit +1 (the identity).
+ */
+export function quantizeGain(x: number, digits = GAIN_DIGITS): Gain {
+  const { codes, value } = greedyGain(Math.min(1.875, Math.max(0.5, x)), digits);
+  return { codes: Int8Array.from(codes), value };
 }
 
 export interface EncodedLayer {
