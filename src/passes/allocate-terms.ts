@@ -1,6 +1,6 @@
 // allocate-terms: spreads the --avg-terms budget over layers by a global price on relative output error.
 import type { LayerStats } from './layer-stats.js';
-import { quadratic, termsOf } from './round-row.js';
+import { quadratic, termsOf } from './round-descend.js';
 import type { RowCodes } from './shift-layer.js';
 
 /** How one layer's output error falls as it is given more terms (measured by a probe lowering). */

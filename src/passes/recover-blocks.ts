@@ -4,7 +4,8 @@ import type { ConvAttrs } from '../ir/ops/conv.js';
 import type { Tensor } from '../ir/tensor.js';
 import { releasePatches } from '../accel/recover.js';
 import { convPatches, gram, targets, type LayerStats, type Patches } from './layer-stats.js';
-import { candidateRows, greedyStarts, quadratic, recoverRow, ROW_CHUNK } from './round-row.js';
+import { candidateRows, greedyStarts, recoverRow, ROW_CHUNK } from './round-row.js';
+import { quadratic } from './round-descend.js';
 import { gainDigits, greedyLogRow, quantizeGain, type RowCodes } from './shift-layer.js';
 
 /**
