@@ -1,23 +1,10 @@
 // Abs: |x| (any dtype).
-import { allocData, type Tensor } from '../tensor.js';
-import { defineOp } from '../op.js';
-import { inferSame, like } from './unary.js';
-import { needT } from './util.js';
-import { firstStacked } from './batch-rules.js';
+import { mapOp } from './unary.js';
 
 export type AbsAttrs = Record<string, never>;
 
-export const absOp = defineOp<AbsAttrs>({
-  arity: [1, 1],
-  outputs: 1,
+export const absOp = mapOp<AbsAttrs>({
+  float: false,
   traits: {},
-  infer: (_a, inputs, where) => inferSame(inputs, where),
-  run: (_a, inputs): Tensor[] => {
-    const x = needT(inputs, 0);
-    const d = x.data;
-    const out = allocData(x.dtype, d.length);
-    for (let i = 0; i < d.length; i++) out[i] = Math.abs(d[i]!);
-    return [like(x, out)];
-  },
-  batch: firstStacked,
+  f: (v) => Math.abs(v),
 });

@@ -1,23 +1,10 @@
 // Exp: e^x.
-import { allocData, type Tensor } from '../tensor.js';
-import { defineOp } from '../op.js';
-import { inferFloat, like } from './unary.js';
-import { needT } from './util.js';
-import { firstStacked } from './batch-rules.js';
+import { mapOp } from './unary.js';
 
 export type ExpAttrs = Record<string, never>;
 
-export const expOp = defineOp<ExpAttrs>({
-  arity: [1, 1],
-  outputs: 1,
+export const expOp = mapOp<ExpAttrs>({
+  float: true,
   traits: {},
-  infer: (_a, inputs, where) => inferFloat(inputs, where),
-  run: (_a, inputs): Tensor[] => {
-    const x = needT(inputs, 0);
-    const d = x.data;
-    const out = allocData(x.dtype, d.length);
-    for (let i = 0; i < d.length; i++) out[i] = Math.exp(d[i]!);
-    return [like(x, out)];
-  },
-  batch: firstStacked,
+  f: (v) => Math.exp(v),
 });
