@@ -1,8 +1,9 @@
 // The multiplier-free reference engine: runs a shiftaddc program (NAME_prog.hex) over the parameter memory images.
-// P lanes compute P output channels of a shift layer at once, each adding the K shifted terms of its weight per cycle.
+// P lanes compute P output channels of a shift layer at once, each adding the K shifted terms of its weight per cycle;
+// an adder layer (AdderConv, WB > 0) runs the same loop, each lane subtracting |x - w| through its first term's adder.
 // Verilog-2005, synthesizable; every product is a shift: hw/ holds no multiply operator (test/backend-hw-sim.test.ts).
 module sa_engine #(
-  parameter P = 4, K = 2, CB = 6, G = 3, TW = 48, GW = 24,
+  parameter P = 4, K = 2, CB = 6, G = 3, TW = 48, GW = 24, WB = 0,
   parameter ACT_DEPTH = 8192, TERMS_DEPTH = 1, CHAN_DEPTH = 1, GAIN_DEPTH = 1, LUT_DEPTH = 1, PROG_DEPTH = 40, AW = 20,
   parameter TERMS_FILE = "terms.hex", BIAS_FILE = "bias.hex", SHIFT_FILE = "shift.hex", GAIN_FILE = "gain.hex",
   parameter CLAMP_FILE = "clamp.hex", LUT_FILE = "lut.hex", PROG_FILE = "prog.hex"
@@ -25,7 +26,7 @@ module sa_engine #(
   localparam F_TERMS = 20, F_CHAN = 21, F_GAIN = 22, F_HASGAIN = 23, F_LO = 24, F_HI = 25, F_SHIFT = 26, F_ALA = 27, F_ALB = 28;
   localparam F_WIDE = 29, F_CSDP = 30, F_CSDN = 31, F_N = 32, F_GIN = 33, F_SHW = 34, F_PADTW = 35, F_LUT = 36, F_CSDD = 37;
   localparam F_GOUT = 38, F_LPLANE = 39, NF = 40;
-  localparam OP_END = 0, OP_CONV = 1, OP_MAX = 2, OP_AVG = 3, OP_QADD = 4, OP_REQ = 5, OP_LUT = 6;
+  localparam OP_END = 0, OP_CONV = 1, OP_MAX = 2, OP_AVG = 3, OP_QADD = 4, OP_REQ = 5, OP_LUT = 6, OP_ADDER = 7;
   localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_DISP = 4'd2, S_TAP = 4'd3, S_DRAIN = 4'd4, S_PREAD = 4'd5, S_PWRITE = 4'd6;
   // Index widths of the memories (at least 1 bit: a one-word memory still takes an index).
   localparam AW_ACT = ACT_DEPTH > 1 ? $clog2(ACT_DEPTH) : 1, AW_TERMS = TERMS_DEPTH > 1 ? $clog2(TERMS_DEPTH) : 1;
@@ -115,6 +116,11 @@ module sa_engine #(
   wire signed [31:0] x_in = {{16{act_q[15]}}, act_q};
   wire signed [31:0] lo = f[F_LO], hi = f[F_HI], rsh = f[F_SHIFT];
   wire wide = f[F_WIDE][0];
+  // Adder layers (WB > 0 only: without them the datapath below folds away): lane l's weight is field l of WB bits of
+  // the term word, on the input's grid; a padded tap reads x = 0 and still counts |0 - w| (docs/numerics.md).
+  localparam WBX = WB > 0 ? WB : 1;
+  wire is_adder = WB > 0 && op == OP_ADDER;
+  wire [15:0] x_tap = (is_adder && !valid_d2) ? 16'd0 : act_q;
   // One shifter for both QAdd operands, its amount registered as each read is issued (ALA, then ALB).
   reg [4:0] al_sh;
   wire signed [31:0] x_al = x_in <<< al_sh;
@@ -130,6 +136,10 @@ module sa_engine #(
   reg signed [CB-1:0] cfield;
   reg [GW-1:0] gw;
   reg [TW-1:0] tw;
+  reg [WBX-1:0] wl;
+  reg [TW-1:0] wt;
+  reg signed [17:0] dx;
+  reg tneg;
   integer d, l, k;
   always @* begin
     v0 = acc[j[AW_LANE-1:0]] + $signed(bias_q);
@@ -143,19 +153,23 @@ module sa_engine #(
     end
     rq_r = rsh; cl_lo = lo; cl_hi = hi;
     case (op)
-      OP_CONV: begin rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
+      OP_CONV, OP_ADDER: begin rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
       OP_AVG: begin cl_lo = -32'sd2147483647 - 32'sd1; cl_hi = 32'sd2147483647; end
       default: ;
     endcase
     y_q = clamp(requant(q_r, r_r, wide), lo_r, hi_r);
     y_lane = (op == OP_MAX) ? acc[0] : y_q;
     y_elem = (op == OP_LUT) ? q_r : y_q;
-    tw = terms_q;
+    tw = terms_q; wt = terms_q;
     for (l = 0; l < P; l = l + 1) begin
       sum = acc[l];
+      // acc - |d| is acc + d for d < 0 and acc + ~d + 1 otherwise: the first term's adder with its carry in.
+      wl = wt[WBX-1:0]; wt = wt >> WBX;
+      dx = $signed({{2{x_tap[15]}}, x_tap}) - $signed({{(18-WBX){wl[WBX-1]}}, wl});
       for (k = 0; k < K; k = k + 1) begin
-        cfield = tw[CB-1:0]; tm = term_mag({{(8-CB){cfield[CB-1]}}, cfield}, x_in);
-        sum = sum + (cfield[CB-1] ? ~tm : tm) + {31'd0, cfield[CB-1]}; tw = tw >> CB;
+        cfield = tw[CB-1:0]; tm = term_mag({{(8-CB){cfield[CB-1]}}, cfield}, x_in); tneg = cfield[CB-1];
+        if (is_adder) begin tm = (k == 0) ? {{14{dx[17]}}, dx} : 32'sd0; tneg = k == 0 && !dx[17]; end
+        sum = sum + (tneg ? ~tm : tm) + {31'd0, tneg}; tw = tw >> CB;
       end
       acc_next[l] = sum;
     end
@@ -186,8 +200,8 @@ module sa_engine #(
       state <= S_IDLE; busy <= 1'b0; done <= 1'b0; step <= 0; pc <= 0;
     end else begin
       // The tap issued last cycle: its activation and term word are here now.
-      if (tap_d2 && valid_d2) begin
-        if (op == OP_CONV) begin
+      if (tap_d2 && (valid_d2 || is_adder)) begin
+        if (op == OP_CONV || is_adder) begin
           for (n2 = 0; n2 < P; n2 = n2 + 1) acc[n2] <= acc_next[n2];
         end else if (op == OP_MAX) begin
           if (x_in > acc[0]) acc[0] <= x_in;
@@ -206,7 +220,7 @@ module sa_engine #(
           start_taps;
           case (op)
             OP_END: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
-            OP_CONV, OP_MAX, OP_AVG: state <= S_TAP;
+            OP_CONV, OP_MAX, OP_AVG, OP_ADDER: state <= S_TAP;
             OP_QADD, OP_REQ, OP_LUT: state <= S_E1;
             default: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
           endcase

@@ -10,7 +10,7 @@ module sa_tb;
   wire busy, done, step_done;
   wire [15:0] step, host_rdata;
   sa_engine #(
-    .P(`SA_P), .K(`SA_K), .CB(`SA_CB), .G(`SA_G), .TW(`SA_TW), .GW(`SA_GW), .ACT_DEPTH(`SA_ACT_DEPTH),
+    .P(`SA_P), .K(`SA_K), .CB(`SA_CB), .G(`SA_G), .TW(`SA_TW), .GW(`SA_GW), .WB(`SA_WB), .ACT_DEPTH(`SA_ACT_DEPTH),
     .TERMS_DEPTH(`SA_TERMS_DEPTH), .CHAN_DEPTH(`SA_CHAN_DEPTH), .GAIN_DEPTH(`SA_GAIN_DEPTH), .LUT_DEPTH(`SA_LUT_DEPTH),
     .PROG_DEPTH(`SA_PROG_DEPTH), .TERMS_FILE(`SA_TERMS_FILE), .BIAS_FILE(`SA_BIAS_FILE), .SHIFT_FILE(`SA_SHIFT_FILE),
     .GAIN_FILE(`SA_GAIN_FILE), .CLAMP_FILE(`SA_CLAMP_FILE), .LUT_FILE(`SA_LUT_FILE), .PROG_FILE(`SA_PROG_FILE)
