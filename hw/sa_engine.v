@@ -6,7 +6,9 @@ module sa_engine #(
   parameter P = 4, K = 2, CB = 6, G = 3, TW = 48, GW = 24, WB = 0,
   parameter ACT_DEPTH = 8192, TERMS_DEPTH = 1, CHAN_DEPTH = 1, GAIN_DEPTH = 1, LUT_DEPTH = 1, PROG_DEPTH = 40, AW = 20,
   parameter TERMS_FILE = "terms.hex", BIAS_FILE = "bias.hex", SHIFT_FILE = "shift.hex", GAIN_FILE = "gain.hex",
-  parameter CLAMP_FILE = "clamp.hex", LUT_FILE = "lut.hex", PROG_FILE = "prog.hex"
+  parameter CLAMP_FILE = "clamp.hex", LUT_FILE = "lut.hex", PROG_FILE = "prog.hex",
+  // SPRAM = 1: activations and terms in iCE40 UP5K SPRAMs (hw/sa_act_mem.v, hw/sa_terms_mem.v), terms loaded by the host.
+  parameter SPRAM = 0, SP_COLS = 3, SP_PACK = 2, SP_BANKS = 1
 ) (
   input clk,
   input rst,
@@ -16,7 +18,9 @@ module sa_engine #(
   output reg step_done,
   output reg [15:0] step,
   input host_we,
+  // verilator lint_off UNUSEDSIGNAL
   input [19:0] host_addr,
+  // verilator lint_on UNUSEDSIGNAL
   input [15:0] host_wdata,
   output [15:0] host_rdata
 );
@@ -29,14 +33,12 @@ module sa_engine #(
   localparam OP_END = 0, OP_CONV = 1, OP_MAX = 2, OP_AVG = 3, OP_QADD = 4, OP_REQ = 5, OP_LUT = 6, OP_ADDER = 7;
   localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_DISP = 4'd2, S_TAP = 4'd3, S_DRAIN = 4'd4, S_PREAD = 4'd5, S_PWRITE = 4'd6;
   // Index widths of the memories (at least 1 bit: a one-word memory still takes an index).
-  localparam AW_ACT = ACT_DEPTH > 1 ? $clog2(ACT_DEPTH) : 1, AW_TERMS = TERMS_DEPTH > 1 ? $clog2(TERMS_DEPTH) : 1;
   localparam AW_CHAN = CHAN_DEPTH > 1 ? $clog2(CHAN_DEPTH) : 1, AW_GAIN = GAIN_DEPTH > 1 ? $clog2(GAIN_DEPTH) : 1;
   localparam AW_LUT = LUT_DEPTH > 1 ? $clog2(LUT_DEPTH) : 1, AW_PROG = PROG_DEPTH > 1 ? $clog2(PROG_DEPTH) : 1, AW_LANE = P > 1 ? $clog2(P) : 1;
   localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11, S_CSD = 4'd12, S_GAIN = 4'd13, S_E4 = 4'd14;
 
-  // Memories: activations (1 read + 1 write port), program and parameters (read-only, registered reads).
-  reg [15:0] act [0:ACT_DEPTH-1];
-  reg [TW-1:0] terms_mem [0:TERMS_DEPTH-1];
+  // Memories: activations (1 read + 1 write port) and terms in hw/sa_act_mem.v and hw/sa_terms_mem.v, program and
+  // parameters here (read-only, registered reads).
   reg [31:0] bias_mem [0:CHAN_DEPTH-1];
   reg [7:0] shift_mem [0:CHAN_DEPTH-1];
   reg [15:0] clamp_mem [0:CHAN_DEPTH-1];
@@ -44,7 +46,7 @@ module sa_engine #(
   reg [7:0] lut_mem [0:LUT_DEPTH-1];
   reg [31:0] prog [0:PROG_DEPTH-1];
   initial begin
-    $readmemh(TERMS_FILE, terms_mem); $readmemh(BIAS_FILE, bias_mem); $readmemh(SHIFT_FILE, shift_mem);
+    $readmemh(BIAS_FILE, bias_mem); $readmemh(SHIFT_FILE, shift_mem);
     $readmemh(CLAMP_FILE, clamp_mem); $readmemh(GAIN_FILE, gain_mem); $readmemh(LUT_FILE, lut_mem); $readmemh(PROG_FILE, prog);
   end
 
@@ -58,8 +60,8 @@ module sa_engine #(
   reg [AW-1:0] raddr, waddr, t_addr, c_addr, g_addr, l_addr;
   reg we;
   reg [15:0] wdata;
-  reg [15:0] act_q;
-  reg [TW-1:0] terms_q;
+  wire [15:0] act_q;
+  wire [TW-1:0] terms_q;
   reg [31:0] bias_q;
   reg [7:0] shift_q;
   reg [15:0] clamp_q;
@@ -70,11 +72,17 @@ module sa_engine #(
   wire [AW-1:0] ra = busy ? raddr : host_addr[AW-1:0];
   // verilator lint_on UNUSEDSIGNAL
   assign host_rdata = act_q;
+  // With SPRAMs a host write with address bit 19 set loads a term row (sa_terms_mem.v), else it writes an activation.
+  wire host_term = SPRAM != 0 && host_addr[19];
+  wire act_wen = we || (host_we && !busy && !host_term);
+  sa_act_mem #(.DEPTH(ACT_DEPTH), .AW(AW), .SPRAM(SPRAM)) u_act (
+    .clk(clk), .wen(act_wen), .wa(we ? waddr : host_addr[AW-1:0]), .wd(we ? wdata : host_wdata), .ra(ra), .q(act_q)
+  );
+  sa_terms_mem #(.TW(TW), .DEPTH(TERMS_DEPTH), .AW(AW), .FILE(TERMS_FILE), .SPRAM(SPRAM), .COLS(SP_COLS), .PACK(SP_PACK), .BANKS(SP_BANKS)) u_terms (
+    .clk(clk), .addr(t_addr), .q(terms_q), .load_we(host_we && !busy && host_term), .load_col(host_addr[17:16]),
+    .load_row(host_addr[15:0]), .load_data(host_wdata)
+  );
   always @(posedge clk) begin
-    if (we) act[waddr[AW_ACT-1:0]] <= wdata;
-    else if (host_we && !busy) act[host_addr[AW_ACT-1:0]] <= host_wdata;
-    act_q <= act[ra[AW_ACT-1:0]];
-    terms_q <= terms_mem[t_addr[AW_TERMS-1:0]];
     bias_q <= bias_mem[c_addr[AW_CHAN-1:0]]; shift_q <= shift_mem[c_addr[AW_CHAN-1:0]]; clamp_q <= clamp_mem[c_addr[AW_CHAN-1:0]];
     gain_q <= gain_mem[g_addr[AW_GAIN-1:0]]; lut_q <= lut_mem[l_addr[AW_LUT-1:0]]; prog_q <= prog[p_addr[AW_PROG-1:0]];
   end

@@ -14,7 +14,8 @@ import { paramsVh } from './params.js';
 import { DESCRIPTOR_SCHEMA } from './schema.js';
 import { engineFiles, expectedOutputs } from './engine-files.js';
 import { engineProgram } from './program.js';
-import { simulate } from './run.js';
+import { simulate, type EngineMemory } from './run.js';
+import { spramLayout, spramMisfit } from './spram.js';
 import { checkIverilog } from './sim.js';
 import { testVectors, vectorInputs } from './vectors.js';
 
@@ -26,6 +27,8 @@ export interface HwBackendOptions {
   /** Float inputs (.npy) for the test vectors (default: the calibration file), and how many samples to take. */
   vectors?: string;
   vectorCount: number;
+  /** Where the engine keeps activations and terms: block RAM, or the iCE40 UP5K's SPRAMs (terms loaded by the host). */
+  memory: EngineMemory;
 }
 
 /** Identifier from a model file name (lenet-v2.onnx -> lenet_v2). */
@@ -52,7 +55,10 @@ function emit(g: Graph, o: HwBackendOptions): EmitResult {
   // The engine's program and testbench files, when the reference engine runs every layer (else the summary says why not).
   const prog = engineProgram(g, d);
   const x = g.values[g.inputs[0]!]!;
-  if (!('unsupported' in prog)) files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8));
+  const spram = o.memory === 'spram' ? spramLayout(memories.terms.width, memories.terms.words.length) : undefined;
+  const misfit = spram && spramMisfit(spram, d.activation.depth);
+  if (misfit) fail('SAC040', `--memory spram: ${o.name} does not fit an iCE40 UP5K: ${misfit}`, undefined, 'use --memory bram or fewer --lanes');
+  if (!('unsupported' in prog)) files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8, spram));
   if (o.vectors) {
     const bytes = fs.existsSync(o.vectors) ? fs.readFileSync(o.vectors) : fail('SAC001', `test vector file '${o.vectors}' does not exist`);
     const xs = vectorInputs(g, readNpy(new Uint8Array(bytes), `vectors '${o.vectors}'`), o.vectorCount);
@@ -91,12 +97,15 @@ export const hwBackend: Backend<HwBackendOptions> = {
     { key: 'lanes', flag: '--lanes <P>', use: 'both', default: '4', description: 'hardware lanes: output channels computed in parallel' },
     { key: 'vectors', flag: '--vectors <file>', use: 'emit', description: 'float inputs (.npy) for the hardware test vectors (default: the --calibrate file)' },
     { key: 'vectorCount', flag: '--vector-count <n>', use: 'emit', default: '2', description: 'samples of --vectors written as hardware test vectors' },
+    { key: 'memory', flag: '--memory <kind>', use: 'both', default: 'bram', description: 'engine memories: bram, or spram (iCE40 UP5K SPRAMs for activations and terms, the terms loaded over the host port)' },
   ],
   parseOptions(v, ctx) {
     const name = v.name ?? idName(ctx.model ?? 'model');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not an identifier`);
     const vectors = v.vectors ?? ctx.calibration;
-    return { name, lanes: int(v.lanes, 4, '--lanes', 1, 64), vectorCount: int(v.vectorCount, 2, '--vector-count', 0, 64), ...(vectors ? { vectors } : {}) };
+    const memory = v.memory ?? 'bram';
+    if (memory !== 'bram' && memory !== 'spram') fail('SAC040', `--memory must be bram or spram (got '${memory}')`);
+    return { name, lanes: int(v.lanes, 4, '--lanes', 1, 64), vectorCount: int(v.vectorCount, 2, '--vector-count', 0, 64), memory, ...(vectors ? { vectors } : {}) };
   },
   emit,
   runDescription: 'the reference engine hw/sa_engine.v simulated in Icarus Verilog (iverilog), every layer checked against runInteger',
@@ -104,7 +113,7 @@ export const hwBackend: Backend<HwBackendOptions> = {
     checkIverilog();
   },
   run(g, inputs, o, onInfo) {
-    const r = simulate(g, inputs, o.name, o.lanes);
+    const r = simulate(g, inputs, o.name, o.lanes, o.memory);
     const c = r.stats.cycles;
     onInfo?.({
       line: `hw engine (${o.lanes} lanes, iverilog): ${c[0]} cycles per inference, ${r.stats.layersChecked} layers checked against runInteger on ${c.length} samples`,
