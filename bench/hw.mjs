@@ -2,8 +2,9 @@
 // Usage: npm run build && node bench/hw.mjs     (writes bench/results/hw.txt and bench/peers/mac_engine.v; ~10 min)
 // Both engines at LeNet's word widths (K = 2 terms of 6 bits, 3 gain digits, AW = 14 address bits: LeNet's largest
 // memory, 15422 term words, needs 14), at 4 lanes and at 2 (the lanes that fit a UP5K); memories hold pseudo-random
-// contents (all-zero ROMs would let yosys fold the datapath away) at small depths: the logic is measured, the LeNet
-// weight memory (15422 x 48 bits) is too large for the UP5K's 120 Kbit of block RAM (see the note written below).
+// contents (all-zero ROMs would let yosys fold the datapath away) at small depths: the logic is measured. Then the
+// complete LeNet engine at 2 lanes with its own memories (activations and terms in SPRAMs, hw/sa_terms_mem.v), placed
+// and routed: its Fmax and cycle count give LeNet's inferences per second on a UP5K.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,8 @@ import * as path from 'node:path';
 import { compile, loadModel, readNpy } from '../dist/index.js';
 import { buildDescriptor } from '../dist/backends/hw/descriptor.js';
 import { loweredEnergy } from '../dist/codegen/energy.js';
+import { engineEnergy } from '../dist/backends/hw/engine-energy.js';
+import { engineSetup } from '../dist/backends/hw/run.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const HW = path.join(ROOT, 'hw');
@@ -39,17 +42,20 @@ let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8);
 const hexFile = (dir, name, depth, width) => fs.writeFileSync(path.join(dir, name), Array.from({ length: depth }, () => Array.from({ length: Math.ceil(width / 4) }, () => (rnd() & 15).toString(16)).join('')).join('\n') + '\n');
 
-function synth(label, file, geom, extra = '') {
+/** `images`: the memory images to build with (name -> text, e.g. LeNet's own); pseudo-random ones otherwise. */
+function synth(label, file, geom, extra = '', images = undefined) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiftaddc-syn-'));
   fs.copyFileSync(file, path.join(dir, 'engine.v'));
-  fs.copyFileSync(path.join(HW, 'sa_funcs.vh'), path.join(dir, 'sa_funcs.vh'));
-  fs.copyFileSync(path.join(HW, 'sa_top.v'), path.join(dir, 'sa_top.v'));
-  hexFile(dir, 'terms.hex', geom.TERMS_DEPTH, geom.TW); hexFile(dir, 'bias.hex', geom.CHAN_DEPTH, 32); hexFile(dir, 'shift.hex', geom.CHAN_DEPTH, 8);
-  hexFile(dir, 'gain.hex', geom.GAIN_DEPTH, geom.GW); hexFile(dir, 'clamp.hex', geom.CHAN_DEPTH, 16); hexFile(dir, 'lut.hex', geom.LUT_DEPTH, 8); hexFile(dir, 'prog.hex', geom.PROG_DEPTH, 32);
+  for (const f of ['sa_funcs.vh', 'sa_top.v', 'sa_act_mem.v', 'sa_terms_mem.v']) fs.copyFileSync(path.join(HW, f), path.join(dir, f));
+  if (images) for (const [name, text] of Object.entries(images)) fs.writeFileSync(path.join(dir, name), text);
+  else {
+    hexFile(dir, 'terms.hex', geom.TERMS_DEPTH, geom.TW); hexFile(dir, 'bias.hex', geom.CHAN_DEPTH, 32); hexFile(dir, 'shift.hex', geom.CHAN_DEPTH, 8);
+    hexFile(dir, 'gain.hex', geom.GAIN_DEPTH, geom.GW); hexFile(dir, 'clamp.hex', geom.CHAN_DEPTH, 16); hexFile(dir, 'lut.hex', geom.LUT_DEPTH, 8); hexFile(dir, 'prog.hex', geom.PROG_DEPTH, 32);
+  }
   const params = Object.entries(geom).map(([k, v]) => `-set ${k} ${v}`).join(' ');
   const xc7 = extra === 'xc7';
   const flow = xc7 ? 'synth_xilinx -top sa_top -family xc7' : `synth_ice40 -top sa_top ${extra} -json engine.json`;
-  fs.writeFileSync(path.join(dir, 'syn.ys'), `read_verilog -I. engine.v sa_top.v\nchparam ${params} sa_top\nhierarchy -top sa_top\nstat -width\n${flow}\nstat\n`);
+  fs.writeFileSync(path.join(dir, 'syn.ys'), `read_verilog -I. engine.v sa_act_mem.v sa_terms_mem.v sa_top.v\nchparam ${params} sa_top\nhierarchy -top sa_top\nstat -width\n${flow}\nstat\n`);
   execFileSync('yosys', ['-q', '-l', 'syn.log', 'syn.ys'], { cwd: dir, encoding: 'utf8', stdio: 'pipe', maxBuffer: 1 << 28 });
   const log = fs.readFileSync(path.join(dir, 'syn.log'), 'utf8');
   const last = log.slice(log.lastIndexOf('Number of cells'));
@@ -77,9 +83,20 @@ function synth(label, file, geom, extra = '') {
     else console.error(`${label}: ${out.split('\n').filter((l) => /ERROR|fail/i.test(l)).slice(0, 3).join(' | ')}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  return { label, lut: cell('SB_LUT4'), carry: cell('SB_CARRY'), ff: ffs, bram: cell('SB_RAM40_4K'), dsp: cell('SB_MAC16'), mulBeforeMap: Number(mulCells), fmax, lcs };
+  return { label, lut: cell('SB_LUT4'), carry: cell('SB_CARRY'), ff: ffs, bram: cell('SB_RAM40_4K'), spram: cell('SB_SPRAM256KA'), dsp: cell('SB_MAC16'), mulBeforeMap: Number(mulCells), fmax, lcs };
 }
 
+const calib = readNpy(new Uint8Array(fs.readFileSync(path.join(ROOT, 'examples', 'data', 'calib-256.npy'))));
+const g = compile(loadModel(path.join(ROOT, 'examples', 'lenet.onnx')), { calibration: [calib], terms: 2 }).graph;
+const d = buildDescriptor(g, 'lenet', P_FIT).descriptor;
+// The complete LeNet engine: its own program and parameter images in block RAM, activations and terms in SPRAMs.
+const setup = engineSetup(g, 'lenet', P_FIT, 'spram');
+if ('unsupported' in setup) throw new Error(setup.unsupported);
+const vh = String(setup.files.find((f) => f.name === 'sa_tb.vh').data);
+const def = (k) => Number(new RegExp(`^\`define SA_${k} (\\d+)$`, 'm').exec(vh)[1]);
+const LENET = Object.fromEntries(['P', 'K', 'CB', 'G', 'TW', 'GW', 'WB', 'ACT_DEPTH', 'TERMS_DEPTH', 'CHAN_DEPTH', 'GAIN_DEPTH', 'LUT_DEPTH', 'PROG_DEPTH', 'SP_COLS', 'SP_PACK', 'SP_BANKS'].map((k) => [k, def(k)]));
+Object.assign(LENET, { AW: Math.ceil(Math.log2(Math.max(LENET.TERMS_DEPTH, LENET.ACT_DEPTH))), SPRAM: 1 });
+const lenetImages = Object.fromEntries(['terms', 'bias', 'shift', 'gain', 'clamp', 'lut', 'prog'].map((m) => [`${m}.hex`, String(setup.files.find((f) => f.name === `lenet_${m}.hex`).data)]));
 const peerFile = path.join(ROOT, 'bench', 'peers', 'mac_engine.v');
 fs.writeFileSync(peerFile, macPeer());
 const macGeom = (p) => ({ ...geom(p), K: 1, CB: 8, TW: 8 * p });
@@ -90,23 +107,23 @@ const rows = [
   synth(`shift-add engine (hw/sa_engine.v), ${P_FIT} lanes`, path.join(HW, 'sa_engine.v'), geom(P_FIT)),
   synth(`int8 MAC peer, LUT multipliers, ${P_FIT} lanes`, peerFile, macGeom(P_FIT)),
   synth(`int8 MAC peer, -dsp (SB_MAC16), ${P_FIT} lanes`, peerFile, macGeom(P_FIT), '-dsp'),
+  synth(`shift-add + adder datapath (WB 8), ${P_FIT} lanes`, path.join(HW, 'sa_engine.v'), { ...geom(P_FIT), WB: 8 }),
+  synth(`LeNet complete, SPRAM, ${P_FIT} lanes`, path.join(HW, 'sa_engine.v'), LENET, '', lenetImages),
 ];
 // The same engines for a Xilinx 7-series part (yosys synth_xilinx): LUT1-6, CARRY4, flip-flops, block RAM, DSP48E1.
 const xrows = [
   synth(`shift-add engine (hw/sa_engine.v), ${P} lanes`, path.join(HW, 'sa_engine.v'), GEOM, 'xc7'),
   synth(`int8 MAC peer, ${P} lanes`, peerFile, macGeom(P), 'xc7'),
 ];
-const calib = readNpy(new Uint8Array(fs.readFileSync(path.join(ROOT, 'examples', 'data', 'calib-256.npy'))));
-const g = compile(loadModel(path.join(ROOT, 'examples', 'lenet.onnx')), { calibration: [calib], terms: 2 }).graph;
-const d = buildDescriptor(g, 'lenet', P_FIT).descriptor;
-const fit = rows[3];
+const fit = rows[7];
 const fmaxText = (r) => (Number.isNaN(r.fmax) ? (r.lut > UP5K_LUTS || r.lcs > UP5K_LUTS ? 'no fit' : 'failed') : r.fmax.toFixed(1));
 const lines = [
   `# bench/hw: iCE40 UP5K (yosys synth_ice40, nextpnr-ice40 --up5k --package sg48, seed 1), ${new Date().toISOString().slice(0, 10)}`,
   `# memories at small depths with pseudo-random contents: act ${GEOM.ACT_DEPTH} x 16, terms ${GEOM.TERMS_DEPTH} x TW, params ${GEOM.CHAN_DEPTH}, program ${GEOM.PROG_DEPTH} x 32; AW ${GEOM.AW}`,
+  `# except "LeNet complete": LeNet's own program and parameter images in block RAM, activations and terms (${d.memories[0].depth} x ${LENET.TW}) in ${rows[7].spram} SPRAMs, AW ${LENET.AW}`,
   `# Fmax: nextpnr's figure where the design places (LCs are LUT4s plus flip-flops without a LUT of their own, 5280 on a UP5K)`,
-  `${'engine'.padEnd(46)} ${'LUT4'.padStart(6)} ${'carry'.padStart(6)} ${'FF'.padStart(6)} ${'BRAM'.padStart(5)} ${'DSP'.padStart(4)} ${'$mul'.padStart(5)} ${'LCs'.padStart(6)} ${'Fmax MHz'.padStart(9)}`,
-  ...rows.map((r) => `${r.label.padEnd(46)} ${String(r.lut).padStart(6)} ${String(r.carry).padStart(6)} ${String(r.ff).padStart(6)} ${String(r.bram).padStart(5)} ${String(r.dsp).padStart(4)} ${String(r.mulBeforeMap).padStart(5)} ${String(r.lcs ?? '-').padStart(6)} ${fmaxText(r).padStart(9)}`),
+  `${'engine'.padEnd(46)} ${'LUT4'.padStart(6)} ${'carry'.padStart(6)} ${'FF'.padStart(6)} ${'BRAM'.padStart(5)} ${'SPRAM'.padStart(5)} ${'DSP'.padStart(4)} ${'$mul'.padStart(5)} ${'LCs'.padStart(6)} ${'Fmax MHz'.padStart(9)}`,
+  ...rows.map((r) => `${r.label.padEnd(46)} ${String(r.lut).padStart(6)} ${String(r.carry).padStart(6)} ${String(r.ff).padStart(6)} ${String(r.bram).padStart(5)} ${String(r.spram).padStart(5)} ${String(r.dsp).padStart(4)} ${String(r.mulBeforeMap).padStart(5)} ${String(r.lcs ?? '-').padStart(6)} ${fmaxText(r).padStart(9)}`),
   '',
   '# Xilinx 7-series (yosys synth_xilinx -family xc7; synthesis only, no place and route)',
   `${'engine'.padEnd(46)} ${'LUT'.padStart(6)} ${'CARRY4'.padStart(6)} ${'FF'.padStart(6)} ${'BRAM'.padStart(5)} ${'LUTRAM'.padStart(6)} ${'DSP48'.padStart(5)} ${'$mul'.padStart(5)}`,
@@ -114,17 +131,27 @@ const lines = [
   '',
   `shift-add LUT4 vs int8 MAC with LUT multipliers: ${(100 * (rows[0].lut / rows[1].lut - 1)).toFixed(0)}% at ${P} lanes, ${(100 * (rows[3].lut / rows[4].lut - 1)).toFixed(0)}% at ${P_FIT} lanes`,
   Number.isNaN(fit.fmax)
-    ? `LeNet: ${d.cycles.total} cycles per inference at ${P_FIT} lanes (exact, testbench-checked); the ${P_FIT}-lane engine did not place on a UP5K: no Fmax, no inferences/s`
-    : `LeNet: ${d.cycles.total} cycles per inference at ${P_FIT} lanes (exact, testbench-checked) -> ${(fit.fmax * 1e6 / d.cycles.total).toFixed(1)} inferences/s at the shift-add engine's ${fit.fmax.toFixed(1)} MHz on a UP5K`,
-  `LeNet memories: terms ${d.memories[0].depth} x ${d.memories[0].width} bits = ${(d.memories[0].depth * d.memories[0].width / 1024).toFixed(0)} Kbit, activations ${d.activation.depth} x ${d.activation.width} = ${(d.activation.depth * d.activation.width / 1024).toFixed(0)} Kbit: the UP5K has 120 Kbit of block RAM and 1 Mbit of SPRAM (not initialisable from the bitstream), so a full LeNet build needs the terms in SPRAM loaded from flash (not done; the logic above is measured with small memories).`,
+    ? `LeNet: ${d.cycles.total} cycles per inference at ${P_FIT} lanes (exact, testbench-checked); the complete ${P_FIT}-lane LeNet engine did not place on a UP5K: no Fmax, no inferences/s`
+    : `LeNet complete on a UP5K: ${d.cycles.total} cycles per inference at ${P_FIT} lanes (exact, testbench-checked, SPRAM build too) -> ${(fit.fmax * 1e6 / d.cycles.total).toFixed(1)} inferences/s at ${fit.fmax.toFixed(2)} MHz; ${fit.lcs} of 5280 LCs, ${fit.bram} of 30 BRAM, ${fit.spram} of 4 SPRAM`,
+  `LeNet memories: terms ${d.memories[0].depth} x ${d.memories[0].width} bits = ${(d.memories[0].depth * d.memories[0].width / 1024).toFixed(0)} Kbit in ${LENET.SP_COLS} SPRAMs (${LENET.SP_PACK} words a row), activations ${d.activation.depth} x ${d.activation.width} = ${(d.activation.depth * d.activation.width / 1024).toFixed(0)} Kbit in one SPRAM; SPRAMs are not initialised by the bitstream: the host loads the terms over the serial port before start (the testbench does, ${setup.spram.rows * setup.spram.cols} words)`,
+  `adder datapath (AdderConv, WB 8) at ${P_FIT} lanes: ${rows[6].lut - rows[3].lut >= 0 ? '+' : ''}${rows[6].lut - rows[3].lut} LUT4 (${(100 * (rows[6].lut / rows[3].lut - 1)).toFixed(1)}%) over the engine without it`,
   '',
   '# energy per inference (energy.json of --target hw; 45 nm unit energies, see energy.md)',
 ];
-for (const m of ['lenet', 'resnet', 'dwsep', 'squeeze']) {
-  const e = loweredEnergy(compile(loadModel(path.join(ROOT, 'examples', `${m}.onnx`)), { calibration: [calib], terms: 2 }).graph, m);
+const EXAMPLES = ['lenet', 'resnet', 'dwsep', 'squeeze', 'shiftaddnet/shiftaddnet'];
+const graphs = EXAMPLES.map((m) => [m.split('/')[0], compile(loadModel(path.join(ROOT, 'examples', `${m}.onnx`)), { calibration: [calib], terms: 2 }).graph]);
+const energies = graphs.map(([m, gm]) => [m, gm, loweredEnergy(gm, m)]);
+for (const [m, , e] of energies) {
   const s = e.savings;
-  lines.push(`${m.padEnd(8)} fp32 ${(e.total.fp32 / 1e3).toFixed(1)} nJ  int8 ${(e.total.int8 / 1e3).toFixed(1)} nJ  shift-add ${(e.total.shiftadd / 1e3).toFixed(1)} nJ  `
+  lines.push(`${m.padEnd(11)} fp32 ${(e.total.fp32 / 1e3).toFixed(1)} nJ  int8 ${(e.total.int8 / 1e3).toFixed(1)} nJ  shift-add ${(e.total.shiftadd / 1e3).toFixed(1)} nJ  `
     + `below fp32 ${s.vsFp32.toFixed(1)}% (compute ${s.computeVsFp32.toFixed(1)}%)  below int8 ${s.vsInt8.toFixed(1)}% (compute ${s.computeVsInt8.toFixed(1)}%)`);
+}
+lines.push('', `# the same, memory as the reference engine moves it at ${P_FIT} lanes (energy.json "engine"; every tap reads an activation word and a term word, no reuse), MAC peers on the same loops`);
+for (const [m, gm, e] of energies) {
+  const x = engineEnergy(buildDescriptor(gm, m, P_FIT).descriptor, e);
+  const t = x.total;
+  lines.push(`${m.padEnd(11)} fp32 ${(t.fp32.total / 1e3).toFixed(1)} nJ  int8 ${(t.int8.total / 1e3).toFixed(1)} nJ  shift-add ${(t.shiftadd.total / 1e3).toFixed(1)} nJ (memory ${(t.shiftadd.memory / 1e3).toFixed(1)}, int8 memory ${(t.int8.memory / 1e3).toFixed(1)})  `
+    + `below fp32 ${x.savings.vsFp32.toFixed(1)}%  below int8 ${x.savings.vsInt8.toFixed(1)}%`);
 }
 fs.mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
 fs.writeFileSync(path.join(ROOT, 'bench', 'results', 'hw.txt'), `${lines.join('\n')}\n`);
