@@ -58,7 +58,7 @@ function emit(g: Graph, o: HwBackendOptions): EmitResult {
   const x = g.values[g.inputs[0]!]!;
   const spram = o.memory === 'spram' ? spramLayout(memories.terms.width, memories.terms.words.length) : undefined;
   const misfit = spram && spramMisfit(spram, d.activation.depth);
-  if (misfit) fail('SAC040', `--memory spram: ${o.name} does not fit an iCE40 UP5K: ${misfit}`, undefined, 'use --memory bram or fewer --lanes');
+  if (misfit) fail('SAC040', `--memory spram: ${o.name} does not fit an iCE40 UP5K: ${misfit}`, undefined, 'use --memory bram (a UP5K has four 16K x 16 SPRAMs: one for the activations, three for the terms)');
   if (!('unsupported' in prog)) files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8, spram));
   if (o.vectors) {
     const bytes = fs.existsSync(o.vectors) ? fs.readFileSync(o.vectors) : fail('SAC001', `test vector file '${o.vectors}' does not exist`);

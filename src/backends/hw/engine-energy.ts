@@ -1,5 +1,4 @@
-// Memory energy of the reference engine's own dataflow (hw/sa_engine.v): the words its loops read and write, and the
-// same loops with an int8 MAC datapath; compute is the lowered graph's counts (energy.ts), memory at the same 64-bit price.
+// Memory energy of the reference engine's own dataflow (hw/sa_engine.v) and of MAC peers on the same loops.
 import type { EnergyReport } from '../../codegen/energy.js';
 import { UNIT_ENERGY } from '../../codegen/energy-units.js';
 import type { Descriptor } from './descriptor.js';
@@ -82,8 +81,9 @@ export function engineEnergy(d: Descriptor, e: EnergyReport): EngineEnergy {
 /** energy.md's section on the engine's dataflow. */
 export function engineEnergyMarkdown(x: EngineEnergy): string {
   const nj = (v: number) => (v / 1e3).toFixed(1);
+  const vs = (pct: number) => (pct >= 0 ? `${pct.toFixed(1)}% below` : `${(-pct).toFixed(1)}% above`);
   const row = (f: EngineFormat, label: string) => `| ${label} | ${nj(x.total[f].compute)} | ${nj(x.total[f].memory)} | ${nj(x.total[f].total)} |`;
   return ['', `## Memory as the reference engine moves it (${x.lanes} lanes)`, '', `Dataflow: ${x.dataflow}. Compute as above; memory at the same 64-bit SRAM price.`, '',
     '| version | compute nJ | memory nJ | total nJ |', '| --- | ---: | ---: | ---: |', row('fp32', 'FP32 MAC engine'), row('int8', 'INT8 MAC engine'), row('shiftadd', 'shift-add engine'), '',
-    `Shift-add engine: ${x.savings.vsFp32.toFixed(1)}% below the FP32 MAC engine, ${x.savings.vsInt8.toFixed(1)}% below the INT8 MAC engine.`, ''].join('\n');
+    `Shift-add engine: ${vs(x.savings.vsFp32)} the FP32 MAC engine, ${vs(x.savings.vsInt8)} the INT8 MAC engine.`, ''].join('\n');
 }
