@@ -49,18 +49,21 @@ describe('hw reference engine', () => {
     }
   });
 
-  it('runs lenet at 2 lanes with activations and terms in UP5K SPRAMs (terms loaded over the host port), bit-exact', () => {
-    const g = lowered('lenet');
-    const setup = engineSetup(g, 'lenet', 2, 'spram');
-    if ('unsupported' in setup) throw new Error(setup.unsupported);
-    expect(setup.spram).toEqual({ cols: 3, pack: 2, banks: 1, rows: Math.ceil(buildDescriptor(g, 'lenet', 2).memories.terms.words.length / 2), sprams: 3 });
-    const xs = vectorInputs(g, calib, 1);
-    const r = simulate(g, xs, 'lenet', 2, 'spram');
-    expect(Array.from(r.outputs[0]!.data)).toEqual(Array.from(runInteger(g, xs)[0]!.data));
-    expect(r.stats.layersChecked).toBe(g.nodes.filter((n) => n.op.kind !== 'Reshape').length);
-    // The testbench counts from `start`: loading the SPRAMs before it costs no engine cycles.
-    expect(r.stats.cycles[0]).toBe(buildDescriptor(g, 'lenet', 2).descriptor.cycles.total);
-  }, 300_000);
+  // 2 lanes: 24-bit words, two a row in 3 SPRAMs; 4 lanes: 48-bit words, one a row in 3 SPRAMs.
+  for (const [lanes, pack] of [[2, 2], [4, 1]] as const) {
+    it(`runs lenet at ${lanes} lanes with activations and terms in UP5K SPRAMs (terms loaded over the host port), bit-exact`, () => {
+      const g = lowered('lenet');
+      const setup = engineSetup(g, 'lenet', lanes, 'spram');
+      if ('unsupported' in setup) throw new Error(setup.unsupported);
+      expect(setup.spram).toEqual({ cols: 3, pack, banks: 1, rows: Math.ceil(buildDescriptor(g, 'lenet', lanes).memories.terms.words.length / pack), sprams: 3 });
+      const xs = vectorInputs(g, calib, 1);
+      const r = simulate(g, xs, 'lenet', lanes, 'spram');
+      expect(Array.from(r.outputs[0]!.data)).toEqual(Array.from(runInteger(g, xs)[0]!.data));
+      expect(r.stats.layersChecked).toBe(g.nodes.filter((n) => n.op.kind !== 'Reshape').length);
+      // The testbench counts from `start`: loading the SPRAMs before it costs no engine cycles.
+      expect(r.stats.cycles[0]).toBe(buildDescriptor(g, 'lenet', lanes).descriptor.cycles.total);
+    }, 300_000);
+  }
 
   it('fails the SPRAM build of a model whose activations exceed one SPRAM, naming the reason', () => {
     const setup = engineSetup(lowered('resnet'), 'resnet', 2, 'spram');
