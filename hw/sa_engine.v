@@ -1,11 +1,14 @@
 // The multiplier-free reference engine: runs a shiftaddc program (NAME_prog.hex) over the parameter memory images.
-// P lanes compute P output channels of a shift layer at once, each adding the K shifted terms of its weight per cycle.
+// P lanes compute P output channels of a shift layer at once, each adding the K shifted terms of its weight per cycle;
+// an adder layer (AdderConv, WB > 0) runs the same loop, each lane subtracting |x - w| through its first term's adder.
 // Verilog-2005, synthesizable; every product is a shift: hw/ holds no multiply operator (test/backend-hw-sim.test.ts).
 module sa_engine #(
-  parameter P = 4, K = 2, CB = 6, G = 3, TW = 48, GW = 24,
+  parameter P = 4, K = 2, CB = 6, G = 3, TW = 48, GW = 24, WB = 0,
   parameter ACT_DEPTH = 8192, TERMS_DEPTH = 1, CHAN_DEPTH = 1, GAIN_DEPTH = 1, LUT_DEPTH = 1, PROG_DEPTH = 40, AW = 20,
   parameter TERMS_FILE = "terms.hex", BIAS_FILE = "bias.hex", SHIFT_FILE = "shift.hex", GAIN_FILE = "gain.hex",
-  parameter CLAMP_FILE = "clamp.hex", LUT_FILE = "lut.hex", PROG_FILE = "prog.hex"
+  parameter CLAMP_FILE = "clamp.hex", LUT_FILE = "lut.hex", PROG_FILE = "prog.hex",
+  // SPRAM = 1: activations and terms in iCE40 UP5K SPRAMs (hw/sa_act_mem.v, hw/sa_terms_mem.v), terms loaded by the host.
+  parameter SPRAM = 0, SP_COLS = 3, SP_PACK = 2, SP_BANKS = 1
 ) (
   input clk,
   input rst,
@@ -15,7 +18,9 @@ module sa_engine #(
   output reg step_done,
   output reg [15:0] step,
   input host_we,
+  // verilator lint_off UNUSEDSIGNAL
   input [19:0] host_addr,
+  // verilator lint_on UNUSEDSIGNAL
   input [15:0] host_wdata,
   output [15:0] host_rdata
 );
@@ -25,17 +30,15 @@ module sa_engine #(
   localparam F_TERMS = 20, F_CHAN = 21, F_GAIN = 22, F_HASGAIN = 23, F_LO = 24, F_HI = 25, F_SHIFT = 26, F_ALA = 27, F_ALB = 28;
   localparam F_WIDE = 29, F_CSDP = 30, F_CSDN = 31, F_N = 32, F_GIN = 33, F_SHW = 34, F_PADTW = 35, F_LUT = 36, F_CSDD = 37;
   localparam F_GOUT = 38, F_LPLANE = 39, NF = 40;
-  localparam OP_END = 0, OP_CONV = 1, OP_MAX = 2, OP_AVG = 3, OP_QADD = 4, OP_REQ = 5, OP_LUT = 6;
+  localparam OP_END = 0, OP_CONV = 1, OP_MAX = 2, OP_AVG = 3, OP_QADD = 4, OP_REQ = 5, OP_LUT = 6, OP_ADDER = 7;
   localparam S_IDLE = 4'd0, S_LOAD = 4'd1, S_DISP = 4'd2, S_TAP = 4'd3, S_DRAIN = 4'd4, S_PREAD = 4'd5, S_PWRITE = 4'd6;
   // Index widths of the memories (at least 1 bit: a one-word memory still takes an index).
-  localparam AW_ACT = ACT_DEPTH > 1 ? $clog2(ACT_DEPTH) : 1, AW_TERMS = TERMS_DEPTH > 1 ? $clog2(TERMS_DEPTH) : 1;
   localparam AW_CHAN = CHAN_DEPTH > 1 ? $clog2(CHAN_DEPTH) : 1, AW_GAIN = GAIN_DEPTH > 1 ? $clog2(GAIN_DEPTH) : 1;
   localparam AW_LUT = LUT_DEPTH > 1 ? $clog2(LUT_DEPTH) : 1, AW_PROG = PROG_DEPTH > 1 ? $clog2(PROG_DEPTH) : 1, AW_LANE = P > 1 ? $clog2(P) : 1;
   localparam S_E1 = 4'd7, S_E2 = 4'd8, S_E3 = 4'd9, S_WAIT = 4'd10, S_DRAIN2 = 4'd11, S_CSD = 4'd12, S_GAIN = 4'd13, S_E4 = 4'd14;
 
-  // Memories: activations (1 read + 1 write port), program and parameters (read-only, registered reads).
-  reg [15:0] act [0:ACT_DEPTH-1];
-  reg [TW-1:0] terms_mem [0:TERMS_DEPTH-1];
+  // Memories: activations (1 read + 1 write port) and terms in hw/sa_act_mem.v and hw/sa_terms_mem.v, program and
+  // parameters here (read-only, registered reads).
   reg [31:0] bias_mem [0:CHAN_DEPTH-1];
   reg [7:0] shift_mem [0:CHAN_DEPTH-1];
   reg [15:0] clamp_mem [0:CHAN_DEPTH-1];
@@ -43,7 +46,7 @@ module sa_engine #(
   reg [7:0] lut_mem [0:LUT_DEPTH-1];
   reg [31:0] prog [0:PROG_DEPTH-1];
   initial begin
-    $readmemh(TERMS_FILE, terms_mem); $readmemh(BIAS_FILE, bias_mem); $readmemh(SHIFT_FILE, shift_mem);
+    $readmemh(BIAS_FILE, bias_mem); $readmemh(SHIFT_FILE, shift_mem);
     $readmemh(CLAMP_FILE, clamp_mem); $readmemh(GAIN_FILE, gain_mem); $readmemh(LUT_FILE, lut_mem); $readmemh(PROG_FILE, prog);
   end
 
@@ -57,8 +60,8 @@ module sa_engine #(
   reg [AW-1:0] raddr, waddr, t_addr, c_addr, g_addr, l_addr;
   reg we;
   reg [15:0] wdata;
-  reg [15:0] act_q;
-  reg [TW-1:0] terms_q;
+  wire [15:0] act_q;
+  wire [TW-1:0] terms_q;
   reg [31:0] bias_q;
   reg [7:0] shift_q;
   reg [15:0] clamp_q;
@@ -69,11 +72,17 @@ module sa_engine #(
   wire [AW-1:0] ra = busy ? raddr : host_addr[AW-1:0];
   // verilator lint_on UNUSEDSIGNAL
   assign host_rdata = act_q;
+  // With SPRAMs a host write with address bit 19 set loads a term row (sa_terms_mem.v), else it writes an activation.
+  wire host_term = SPRAM != 0 && host_addr[19];
+  wire act_wen = we || (host_we && !busy && !host_term);
+  sa_act_mem #(.DEPTH(ACT_DEPTH), .AW(AW), .SPRAM(SPRAM)) u_act (
+    .clk(clk), .wen(act_wen), .wa(we ? waddr : host_addr[AW-1:0]), .wd(we ? wdata : host_wdata), .ra(ra), .q(act_q)
+  );
+  sa_terms_mem #(.TW(TW), .DEPTH(TERMS_DEPTH), .AW(AW), .FILE(TERMS_FILE), .SPRAM(SPRAM), .COLS(SP_COLS), .PACK(SP_PACK), .BANKS(SP_BANKS)) u_terms (
+    .clk(clk), .addr(t_addr), .q(terms_q), .load_we(host_we && !busy && host_term), .load_col(host_addr[17:16]),
+    .load_row(host_addr[15:0]), .load_data(host_wdata)
+  );
   always @(posedge clk) begin
-    if (we) act[waddr[AW_ACT-1:0]] <= wdata;
-    else if (host_we && !busy) act[host_addr[AW_ACT-1:0]] <= host_wdata;
-    act_q <= act[ra[AW_ACT-1:0]];
-    terms_q <= terms_mem[t_addr[AW_TERMS-1:0]];
     bias_q <= bias_mem[c_addr[AW_CHAN-1:0]]; shift_q <= shift_mem[c_addr[AW_CHAN-1:0]]; clamp_q <= clamp_mem[c_addr[AW_CHAN-1:0]];
     gain_q <= gain_mem[g_addr[AW_GAIN-1:0]]; lut_q <= lut_mem[l_addr[AW_LUT-1:0]]; prog_q <= prog[p_addr[AW_PROG-1:0]];
   end
@@ -115,6 +124,11 @@ module sa_engine #(
   wire signed [31:0] x_in = {{16{act_q[15]}}, act_q};
   wire signed [31:0] lo = f[F_LO], hi = f[F_HI], rsh = f[F_SHIFT];
   wire wide = f[F_WIDE][0];
+  // Adder layers (WB > 0 only: without them the datapath below folds away): lane l's weight is field l of WB bits of
+  // the term word, on the input's grid; a padded tap reads x = 0 and still counts |0 - w| (docs/numerics.md).
+  localparam WBX = WB > 0 ? WB : 1;
+  wire is_adder = WB > 0 && op == OP_ADDER;
+  wire [15:0] x_tap = (is_adder && !valid_d2) ? 16'd0 : act_q;
   // One shifter for both QAdd operands, its amount registered as each read is issued (ALA, then ALB).
   reg [4:0] al_sh;
   wire signed [31:0] x_al = x_in <<< al_sh;
@@ -130,6 +144,10 @@ module sa_engine #(
   reg signed [CB-1:0] cfield;
   reg [GW-1:0] gw;
   reg [TW-1:0] tw;
+  reg [WBX-1:0] wl;
+  reg [TW-1:0] wt;
+  reg signed [17:0] dx;
+  reg tneg;
   integer d, l, k;
   always @* begin
     v0 = acc[j[AW_LANE-1:0]] + $signed(bias_q);
@@ -143,19 +161,23 @@ module sa_engine #(
     end
     rq_r = rsh; cl_lo = lo; cl_hi = hi;
     case (op)
-      OP_CONV: begin rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
+      OP_CONV, OP_ADDER: begin rq_r = {{24{shift_q[7]}}, shift_q}; cl_hi = {{16{clamp_q[15]}}, clamp_q}; end
       OP_AVG: begin cl_lo = -32'sd2147483647 - 32'sd1; cl_hi = 32'sd2147483647; end
       default: ;
     endcase
     y_q = clamp(requant(q_r, r_r, wide), lo_r, hi_r);
     y_lane = (op == OP_MAX) ? acc[0] : y_q;
     y_elem = (op == OP_LUT) ? q_r : y_q;
-    tw = terms_q;
+    tw = terms_q; wt = terms_q;
     for (l = 0; l < P; l = l + 1) begin
       sum = acc[l];
+      // acc - |d| is acc + d for d < 0 and acc + ~d + 1 otherwise: the first term's adder with its carry in.
+      wl = wt[WBX-1:0]; wt = wt >> WBX;
+      dx = $signed({{2{x_tap[15]}}, x_tap}) - $signed({{(18-WBX){wl[WBX-1]}}, wl});
       for (k = 0; k < K; k = k + 1) begin
-        cfield = tw[CB-1:0]; tm = term_mag({{(8-CB){cfield[CB-1]}}, cfield}, x_in);
-        sum = sum + (cfield[CB-1] ? ~tm : tm) + {31'd0, cfield[CB-1]}; tw = tw >> CB;
+        cfield = tw[CB-1:0]; tm = term_mag({{(8-CB){cfield[CB-1]}}, cfield}, x_in); tneg = cfield[CB-1];
+        if (is_adder) begin tm = (k == 0) ? {{14{dx[17]}}, dx} : 32'sd0; tneg = k == 0 && !dx[17]; end
+        sum = sum + (tneg ? ~tm : tm) + {31'd0, tneg}; tw = tw >> CB;
       end
       acc_next[l] = sum;
     end
@@ -186,8 +208,8 @@ module sa_engine #(
       state <= S_IDLE; busy <= 1'b0; done <= 1'b0; step <= 0; pc <= 0;
     end else begin
       // The tap issued last cycle: its activation and term word are here now.
-      if (tap_d2 && valid_d2) begin
-        if (op == OP_CONV) begin
+      if (tap_d2 && (valid_d2 || is_adder)) begin
+        if (op == OP_CONV || is_adder) begin
           for (n2 = 0; n2 < P; n2 = n2 + 1) acc[n2] <= acc_next[n2];
         end else if (op == OP_MAX) begin
           if (x_in > acc[0]) acc[0] <= x_in;
@@ -206,7 +228,7 @@ module sa_engine #(
           start_taps;
           case (op)
             OP_END: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
-            OP_CONV, OP_MAX, OP_AVG: state <= S_TAP;
+            OP_CONV, OP_MAX, OP_AVG, OP_ADDER: state <= S_TAP;
             OP_QADD, OP_REQ, OP_LUT: state <= S_E1;
             default: begin busy <= 1'b0; done <= 1'b1; state <= S_IDLE; end
           endcase

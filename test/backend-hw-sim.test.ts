@@ -38,10 +38,36 @@ describe('hw reference engine', () => {
     const vh = String(files.find((f) => f.name === 'sa_tb.vh')!.data);
     const def = (k: string) => /`define SA_(\w+) (\d+)$/.exec(vh.split('\n').find((l) => l.startsWith(`\`define SA_${k} `))!)![2];
     const params = ['P', 'K', 'CB', 'G', 'TW', 'GW', 'ACT_DEPTH', 'TERMS_DEPTH', 'CHAN_DEPTH', 'GAIN_DEPTH', 'LUT_DEPTH', 'PROG_DEPTH'].map((k) => `-G${k}=${def(k)}`);
-    const out = execFileSync('verilator', ['--lint-only', '-Wall', ...params, 'sa_engine.v'], { cwd: HW, encoding: 'utf8', stdio: 'pipe' });
-    expect(out).toBe('');
-    const top = execFileSync('verilator', ['--lint-only', '-Wall', '--top-module', 'sa_top', ...params, 'sa_top.v', 'sa_engine.v'], { cwd: HW, encoding: 'utf8', stdio: 'pipe' });
-    expect(top).toBe('');
+    const mems = ['sa_act_mem.v', 'sa_terms_mem.v'];
+    const lint = (args: string[]) => execFileSync('verilator', ['--lint-only', '-Wall', ...args], { cwd: HW, encoding: 'utf8', stdio: 'pipe' });
+    expect(lint([...params, '--top-module', 'sa_engine', 'sa_engine.v', ...mems])).toBe('');
+    expect(lint(['--top-module', 'sa_top', ...params, 'sa_top.v', 'sa_engine.v', ...mems])).toBe('');
+    // With the UP5K's SPRAMs (terms as 3 SPRAMs of two words a row at 2 lanes, and in 2 x 2 at one word a row).
+    for (const sp of [['-GSP_COLS=3', '-GSP_PACK=2', '-GSP_BANKS=1'], ['-GSP_COLS=2', '-GSP_PACK=1', '-GSP_BANKS=2']]) {
+      expect(lint(['--top-module', 'sa_top', ...params.map((p) => (p.startsWith('-GP=') ? '-GP=2' : p.startsWith('-GTW=') ? '-GTW=24' : p)), '-GSPRAM=1', ...sp,
+        'sa_top.v', 'sa_engine.v', ...mems, 'sb_spram256ka_sim.v'])).toBe('');
+    }
+  });
+
+  // 2 lanes: 24-bit words, two a row in 3 SPRAMs; 4 lanes: 48-bit words, one a row in 3 SPRAMs.
+  for (const [lanes, pack] of [[2, 2], [4, 1]] as const) {
+    it(`runs lenet at ${lanes} lanes with activations and terms in UP5K SPRAMs (terms loaded over the host port), bit-exact`, () => {
+      const g = lowered('lenet');
+      const setup = engineSetup(g, 'lenet', lanes, 'spram');
+      if ('unsupported' in setup) throw new Error(setup.unsupported);
+      expect(setup.spram).toEqual({ cols: 3, pack, banks: 1, rows: Math.ceil(buildDescriptor(g, 'lenet', lanes).memories.terms.words.length / pack), sprams: 3 });
+      const xs = vectorInputs(g, calib, 1);
+      const r = simulate(g, xs, 'lenet', lanes, 'spram');
+      expect(Array.from(r.outputs[0]!.data)).toEqual(Array.from(runInteger(g, xs)[0]!.data));
+      expect(r.stats.layersChecked).toBe(g.nodes.filter((n) => n.op.kind !== 'Reshape').length);
+      // The testbench counts from `start`: loading the SPRAMs before it costs no engine cycles.
+      expect(r.stats.cycles[0]).toBe(buildDescriptor(g, 'lenet', lanes).descriptor.cycles.total);
+    }, 300_000);
+  }
+
+  it('fails the SPRAM build of a model whose activations exceed one SPRAM, naming the reason', () => {
+    const setup = engineSetup(lowered('resnet'), 'resnet', 2, 'spram');
+    expect('unsupported' in setup && setup.unsupported).toMatch(/resnet in UP5K SPRAMs: its (activation|term) memory/);
   });
 
   for (const [m, lanes] of [['lenet', 4], ['dwsep', 4]] as const) {

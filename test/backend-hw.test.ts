@@ -98,6 +98,30 @@ describe('hw backend', () => {
     expect(loweredEnergy(g).total.fp32).toBeCloseTo(e.total.fp32, 6);
   });
 
+  it('prices the engine\'s own memory traffic: one activation and one term word per tap, as many taps as its cycles spend', () => {
+    const e = JSON.parse(text(out.files, 'energy.json'));
+    expect(e.engine.lanes).toBe(4);
+    expect(text(out.files, 'energy.md')).toMatch(/Memory as the reference engine moves it \(4 lanes\)/);
+    const tw = d.memories.find((m: { name: string }) => m.name === 'terms').width;
+    for (const [t, l] of d.layers.entries()) {
+      const b = e.engine.layers[t].bits;
+      if (l.kind !== 'ShiftConv' && l.kind !== 'ShiftGemm') continue;
+      // The descriptor's cycles (held to the testbench's count) less the per-position drain and per-lane output path.
+      const M = l.output.shape[1];
+      const positions = l.output.words / M;
+      const taps = l.cycles - 42 - positions * (2 * Math.ceil(M / 4) + 4 * M);
+      expect(b.shiftadd.act, l.name).toBe(taps * 16);
+      expect(b.shiftadd.weights, l.name).toBe(taps * tw);
+      expect(b.int8.act).toBe(b.shiftadd.act);
+      expect(b.int8.weights).toBe(taps * 4 * 8);
+    }
+    const sum = (f: string) => e.engine.layers.reduce((s: number, l: { bits: Record<string, Record<string, number>> }) => s + Object.values(l.bits[f]!).reduce((a, v) => a + v, 0), 0);
+    expect(e.engine.total.shiftadd.memory).toBeCloseTo((sum('shiftadd') / 64) * 10, 6);
+    expect(e.engine.total.int8.compute).toBeCloseTo(e.totals.int8.compute, 6);
+    // Re-reading every window costs far more than reading each weight and activation once (the counts above).
+    expect(e.engine.total.shiftadd.memory).toBeGreaterThan(3 * e.totals.shiftadd.memory);
+  });
+
   it('inspect --energy estimates a float model without compiling it', () => {
     const f = loadModel(`${EX}lenet.onnx`);
     const r = JSON.parse(formatEnergy(f, true));
@@ -110,5 +134,7 @@ describe('hw backend', () => {
   it('refuses bad options', () => {
     expect(() => hwBackend.parseOptions({ lanes: '0' }, {})).toThrow(/SAC040|--lanes/);
     expect(() => hwBackend.parseOptions({ name: '9x' }, {})).toThrow(/identifier/);
+    expect(() => hwBackend.parseOptions({ memory: 'dram' }, {})).toThrow(/--memory must be bram or spram/);
+    expect(() => emit(lowered('resnet'), 'hw', { name: 'resnet', memory: 'spram', lanes: '2' })).toThrow(/--memory spram: resnet does not fit an iCE40 UP5K/);
   });
 });

@@ -13,8 +13,8 @@ import { tensor } from '../src/ir/tensor.js';
 import { ACT, node, oneOp, q, SAMPLES } from './helpers/dialect-samples.js';
 import { verifyGraph } from '../src/ir/verify.js';
 
-/** Dialect ops a backend refuses (SAC060), by backend: the hardware engine has no adder datapath yet (docs/hw.md). */
-const KNOWN_GAPS: Record<string, readonly LoweredKind[]> = { hw: ['AdderConv'], onnx: ['AdderConv', 'QLrn'] };
+/** Dialect ops a backend refuses (SAC060), by backend (docs/onnx.md). */
+const KNOWN_GAPS: Record<string, readonly LoweredKind[]> = { onnx: ['AdderConv', 'QLrn'] };
 
 function diagnostic(f: () => unknown): ShiftaddcError {
   try { f(); } catch (e) { if (e instanceof ShiftaddcError) return e; throw e; }

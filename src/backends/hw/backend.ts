@@ -9,12 +9,14 @@ import { readNpy } from '../../io/npy.js';
 import type { Backend, EmitFile, EmitResult } from '../contract.js';
 import * as path from 'node:path';
 import { buildDescriptor } from './descriptor.js';
+import { engineEnergy, engineEnergyMarkdown } from './engine-energy.js';
 import { MEMORIES } from './memories.js';
 import { paramsVh } from './params.js';
 import { DESCRIPTOR_SCHEMA } from './schema.js';
 import { engineFiles, expectedOutputs } from './engine-files.js';
 import { engineProgram } from './program.js';
-import { simulate } from './run.js';
+import { simulate, type EngineMemory } from './run.js';
+import { spramLayout, spramMisfit } from './spram.js';
 import { checkIverilog } from './sim.js';
 import { testVectors, vectorInputs } from './vectors.js';
 
@@ -26,6 +28,8 @@ export interface HwBackendOptions {
   /** Float inputs (.npy) for the test vectors (default: the calibration file), and how many samples to take. */
   vectors?: string;
   vectorCount: number;
+  /** Where the engine keeps activations and terms: block RAM, or the iCE40 UP5K's SPRAMs (terms loaded by the host). */
+  memory: EngineMemory;
 }
 
 /** Identifier from a model file name (lenet-v2.onnx -> lenet_v2). */
@@ -52,7 +56,10 @@ function emit(g: Graph, o: HwBackendOptions): EmitResult {
   // The engine's program and testbench files, when the reference engine runs every layer (else the summary says why not).
   const prog = engineProgram(g, d);
   const x = g.values[g.inputs[0]!]!;
-  if (!('unsupported' in prog)) files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8));
+  const spram = o.memory === 'spram' ? spramLayout(memories.terms.width, memories.terms.words.length) : undefined;
+  const misfit = spram && spramMisfit(spram, d.activation.depth);
+  if (misfit) fail('SAC040', `--memory spram: ${o.name} does not fit an iCE40 UP5K: ${misfit}`, undefined, 'use --memory bram (a UP5K has four 16K x 16 SPRAMs: one for the activations, three for the terms)');
+  if (!('unsupported' in prog)) files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8, spram));
   if (o.vectors) {
     const bytes = fs.existsSync(o.vectors) ? fs.readFileSync(o.vectors) : fail('SAC001', `test vector file '${o.vectors}' does not exist`);
     const xs = vectorInputs(g, readNpy(new Uint8Array(bytes), `vectors '${o.vectors}'`), o.vectorCount);
@@ -60,7 +67,9 @@ function emit(g: Graph, o: HwBackendOptions): EmitResult {
     if (!('unsupported' in prog)) xs.forEach((v, s) => files.push({ name: `${o.name}_tv${s}_want.hex`, data: expectedOutputs(g, prog, v).hex }));
   }
   const energy = loweredEnergy(g, o.name);
-  files.push({ name: 'energy.json', data: `${JSON.stringify(energy, null, 1)}\n` }, { name: 'energy.md', data: energyMarkdown(energy) });
+  // Next to the dataflow-neutral counts, the memory traffic of the reference engine's own loops (no reuse).
+  const engine = engineEnergy(d, energy);
+  files.push({ name: 'energy.json', data: `${JSON.stringify({ ...energy, engine }, null, 1)}\n` }, { name: 'energy.md', data: energyMarkdown(energy) + engineEnergyMarkdown(engine) });
   const termWords = memories.terms.words.length;
   const paramBytes = (memories.bias.words.length * 32 + (memories.shift.words.length + memories.lut.words.length) * 8 + memories.gain.words.length * memories.gain.width) / 8;
   // Ideal: (1 + B) bits per non-zero term, as the C backend's streams are measured against.
@@ -91,12 +100,15 @@ export const hwBackend: Backend<HwBackendOptions> = {
     { key: 'lanes', flag: '--lanes <P>', use: 'both', default: '4', description: 'hardware lanes: output channels computed in parallel' },
     { key: 'vectors', flag: '--vectors <file>', use: 'emit', description: 'float inputs (.npy) for the hardware test vectors (default: the --calibrate file)' },
     { key: 'vectorCount', flag: '--vector-count <n>', use: 'emit', default: '2', description: 'samples of --vectors written as hardware test vectors' },
+    { key: 'memory', flag: '--memory <kind>', use: 'both', default: 'bram', description: 'engine memories: bram, or spram (iCE40 UP5K SPRAMs for activations and terms, the terms loaded over the host port)' },
   ],
   parseOptions(v, ctx) {
     const name = v.name ?? idName(ctx.model ?? 'model');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not an identifier`);
     const vectors = v.vectors ?? ctx.calibration;
-    return { name, lanes: int(v.lanes, 4, '--lanes', 1, 64), vectorCount: int(v.vectorCount, 2, '--vector-count', 0, 64), ...(vectors ? { vectors } : {}) };
+    const memory = v.memory ?? 'bram';
+    if (memory !== 'bram' && memory !== 'spram') fail('SAC040', `--memory must be bram or spram (got '${memory}')`);
+    return { name, lanes: int(v.lanes, 4, '--lanes', 1, 64), vectorCount: int(v.vectorCount, 2, '--vector-count', 0, 64), memory, ...(vectors ? { vectors } : {}) };
   },
   emit,
   runDescription: 'the reference engine hw/sa_engine.v simulated in Icarus Verilog (iverilog), every layer checked against runInteger',
@@ -104,7 +116,7 @@ export const hwBackend: Backend<HwBackendOptions> = {
     checkIverilog();
   },
   run(g, inputs, o, onInfo) {
-    const r = simulate(g, inputs, o.name, o.lanes);
+    const r = simulate(g, inputs, o.name, o.lanes, o.memory);
     const c = r.stats.cycles;
     onInfo?.({
       line: `hw engine (${o.lanes} lanes, iverilog): ${c[0]} cycles per inference, ${r.stats.layersChecked} layers checked against runInteger on ${c.length} samples`,

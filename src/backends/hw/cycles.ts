@@ -21,10 +21,12 @@ export function layerCycles(g: Graph, n: Node, lanes: number, alias: boolean): n
   const a = n.op.attrs as Record<string, unknown>;
   switch (n.op.kind) {
     case 'ShiftConv':
-    case 'ShiftGemm': {
+    case 'ShiftGemm':
+    case 'AdderConv': {
+      // An adder layer runs the shift layers' loop: one cycle per tap, padded taps included (they count |0 - w|).
       const codes = g.values[n.inputs[1]!]!.data!;
       const M = codes.shape[0]!;
-      const D = numel(codes.shape) / (M * (a.terms as number));
+      const D = numel(codes.shape) / (M * (n.op.kind === 'AdderConv' ? 1 : (a.terms as number)));
       const groups = (a.group as number | undefined) ?? 1;
       const mPerG = M / groups;
       let perPosition = 0;

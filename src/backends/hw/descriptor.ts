@@ -5,7 +5,7 @@ import type { Graph } from '../../ir/graph.js';
 import { assertLowered } from '../../ir/interp-int.js';
 import { DTYPE_BYTES, numel } from '../../ir/tensor.js';
 import { layerCycles, PROGRAM_CYCLES } from './cycles.js';
-import { opName, qaddAmounts, shiftAmounts, tensorDesc, type ActLayout, type LayerDesc } from './layers.js';
+import { adderAmounts, opName, qaddAmounts, shiftAmounts, tensorDesc, type ActLayout, type LayerDesc } from './layers.js';
 import { MEMORIES, MemoryBuilder, memoryShape, type Memory, type MemoryName } from './memories.js';
 
 export const DESCRIPTOR_VERSION = 1;
@@ -27,8 +27,6 @@ export function buildDescriptor(g: Graph, name: string, lanes: number): { descri
   assertLowered(g);
   const isOut = new Set(g.outputs);
   for (const n of g.nodes) if (n.outputs.length !== 1) fail('SAC060', 'the hardware backend supports single-output ops', atNode(n.name, n.op.kind));
-  // The engine and its memories have no adder datapath yet: refuse rather than write a descriptor missing the layer's weights.
-  for (const n of g.nodes) if (n.op.kind === 'AdderConv') fail('SAC060', 'the hardware backend has no adder layer (AdderConv) yet', atNode(n.name, n.op.kind), 'compile this model with --target c or --target wasm');
   const alias = g.nodes.map((n) => (n.op.kind === 'Reshape' || n.op.kind === 'Identity') && !isOut.has(n.outputs[0]!));
   const info: NodePlanInfo[] = g.nodes.map((n, t) => ({ scratchBytes: 0, inPlace: ELEMENTWISE.has(n.op.kind), alias: alias[t]! }));
   const plan = planArena(g, info);
@@ -43,7 +41,7 @@ export function buildDescriptor(g: Graph, name: string, lanes: number): { descri
   const mem = new MemoryBuilder(memoryShape(g, lanes));
   const layers: LayerDesc[] = g.nodes.map((n, t) => {
     const kind = n.op.kind;
-    const regions = kind === 'ShiftConv' || kind === 'ShiftGemm' ? mem.shiftLayer(g, n) : kind === 'Lut' ? mem.lut(n) : {};
+    const regions = kind === 'ShiftConv' || kind === 'ShiftGemm' ? mem.shiftLayer(g, n) : kind === 'AdderConv' ? mem.adderLayer(g, n) : kind === 'Lut' ? mem.lut(n) : {};
     const acts = n.inputs.filter((i) => i >= 0 && !g.values[i]!.data);
     return {
       index: t, name: n.name, kind, op: opName(g, n),
@@ -51,6 +49,7 @@ export function buildDescriptor(g: Graph, name: string, lanes: number): { descri
       output: tensorDesc(g, n.outputs[0]!, plan.loc[n.outputs[0]!]!, lay),
       attrs: { ...(n.op.attrs as Record<string, unknown>) },
       ...(kind === 'ShiftConv' || kind === 'ShiftGemm' ? { shift: shiftAmounts(g, n) } : {}),
+      ...(kind === 'AdderConv' ? { adder: adderAmounts(g, n) } : {}),
       ...(kind === 'QAdd' ? { qadd: qaddAmounts(n) } : {}),
       regions, cycles: layerCycles(g, n, lanes, alias[t]!), alias: alias[t]!,
     };

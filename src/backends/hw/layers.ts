@@ -5,6 +5,8 @@ import { numel } from '../../ir/tensor.js';
 import { qaddShifts, type QAddAttrs } from '../../ir/ops/qadd.js';
 import { clampHi, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import type { Region, MemoryName } from './memories.js';
+import type { AdderConvAttrs } from '../../ir/ops/adder-conv.js';
+import { ADDER_OPERANDS } from '../../ir/lowered.js';
 
 /** A tensor as the engine sees it: where it lives in the activation memory (word address) and its fixed-point form. */
 export interface TensorDesc {
@@ -19,6 +21,8 @@ export interface LayerDesc {
   attrs: Record<string, unknown>;
   /** Derived amounts by op (shift layers: terms, window, widths, shifts, gain, saturation). */
   shift?: Record<string, unknown>;
+  /** Adder layers: weight bits (on the input's grid), accumulator bound, shifts, gain digits, saturation. */
+  adder?: Record<string, unknown>;
   qadd?: { alignA: number; alignB: number; shift: number; lo: number; hi: number };
   regions: Partial<Record<MemoryName, Region>>;
   cycles: number;
@@ -86,6 +90,37 @@ export function shiftAmounts(g: Graph, n: Node): Record<string, unknown> {
     rshift,
     gain: { digits: G, codes: gain ? Array.from({ length: M }, (_, m) => Array.from(gain.data.subarray(m * G, (m + 1) * G))) : [] },
     saturation: { lo: a.actMin, hi: Array.from({ length: M }, (_, m) => clampHi(a, m)) },
+  };
+}
+
+/**
+ * An adder layer's amounts (docs/numerics.md): acc = bias - sum |x - w| needs, per channel, the bits of
+ * A_o = |bias_o| + sum over taps of max(w - lo, hi - w) plus a sign.
+ */
+export function adderAmounts(g: Graph, n: Node): Record<string, unknown> {
+  const a = n.op.attrs as AdderConvAttrs;
+  const x = g.values[n.inputs[ADDER_OPERANDS.x]!]!;
+  const w = g.values[n.inputs[ADDER_OPERANDS.weights]!]!.data!;
+  const bias = g.values[n.inputs[ADDER_OPERANDS.bias]!]!.data!.data;
+  const gid = n.inputs[ADDER_OPERANDS.gain];
+  const gain = gid !== undefined && gid >= 0 ? g.values[gid]!.data! : undefined;
+  const inBits = x.type.dtype === 'int16' ? 16 : 8;
+  const [lo, hi] = [-(2 ** (inBits - 1)), 2 ** (inBits - 1) - 1];
+  const M = w.shape[0]!;
+  const D = numel(w.shape) / M;
+  let accNeeded = 0;
+  for (let m = 0; m < M; m++) {
+    let A = Math.abs(bias[m]!);
+    for (let i = m * D; i < (m + 1) * D; i++) A += Math.max(w.data[i]! - lo, hi - w.data[i]!);
+    accNeeded = Math.max(accNeeded, Math.ceil(Math.log2(A + 1)) + 1);
+  }
+  const G = gain ? gain.shape[1]! : 0;
+  return {
+    weightBits: inBits, taps: D,
+    bits: { activation: inBits, accumulator: 32, accumulatorNeeded: accNeeded, output: a.bits },
+    rshift: Array.from(g.values[n.inputs[ADDER_OPERANDS.rshift]!]!.data!.data),
+    gain: { digits: G, codes: gain ? Array.from({ length: M }, (_, m) => Array.from(gain.data.subarray(m * G, (m + 1) * G))) : [] },
+    saturation: { lo: a.actMin, hi: a.actMax },
   };
 }
 

@@ -10,7 +10,7 @@ export const FIELDS = ['op', 'x', 'x2', 'y', 'cpg', 'h', 'w', 'hw', 'oh', 'ow', 
   'terms', 'chan', 'gain', 'hasGain', 'lo', 'hi', 'shift', 'alignA', 'alignB', 'wide', 'csdPos', 'csdNeg', 'n', 'gin', 'shW', 'padTW', 'lut', 'csdD', 'gout', 'lanePlane'] as const;
 export type Field = (typeof FIELDS)[number];
 export const RECORD_WORDS = 40;
-export const OPCODES = { end: 0, conv: 1, maxpool: 2, avgpool: 3, qadd: 4, requant: 5, lut: 6 } as const;
+export const OPCODES = { end: 0, conv: 1, maxpool: 2, avgpool: 3, qadd: 4, requant: 5, lut: 6, adder: 7 } as const;
 
 type Rec = Partial<Record<Field, number>>;
 
@@ -39,8 +39,10 @@ function record(g: Graph, l: LayerDesc, lanes: number): Rec[] | string {
   const el = { ...base, n: l.output.words };
   switch (l.kind) {
     case 'ShiftConv':
-    case 'ShiftGemm': {
-      const conv = l.kind === 'ShiftConv';
+    case 'ShiftGemm':
+    case 'AdderConv': {
+      // An adder layer is a conv record with its own opcode: the same window loop, |x - w| instead of the terms.
+      const conv = l.kind !== 'ShiftGemm';
       const C = x.shape[1]!;
       const sp = conv ? spatial(l, a.kernel, a.strides, a.pads, a.dilations) : { h: 1, w: 1, hw: 1, oh: 1, ow: 1, plane: 1, kh: 1, kw: 1, sh: 1, sw: 1, padT: 0, padL: 0, shW: 1, padTW: 0 };
       if (typeof sp === 'string') return sp;
@@ -48,7 +50,7 @@ function record(g: Graph, l: LayerDesc, lanes: number): Rec[] | string {
       const M = l.output.shape[1]!;
       const cpg = C / groups;
       const r = l.regions;
-      return [{ ...base, ...sp, op: OPCODES.conv, cpg, groups, mpg: M / groups, d: cpg * sp.kh! * sp.kw!, terms: r.terms!.base, chan: r.bias!.base,
+      return [{ ...base, ...sp, op: l.kind === 'AdderConv' ? OPCODES.adder : OPCODES.conv, cpg, groups, mpg: M / groups, d: cpg * sp.kh! * sp.kw!, terms: r.terms!.base, chan: r.bias!.base,
         gain: r.gain?.base ?? 0, hasGain: r.gain ? 1 : 0, lo: a.actMin, gin: cpg * sp.hw!, gout: (M / groups) * sp.plane!, lanePlane: lanes * sp.plane! }];
     }
     case 'MaxPool':

@@ -11,16 +11,23 @@ import { engineFiles, expectedOutputs } from './engine-files.js';
 import { MEMORIES } from './memories.js';
 import { engineProgram, type Program } from './program.js';
 import { buildSim, runSim } from './sim.js';
+import { spramLayout, spramMisfit, type SpramLayout } from './spram.js';
+
+/** Where the engine keeps activations and terms: block RAM, or the iCE40 UP5K's SPRAMs (hw/sa_act_mem.v, hw/sa_terms_mem.v). */
+export type EngineMemory = 'bram' | 'spram';
 
 /** Everything the testbench reads: memory images, program, check table, configuration. */
-export function engineSetup(g: Graph, name: string, lanes: number): { files: EmitFile[]; prog: Program } | { unsupported: string } {
+export function engineSetup(g: Graph, name: string, lanes: number, memory: EngineMemory = 'bram'): { files: EmitFile[]; prog: Program; spram?: SpramLayout } | { unsupported: string } {
   const { descriptor: d, memories } = buildDescriptor(g, name, lanes);
   const prog = engineProgram(g, d);
   if ('unsupported' in prog) return prog;
+  const spram = memory === 'spram' ? spramLayout(memories.terms.width, memories.terms.words.length) : undefined;
+  const misfit = spram && spramMisfit(spram, d.activation.depth);
+  if (misfit) return { unsupported: `${name} in UP5K SPRAMs: ${misfit}` };
   const x = g.values[g.inputs[0]!]!;
   const files: EmitFile[] = MEMORIES.map((m) => ({ name: `${name}_${m}.hex`, data: memoryImages(memories[m].words, memories[m].width, `${name} ${m} memory`).hex }));
-  files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8));
-  return { files, prog };
+  files.push(...engineFiles(d, memories, prog, x.type.dtype === 'int16' ? 16 : 8, spram));
+  return { files, prog, ...(spram ? { spram } : {}) };
 }
 
 /** Samples of a runner input along dim 0 (the graph declares one). */
@@ -33,11 +40,11 @@ function samples(g: Graph, t: Tensor): Tensor[] {
 export interface HwRunStats { cycles: number[]; layersChecked: number }
 
 /** Simulates the engine on every sample; a layer differing from runInteger fails SAC062 naming it. */
-export function simulate(g: Graph, inputs: readonly Tensor[], name: string, lanes: number): { outputs: Tensor[]; stats: HwRunStats } {
+export function simulate(g: Graph, inputs: readonly Tensor[], name: string, lanes: number, memory: EngineMemory = 'bram'): { outputs: Tensor[]; stats: HwRunStats } {
   if (g.inputs.length !== 1 || g.outputs.length !== 1) fail('SAC061', 'the hardware engine runs graphs with one input and one output');
-  const setup = engineSetup(g, name, lanes);
+  const setup = engineSetup(g, name, lanes, memory);
   if ('unsupported' in setup) return fail('SAC061', `the reference engine cannot run ${setup.unsupported}`);
-  const { dir, sim } = buildSim(setup.files);
+  const { dir, sim } = buildSim(setup.files, setup.spram !== undefined);
   const out = g.values[g.outputs[0]!]!;
   const per = numel(out.type.shape);
   const xs = samples(g, inputs[0]!);

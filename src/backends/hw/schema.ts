@@ -19,10 +19,17 @@ const shift = obj({
   gain: obj({ digits: nat, codes: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: -16, maximum: 16 } } } }),
   saturation: obj({ lo: int, hi: ints }),
 });
+const adder = obj({
+  weightBits: { enum: [8, 16] }, taps: { type: 'integer', minimum: 1 },
+  bits: obj({ activation: { enum: [8, 16] }, accumulator: { const: 32 }, accumulatorNeeded: { type: 'integer', minimum: 1, maximum: 32 }, output: { enum: [8, 16] } }),
+  rshift: { type: 'array', items: { type: 'integer', minimum: -31, maximum: 31 } },
+  gain: obj({ digits: nat, codes: { type: 'array', items: { type: 'array', items: { type: 'integer', minimum: -16, maximum: 16 } } } }),
+  saturation: obj({ lo: int, hi: int }),
+});
 const layer = obj({
   index: nat, name: { type: 'string' },
-  kind: { enum: ['ShiftConv', 'ShiftGemm', 'QAdd', 'Requantize', 'Lut', 'QAveragePool', 'Relu', 'MaxPool', 'GlobalMaxPool', 'Reshape', 'Identity', 'Transpose', 'Slice', 'Pad', 'Concat'] },
-  op: { type: 'string' }, inputs: { type: 'array', items: tensor }, output: tensor, attrs: { type: 'object' }, shift,
+  kind: { enum: ['ShiftConv', 'ShiftGemm', 'AdderConv', 'QLrn', 'QGateMul', 'QAdd', 'Requantize', 'Lut', 'QAveragePool', 'Relu', 'MaxPool', 'GlobalMaxPool', 'Reshape', 'Identity', 'Transpose', 'Slice', 'Pad', 'Concat'] },
+  op: { type: 'string' }, inputs: { type: 'array', items: tensor }, output: tensor, attrs: { type: 'object' }, shift, adder,
   qadd: obj({ alignA: nat, alignB: nat, shift: int, lo: int, hi: int }),
   regions: { type: 'object', propertyNames: memoryName, additionalProperties: region },
   cycles: nat, alias: { type: 'boolean' },

@@ -28,13 +28,17 @@ export function checkIverilog(): void {
 
 export interface SimRun { cycles: number; errors: number; layers: number; output: number[]; log: string }
 
-/** Writes `files` to a fresh folder and builds the testbench there; returns the folder and the compiled simulation. */
-export function buildSim(files: readonly EmitFile[]): { dir: string; sim: string } {
+/**
+ * Writes `files` to a fresh folder and builds the testbench there; returns the folder and the compiled simulation.
+ * `spram`: the engine's SPRAM memories, simulated by hw/sb_spram256ka_sim.v.
+ */
+export function buildSim(files: readonly EmitFile[], spram = false): { dir: string; sim: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shiftaddc-hw-'));
   for (const f of files) fs.writeFileSync(path.join(dir, f.name), f.data);
   const hw = hwSourceDir();
   const sim = path.join(dir, 'sim.vvp');
-  execFileSync('iverilog', ['-g2005', '-I', dir, '-I', hw, '-o', sim, path.join(hw, 'sa_engine.v'), path.join(hw, 'sa_tb.v')], { cwd: dir, stdio: 'pipe' });
+  const sources = ['sa_engine.v', 'sa_act_mem.v', 'sa_terms_mem.v', ...(spram ? ['sb_spram256ka_sim.v'] : []), 'sa_tb.v'].map((f) => path.join(hw, f));
+  execFileSync('iverilog', ['-g2005', '-I', dir, '-I', hw, '-o', sim, ...sources], { cwd: dir, stdio: 'pipe' });
   return { dir, sim };
 }
 
