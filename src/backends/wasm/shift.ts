@@ -8,7 +8,7 @@ import { OP } from './encoder.js';
 import { dotConvLayout, dotConvSample } from './dot-conv.js';
 import { simdConvChannels, simdGemmChannels, simdTableBytes } from './simd-shift.js';
 import { BLOCK } from './sweep.js';
-import { packedCodes } from './unpack.js';
+import { packedCodes, unpackBss } from './unpack.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
@@ -78,12 +78,13 @@ export function shiftScratch(g: Graph, node: Node): number {
   return Math.max(phased, d.xBytes + d.accBytes);
 }
 
-/** Bss of a shift layer: its decoded int8 codes and its SIMD weight tables (reserved in both variants alike). */
+/** Bss of a shift layer: its decoded int8 codes with their decode tables, and its SIMD weight tables (reserved in both variants alike). */
 export function shiftBss(g: Graph, node: Node): number {
   const s = shiftGeom(g, node);
-  const codes = s.M * (s.C / s.groups) * s.KH * s.KW * s.K;
+  const codes = shiftConst(g, node, 'codes')!;
+  const decode = unpackBss(codes, s.M, codes.data.length / (s.M * s.K), s.K, (node.op.attrs as ShiftAttrs).shiftBits);
   const tables = dotConvLayout(g, node, s)?.wBytes ?? simdTableBytes(s, accLayout(s).wide);
-  return ((codes + 15) & ~15) + ((tables + 15) & ~15);
+  return decode + ((tables + 15) & ~15);
 }
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
