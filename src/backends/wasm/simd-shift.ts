@@ -34,20 +34,30 @@ function decodeWeight(c: Code, K: number, cp: number, w: number, code: number, s
   });
 }
 
-/** Start function part: per output channel the non-zero weights with their tap addresses (the input copy is at a fixed address). */
-function buildLists(init: Code, p: SimdPlan): void {
-  const c = init;
+/**
+ * Start function part: per output channel the non-zero weights with their tap addresses (the input copy is at a
+ * fixed address), through a helper shared by the layers (see dot-conv.ts buildWeights: the start function stays
+ * a list of calls).
+ */
+function buildLists(ctx: WasmKernelCtx, p: SimdPlan): void {
   const { s } = p;
+  ctx.init.i32(p.codesAt).i32(p.tableAt).i32(p.countAt).i32(p.xp).i32(p.tapsAt).i32(s.groups).i32(p.mPerG).i32(p.Cg).i32(s.KH * s.KW).i32(p.chanBytes).i32(p.Cg * p.chanBytes);
+  ctx.init.call(ctx.rt.once(`convLists${p.K}`, 11, (c) => convLists(c, p.K), false));
+}
+
+/** convLists(codes, lists, counts, x, taps table, groups, M/groups, C/groups, taps, channel bytes, group bytes). */
+function convLists(c: Code, K: number): void {
+  const [codes, lists, counts, x, tapsAt, groups, mPerG, Cg, taps, chan, group] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const cp = c.local(); const lp = c.local(); const np = c.local(); const start = c.local(); const xg = c.local(); const xc = c.local();
   const xr = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
-  c.i32(p.codesAt).set(cp).i32(p.tableAt).set(lp).i32(p.countAt).set(np).i32(p.xp).set(xg);
-  c.forN(s.groups, () => {
-    c.forN(p.mPerG, () => {
+  c.get(codes).set(cp).get(lists).set(lp).get(counts).set(np).get(x).set(xg);
+  c.forN({ local: groups }, () => {
+    c.forN({ local: mPerG }, () => {
       c.get(lp).set(start).get(xg).set(xc);
-      c.forN(p.Cg, () => {
-        c.i32(p.tapsAt).set(xr);
-        c.forN(s.KH * s.KW, () => {
-          decodeWeight(c, p.K, cp, w, code, sg);
+      c.forN({ local: Cg }, () => {
+        c.get(tapsAt).set(xr);
+        c.forN({ local: taps }, () => {
+          decodeWeight(c, K, cp, w, code, sg);
           c.get(w).if(() => {
             c.get(lp).get(xc).get(xr).load(4).op(OP.add).store(4);
             c.get(lp).get(w).store(4, 4);
@@ -55,31 +65,35 @@ function buildLists(init: Code, p: SimdPlan): void {
           });
           c.bump(xr, 4);
         });
-        c.bump(xc, p.chanBytes);
+        c.get(xc).get(chan).op(OP.add).set(xc);
       });
       c.get(np).get(lp).get(start).op(OP.sub).i32(3).op(OP.shr_u).store(4);
       c.bump(np, 4);
     });
-    c.bump(xg, p.Cg * p.chanBytes);
+    c.get(xg).get(group).op(OP.add).set(xg);
   });
 }
 
-/** Start function part: the Gemm's dense int32 weight rows. */
-function buildRows(init: Code, p: SimdPlan): void {
-  const c = init;
-  const D = p.s.C;
-  const cp = c.local(); const wp = c.local(); const row = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
-  c.i32(p.codesAt).set(cp).i32(p.tableAt).set(row);
-  c.forN(p.s.M, () => {
-    c.get(row).set(wp);
-    c.forN(D, () => { decodeWeight(c, p.K, cp, w, code, sg); c.get(wp).get(w).store(4); c.bump(wp, 4); });
-    c.bump(row, gemmStride(D));
+/** Start function part: the Gemm's dense int32 weight rows (a shared helper, as buildLists). */
+function buildRows(ctx: WasmKernelCtx, p: SimdPlan): void {
+  ctx.init.i32(p.codesAt).i32(p.tableAt).i32(p.s.M).i32(p.s.C).i32(gemmStride(p.s.C) - p.s.C * 4);
+  ctx.init.call(ctx.rt.once(`gemmRows${p.K}`, 5, (c) => gemmRows(c, p.K), false));
+}
+
+/** gemmRows(codes, rows, M, D, row padding bytes). */
+function gemmRows(c: Code, K: number): void {
+  const [codes, rows, M, D, pad] = [0, 1, 2, 3, 4];
+  const cp = c.local(); const wp = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
+  c.get(codes).set(cp).get(rows).set(wp);
+  c.forN({ local: M }, () => {
+    c.forN({ local: D }, () => { decodeWeight(c, K, cp, w, code, sg); c.get(wp).get(w).store(4); c.bump(wp, 4); });
+    c.get(wp).get(pad).op(OP.add).set(wp);
   });
 }
 
 /** Per output channel of one sample: blocked sweep of its list, gain + narrow four lanes at a time, valid columns out. */
 export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
-  buildLists(ctx.init, p);
+  buildLists(ctx, p);
   const c = ctx.code;
   const { s } = p;
   const lp = c.local(); const np = c.local(); const n = c.local(); const v = c.local();
@@ -102,7 +116,7 @@ export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
 
 /** Gemm: per output channel a dot product of the int32 input copy and its row, four lanes at a time, then gain + narrow. */
 export function simdGemmChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
-  buildRows(ctx.init, p);
+  buildRows(ctx, p);
   const c = ctx.code;
   const stride = gemmStride(p.s.C);
   const wp = c.local(); const xq = c.local(); const acc = c.local(V128); const v = c.local();
