@@ -6,22 +6,23 @@ import { packLsb, packedCodes, unpackBss } from '../src/backends/wasm/unpack.js'
 import { tensor } from '../src/ir/tensor.js';
 import { mulberry32 } from './helpers/prng.js';
 
-/** A module whose start function decodes one layer's codes into Bss; returns the decoded int8 codes. */
-function decode(codes: Int8Array, M: number, D: number, K: number, B: number): Int8Array {
+/** A module whose start function decodes one layer's codes into Bss; returns the decoded int8 codes (or int32 weights). */
+function decode(codes: Int8Array, M: number, D: number, K: number, B: number, weights = false): Int8Array | Int32Array {
   const t = tensor('int8', [M, D, K], codes);
   const bss = new Bss(16, unpackBss(t, M, D, K, B));
   const data = new DataPool(16 + bss.capacity);
   const w = new ModuleWriter();
   const rt = new Runtime(w);
   const init = w.func([], []);
-  const { at } = packedCodes({ data, bss, rt, init: init.code }, t, M, D, K, B);
+  const { at } = packedCodes({ data, bss, rt, init: init.code }, t, M, D, K, B, weights);
   const bytes = data.bytes;
   w.memory(data.base + bytes.length);
   w.exportMemory('memory');
   w.start(init.index);
   w.setData(data.base, bytes);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(w.encode()), {});
-  return new Int8Array((inst.exports.memory as WebAssembly.Memory).buffer, at, M * D * K).slice();
+  const mem = (inst.exports.memory as WebAssembly.Memory).buffer;
+  return weights ? new Int32Array(mem, at, M * D).slice() : new Int8Array(mem, at, M * D * K).slice();
 }
 
 /** What the decoder must give: each weight's non-zero codes moved to its first slots, zeros after. */
@@ -51,6 +52,13 @@ describe('wasm Huffman decode (LSB-first, table per slot)', () => {
           }
         }
         expect(Array.from(decode(codes, M, D, K, B)), `M${M} D${D} B${B}`).toEqual(Array.from(packedForm(codes, n, K)));
+        // The SIMD module's form: each weight's value, the int32 sum of its terms +-2^(|c| - 1).
+        const want = Array.from({ length: n }, (_, i) => {
+          let w = 0;
+          for (let k = 0; k < K; k++) { const c = codes[i * K + k]!; if (c) w = (w + Math.sign(c) * 2 ** (Math.abs(c) - 1)) | 0; }
+          return w;
+        });
+        expect(Array.from(decode(codes, M, D, K, B, true)), `weights M${M} D${D} B${B}`).toEqual(want);
       }
     });
   }

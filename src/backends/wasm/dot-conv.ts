@@ -61,25 +61,18 @@ function buildWeights(ctx: WasmKernelCtx, p: DotPlan): void {
   const { s, d } = p;
   const tapBytes = d.pairs * 16;
   ctx.init.i32(p.codesAt).i32(p.wAt).i32(s.M / 4).i32(s.C).i32(s.KH * s.KW).i32(tapBytes).i32(s.KH * s.KW * tapBytes);
-  ctx.init.call(ctx.rt.once(`dotWeights${d.split ? 'Split' : ''}${p.K}`, 7, (c) => dotWeights(c, d.split, p.K), false));
+  ctx.init.call(ctx.rt.once(`dotWeights${d.split ? 'Split' : ''}`, 7, (c) => dotWeights(c, d.split), false));
 }
 
-/** dotWeights(codes, out, M / 4, C, taps, tap bytes, 4-channel block bytes): the body of buildWeights. */
-function dotWeights(c: Code, split: boolean, K: number): void {
-  const [codes, out, M4, C, taps, tapBytes, mbBytes] = [0, 1, 2, 3, 4, 5, 6];
+/** dotWeights(weights, out, M / 4, C, taps, tap bytes, 4-channel block bytes): the body of buildWeights. */
+function dotWeights(c: Code, split: boolean): void {
+  const [weights, out, M4, C, taps, tapBytes, mbBytes] = [0, 1, 2, 3, 4, 5, 6];
   const cp = c.local(); const mb = c.local(); const lp = c.local(); const pp = c.local(); const tp = c.local();
-  const w = c.local(); const code = c.local(); const sg = c.local(); const half = c.local();
+  const w = c.local(); const code = c.local(); const half = c.local();
   const one = (): void => {
     c.get(pp).set(tp);
     c.forN({ local: taps }, () => {
-      c.i32(0).set(w);
-      c.forN(K, () => {
-        c.get(cp).load(1).tee(code).if(() => {
-          c.get(code).i32(31).op(OP.shr_s).set(sg);
-          c.get(w).i32(1).get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub, OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(w);
-        });
-        c.bump(cp, 1);
-      });
+      c.get(cp).load(4).set(w).bump(cp, 4);
       if (split) {
         // lo = ((w + 128) & 255) - 128, hi = (w - lo) >> 8: exact halves, lo in [-128, 127].
         c.get(tp).get(w).i32(128).op(OP.add).i32(255).op(OP.and).i32(128).op(OP.sub).tee(code).store(2);
@@ -88,7 +81,7 @@ function dotWeights(c: Code, split: boolean, K: number): void {
       c.get(tp).get(tapBytes).op(OP.add).set(tp);
     });
   };
-  c.get(codes).set(cp).get(out).set(mb).get(C).i32(1).op(OP.shr_u).set(half);
+  c.get(weights).set(cp).get(out).set(mb).get(C).i32(1).op(OP.shr_u).set(half);
   c.forN({ local: M4 }, () => {
     c.get(mb).set(lp);
     c.forN(4, () => {

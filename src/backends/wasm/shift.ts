@@ -103,7 +103,8 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const padBytes = s.C * chanBytes(s);
   const xp = ctx.scratch;
   const acc = xp + padBytes + SWEEP_SLACK(s);
-  const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits).at;
+  // The SIMD kernels multiply: their start-function builders read int32 weights, the scalar kernels the codes.
+  const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits, ctx.simd).at;
   const dot = dotConvLayout(g, node, s);
   const tableAt = ctx.bss.alloc(dot?.wBytes ?? simdTableBytes(s, accLayout(s).wide));
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);

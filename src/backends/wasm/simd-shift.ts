@@ -22,18 +22,6 @@ export function simdTableBytes(s: ShiftGeom, wide: boolean): number {
 /** Bytes of one Gemm weight row: D int32 rounded up to whole vectors (zeros, so the x slack they meet adds 0). */
 const gemmStride = (D: number): number => ((D + 3) & ~3) * 4;
 
-/** Pushes nothing; sets local `w` to the weight of the K codes at local `cp` (sum of +-2^sh, int32) and advances cp. */
-function decodeWeight(c: Code, K: number, cp: number, w: number, code: number, sg: number): void {
-  c.i32(0).set(w);
-  c.forN(K, () => {
-    c.get(cp).load(1).tee(code).if(() => {
-      c.get(code).i32(31).op(OP.shr_s).set(sg);
-      c.get(w).i32(1).get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub, OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(w);
-    });
-    c.bump(cp, 1);
-  });
-}
-
 /**
  * Start function part: per output channel the non-zero weights with their tap addresses (the input copy is at a
  * fixed address), through a helper shared by the layers (see dot-conv.ts buildWeights: the start function stays
@@ -42,22 +30,22 @@ function decodeWeight(c: Code, K: number, cp: number, w: number, code: number, s
 function buildLists(ctx: WasmKernelCtx, p: SimdPlan): void {
   const { s } = p;
   ctx.init.i32(p.codesAt).i32(p.tableAt).i32(p.countAt).i32(p.xp).i32(p.tapsAt).i32(s.groups).i32(p.mPerG).i32(p.Cg).i32(s.KH * s.KW).i32(p.chanBytes).i32(p.Cg * p.chanBytes);
-  ctx.init.call(ctx.rt.once(`convLists${p.K}`, 11, (c) => convLists(c, p.K), false));
+  ctx.init.call(ctx.rt.once('convLists', 11, convLists, false));
 }
 
-/** convLists(codes, lists, counts, x, taps table, groups, M/groups, C/groups, taps, channel bytes, group bytes). */
-function convLists(c: Code, K: number): void {
-  const [codes, lists, counts, x, tapsAt, groups, mPerG, Cg, taps, chan, group] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/** convLists(weights, lists, counts, x, taps table, groups, M/groups, C/groups, taps, channel bytes, group bytes). */
+function convLists(c: Code): void {
+  const [weights, lists, counts, x, tapsAt, groups, mPerG, Cg, taps, chan, group] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const cp = c.local(); const lp = c.local(); const np = c.local(); const start = c.local(); const xg = c.local(); const xc = c.local();
-  const xr = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
-  c.get(codes).set(cp).get(lists).set(lp).get(counts).set(np).get(x).set(xg);
+  const xr = c.local(); const w = c.local();
+  c.get(weights).set(cp).get(lists).set(lp).get(counts).set(np).get(x).set(xg);
   c.forN({ local: groups }, () => {
     c.forN({ local: mPerG }, () => {
       c.get(lp).set(start).get(xg).set(xc);
       c.forN({ local: Cg }, () => {
         c.get(tapsAt).set(xr);
         c.forN({ local: taps }, () => {
-          decodeWeight(c, K, cp, w, code, sg);
+          c.get(cp).load(4).set(w).bump(cp, 4);
           c.get(w).if(() => {
             c.get(lp).get(xc).get(xr).load(4).op(OP.add).store(4);
             c.get(lp).get(w).store(4, 4);
@@ -74,21 +62,18 @@ function convLists(c: Code, K: number): void {
   });
 }
 
-/** Start function part: the Gemm's dense int32 weight rows (a shared helper, as buildLists). */
-function buildRows(ctx: WasmKernelCtx, p: SimdPlan): void {
-  ctx.init.i32(p.codesAt).i32(p.tableAt).i32(p.s.M).i32(p.s.C).i32(gemmStride(p.s.C) - p.s.C * 4);
-  ctx.init.call(ctx.rt.once(`gemmRows${p.K}`, 5, (c) => gemmRows(c, p.K), false));
-}
-
-/** gemmRows(codes, rows, M, D, row padding bytes). */
-function gemmRows(c: Code, K: number): void {
-  const [codes, rows, M, D, pad] = [0, 1, 2, 3, 4];
-  const cp = c.local(); const wp = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
-  c.get(codes).set(cp).get(rows).set(wp);
-  c.forN({ local: M }, () => {
-    c.forN({ local: D }, () => { decodeWeight(c, K, cp, w, code, sg); c.get(wp).get(w).store(4); c.bump(wp, 4); });
-    c.get(wp).get(pad).op(OP.add).set(wp);
-  });
+/**
+ * Start function part: the Gemm's int32 weight rows padded to whole vectors: the decoded weights themselves when
+ * D is a multiple of 4 (returns their address), else copied row by row (memory.copy) into the table.
+ */
+function buildRows(ctx: WasmKernelCtx, p: SimdPlan): number {
+  const D = p.s.C;
+  if (D % 4 === 0) return p.codesAt;
+  const c = ctx.init;
+  const src = c.local(); const dst = c.local();
+  c.i32(p.codesAt).set(src).i32(p.tableAt).set(dst);
+  c.forN(p.s.M, () => { c.get(dst).get(src).i32(D * 4).copy(); c.bump(src, D * 4).bump(dst, gemmStride(D)); });
+  return p.tableAt;
 }
 
 /** Per output channel of one sample: blocked sweep of its list, gain + narrow four lanes at a time, valid columns out. */
@@ -116,12 +101,12 @@ export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
 
 /** Gemm: per output channel a dot product of the int32 input copy and its row, four lanes at a time, then gain + narrow. */
 export function simdGemmChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
-  buildRows(ctx, p);
+  const rows = buildRows(ctx, p);
   const c = ctx.code;
   const stride = gemmStride(p.s.C);
   const wp = c.local(); const xq = c.local(); const acc = c.local(V128); const v = c.local();
   const bp = c.local(); const rp = c.local(); const hp = c.local(); const gp = c.local(); const yp = c.local();
-  c.i32(p.tableAt).set(wp).i32(p.biasAt).set(bp).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
+  c.i32(rows).set(wp).i32(p.biasAt).set(bp).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
   c.forN(p.s.M, () => {
     c.i32(0).simd(SIMD.splat).set(acc).i32(p.xp).set(xq);
     c.forN(stride / 16, () => {

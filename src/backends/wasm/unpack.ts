@@ -82,20 +82,25 @@ export function packLsb(codes: Tensor, M: number, D: number, K: number, B: numbe
   return p;
 }
 
-/** Bss bytes of a layer's decode: the int8 codes [M, D, K] and one uint16 table of 2^L entries per slot. */
+/**
+ * Bss bytes of a layer's decode: its output (int8 codes [M, D, K] in the scalar module, int32 weights [M, D] in
+ * the SIMD one: the larger is reserved in both, which share one memory layout) and a uint16 table of 2^L
+ * entries per slot.
+ */
 export function unpackBss(codes: Tensor, M: number, D: number, K: number, B: number): number {
   const p = packLsb(codes, M, D, K, B);
-  return ((M * D * K + 15) & ~15) + p.slots.reduce((a, s) => a + (((2 << s.L) + 15) & ~15), 0);
+  return ((M * D * Math.max(K, 4) + 15) & ~15) + p.slots.reduce((a, s) => a + (((2 << s.L) + 15) & ~15), 0);
 }
 
 /**
  * Stores the stream and per slot its table description (L, counts, values: 1 + L + symbols bytes) in the data
- * segment and appends to `init` the table fills and the decode into int8 codes [M, D, K] at a Bss address
- * (returned). A weight's terms land in its first slots, zeros after (Bss is zeroed): the same sum in any order.
+ * segment and appends to `init` the table fills and the decode at a Bss address (returned): int8 codes [M, D, K]
+ * (a weight's terms in its first slots, zeros after: Bss is zeroed; the same sum in any order), or with `weights`
+ * (the SIMD module, whose kernels multiply) each weight's int32 value sum of +-2^(|c| - 1) [M, D].
  */
-export function packedCodes(o: { data: DataPool; bss: Bss; rt: Runtime; init: Code }, codes: Tensor, M: number, D: number, K: number, B: number): { at: number; bytes: number } {
+export function packedCodes(o: { data: DataPool; bss: Bss; rt: Runtime; init: Code }, codes: Tensor, M: number, D: number, K: number, B: number, weights = false): { at: number; bytes: number } {
   const p = packLsb(codes, M, D, K, B);
-  const at = o.bss.alloc(M * D * K);
+  const at = o.bss.alloc(M * D * Math.max(K, 4));
   const stream = o.data.add(p.stream, 1);
   let bytes = p.stream.length;
   const tables = p.slots.map((s) => {
@@ -108,7 +113,7 @@ export function packedCodes(o: { data: DataPool; bss: Bss; rt: Runtime; init: Co
   o.data.weightBytes += bytes;
   o.init.i32(stream).i32(M * D).i32(at);
   for (const t of tables) o.init.i32(t.tbl).i32(t.mask);
-  o.init.call(unpackFunc(o.rt, K));
+  o.init.call(unpackFunc(o.rt, K, weights));
   return { at, bytes };
 }
 
@@ -158,13 +163,14 @@ function tableFunc(rt: Runtime): number {
  * signed; value 0 ends the weight. Slot 0's value is the code; later ones give |c| = |prev| - (|v| - 32) and
  * the sign of prev flipped when v < 0 (branch-free: xor/sub with the sign masks).
  */
-function unpackFunc(rt: Runtime, K: number): number {
-  return rt.once(`unpack${K}`, 3 + 2 * K, (c) => {
+function unpackFunc(rt: Runtime, K: number, weights: boolean): number {
+  return rt.once(`unpack${K}${weights ? 'w' : ''}`, 3 + 2 * K, (c) => {
     const [stream, n, out] = [0, 1, 2];
     const bit = c.local(); const win = c.local(); const e = c.local(); const v = c.local(); const prev = c.local();
-    const s = c.local(); const ps = c.local(); const o = c.local();
+    const s = c.local(); const ps = c.local(); const o = c.local(); const w = c.local();
     c.i32(0).set(bit).get(out).set(o);
     c.forN({ local: n }, () => {
+      if (weights) c.i32(0).set(w);
       c.block(() => {
         for (let j = 0; j < K; j++) {
           if (j % 2 === 0) c.get(stream).get(bit).i32(3).op(OP.shr_u, OP.add).load(4).get(bit).i32(7).op(OP.and, OP.shr_u).set(win);
@@ -179,11 +185,16 @@ function unpackFunc(rt: Runtime, K: number): number {
             c.get(v).get(s).op(OP.xor).get(s).op(OP.sub).op(OP.sub).i32(32).op(OP.add);
             c.get(s).get(ps).op(OP.xor).tee(s).op(OP.xor).get(s).op(OP.sub).set(v);
           }
-          c.get(o).get(v).store(1, j);
+          if (weights) {
+            // w += sign(c) 2^(|c| - 1), as the scalar kernel's shift-add terms sum (mod 2^32).
+            c.get(v).i32(31).op(OP.shr_s).set(s);
+            c.get(w).i32(1).get(v).get(s).op(OP.xor).get(s).op(OP.sub).i32(1).op(OP.sub, OP.shl).get(s).op(OP.xor).get(s).op(OP.sub, OP.add).set(w);
+          } else c.get(o).get(v).store(1, j);
           if (j < K - 1) c.get(v).set(prev);
         }
       });
-      c.bump(o, K);
+      if (weights) c.get(o).get(w).store(4).bump(o, 4);
+      else c.bump(o, K);
     });
   }, false);
 }
