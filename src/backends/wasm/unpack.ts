@@ -25,7 +25,8 @@ function slotValue(j: number, sym: number, B: number): number {
   return ((f & 63) - 31 + 32) * (f >> 6 ? -1 : 1);
 }
 
-const memo = new WeakMap<Tensor, LsbPack>();
+/** Packs by codes tensor and layer parameters (the Bss planner and the kernel both ask for a layer's pack). */
+const memo = new WeakMap<Tensor, Map<string, LsbPack>>();
 
 /**
  * The codes [M, D, K] of a layer as one LSB-first byte stream: per weight its slot symbols (codegen/packed.ts
@@ -34,7 +35,8 @@ const memo = new WeakMap<Tensor, LsbPack>();
  * L <= MAX_L and about a quarter of the slot's symbol count in entries (the table is filled at start-up).
  */
 export function packLsb(codes: Tensor, M: number, D: number, K: number, B: number): LsbPack {
-  const hit = memo.get(codes);
+  const key = `${M},${D},${K},${B}`;
+  const hit = memo.get(codes)?.get(key);
   if (hit) return hit;
   const cd = codes.data;
   const seqs: number[][] = [];
@@ -78,7 +80,8 @@ export function packLsb(codes: Tensor, M: number, D: number, K: number, B: numbe
   // Four zero bytes past the end: the decoder reads 32 bits at the byte of its bit position.
   bytes.push(0, 0, 0, 0);
   const p = { stream: Uint8Array.from(bytes), slots };
-  memo.set(codes, p);
+  if (!memo.has(codes)) memo.set(codes, new Map());
+  memo.get(codes)!.set(key, p);
   return p;
 }
 
