@@ -135,6 +135,7 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
   const bv = Array.from({ length: d.MB }, () => c.local(V128));
   const wv = Array.from({ length: d.MB }, () => c.local(V128));
   const xv = c.local(V128);
+  const t = Array.from({ length: 4 }, () => c.local(V128));
   const wblk = c.local(); const ablk = c.local(); const bp = c.local(); const xrow = c.local(); const xpos = c.local(); const xk = c.local();
   const wp = c.local(); const ap = c.local(); const xkh = c.local();
   c.i32(p.wAt).set(wblk).i32(p.acc).set(ablk).i32(p.biasAt).set(bp);
@@ -162,12 +163,20 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
           }
           c.bump(xkh, s.dh * rowBytes);
         });
-        // Lane l of acc[k][j] is channel 4k + l of the block at position j: scatter into the channel-major buffer.
-        acc.forEach((v, i) => {
-          const k = Math.floor(i / P);
-          const j = i % P;
-          for (let l = 0; l < 4; l++) c.get(ap).get(v).simd(SIMD.lane, l).store(4, ((4 * k + l) * d.PS + j) * 4);
-        });
+        // Lane l of acc[k][j] is channel 4k + l of the block at position j: a 4x4 transpose per k (8 shuffles) gives
+        // per channel its P = 4 consecutive positions, one store each into the channel-major buffer.
+        for (let k = 0; k < d.MB; k++) {
+          const a = acc.slice(k * P, k * P + P);
+          c.get(a[0]!).get(a[1]!).simd(SHUFFLE, ...lanes32([0, 4, 1, 5])).set(t[0]!);
+          c.get(a[0]!).get(a[1]!).simd(SHUFFLE, ...lanes32([2, 6, 3, 7])).set(t[1]!);
+          c.get(a[2]!).get(a[3]!).simd(SHUFFLE, ...lanes32([0, 4, 1, 5])).set(t[2]!);
+          c.get(a[2]!).get(a[3]!).simd(SHUFFLE, ...lanes32([2, 6, 3, 7])).set(t[3]!);
+          for (let l = 0; l < 4; l++) {
+            const [x, y] = l < 2 ? [t[0]!, t[2]!] : [t[1]!, t[3]!];
+            const h = (l & 1) * 2;
+            c.get(ap).get(x).get(y).simd(SHUFFLE, ...lanes32([h, h + 1, h + 4, h + 5])).simd(SIMD.store, 2, ...leb((4 * k + l) * d.PS * 4));
+          }
+        }
         c.bump(ap, P * 4).bump(xpos, P * posBytes);
       });
       c.bump(xrow, s.sh * rowBytes);
@@ -194,6 +203,10 @@ function narrowOut(ctx: WasmKernelCtx, p: DotPlan): void {
     c.bump(ap, d.PS * 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
   });
 }
+
+/** i8x16.shuffle; its 16 byte indices for four 32-bit lanes (0-3 the first operand's, 4-7 the second's). */
+const SHUFFLE = 0x0d;
+const lanes32 = (l: readonly number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
 
 function leb(n: number): number[] {
   const out: number[] = [];
