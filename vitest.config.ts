@@ -30,6 +30,7 @@ export const FAST = [
   'test/recover-kernels.test.ts',
   'test/recover.test.ts',
   'test/report.test.ts',
+  'test/wasm-unpack.test.ts',
 ];
 
 export default defineConfig({

@@ -53,11 +53,16 @@ describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
     const sources: [string, unknown][] = [
       ['nothing', undefined], ['bytes', new Uint8Array(bytes)], ['ArrayBuffer', bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)],
       ['URL', pathToFileURL(wasmFile)], ['relative string', './lenet.wasm'], ['Response', new Response(bytes, { headers: { 'content-type': 'application/octet-stream' } })],
+      ['Response as application/wasm (streaming compile)', new Response(bytes, { headers: { 'content-type': 'application/wasm' } })],
       ['WebAssembly.Module', new WebAssembly.Module(bytes)], ['scalar file', './lenet.scalar.wasm'],
     ];
     expect(L.simdSupported()).toBe(true);
+    // Count streaming compiles: only the Response served as application/wasm takes that path.
+    const streaming = WebAssembly.instantiateStreaming;
+    const streamed: string[] = [];
     for (const [what, src] of sources) {
-      const m = await L.load(src);
+      WebAssembly.instantiateStreaming = (...a) => { streamed.push(what); return streaming(...a); };
+      const m = await L.load(src).finally(() => { WebAssembly.instantiateStreaming = streaming; });
       expect(m.outputShape, what).toEqual(o.type.shape);
       expect(m.inputFrac).toBe(x.quant!.frac);
       expect(m.outputFrac).toBe(o.quant!.frac);
@@ -67,6 +72,7 @@ describe('compile --target wasm: NAME.wasm + NAME.mjs + NAME.d.ts', () => {
       expect(Array.from(first), what).toEqual(Array.from(want.data.subarray(0, 10)));
       expect(Array.from(m.runBatch(q.data as Int8Array)), what).toEqual(Array.from(want.data));
     }
+    expect(streamed).toEqual(['Response as application/wasm (streaming compile)']);
     // Float in: quantised with inputFrac exactly as quantizeInput does; float out: dequantised as dequantizeOutput.
     const m = await L.load();
     const fl = m.runBatch(images.data as Float32Array);

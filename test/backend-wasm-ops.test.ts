@@ -7,6 +7,7 @@ import { runInteger } from '../src/ir/interp-int.js';
 import { lrnIndexCount } from '../src/ir/ops/qlrn.js';
 import { LOWERED_OPS, type LoweredKind } from '../src/ir/lowered.js';
 import type { Op } from '../src/ir/registry.js';
+import { csdDigits } from '../src/ir/fixed-point.js';
 import { tensor } from '../src/ir/tensor.js';
 import { ACT, node, oneOp, q, SAMPLES } from './helpers/dialect-samples.js';
 import { mulberry32 } from './helpers/prng.js';
@@ -80,5 +81,15 @@ describe('WebAssembly backend: QLrn and QGateMul beyond the one-op samples', () 
     sweep('gate-channel', [1, 3, 4, 4], gm({ fracX: 2, fracOut: 5, maxCode: 9, ...ACT }, (_b, x) => x), 6);
     sweep('gate-int16', [1, 3, 4, 4], gm({ fracX: 9, fracOut: 4, maxCode: 27, bits: 8, actMin: 3, actMax: 100 }, wide), 6);
     sweep('gate-int16-out', [1, 2, 3, 3], node({ kind: 'QGateMul', attrs: { fracX: 4, fracOut: 8, maxCode: 12, bits: 16, actMin: -32768, actMax: 32767 } }, (b, x) => [wide(b, x), x]), 6);
+  });
+});
+
+describe('WebAssembly backend: the SIMD 2x2 average pool (simd-pool.ts)', () => {
+  it('eight windows per step and a last step ending at the row end; int8 and int16 output, shifts > 0, 0, < 0', () => {
+    const pool2 = { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: false };
+    for (const [shape, shiftOut, bits] of [[[1, 2, 4, 16], 7, 8], [[2, 3, 6, 20], 7, 8], [[1, 1, 3, 35], 5, 16], [[1, 2, 2, 18], 0, 8], [[1, 1, 2, 16], -3, 16]] as const) {
+      const attrs = { ...pool2, countIncludePad: true, global: false, digits: [...csdDigits(1 / 4, 7)], shiftOut, bits };
+      sweep(`avg2x2-${shape.join('x')}-${shiftOut}-${bits}`, [...shape], node({ kind: 'QAveragePool', attrs } as Op, (_b, x) => [x]), 4);
+    }
   });
 });

@@ -51,45 +51,49 @@ export interface DotPlan {
   xh: number; acc: number; codesAt: number; wAt: number; biasAt: number; rAt: number; hiAt: number; gainAt: number; bits: number; actMin: number;
 }
 
-/** Start function part: codes [M][C][KH][KW][K] -> int16 W[M/4][KH][KW][pairs][4 channels][2 lanes]. */
-function buildWeights(c: Code, p: DotPlan): void {
+/**
+ * Start function part: codes [M][C][KH][KW][K] -> int16 W[M/4][KH][KW][pairs][4 channels][2 lanes], through one
+ * shared helper per (split, K): the start function itself stays a short list of calls, which V8 never tiers up
+ * (an inlined copy per layer made it a loop-heavy function TurboFan compiled in the background for 7-20 ms,
+ * competing with the first inference for no use: it runs once).
+ */
+function buildWeights(ctx: WasmKernelCtx, p: DotPlan): void {
   const { s, d } = p;
   const tapBytes = d.pairs * 16;
-  const mbBytes = s.KH * s.KW * tapBytes;
+  ctx.init.i32(p.codesAt).i32(p.wAt).i32(s.M / 4).i32(s.C).i32(s.KH * s.KW).i32(tapBytes).i32(s.KH * s.KW * tapBytes);
+  ctx.init.call(ctx.rt.once(`dotWeights${d.split ? 'Split' : ''}`, 7, (c) => dotWeights(c, d.split), false));
+}
+
+/** dotWeights(weights, out, M / 4, C, taps, tap bytes, 4-channel block bytes): the body of buildWeights. */
+function dotWeights(c: Code, split: boolean): void {
+  const [weights, out, M4, C, taps, tapBytes, mbBytes] = [0, 1, 2, 3, 4, 5, 6];
   const cp = c.local(); const mb = c.local(); const lp = c.local(); const pp = c.local(); const tp = c.local();
-  const w = c.local(); const code = c.local(); const sg = c.local();
+  const w = c.local(); const code = c.local(); const half = c.local();
   const one = (): void => {
     c.get(pp).set(tp);
-    c.forN(s.KH * s.KW, () => {
-      c.i32(0).set(w);
-      c.forN(p.K, () => {
-        c.get(cp).load(1).tee(code).if(() => {
-          c.get(code).i32(31).op(OP.shr_s).set(sg);
-          c.get(w).i32(1).get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub, OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(w);
-        });
-        c.bump(cp, 1);
-      });
-      if (d.split) {
+    c.forN({ local: taps }, () => {
+      c.get(cp).load(4).set(w).bump(cp, 4);
+      if (split) {
         // lo = ((w + 128) & 255) - 128, hi = (w - lo) >> 8: exact halves, lo in [-128, 127].
         c.get(tp).get(w).i32(128).op(OP.add).i32(255).op(OP.and).i32(128).op(OP.sub).tee(code).store(2);
         c.get(tp).get(w).get(code).op(OP.sub).i32(8).op(OP.shr_s).store(2, 2);
       } else c.get(tp).get(w).store(2);
-      c.bump(tp, tapBytes);
+      c.get(tp).get(tapBytes).op(OP.add).set(tp);
     });
   };
-  c.i32(p.codesAt).set(cp).i32(p.wAt).set(mb);
-  c.forN(s.M / 4, () => {
+  c.get(weights).set(cp).get(out).set(mb).get(C).i32(1).op(OP.shr_u).set(half);
+  c.forN({ local: M4 }, () => {
     c.get(mb).set(lp);
     c.forN(4, () => {
       c.get(lp).set(pp);
-      if (d.split) c.forN(s.C, () => { one(); c.bump(pp, 16); });
+      if (split) c.forN({ local: C }, () => { one(); c.bump(pp, 16); });
       else {
-        c.forN(s.C >> 1, () => { one(); c.bump(pp, 2); one(); c.bump(pp, 14); });
-        if (s.C & 1) one();
+        c.forN({ local: half }, () => { one(); c.bump(pp, 2); one(); c.bump(pp, 14); });
+        c.get(C).i32(1).op(OP.and).if(() => one());
       }
       c.bump(lp, 4);
     });
-    c.bump(mb, mbBytes);
+    c.get(mb).get(mbBytes).op(OP.add).set(mb);
   });
 }
 
@@ -119,7 +123,7 @@ function copyIn(c: Code, p: DotPlan): void {
 
 /** Start-function weights (once), then per sample: input copy, 8 (or 4) channels x 4 positions per register block. */
 export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
-  buildWeights(ctx.init, p);
+  buildWeights(ctx, p);
   const c = ctx.code;
   const { s, d } = p;
   const rowBytes = s.Wp * d.pairs * 4;
@@ -131,6 +135,7 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
   const bv = Array.from({ length: d.MB }, () => c.local(V128));
   const wv = Array.from({ length: d.MB }, () => c.local(V128));
   const xv = c.local(V128);
+  const t = Array.from({ length: 4 }, () => c.local(V128));
   const wblk = c.local(); const ablk = c.local(); const bp = c.local(); const xrow = c.local(); const xpos = c.local(); const xk = c.local();
   const wp = c.local(); const ap = c.local(); const xkh = c.local();
   c.i32(p.wAt).set(wblk).i32(p.acc).set(ablk).i32(p.biasAt).set(bp);
@@ -158,12 +163,20 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
           }
           c.bump(xkh, s.dh * rowBytes);
         });
-        // Lane l of acc[k][j] is channel 4k + l of the block at position j: scatter into the channel-major buffer.
-        acc.forEach((v, i) => {
-          const k = Math.floor(i / P);
-          const j = i % P;
-          for (let l = 0; l < 4; l++) c.get(ap).get(v).simd(SIMD.lane, l).store(4, ((4 * k + l) * d.PS + j) * 4);
-        });
+        // Lane l of acc[k][j] is channel 4k + l of the block at position j: a 4x4 transpose per k (8 shuffles) gives
+        // per channel its P = 4 consecutive positions, one store each into the channel-major buffer.
+        for (let k = 0; k < d.MB; k++) {
+          const a = acc.slice(k * P, k * P + P);
+          c.get(a[0]!).get(a[1]!).simd(SHUFFLE, ...lanes32([0, 4, 1, 5])).set(t[0]!);
+          c.get(a[0]!).get(a[1]!).simd(SHUFFLE, ...lanes32([2, 6, 3, 7])).set(t[1]!);
+          c.get(a[2]!).get(a[3]!).simd(SHUFFLE, ...lanes32([0, 4, 1, 5])).set(t[2]!);
+          c.get(a[2]!).get(a[3]!).simd(SHUFFLE, ...lanes32([2, 6, 3, 7])).set(t[3]!);
+          for (let l = 0; l < 4; l++) {
+            const [x, y] = l < 2 ? [t[0]!, t[2]!] : [t[1]!, t[3]!];
+            const h = (l & 1) * 2;
+            c.get(ap).get(x).get(y).simd(SHUFFLE, ...lanes32([h, h + 1, h + 4, h + 5])).simd(SIMD.store, 2, ...leb((4 * k + l) * d.PS * 4));
+          }
+        }
         c.bump(ap, P * 4).bump(xpos, P * posBytes);
       });
       c.bump(xrow, s.sh * rowBytes);
@@ -190,6 +203,10 @@ function narrowOut(ctx: WasmKernelCtx, p: DotPlan): void {
     c.bump(ap, d.PS * 4).bump(rp, 2).bump(hp, 2).bump(gp, p.G);
   });
 }
+
+/** i8x16.shuffle; its 16 byte indices for four 32-bit lanes (0-3 the first operand's, 4-7 the second's). */
+const SHUFFLE = 0x0d;
+const lanes32 = (l: readonly number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
 
 function leb(n: number): number[] {
   const out: number[] = [];

@@ -66,7 +66,15 @@ function defaultUrl() {
   return simd && simdSupported() ? simd : ${scalarUrl};
 }
 
-async function bytesOf(source) {
+/**
+ * source -> a WebAssembly instance. Bytes and compiled modules are checked first: in Node, merely reading the
+ * global \`Response\` loads its fetch implementation (tens of ms), which a caller handing over bytes should not pay.
+ * A Response served as application/wasm compiles while it downloads (instantiateStreaming); any other type
+ * (servers that send the wrong MIME type, which the streaming API rejects) is read whole and compiled from the bytes.
+ */
+async function instantiate(source) {
+  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, {});
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return (await WebAssembly.instantiate(source, {})).instance;
   if (source === undefined || source === null) source = defaultUrl();
   if (typeof source === 'string') source = new URL(source, import.meta.url);
   if (source instanceof URL) {
@@ -74,15 +82,18 @@ async function bytesOf(source) {
     // no bundler tries to resolve it: esbuild folds 'a' + 'b' but not a join).
     if (source.protocol === 'file:') {
       const fs = globalThis.process?.getBuiltinModule?.('node:fs') ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ ['node', 'fs'].join(':')));
-      return fs.readFileSync(source);
+      return (await WebAssembly.instantiate(fs.readFileSync(source), {})).instance;
     }
     source = await fetch(source);
   }
   if (typeof Response !== 'undefined' && source instanceof Response) {
     if (!source.ok) throw new Error(\`${s.name}.wasm: HTTP \${source.status} \${source.statusText}\`);
-    return new Uint8Array(await source.arrayBuffer());
+    // Exactly application/wasm: engines reject parameters too (Node: 'application/wasm; charset=binary').
+    const type = (source.headers.get('content-type') ?? '').trim().toLowerCase();
+    if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') return (await WebAssembly.instantiateStreaming(source, {})).instance;
+    return (await WebAssembly.instantiate(await source.arrayBuffer(), {})).instance;
   }
-  return source;
+  return (await WebAssembly.instantiate(source, {})).instance;
 }
 
 function quantize(x, q, frac, bits) {
@@ -100,8 +111,7 @@ function quantize(x, q, frac, bits) {
  * Response, a compiled WebAssembly.Module, or nothing (${s.name}.wasm beside this file).
  */
 export async function load(source) {
-  const src = await bytesOf(source);
-  const instance = src instanceof WebAssembly.Module ? await WebAssembly.instantiate(src, {}) : (await WebAssembly.instantiate(src, {})).instance;
+  const instance = await instantiate(source);
   const { memory, run: step } = instance.exports;
   // xs: one array per graph input (sample \`at\` of each); ys: one per output, written at sample \`at\`.
   const runOne = (xs, ys, at) => {

@@ -6,6 +6,7 @@ import { qavgWindow, reciprocalDigits, type QAveragePoolAttrs } from '../../ir/o
 import { numel } from '../../ir/tensor.js';
 import { OP } from './encoder.js';
 import { elemBytes, inAddr, inType, maxInto, outAddr, outType, type WasmKernelCtx } from './kernel.js';
+import { simdAvgPool2x2 } from './simd-pool.js';
 
 /** Accumulates one window/plane (max or sum) and stores it (max as is, average through CSD and narrow). */
 interface Reduce { init: number; step: (acc: number, v: number) => void; store: (acc: number, digits: () => void) => void }
@@ -123,6 +124,9 @@ function fullWindows(ctx: WasmKernelCtx, mode: 'max' | 'avg', p: ReturnType<type
   const c = ctx.code;
   const xb = elemBytes(xv);
   const yb = elemBytes(outType(ctx));
+  const step = (v: number[]) => (v[1] ?? v[0]! + 2) - v[0]!;
+  if (ctx.simd && q && KH === 2 && KW === 2 && p.dh === 1 && p.dw === 1 && rows[0] === 0 && cols[0] === 0 && step(rows) === 2 && step(cols) === 2
+    && simdAvgPool2x2(ctx, q, { planes: xv.shape[0]! * xv.shape[1]!, H: p.H, W: p.W, OH: p.OH, OW: p.OW, x: inAddr(ctx, 0), y: outAddr(ctx), xb, yb })) return true;
   const taps: number[] = [];
   for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) taps.push((kh * p.dh * p.W + kw * p.dw) * xb);
   const xs = c.local(); const yp = c.local(); const row = c.local(); const o = c.local(); const acc = c.local(); const v = c.local(); const r = c.local();

@@ -8,7 +8,7 @@ import { OP } from './encoder.js';
 import { dotConvLayout, dotConvSample } from './dot-conv.js';
 import { simdConvChannels, simdGemmChannels, simdTableBytes } from './simd-shift.js';
 import { BLOCK } from './sweep.js';
-import { packedCodes } from './unpack.js';
+import { packedCodes, unpackBss } from './unpack.js';
 import { elemBytes, inAddr, inType, outAddr, outType, type WasmKernelCtx } from './kernel.js';
 
 /** Conv geometry in the 2-D view (1-D convs have height 1; Gemm is a 1x1 conv over a 1x1 image of D channels). */
@@ -78,12 +78,13 @@ export function shiftScratch(g: Graph, node: Node): number {
   return Math.max(phased, d.xBytes + d.accBytes);
 }
 
-/** Bss of a shift layer: its decoded int8 codes and its SIMD weight tables (reserved in both variants alike). */
+/** Bss of a shift layer: its decoded int8 codes with their decode tables, and its SIMD weight tables (reserved in both variants alike). */
 export function shiftBss(g: Graph, node: Node): number {
   const s = shiftGeom(g, node);
-  const codes = s.M * (s.C / s.groups) * s.KH * s.KW * s.K;
+  const codes = shiftConst(g, node, 'codes')!;
+  const decode = unpackBss(codes, s.M, codes.data.length / (s.M * s.K), s.K, (node.op.attrs as ShiftAttrs).shiftBits);
   const tables = dotConvLayout(g, node, s)?.wBytes ?? simdTableBytes(s, accLayout(s).wide);
-  return ((codes + 15) & ~15) + ((tables + 15) & ~15);
+  return decode + ((tables + 15) & ~15);
 }
 
 export function shiftKernel(ctx: WasmKernelCtx): void {
@@ -102,7 +103,8 @@ export function shiftKernel(ctx: WasmKernelCtx): void {
   const padBytes = s.C * chanBytes(s);
   const xp = ctx.scratch;
   const acc = xp + padBytes + SWEEP_SLACK(s);
-  const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits).at;
+  // The SIMD kernels multiply: their start-function builders read int32 weights, the scalar kernels the codes.
+  const codesAt = packedCodes(ctx, codes, s.M, codes.data.length / (s.M * K), K, a.shiftBits, ctx.simd).at;
   const dot = dotConvLayout(g, node, s);
   const tableAt = ctx.bss.alloc(dot?.wBytes ?? simdTableBytes(s, accLayout(s).wide));
   const biasAt = data.i32(shiftConst(g, node, 'bias')!.data);

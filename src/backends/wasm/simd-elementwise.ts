@@ -32,16 +32,11 @@ export function simdNarrowMap(ctx: WasmKernelCtx, terms: readonly Term[], n: { r
     });
   };
   const v = c.local(V128);
-  const s = Math.min(-n.r, n.bits);
-  const mx = 2 ** (n.bits - 1) - 1;
-  const splat = (x: number) => { c.i32(x).simd(SIMD.splat); };
   c.forN(count >> 2, () => {
     c.get(yp);
     vec();
     c.set(v);
-    if (n.r > 0) { c.get(v); splat(2 ** (n.r - 1)); c.simd(SIMD.add).i32(n.r).simd(SIMD.shr_s).set(v); }
-    if (n.r < 0) { c.get(v); splat(-mx - 1); c.simd(SIMD.max_s); splat(mx); c.simd(SIMD.min_s).i32(s).simd(SIMD.shl).set(v); }
-    c.get(v); splat(n.lo); c.simd(SIMD.max_s); splat(n.hi); c.simd(SIMD.min_s).set(v);
+    narrowVec(c, v, n);
     // The values lie in [lo, hi] inside the output's range: the saturating narrows only drop the high halves.
     c.get(v).get(v).simd(V.narrow32);
     if (yb === 1) { c.set(v).get(v).get(v).simd(V.narrow16).simd(V.store32_lane, 0, 0, 0); } else c.simd(V.store64_lane, 1, 0, 0);
@@ -56,6 +51,16 @@ export function simdNarrowMap(ctx: WasmKernelCtx, terms: readonly Term[], n: { r
     c.bump(yp, yb);
   });
   return true;
+}
+
+/** In place on the i32x4 local v: clamp(requant(v, r, bits), lo, hi) with constant operands (numerics.md narrow). */
+export function narrowVec(c: Code, v: number, n: { r: number; lo: number; hi: number; bits: number }): void {
+  const s = Math.min(-n.r, n.bits);
+  const mx = 2 ** (n.bits - 1) - 1;
+  const splat = (x: number) => { c.i32(x).simd(SIMD.splat); };
+  if (n.r > 0) { c.get(v); splat(2 ** (n.r - 1)); c.simd(SIMD.add).i32(n.r).simd(SIMD.shr_s).set(v); }
+  if (n.r < 0) { c.get(v); splat(-mx - 1); c.simd(SIMD.max_s); splat(mx); c.simd(SIMD.min_s).i32(s).simd(SIMD.shl).set(v); }
+  c.get(v); splat(n.lo); c.simd(SIMD.max_s); splat(n.hi); c.simd(SIMD.min_s).set(v);
 }
 
 function scalarSum(c: Code, terms: readonly Term[], ptrs: readonly number[]): void {

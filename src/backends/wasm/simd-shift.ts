@@ -22,32 +22,30 @@ export function simdTableBytes(s: ShiftGeom, wide: boolean): number {
 /** Bytes of one Gemm weight row: D int32 rounded up to whole vectors (zeros, so the x slack they meet adds 0). */
 const gemmStride = (D: number): number => ((D + 3) & ~3) * 4;
 
-/** Pushes nothing; sets local `w` to the weight of the K codes at local `cp` (sum of +-2^sh, int32) and advances cp. */
-function decodeWeight(c: Code, K: number, cp: number, w: number, code: number, sg: number): void {
-  c.i32(0).set(w);
-  c.forN(K, () => {
-    c.get(cp).load(1).tee(code).if(() => {
-      c.get(code).i32(31).op(OP.shr_s).set(sg);
-      c.get(w).i32(1).get(code).get(sg).op(OP.xor).get(sg).op(OP.sub).i32(1).op(OP.sub, OP.shl).get(sg).op(OP.xor).get(sg).op(OP.sub, OP.add).set(w);
-    });
-    c.bump(cp, 1);
-  });
+/**
+ * Start function part: per output channel the non-zero weights with their tap addresses (the input copy is at a
+ * fixed address), through a helper shared by the layers (see dot-conv.ts buildWeights: the start function stays
+ * a list of calls).
+ */
+function buildLists(ctx: WasmKernelCtx, p: SimdPlan): void {
+  const { s } = p;
+  ctx.init.i32(p.codesAt).i32(p.tableAt).i32(p.countAt).i32(p.xp).i32(p.tapsAt).i32(s.groups).i32(p.mPerG).i32(p.Cg).i32(s.KH * s.KW).i32(p.chanBytes).i32(p.Cg * p.chanBytes);
+  ctx.init.call(ctx.rt.once('convLists', 11, convLists, false));
 }
 
-/** Start function part: per output channel the non-zero weights with their tap addresses (the input copy is at a fixed address). */
-function buildLists(init: Code, p: SimdPlan): void {
-  const c = init;
-  const { s } = p;
+/** convLists(weights, lists, counts, x, taps table, groups, M/groups, C/groups, taps, channel bytes, group bytes). */
+function convLists(c: Code): void {
+  const [weights, lists, counts, x, tapsAt, groups, mPerG, Cg, taps, chan, group] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const cp = c.local(); const lp = c.local(); const np = c.local(); const start = c.local(); const xg = c.local(); const xc = c.local();
-  const xr = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
-  c.i32(p.codesAt).set(cp).i32(p.tableAt).set(lp).i32(p.countAt).set(np).i32(p.xp).set(xg);
-  c.forN(s.groups, () => {
-    c.forN(p.mPerG, () => {
+  const xr = c.local(); const w = c.local();
+  c.get(weights).set(cp).get(lists).set(lp).get(counts).set(np).get(x).set(xg);
+  c.forN({ local: groups }, () => {
+    c.forN({ local: mPerG }, () => {
       c.get(lp).set(start).get(xg).set(xc);
-      c.forN(p.Cg, () => {
-        c.i32(p.tapsAt).set(xr);
-        c.forN(s.KH * s.KW, () => {
-          decodeWeight(c, p.K, cp, w, code, sg);
+      c.forN({ local: Cg }, () => {
+        c.get(tapsAt).set(xr);
+        c.forN({ local: taps }, () => {
+          c.get(cp).load(4).set(w).bump(cp, 4);
           c.get(w).if(() => {
             c.get(lp).get(xc).get(xr).load(4).op(OP.add).store(4);
             c.get(lp).get(w).store(4, 4);
@@ -55,31 +53,32 @@ function buildLists(init: Code, p: SimdPlan): void {
           });
           c.bump(xr, 4);
         });
-        c.bump(xc, p.chanBytes);
+        c.get(xc).get(chan).op(OP.add).set(xc);
       });
       c.get(np).get(lp).get(start).op(OP.sub).i32(3).op(OP.shr_u).store(4);
       c.bump(np, 4);
     });
-    c.bump(xg, p.Cg * p.chanBytes);
+    c.get(xg).get(group).op(OP.add).set(xg);
   });
 }
 
-/** Start function part: the Gemm's dense int32 weight rows. */
-function buildRows(init: Code, p: SimdPlan): void {
-  const c = init;
+/**
+ * Start function part: the Gemm's int32 weight rows padded to whole vectors: the decoded weights themselves when
+ * D is a multiple of 4 (returns their address), else copied row by row (memory.copy) into the table.
+ */
+function buildRows(ctx: WasmKernelCtx, p: SimdPlan): number {
   const D = p.s.C;
-  const cp = c.local(); const wp = c.local(); const row = c.local(); const w = c.local(); const code = c.local(); const sg = c.local();
-  c.i32(p.codesAt).set(cp).i32(p.tableAt).set(row);
-  c.forN(p.s.M, () => {
-    c.get(row).set(wp);
-    c.forN(D, () => { decodeWeight(c, p.K, cp, w, code, sg); c.get(wp).get(w).store(4); c.bump(wp, 4); });
-    c.bump(row, gemmStride(D));
-  });
+  if (D % 4 === 0) return p.codesAt;
+  const c = ctx.init;
+  const src = c.local(); const dst = c.local();
+  c.i32(p.codesAt).set(src).i32(p.tableAt).set(dst);
+  c.forN(p.s.M, () => { c.get(dst).get(src).i32(D * 4).copy(); c.bump(src, D * 4).bump(dst, gemmStride(D)); });
+  return p.tableAt;
 }
 
 /** Per output channel of one sample: blocked sweep of its list, gain + narrow four lanes at a time, valid columns out. */
 export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
-  buildLists(ctx.init, p);
+  buildLists(ctx, p);
   const c = ctx.code;
   const { s } = p;
   const lp = c.local(); const np = c.local(); const n = c.local(); const v = c.local();
@@ -102,12 +101,12 @@ export function simdConvChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
 
 /** Gemm: per output channel a dot product of the int32 input copy and its row, four lanes at a time, then gain + narrow. */
 export function simdGemmChannels(ctx: WasmKernelCtx, p: SimdPlan): void {
-  buildRows(ctx.init, p);
+  const rows = buildRows(ctx, p);
   const c = ctx.code;
   const stride = gemmStride(p.s.C);
   const wp = c.local(); const xq = c.local(); const acc = c.local(V128); const v = c.local();
   const bp = c.local(); const rp = c.local(); const hp = c.local(); const gp = c.local(); const yp = c.local();
-  c.i32(p.tableAt).set(wp).i32(p.biasAt).set(bp).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
+  c.i32(rows).set(wp).i32(p.biasAt).set(bp).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
   c.forN(p.s.M, () => {
     c.i32(0).simd(SIMD.splat).set(acc).i32(p.xp).set(xq);
     c.forN(stride / 16, () => {
