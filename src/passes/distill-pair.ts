@@ -32,6 +32,9 @@ export interface DistillOptions {
   lr: number;
 }
 
+/** Steps between searches of the rows' power-of-two factors (the search costs 16 roundings per weight). */
+const FACTOR_EVERY = 25;
+
 export const DEFAULT_DISTILL: DistillOptions = { steps: 150, batch: 256, seed: 1, lr: 0.02 };
 
 /**
@@ -165,7 +168,7 @@ export function distillPair(t: PairTask, o: DistillOptions = DEFAULT_DISTILL): {
   const idx = new Int32Array(B);
   // Scales of u (HardTanh's unit, the adder weights' step) and of the targets, from a first batch.
   for (let r = 0; r < B; r++) idx[r] = Math.floor(rng() * P);
-  projectRows(p.s, n, D, Sq);
+  let factors = projectRows(p.s, n, D, Sq);
   forwardU(Sq, Z, idx, n, D, U);
   const tau = Float64Array.from({ length: n }, (_, c) => { let s = 0; for (let r = 0; r < B; r++) s += U[r * n + c]! ** 2; return Math.sqrt(s / B) || 1e-12; });
   const uScale = rms(tau, 0, n);
@@ -176,7 +179,8 @@ export function distillPair(t: PairTask, o: DistillOptions = DEFAULT_DISTILL): {
   for (let step = 0; step < o.steps; step++) {
     const lr = o.lr * 0.5 * (1 + Math.cos((Math.PI * step) / o.steps));
     for (let r = 0; r < B; r++) idx[r] = Math.floor(rng() * P);
-    projectRows(p.s, n, D, Sq);
+    if (step % FACTOR_EVERY === 0) factors = projectRows(p.s, n, D, Sq);
+    else projectRows(p.s, n, D, Sq, factors);
     forwardU(Sq, Z, idx, n, D, U);
     adderSums(U, p.w, B, M, n, A);
     gb.fill(0); gw.fill(0); gU.fill(0); gS.fill(0);

@@ -11,7 +11,7 @@ import { nextPow2, outputsAt, patchesAt, projectRows, type Position } from './pa
 import { Rewriter } from './rewriter.js';
 
 /** Calibration samples distillation runs the network on (the first ones): enough positions, bounded graph runs. */
-export const DISTILL_SAMPLES = 128;
+export const DISTILL_SAMPLES = 64;
 /** Output positions sampled per layer (patches and targets): bounds the fit's work and memory. */
 export const DISTILL_POSITIONS = 4096;
 const WEIGHT_LAYERS = new Set(['Conv', 'Gemm', 'MatMul', 'Adder']);
@@ -94,11 +94,25 @@ function firstSamples(calib: readonly Tensor[], n: number): Tensor[] {
   });
 }
 
-/** Every sample's tensor of the values `ids`, from one run of `g`. */
+/**
+ * Every sample's tensor of the values `ids`, from one run of the nodes of `g` up to the last one producing them
+ * (nodes are in graph order, so that prefix is closed; graph inputs and constants need no node).
+ */
 function observe(g: Graph, inputs: readonly Tensor[], ids: readonly number[]): Map<number, Tensor[]> {
   const got = new Map<number, Tensor[]>(ids.map((i) => [i, []]));
-  runGraph(g, inputs, (id, t) => got.get(id)?.push(t));
+  let last = -1;
+  g.nodes.forEach((n, k) => { if (n.outputs.some((o) => got.has(o))) last = k; });
+  const prefix: Graph = { ...g, nodes: g.nodes.slice(0, last + 1), outputs: [...ids] };
+  runGraph(prefix, inputs, (id, t) => got.get(id)?.push(t));
+  // A graph input (the stem's, with --pair-all) is no node's output: its samples are the rows of the input itself.
+  g.inputs.forEach((id, k) => { if (got.has(id)) got.set(id, unstackSamples(inputs[k]!, g.values[id]!.type.shape)); });
   return got;
+}
+
+/** The samples of a stacked input, each with the declared shape. */
+function unstackSamples(t: Tensor, shape: readonly number[]): Tensor[] {
+  const per = shape.reduce((a, b) => a * b, 1);
+  return Array.from({ length: t.data.length / per }, (_, k) => tensor(t.dtype, [...shape], t.data.slice(k * per, (k + 1) * per)));
 }
 
 /** Sampled output positions of a conv with output [1, M, OH, OW] over `samples` samples (all of them if few). */

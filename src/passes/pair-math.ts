@@ -37,9 +37,9 @@ function roundPow2(v: number, f: number, top: number): number {
 
 /**
  * Projects each row of `s` (rows x D) onto {f_r * (+-2^e or 0)}: per row the factor from FACTORS with the least
- * squared error. Writes the projection into `out` and returns the factors.
+ * squared error (or `given[r]`). Writes the projection into `out` and returns the factors.
  */
-export function projectRows(s: Float64Array, rows: number, D: number, out: Float64Array): Float64Array {
+export function projectRows(s: Float64Array, rows: number, D: number, out: Float64Array, given?: Float64Array): Float64Array {
   const fs = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     const o = r * D;
@@ -48,7 +48,8 @@ export function projectRows(s: Float64Array, rows: number, D: number, out: Float
     if (max === 0) { out.fill(0, o, o + D); fs[r] = 1; continue; }
     let best = Infinity;
     let bestF = 1;
-    for (const f of FACTORS) {
+    // Given factors skip the search (16 roundings per weight): distillation refreshes them now and then.
+    for (const f of given ? [given[r]!] : FACTORS) {
       const top = Math.round(Math.log2(max / f));
       let err = 0;
       for (let i = 0; i < D; i++) { const d = s[o + i]! - roundPow2(s[o + i]!, f, top); err += d * d; }
