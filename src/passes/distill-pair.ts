@@ -1,6 +1,7 @@
 // Label-free distillation of one shift -> adder pair onto the convolution it replaces: Hadamard initialisation, seeded Adam/AdderNet steps.
 import { mulberry32 } from '../util/prng.js';
 import { hadamard, projectRows } from './pair-math.js';
+import { gramFactors, patchGram, ridgeRefit, roundRowsWithFeedback } from './round-pair.js';
 
 /**
  * A pair: u = S z (S: n' x D, every row f_r times signed powers of two), then per output channel m
@@ -35,7 +36,23 @@ export interface DistillOptions {
 /** Steps between searches of the rows' power-of-two factors (the search costs 16 roundings per weight). */
 const FACTOR_EVERY = 25;
 
-export const DEFAULT_DISTILL: DistillOptions = { steps: 150, batch: 256, seed: 1, lr: 0.02 };
+export const DEFAULT_DISTILL: DistillOptions = { steps: 100, batch: 256, seed: 1, lr: 0.02 };
+
+/** The adder's scale: one power of two near sqrt(M) / n' (see initPair). */
+const pairScale = (M: number, n: number) => 2 ** -Math.round(Math.log2(n / Math.sqrt(M)));
+
+/** The shift rows S = H^T W / (n' a) (n' x D) that make the linear-regime pair compute W z. */
+function shiftRows(W: Float64Array, M: number, D: number, n: number, a: number): Float64Array {
+  const k = 1 / (n * a);
+  const s = new Float64Array(n * D);
+  for (let c = 0; c < n; c++) {
+    for (let m = 0; m < M; m++) {
+      const h = hadamard(m, c) * k;
+      for (let i = 0; i < D; i++) s[c * D + i] += h * W[m * D + i]!;
+    }
+  }
+  return s;
+}
 
 /**
  * The exact float initialisation. With every adder weight beyond the data, w_mc = L * H_mc (H the Sylvester
@@ -47,15 +64,8 @@ export const DEFAULT_DISTILL: DistillOptions = { steps: 150, batch: 256, seed: 1
  */
 export function initPair(t: PairTask): PairParams {
   const { M, D, nPrime: n, W, b, Z } = t;
-  const a = 2 ** -Math.round(Math.log2(n / Math.sqrt(M)));
-  const k = 1 / (n * a);
-  const s = new Float64Array(n * D);
-  for (let c = 0; c < n; c++) {
-    for (let m = 0; m < M; m++) {
-      const h = hadamard(m, c) * k;
-      for (let i = 0; i < D; i++) s[c * D + i] += h * W[m * D + i]!;
-    }
-  }
+  const a = pairScale(M, n);
+  const s = shiftRows(W, M, D, n, a);
   // L: a power of two at least four times the largest |u| on the patches (lowering clamps w into u's range and moves
   // the rest into the bias exactly; a power of two also sits on every grid, so no rounding there).
   const P = Z.length / D;
@@ -155,8 +165,15 @@ export function distillPair(t: PairTask, o: DistillOptions = DEFAULT_DISTILL): {
   const P = Z.length / D;
   const init = initPair(t);
   const before = refitError(t, init, true);
-  const p: PairParams = { nPrime: n, s: init.s.slice(), w: init.w.slice(), scale: init.scale.slice(), bias: init.bias.slice() };
-  if (o.steps <= 0 || P === 0) return { params: init, before, after: before };
+  if (P === 0) return { params: init, before, after: before };
+  // Closed form first: the conv refitted to its drifted inputs, its shift rows rounded with error feedback.
+  const { inv, U: chol } = gramFactors(patchGram(Z, D), D);
+  const rounded = roundRowsWithFeedback(shiftRows(ridgeRefit(t.W, t.b, Z, T, M, D, inv), M, D, n, init.scale[0]!), n, D, chol);
+  const start: PairParams = { nPrime: n, s: rounded, w: init.w.slice(), scale: init.scale.slice(), bias: init.bias.slice() };
+  const mid = refitError(t, start, true);
+  const p: PairParams = { nPrime: n, s: start.s.slice(), w: start.w.slice(), scale: start.scale.slice(), bias: start.bias.slice() };
+  const base = mid < before ? { params: start, err: mid } : { params: init, err: before };
+  if (o.steps <= 0) return { params: base.params, before, after: base.err };
   const B = Math.min(o.batch, P);
   const rng = mulberry32(o.seed);
   const Sq = new Float64Array(p.s.length);
@@ -164,7 +181,7 @@ export function distillPair(t: PairTask, o: DistillOptions = DEFAULT_DISTILL): {
   const gS = new Float64Array(p.s.length), gw = new Float64Array(p.w.length), gb = new Float64Array(M);
   const vw = new Float64Array(p.w.length);
   const adS = new Adam(p.s.length), adB = new Adam(M);
-  const rowScale = Float64Array.from({ length: n }, (_, c) => rms(init.s, c * D, (c + 1) * D));
+  const rowScale = Float64Array.from({ length: n }, (_, c) => rms(start.s, c * D, (c + 1) * D));
   const idx = new Int32Array(B);
   // Scales of u (HardTanh's unit, the adder weights' step) and of the targets, from a first batch.
   for (let r = 0; r < B; r++) idx[r] = Math.floor(rng() * P);
@@ -220,5 +237,5 @@ export function distillPair(t: PairTask, o: DistillOptions = DEFAULT_DISTILL): {
     }
   }
   const after = refitError(t, p, true);
-  return after < before ? { params: p, before, after } : { params: init, before, after: before };
+  return after < base.err ? { params: p, before, after } : { params: base.params, before, after: base.err };
 }

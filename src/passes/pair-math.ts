@@ -20,19 +20,24 @@ export function hadamard(i: number, j: number): number {
 /** Octaves below a row's largest weight that the exact power-of-two lowering still holds (2^5 - 1, lower-pow2.ts). */
 const WINDOW = 31;
 /** Candidate row factors f = 2^(j/16), j = 0..15, as float32 so f * 2^e is exact in the stored float32 weights. */
-const FACTORS = Array.from({ length: 16 }, (_, j) => Math.fround(2 ** (j / 16)));
+export const FACTORS = Array.from({ length: 16 }, (_, j) => Math.fround(2 ** (j / 16)));
 
 /**
  * `v / f` rounded to a signed power of two at the arithmetic midpoint (1.5 * 2^e: the nearest value, not the nearest
  * exponent), times f; 0 stays 0 and values more than WINDOW octaves below 2^top read 0 (as lowering would drop them).
  */
-function roundPow2(v: number, f: number, top: number): number {
+export function roundPow2(v: number, f: number, top: number): number {
   if (v === 0) return 0;
   const a = Math.abs(v) / f;
   let e = Math.floor(Math.log2(a));
   if (a >= 1.5 * 2 ** e) e++;
   if (e < top - WINDOW) return 0;
   return Math.sign(v) * f * 2 ** e;
+}
+
+/** The exponent of a row's largest weight `max` over factor f (the top of its exponent window). */
+export function topExponent(max: number, f: number): number {
+  return Math.round(Math.log2(max / f));
 }
 
 /**
@@ -50,12 +55,12 @@ export function projectRows(s: Float64Array, rows: number, D: number, out: Float
     let bestF = 1;
     // Given factors skip the search (16 roundings per weight): distillation refreshes them now and then.
     for (const f of given ? [given[r]!] : FACTORS) {
-      const top = Math.round(Math.log2(max / f));
+      const top = topExponent(max, f);
       let err = 0;
       for (let i = 0; i < D; i++) { const d = s[o + i]! - roundPow2(s[o + i]!, f, top); err += d * d; }
       if (err < best) { best = err; bestF = f; }
     }
-    const top = Math.round(Math.log2(max / bestF));
+    const top = topExponent(max, bestF);
     for (let i = 0; i < D; i++) out[o + i] = roundPow2(s[o + i]!, bestF, top);
     fs[r] = bestF;
   }
