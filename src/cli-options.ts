@@ -21,6 +21,8 @@ export interface ConversionFlags {
   channelFracs?: boolean;
   verifyEach?: boolean;
   printIrAfter?: string;
+  mode?: string;
+  pairAll?: boolean;
 }
 
 export function addConversionOptions(cmd: Command): Command {
@@ -35,6 +37,8 @@ export function addConversionOptions(cmd: Command): Command {
     .option('--no-recover', 'turn off label-free recovery (to measure its effect)')
     .option('--no-channel-gain', 'no per-channel shift-add gain (recovery fits one by default)')
     .option('--no-channel-fracs', 'one activation frac per tensor (by default a tensor feeding only weight layers gets one per channel)')
+    .option('--mode <mode>', 'shift (shift-add layers) or shiftadd (ShiftAddNet pairs: shift conv -> adder conv, fitted label-free)')
+    .option('--pair-all', 'with --mode shiftadd: pair the stem and classifier convolutions too')
     .option('--verify-each', 'run the IR verifier after every pass')
     .option('--print-ir-after <pass>', 'print the textual IR after a pass');
 }
@@ -63,6 +67,8 @@ export function toCompileOptions(f: ConversionFlags, onIr: (pass: string, text: 
     channelFracs: f.channelFracs !== false,
     verifyEach: Boolean(f.verifyEach),
     printIrAfter: f.printIrAfter,
+    ...(f.mode !== undefined ? { mode: f.mode as 'shift' | 'shiftadd' } : {}),
+    ...(f.pairAll ? { pairAll: true } : {}),
     onIr,
     limits,
   };

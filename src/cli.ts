@@ -175,7 +175,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         process.stdout.write([
           `samples ${ev.samples}`,
           ...(ev.original ? [`original top-1 ${pct(ev.original.top1)}  (the model as given; shift-add drop against it ${(100 * ev.original.drop).toFixed(2)} points)`] : []),
-          `float top-1   ${pct(ev.float.top1)}${ev.original ? '  (after pruning)' : ''}`,
+          `float top-1   ${pct(ev.float.top1)}${ev.original ? (result.report.options.mode === 'shiftadd' ? '  (the paired float network)' : '  (after pruning)') : ''}`,
           `shift top-1   ${pct(ev.shift.top1)}  (drop ${(100 * ev.drop).toFixed(2)} points; ${info ? info.label : 'integer interpreter'})`,
           `top-1 agreement ${pct(ev.agreement)}`,
           'per-layer SQNR (calibration set):',

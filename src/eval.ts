@@ -57,7 +57,7 @@ function top1(logits: Tensor, labels: Tensor, n: number): number {
 
 /**
  * `run` computes the shift-add logits (default: the integer interpreter). `original` is the model as loaded: with
- * --prune or --prune-channels its top-1 is measured too (`EvalResult.original`).
+ * --prune, --prune-channels or --mode shiftadd its top-1 is measured too (`EvalResult.original`).
  */
 export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: IntegerRunner = runInteger, original?: Graph): EvalResult {
   const n = data.shape[0] ?? fail('SAC021', 'data has no sample dimension');
@@ -77,8 +77,9 @@ export function evaluate(c: CompileResult, data: Tensor, labels: Tensor, run: In
     if (b === y) sOk++;
     if (a === b) agree++;
   }
-  const pruned = Boolean(c.report.options.prune) || Boolean(c.report.options.pruneChannels);
-  const orig = original && pruned ? top1(runFloat(original, [data])[0]!, labels, n) : undefined;
+  // Pruning and pair mode change the float model itself: the model as given is measured too.
+  const changed = Boolean(c.report.options.prune) || Boolean(c.report.options.pruneChannels) || c.report.options.mode === 'shiftadd';
+  const orig = original && changed ? top1(runFloat(original, [data])[0]!, labels, n) : undefined;
   return {
     samples: n,
     float: { top1: fOk / n },

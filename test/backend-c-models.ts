@@ -233,5 +233,7 @@ export const CASES: (() => Case)[] = [
   // ShiftAddNet pairs (ai.shiftaddc ShiftConv -> AdderConv), int8 and int16 activations.
   () => compileCase('shiftadd', shiftAddCnn(12)),
   () => compileCase('shiftadd16', shiftAddCnn(13), { actBits: 16 }),
+  // Pair mode (--mode shiftadd --pair-all): the stem and conv2 become shift conv -> 1x1 adder conv pairs.
+  () => compileCase('pairmode', tinyCnn(1), { mode: 'shiftadd', pairAll: true }),
 ];
 

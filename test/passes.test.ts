@@ -15,6 +15,7 @@ import { foldBatchnorm } from '../src/passes/fold-batchnorm.js';
 import { foldChannelAffine } from '../src/passes/fold-channel-affine.js';
 import { fuseHardSwish } from '../src/passes/fuse-hard-swish.js';
 import { mergeClamps } from '../src/passes/merge-clamps.js';
+import { pairConvs } from '../src/passes/pair-convs.js';
 import { lowerToShift } from '../src/passes/lower-to-shift.js';
 import { runPass, SHIFT_PIPELINE } from '../src/passes/pipeline.js';
 import { pruneChannels } from '../src/passes/prune-channels.js';
@@ -56,6 +57,7 @@ const CASES: readonly Case[] = [
   { golden: 'drop-output-softmax', pass: dropOutputSoftmax },
   { golden: 'prune-channels', pass: pruneChannels, options: { pruneChannels: 0.5 }, calibrate: true },
   { golden: 'prune-weights', pass: pruneWeights, options: { prune: 0.5 } },
+  { golden: 'pair-convs', pass: pairConvs, options: { mode: 'shiftadd' }, calibrate: true },
   { golden: 'calibrate-activations', pass: calibrateActivations, calibrate: true },
   { golden: 'lower-to-shift', pass: lowerToShift, options: { terms: 2 }, calibrate: true },
   { golden: 'lower-to-shift-terms1-no-recover', input: 'lower-to-shift', pass: lowerToShift, options: { terms: 1, recover: false }, calibrate: true },
@@ -85,9 +87,9 @@ describe('passes on textual IR', () => {
     for (const p of SHIFT_PIPELINE) expect(tested.has(p.name), p.name).toBe(true);
   });
 
-  it('a pass with nothing to do returns its input graph (pruning off, no BatchNormalization)', () => {
+  it('a pass with nothing to do returns its input graph (pruning off, shift mode)', () => {
     const g = input('prune-weights');
-    for (const pass of [pruneWeights, pruneChannels]) expect(runPass(pass, g, passContext({}))).toBe(g);
+    for (const pass of [pruneWeights, pruneChannels, pairConvs]) expect(runPass(pass, g, passContext({}))).toBe(g);
   });
 });
 

@@ -26,6 +26,10 @@ export interface ConversionOptions {
   channelGain?: boolean;
   /** Per-channel activation fracs where every consumer absorbs them (docs/numerics.md); default on. */
   channelFracs?: boolean;
+  /** 'shift' (default): shift-add layers; 'shiftadd': ShiftAddNet pairs, a shift conv then an adder conv per Conv (pair-convs). */
+  mode?: 'shift' | 'shiftadd';
+  /** Pair mode: pair the stem and classifier convolutions too (default off, as ShiftAddNet keeps them). */
+  pairAll?: boolean;
 }
 
 /** Defaults of the options the report shows (one place; the CLI shows the same values). */
@@ -47,6 +51,8 @@ function validate(o: Partial<ConversionOptions>): void {
   if (o.actBits !== undefined && o.actBits !== 8 && o.actBits !== 16) bad(`--act-bits must be 8 or 16 (got ${o.actBits})`);
   if (o.avgTerms !== undefined && !(o.avgTerms >= 0.25 && o.avgTerms <= 4)) bad(`--avg-terms must be in [0.25, 4] (got ${o.avgTerms})`);
   if (o.avgTerms !== undefined && o.recover === false) bad('--avg-terms needs recovery (it allocates terms by output error); drop --no-recover');
+  if (o.mode !== undefined && o.mode !== 'shift' && o.mode !== 'shiftadd') bad(`--mode must be shift or shiftadd (got ${String(o.mode)})`);
+  if (o.pairAll && o.mode !== 'shiftadd') bad('--pair-all needs --mode shiftadd');
   if (o.prune !== undefined && !(o.prune >= 0 && o.prune < 1)) bad(`--prune must be in [0, 1) (got ${o.prune})`);
   if (o.pruneChannels !== undefined && !(o.pruneChannels >= 0 && o.pruneChannels < 1)) bad(`--prune-channels must be in [0, 1) (got ${o.pruneChannels})`);
 }
@@ -56,10 +62,10 @@ export function userOptions(o: ConversionOptions): UserOptions {
   const d = definedOnly(o);
   validate(d);
   return {
-    ...DEFAULT_OPTIONS, prune: 0, pruneChannels: 0, channelFracs: true,
+    ...DEFAULT_OPTIONS, prune: 0, pruneChannels: 0, channelFracs: true, mode: 'shift', pairAll: false,
     ...(d.calibration ? { calibration: d.calibration } : {}),
     ...(d.avgTerms !== undefined ? { avgTerms: d.avgTerms } : {}),
-    ...pick(d, ['terms', 'shiftBits', 'actBits', 'prune', 'pruneChannels', 'recover', 'channelGain', 'channelFracs']),
+    ...pick(d, ['terms', 'shiftBits', 'actBits', 'prune', 'pruneChannels', 'recover', 'channelGain', 'channelFracs', 'mode', 'pairAll']),
   };
 }
 

@@ -50,10 +50,13 @@ export function lowerAdder(ctx: LowerContext, n: Node): void {
   const wq = new Int32Array(w.data.length);
   const excess = new Float64Array(M);
   for (let i = 0; i < wq.length; i++) {
-    const q = Math.floor(w.data[i]! * 2 ** fracIn + 0.5);
+    const v = w.data[i]! * 2 ** fracIn;
+    const q = Math.floor(v + 0.5);
     const c = q < lo ? lo : q > hi ? hi : q;
     wq[i] = c;
-    excess[Math.floor(i / D)] += Math.abs(q - c);
+    // The unrounded distance of a clamped weight: the bias absorbs it exactly, rounded once with the rest below
+    // (rounding q first cost up to half a step per clamped tap, all of one sign: pair mode's far weights showed it).
+    if (c !== q) excess[Math.floor(i / D)] += Math.abs(v - c);
   }
   const G = ADDER_GAIN_DIGITS;
   const gain = new Int8Array(M * G);
@@ -68,7 +71,7 @@ export function lowerAdder(ctx: LowerContext, n: Node): void {
     if (g.value === 0) { rs = 0; g = { codes: [-(1 + GAIN_MAX_SHIFT), 0, 0, 0, 0], value: -(2 ** -GAIN_MAX_SHIFT) }; }
     gain.set(g.codes, m * G);
     rshift[m] = rs;
-    const bAcc = Math.round((b * 2 ** rs) / g.value) - excess[m]!;
+    const bAcc = Math.round((b * 2 ** rs) / g.value - excess[m]!);
     ib[m] = Math.max(-(2 ** 31) + 1, Math.min(2 ** 31 - 1, bAcc));
   }
   const [actMin, actMax] = activationRange(act, fracOut, outBits);

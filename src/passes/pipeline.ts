@@ -11,6 +11,7 @@ import { foldChannelAffine } from './fold-channel-affine.js';
 import { fuseHardSwish } from './fuse-hard-swish.js';
 import { lowerToShift } from './lower-to-shift.js';
 import { mergeClamps } from './merge-clamps.js';
+import { pairConvs } from './pair-convs.js';
 import { pruneChannels } from './prune-channels.js';
 import { pruneWeights } from './prune-weights.js';
 
@@ -30,7 +31,7 @@ export const PREPARE_PIPELINE: readonly Pass[] = [
 ];
 
 /** The full pipeline from a float model to the integer shift-add graph (`--print-ir-after` accepts these names). */
-export const SHIFT_PIPELINE: readonly Pass[] = [...PREPARE_PIPELINE, pruneChannels, pruneWeights, calibrateActivations, lowerToShift];
+export const SHIFT_PIPELINE: readonly Pass[] = [...PREPARE_PIPELINE, pruneChannels, pruneWeights, pairConvs, calibrateActivations, lowerToShift];
 
 export interface PipelineHooks {
   /** Run the verifier after every pass (tests always do; the CLI with --verify-each). */
