@@ -16,7 +16,7 @@ export interface CBackendOptions {
   cc?: string;
 }
 
-const FORMS: readonly WeightForm[] = ['auto', 'data', 'packed', 'code'];
+const FORMS: readonly WeightForm[] = ['auto', 'data', 'packed', 'code', 'list'];
 
 /** C identifier derived from a model file name (lenet-v2.onnx -> lenet_v2), prefixing generated code. */
 export function cName(model: string): string {
@@ -55,7 +55,7 @@ export const cBackend: Backend<CBackendOptions> = {
   ],
   parseOptions(v, ctx) {
     const weights = (v.weights ?? 'auto') as WeightForm;
-    if (!FORMS.includes(weights)) fail('SAC040', `--weights must be auto, data, packed or code (got '${v.weights}')`);
+    if (!FORMS.includes(weights)) fail('SAC040', `--weights must be auto, data, packed, code or list (got '${v.weights}')`);
     const name = v.name ?? cName(ctx.model ?? 'model');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
     return v.cc === undefined ? { name, weights } : { name, weights, cc: v.cc };

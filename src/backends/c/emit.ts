@@ -68,6 +68,11 @@ function packedLayer(node: Node, form: WeightForm): boolean {
   return form === 'packed' || (form === 'auto' && node.op.kind === 'ShiftConv');
 }
 
+/** ShiftConv layers that take the byte-list form (list-kernel.ts, where it applies): all of them under `list`. */
+function listLayer(node: Node, form: WeightForm): boolean {
+  return form === 'list' && node.op.kind === 'ShiftConv';
+}
+
 export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const name = opts.name;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
@@ -83,7 +88,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     if (node.outputs.length !== 1) fail('SAC060', `${node.outputs.length} outputs (the C backend supports single-output ops)`, where);
     if ((node.op.kind === 'Reshape' || node.op.kind === 'Identity') && !isOut.has(node.outputs[0]!)) return { decls: [] as string[], kernel: null };
     const decls: string[] = [];
-    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, asCode: asCode.has(node.id), packed: packedLayer(node, opts.weights ?? 'auto'), ...(blob ? { blob } : {}) });
+    const kernel: Kernel = kernelFor({ g, node, fn: `L${t}`, where, rt, decls, asCode: asCode.has(node.id), list: listLayer(node, opts.weights ?? 'auto') && !asCode.has(node.id), packed: packedLayer(node, opts.weights ?? 'auto'), ...(blob ? { blob } : {}) });
     return { decls, kernel };
   });
   const info: NodePlanInfo[] = built.map(({ kernel }) => ({

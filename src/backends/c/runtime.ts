@@ -1,5 +1,6 @@
 // The C runtime helpers of docs/numerics.md (shl, requant, CSD, shift-add term walk), emitted only when used.
 import { tsuffix } from './cfmt.js';
+import { listWalk2Text, listWalkText } from './list-kernel.js';
 
 /**
  * Collects the helpers a translation unit needs. Unused `static` functions would trip -Wunused-function,
@@ -33,6 +34,18 @@ export class Runtime {
     return this.add(name, () => pkwText(name, xt, ot));
   }
 
+  /** The byte-list walk of one channel over an im2col window buffer (see list-kernel.ts). */
+  listWalk(xt: string, paged: boolean): string {
+    const name = `sac_lw_${tsuffix(xt)}${paged ? '_pg' : ''}`;
+    return this.add(name, () => listWalkText(name, xt, paged));
+  }
+
+  /** The byte-list walk of one channel over two window buffers (two output positions). */
+  listWalk2(xt: string, paged: boolean): string {
+    const name = `sac_lw2_${tsuffix(xt)}${paged ? '_pg' : ''}`;
+    return this.add(name, () => listWalk2Text(name, xt, paged));
+  }
+
   /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */
   pad(xt: string): string {
     const name = `sac_pad_${tsuffix(xt)}`;
@@ -54,10 +67,12 @@ const OPAQUE = `#if defined(__GNUC__)
 #define SAC_OPAQUE(v) __asm__("" : "+r"(v))
 #define SAC_PIN(v) __asm__ volatile("" : "+r"(v))
 #define SAC_NOINLINE __attribute__((noinline))
+#define SAC_INLINE __inline__ __attribute__((always_inline))
 #else
 #define SAC_OPAQUE(v) ((void)0)
 #define SAC_PIN(v) ((void)0)
 #define SAC_NOINLINE
+#define SAC_INLINE
 #endif`;
 
 // Shifts go through uint32_t: left shifts of negative int32 are undefined in C, and uint32 wrap-around is
