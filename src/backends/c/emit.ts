@@ -147,7 +147,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
       params.push(`${kernel.scratch.type} *s`);
       args.push(`(${kernel.scratch.type} *)(void *)(arena + ${plan.buffers[plan.scratch[t]!]!.offset})`);
     }
-    layers.push(title, ...decls, `static void L${t}(${params.join(', ')}) {`, ...kernel.body.map((l) => `  ${l}`), '}', '');
+    layers.push(title, ...decls, `${kernel.noInline ? 'SAC_NOINLINE ' : ''}static void L${t}(${params.join(', ')}) {`, ...kernel.body.map((l) => `  ${l}`), '}', '');
     calls.push(`  L${t}(${args.join(', ')}); // ${safeComment(node.name)}`);
   });
   const arenaWords = Math.max(1, (plan.arenaBytes + 3) >> 2);

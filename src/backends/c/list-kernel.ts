@@ -38,6 +38,16 @@ export function listWalkText(name: string, xt: string, paged: boolean): string {
 }
 
 /**
+ * The Thumb-1 group of four int8 taps for two positions: 5 instructions a tap (LDRB index, then per position
+ * LDRSB and ADDS), 2.9 a term use with the loop. gcc's own allocation of the C loop spilled an accumulator
+ * (5.25 a term use): the walk needs all eight low registers, so the end pointer lives in a high one.
+ */
+function asmTaps(): string {
+  const tap = (k: number) => [`"ldrb %[i], [%[t], #${k}]\\n\\t"`, '"ldrsb %[v], [%[p], %[i]]\\n\\t"', '"adds %[a], %[a], %[v]\\n\\t"', '"ldrsb %[v], [%[q], %[i]]\\n\\t"', '"adds %[b], %[b], %[v]\\n\\t"'];
+  return [0, 1, 2, 3].flatMap(tap).join('\n        ');
+}
+
+/**
  * The same walk over two window buffers c and d at once (two output positions): each index byte serves
  * both, and the level overhead is paid once per pair. Pairs of taps per loop trip keep Thumb-1 within its
  * registers.
@@ -45,7 +55,24 @@ export function listWalkText(name: string, xt: string, paged: boolean): string {
 export function listWalk2Text(name: string, xt: string, paged: boolean): string {
   const page = paged ? ' + ((h >> 4) << 8)' : '';
   const r = (e: string) => `(uint32_t)(int32_t)(${e})`;
-  return `SAC_INLINE static void ${name}(const ${xt} *c, const ${xt} *d, const uint8_t **tp, uint32_t *ra, uint32_t *rb) {
+  const loop = [
+    '    for (; n; n--) {',
+    `      a += ${r('p[t[0]] + p[t[1]] + p[t[2]] + p[t[3]]')};`,
+    `      b += ${r('q[t[0]] + q[t[1]] + q[t[2]] + q[t[3]]')};`,
+    '      t += 4;',
+    '      SAC_OPAQUE(t);',
+    '    }',
+  ].join('\n');
+  return `// The Thumb-1 (Cortex-M0/M0+/M1) inner loop is inline assembly for gcc with optimisation (it needs all
+// eight low registers; -O0 keeps a frame pointer); -DSAC_NO_ASM or any other target compiles the C loop.
+#ifndef SAC_T1_ASM
+#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb__) && !defined(__thumb2__) && defined(__OPTIMIZE__) && !defined(SAC_NO_ASM)
+#define SAC_T1_ASM 1
+#else
+#define SAC_T1_ASM 0
+#endif
+#endif
+SAC_INLINE static void ${name}(const ${xt} *c, const ${xt} *d, const uint8_t **tp, uint32_t *ra, uint32_t *rb) {
   const uint8_t *t = *tp;
   uint32_t a = 0, b = 0;
   unsigned L = *t++, sh;
@@ -57,7 +84,28 @@ export function listWalk2Text(name: string, xt: string, paged: boolean): string 
     a <<= sh;
     b <<= sh;
     if (n & 1u) { unsigned i = t[0]; a += ${r('p[i]')}; b += ${r('q[i]')}; t += 1; }
-    for (n >>= 1; n; n--) { unsigned i = t[0], j = t[1]; a += ${r('p[i] + p[j]')}; b += ${r('q[i] + q[j]')}; t += 2; SAC_OPAQUE(t); }
+    if (n & 2u) { unsigned i = t[0], j = t[1]; a += ${r('p[i] + p[j]')}; b += ${r('q[i] + q[j]')}; t += 2; }
+    n >>= 2;
+${xt === 'int8_t' ? `#if SAC_T1_ASM
+    if (n) {
+      const uint8_t *e = t + (n << 2);
+      unsigned i;
+      int32_t v;
+      __asm__ volatile(
+        ".syntax unified\\n"
+        "1:\\n\\t"
+        ${asmTaps()}
+        "adds %[t], #4\\n\\t"
+        "cmp %[t], %[e]\\n\\t"
+        "bne 1b\\n\\t"
+        ".syntax divided"
+        : [t] "+l"(t), [a] "+l"(a), [b] "+l"(b), [i] "=&l"(i), [v] "=&l"(v)
+        : [p] "l"(p), [q] "l"(q), [e] "h"(e)
+        : "cc", "memory");
+    }
+#else
+${loop}
+#endif` : loop}
   }
   sh = *t++;
   *ra = a << sh;
@@ -85,9 +133,10 @@ export function listConvKernel(ctx: KernelCtx, a: ShiftConvAttrs, xt: string, yt
   const shifts = constData(ctx, SHIFT_OPERANDS.rshift).data;
   const bias = constData(ctx, SHIFT_OPERANDS.bias).data;
   const gain = optionalConstData(ctx, SHIFT_OPERANDS.gain);
-  const fast = gain ? null : fastNarrow(shifts, a.bits, a.actMin, a.actMax);
-  // The bias absorbs the ~x reads' constant and, on the fast narrow, the rounding constant 2^(r-1).
-  const b = Array.from(bias, (v, m) => (v + ls.corr[m]! + (fast && shifts[m]! > 0 ? 2 ** (shifts[m]! - 1) : 0)) | 0);
+  const fast = fastNarrow(shifts, a.bits, a.actMin, a.actMax);
+  // The bias absorbs the ~x reads' constant and, on the fast narrow without a gain, the rounding constant
+  // 2^(r-1) (with a gain it is added after the gain, docs/numerics.md).
+  const b = Array.from(bias, (v, m) => (v + ls.corr[m]! + (fast && !gain && shifts[m]! > 0 ? 2 ** (shifts[m]! - 1) : 0)) | 0);
   ctx.decls.push(weightTable(ctx, `${f}_l`, 'uint8_t', ls.bytes), constArray(`${f}_b`, 'int32_t', b), constArray(`${f}_r`, 'int8_t', shifts));
   const G = gain ? gain.shape[1]! : 0;
   if (gain) ctx.decls.push(constArray(`${f}_g`, 'int8_t', gain.data));
@@ -96,7 +145,8 @@ export function listConvKernel(ctx: KernelCtx, a: ShiftConvAttrs, xt: string, yt
   const OHW = w.OH * w.OW;
   const store = (av: string, dst: string): string[] => {
     let acc = `(int32_t)((uint32_t)b0 + ${av})`;
-    if (gain) acc = `${ctx.rt.need('sac_gain')}(${acc}, gm, ${G})`;
+    if (gain) acc = `${ctx.rt.gainUnrolled(G)}(${acc}, gm)`;
+    if (gain && fast) acc = `(int32_t)((uint32_t)${acc} + (((uint32_t)1 << r0) >> 1))`;
     return fast
       ? [`{ int32_t v = (${acc}) >> r0; ${dst} = (${yt})(v < ${lit(fast.lo)} ? ${lit(fast.lo)} : v > ${hi} ? ${hi} : v); }`]
       : [`${dst} = (${yt})${ctx.rt.need('sac_narrow')}(${acc}, r0, ${a.bits}, ${lit(a.actMin)}, ${hi});`];
@@ -158,7 +208,8 @@ export function listConvKernel(ctx: KernelCtx, a: ShiftConvAttrs, xt: string, yt
     '}',
   ];
   const weights: WeightStats = { form: 'list', terms: ls.terms, weightBytes: ls.bytes.length, idealBytes: ideal(ls.terms, a.shiftBits), paramBytes: M * 5 + (gain ? gain.data.length : 0) };
-  return { data: [SHIFT_OPERANDS.x], body, weights, scratch: { type: xt, elems: colAt + 2 * colElems } };
+  // Out of line: inlined into NAME_run_arena, resnet's list layers took 3% more instructions (Cortex-M0 -O2).
+  return { data: [SHIFT_OPERANDS.x], body, weights, noInline: true, scratch: { type: xt, elems: colAt + 2 * colElems } };
 }
 
 /**

@@ -40,6 +40,12 @@ export class Runtime {
     return this.add(name, () => listWalkText(name, xt, paged));
   }
 
+  /** sac_gain for a fixed digit count G, unrolled and inlined (the list form's per-output gain). */
+  gainUnrolled(G: number): string {
+    const name = `sac_gain${G}`;
+    return this.add(name, () => gainUnrolledText(name, G));
+  }
+
   /** The byte-list walk of one channel over two window buffers (two output positions). */
   listWalk2(xt: string, paged: boolean): string {
     const name = `sac_lw2_${tsuffix(xt)}${paged ? '_pg' : ''}`;
@@ -108,6 +114,17 @@ static int32_t sac_gain(int32_t acc, const int8_t *d, int n) {
   }
   return (int32_t)v;
 }`;
+
+const gainUnrolledText = (name: string, G: number): string => {
+  const digit = (j: number) => `  c = d[${j}];\n  if (c > 0) v += (uint32_t)(acc >> (c - 1));\n  else if (c < 0) v -= (uint32_t)(acc >> (-c - 1));`;
+  return `// sac_gain over ${G} digits, unrolled.
+SAC_INLINE static int32_t ${name}(int32_t acc, const int8_t *d) {
+  uint32_t v = 0;
+  int c;
+${Array.from({ length: G }, (_, j) => digit(j)).join('\n')}
+  return (int32_t)v;
+}`;
+};
 
 const csdText = (): string => `// numerics.md csd(s): sum_j d_j * shl(s, D - j) for the D + 1 canonical signed digits d.
 static int32_t sac_csd(int32_t s, const int8_t *d, int D) {
