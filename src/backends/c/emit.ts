@@ -80,7 +80,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const blob = constElements(g) > (opts.maxConstElements ?? MAX_C_CONST_ELEMENTS) ? new WeightBlob(name) : undefined;
   const rt = new Runtime();
   const isOut = new Set(g.outputs);
-  const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
+  const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? (opts.weights === 'list' ? Number(process.env.SAC_CB ?? 0) : AUTO_CODE_BYTES));
   // Kernels first: the planner needs each node's scratch and in-place ability.
   const built = g.nodes.map((node, t) => {
     opts.onProgress?.('emit c', t, g.nodes.length, node.name);

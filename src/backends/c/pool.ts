@@ -12,11 +12,21 @@ function bitsOf(dtype: string): number {
   return dtype === 'int16' ? 16 : 8;
 }
 
-/** requant(csd(s), shiftOut, bits) with no activation clamp (QAveragePool has none). */
-function avgStore(ctx: KernelCtx, a: QAveragePoolAttrs, digits: string, yt: string): string {
+/**
+ * requant(csd(s), shiftOut, bits) with no activation clamp (QAveragePool has none). `digits` is the C table
+ * of per-output digit sets, or the one set itself: then the csd is straight-line shifts of its non-zero
+ * digits (a 2x2 average is one shift), not the 17-step sac_csd loop (~150 instructions an output on Cortex-M0).
+ */
+function avgStore(ctx: KernelCtx, a: QAveragePoolAttrs, digits: string | readonly number[], yt: string): string {
   const narrow = ctx.rt.need('sac_narrow');
-  const csd = ctx.rt.need('sac_csd');
-  return `*y++ = (${yt})${narrow}(${csd}(acc, ${digits}, ${a.digits.length - 1}), ${a.shiftOut}, ${a.bits}, ${lit(satMin(a.bits))}, ${lit(satMax(a.bits))});`;
+  const D = a.digits.length - 1;
+  let csd: string;
+  if (typeof digits === 'string') csd = `${ctx.rt.need('sac_csd')}(acc, ${digits}, ${D})`;
+  else {
+    const parts = digits.map((d, j) => (d === 0 ? '' : ` ${d > 0 ? '+' : '-'} ((uint32_t)acc << ${D - j})`)).join('');
+    csd = `(int32_t)(0u${parts})`;
+  }
+  return `*y++ = (${yt})${narrow}(${csd}, ${a.shiftOut}, ${a.bits}, ${lit(satMin(a.bits))}, ${lit(satMax(a.bits))});`;
 }
 
 /** Per-plane reduction over all spatial elements (GlobalMaxPool, global QAveragePool). */
@@ -51,8 +61,7 @@ export function poolKernel(ctx: KernelCtx, a: PoolGeometry | QAveragePoolAttrs, 
   const f = ctx.fn;
   if (mode === 'gavg') {
     const q = a as QAveragePoolAttrs;
-    ctx.decls.push(constArray(`${f}_d`, 'int8_t', q.digits));
-    return { data: [0], body: globalBody(ctx, '0', 'acc += X;', avgStore(ctx, q, `${f}_d`, yt)) };
+    return { data: [0], body: globalBody(ctx, '0', 'acc += X;', avgStore(ctx, q, q.digits, yt)) };
   }
   const { H, W, OH, OW, hp, wp, dh, dw, hn, wn } = poolPlan(a, xv.shape, yv.shape, ctx.where);
   const ho = Array.from(hp.start, (s, o) => (s + hp.lo[o]! * dh) * W);
@@ -78,9 +87,10 @@ export function poolKernel(ctx: KernelCtx, a: PoolGeometry | QAveragePoolAttrs, 
         sel.push(sets.get(count)!);
       }
     }
-    ctx.decls.push(constArray(`${f}_d`, 'int8_t', flat));
-    let digits = `${f}_d`;
+    let digits: string | number[] = flat;
     if (sets.size > 1) {
+      ctx.decls.push(constArray(`${f}_d`, 'int8_t', flat));
+      digits = `${f}_d`;
       ctx.decls.push(constArray(`${f}_ds`, utype(flat.length), sel));
       pre = ['int32_t k = 0;'];
       digits = `${f}_d + ${f}_ds[k++]`;

@@ -1,6 +1,6 @@
 // The C runtime helpers of docs/numerics.md (shl, requant, CSD, shift-add term walk), emitted only when used.
 import { tsuffix } from './cfmt.js';
-import { listWalk2Text, listWalkText } from './list-kernel.js';
+import { listChannelsText, listWalk2Text } from './list-walk.js';
 
 /**
  * Collects the helpers a translation unit needs. Unused `static` functions would trip -Wunused-function,
@@ -34,12 +34,6 @@ export class Runtime {
     return this.add(name, () => pkwText(name, xt, ot));
   }
 
-  /** The byte-list walk of one channel over an im2col window buffer (see list-kernel.ts). */
-  listWalk(xt: string, paged: boolean): string {
-    const name = `sac_lw_${tsuffix(xt)}${paged ? '_pg' : ''}`;
-    return this.add(name, () => listWalkText(name, xt, paged));
-  }
-
   /** sac_gain for a fixed digit count G, unrolled and inlined (the list form's per-output gain). */
   gainUnrolled(G: number): string {
     const name = `sac_gain${G}`;
@@ -50,6 +44,15 @@ export class Runtime {
   listWalk2(xt: string, paged: boolean): string {
     const name = `sac_lw2_${tsuffix(xt)}${paged ? '_pg' : ''}`;
     return this.add(name, () => listWalk2Text(name, xt, paged));
+  }
+
+  /** The list form's shared channel loop of one variant (see listChannelsText). */
+  listChannels(xt: string, yt: string, G: number, fast: boolean, paged: boolean): string {
+    const walk = this.listWalk2(xt, paged);
+    const gain = G ? this.gainUnrolled(G) : null;
+    const narrow = fast ? null : this.need('sac_narrow');
+    const name = `sac_lch_${tsuffix(xt)}_${tsuffix(yt)}_g${G}${fast ? 'f' : 'n'}${paged ? '_pg' : ''}`;
+    return this.add(name, () => listChannelsText(name, walk, xt, yt, G, fast, gain, narrow));
   }
 
   /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */

@@ -23,7 +23,7 @@ const MIN_POSITIONS = 4;
 
 /** Node ids of the ShiftConv layers whose weights become code. */
 export function codeLayers(g: Graph, form: WeightForm, budget: number): Set<number> {
-  const cand: { id: number; positions: number; bytes: number }[] = [];
+  const cand: { id: number; positions: number; outputs: number; bytes: number }[] = [];
   for (const n of g.nodes) {
     if (n.op.kind !== 'ShiftConv' && !(form === 'code' && n.op.kind === 'ShiftGemm')) continue;
     const codes = g.values[n.inputs[SHIFT_OPERANDS.codes]!]?.data;
@@ -32,12 +32,14 @@ export function codeLayers(g: Graph, form: WeightForm, budget: number): Set<numb
     const M = codes.shape[0]!;
     let terms = 0;
     for (let i = 0; i < codes.data.length; i++) if (codes.data[i]) terms++;
-    cand.push({ id: n.id, positions: numel(y) / (y[0]! * M), bytes: terms * CODE_BYTES_PER_TERM + M * CODE_BYTES_PER_CHANNEL });
+    cand.push({ id: n.id, positions: numel(y) / (y[0]! * M), outputs: numel(y), bytes: terms * CODE_BYTES_PER_TERM + M * CODE_BYTES_PER_CHANNEL });
   }
-  if (form !== 'auto') return new Set(form === 'code' ? cand.map((c) => c.id) : []);
+  if (form !== 'auto' && form !== 'list') return new Set(form === 'code' ? cand.map((c) => c.id) : []);
   const out = new Set<number>();
   let used = 0;
-  for (const c of [...cand].sort((a, b) => b.positions - a.positions || a.id - b.id)) {
+  // `list`: code where it saves the most per byte, outputs (channels * positions) per code byte; `auto`: by reuse.
+  const order = form === 'list' ? (c: typeof cand[number]) => -(c.outputs / c.bytes) : (c: typeof cand[number]) => -c.positions;
+  for (const c of [...cand].sort((a, b) => order(a) - order(b) || a.id - b.id)) {
     if (c.positions < MIN_POSITIONS || used + c.bytes > budget) continue;
     out.add(c.id);
     used += c.bytes;
