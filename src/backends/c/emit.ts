@@ -68,9 +68,9 @@ function packedLayer(node: Node, form: WeightForm): boolean {
   return form === 'packed' || (form === 'auto' && node.op.kind === 'ShiftConv');
 }
 
-/** ShiftConv layers that take the byte-list form (list-kernel.ts, where it applies): all of them under `list`. */
+/** ShiftConv layers that take the byte-list form (list-kernel.ts, where it applies) unless they are code: `list`, `auto`. */
 function listLayer(node: Node, form: WeightForm): boolean {
-  return form === 'list' && node.op.kind === 'ShiftConv';
+  return (form === 'list' || form === 'auto') && node.op.kind === 'ShiftConv';
 }
 
 export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
@@ -80,7 +80,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   const blob = constElements(g) > (opts.maxConstElements ?? MAX_C_CONST_ELEMENTS) ? new WeightBlob(name) : undefined;
   const rt = new Runtime();
   const isOut = new Set(g.outputs);
-  const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? (opts.weights === 'list' ? Number(process.env.SAC_CB ?? 0) : AUTO_CODE_BYTES));
+  const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
   // Kernels first: the planner needs each node's scratch and in-place ability.
   const built = g.nodes.map((node, t) => {
     opts.onProgress?.('emit c', t, g.nodes.length, node.name);
