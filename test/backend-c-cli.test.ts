@@ -183,6 +183,6 @@ describe('runC library API', () => {
     expect(fs.readFileSync(path.join(out, 'net.h'), 'utf8')).toMatch(/Forms: L\d+ packed/);
     const bad = cli(['compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--weights', 'huffman']);
     expectDiagnostic(bad, 'SAC040');
-    expect(bad.err).toContain('auto, data, packed or code');
+    expect(bad.err).toContain('auto, data, packed, code or list');
   });
 });

@@ -20,13 +20,11 @@ function bitsOf(dtype: string): number {
 function avgStore(ctx: KernelCtx, a: QAveragePoolAttrs, digits: string | readonly number[], yt: string): string {
   const narrow = ctx.rt.need('sac_narrow');
   const D = a.digits.length - 1;
-  let csd: string;
-  if (typeof digits === 'string') csd = `${ctx.rt.need('sac_csd')}(acc, ${digits}, ${D})`;
-  else {
-    const parts = digits.map((d, j) => (d === 0 ? '' : ` ${d > 0 ? '+' : '-'} ((uint32_t)acc << ${D - j})`)).join('');
-    csd = `(int32_t)(0u${parts})`;
-  }
-  return `*y++ = (${yt})${narrow}(${csd}, ${a.shiftOut}, ${a.bits}, ${lit(satMin(a.bits))}, ${lit(satMax(a.bits))});`;
+  const store = (csd: string) => `*y++ = (${yt})${narrow}(${csd}, ${a.shiftOut}, ${a.bits}, ${lit(satMin(a.bits))}, ${lit(satMax(a.bits))});`;
+  if (typeof digits === 'string') return store(`${ctx.rt.need('sac_csd')}(acc, ${digits}, ${D})`);
+  // Opaque partial sums: gcc -Os would fold two or more shifted copies of acc into a multiply by a constant.
+  const parts = digits.flatMap((d, j) => (d === 0 ? [] : [`c ${d > 0 ? '+' : '-'}= u << ${D - j};`, 'SAC_OPAQUE(c);']));
+  return `{ uint32_t u = (uint32_t)acc, c = 0u; SAC_OPAQUE(u); ${parts.join(' ')} ${store('(int32_t)c')} }`;
 }
 
 /** Per-plane reduction over all spatial elements (GlobalMaxPool, global QAveragePool). */
