@@ -51,8 +51,6 @@ export interface Kernel {
   /** True when the output may share input 0's buffer (elementwise, written at or behind the read). */
   inPlace?: boolean;
   body: string[];
-  /** Keep the layer function out of line (SAC_NOINLINE): inlined into NAME_run_arena its loops spill more. */
-  noInline?: boolean;
   /** A shift-add layer's weight accounting, computed by codegen from the stream it packed. */
   weights?: WeightStats;
 }

@@ -84,8 +84,7 @@ export function listConvKernel(ctx: KernelCtx, a: ShiftConvAttrs, xt: string, yt
     '}',
   ];
   const weights: WeightStats = { form: 'list', terms: ls.terms, weightBytes: ls.bytes.length, idealBytes: ideal(ls.terms, a.shiftBits), paramBytes: M * 5 + (gain ? gain.data.length : 0) };
-  // Out of line: inlined into NAME_run_arena, resnet's list layers took 3% more instructions (Cortex-M0 -O2).
-  return { data: [SHIFT_OPERANDS.x], body, weights, noInline: true, scratch: { type: xt, elems: 2 * colElems } };
+  return { data: [SHIFT_OPERANDS.x], body, weights, scratch: { type: xt, elems: 2 * colElems } };
 }
 
 /**

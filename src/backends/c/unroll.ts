@@ -18,7 +18,7 @@ import { constData, optionalConstData, type KernelCtx, type WeightForm } from '.
  * Gemm terms are used once per inference, so they stay data.
  */
 export const AUTO_CODE_BYTES = 16 * 1024;
-export const AUTO_OUTPUTS_PER_BYTE = 2;
+export const AUTO_OUTPUTS_PER_BYTE = 1.5;
 const CODE_BYTES_PER_TERM = 7;
 const CODE_BYTES_PER_CHANNEL = 24;
 const MIN_POSITIONS = 4;
