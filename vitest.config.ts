@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 /** The fast tier: pure TypeScript, no C toolchain, no example-model compiles. */
 export const FAST = [
   'test/architecture.test.ts',
+  'test/backend-c-list.test.ts',
   'test/backend-onnx-ops.test.ts',
   'test/lowered.test.ts',
   'test/recover-blocks.test.ts',

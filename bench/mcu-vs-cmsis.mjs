@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { loadModel, readInputFile, runFloat } from '../dist/api.js';
+import { C_DEFAULT_AVG_TERMS } from '../dist/backends/c/backend.js';
 import { emitC } from '../dist/backends/c/emit.js';
 import { compile } from '../dist/compile.js';
 import { quantizeInput, runInteger } from '../dist/ir/interp-int.js';
@@ -105,7 +106,8 @@ for (const name of models) {
   log(`${name}: float top-1 ${(100 * acc(floatPred)).toFixed(2)}%`);
   const variants = [];
   let fg;
-  for (const [label, opts] of [['ours default', { terms: 2 }], ['ours --terms 1', { terms: 1 }]]) {
+  // `compile --target c` defaults: --terms 2 with the C backend's --avg-terms (C_DEFAULT_AVG_TERMS), --weights auto.
+  for (const [label, opts] of [['ours default', { terms: 2, avgTerms: C_DEFAULT_AVG_TERMS }], ['ours --terms 1', { terms: 1 }]]) {
     const { graph, floatGraph } = compile(onnx, { calibration: [calib], ...opts });
     fg = floatGraph;
     const c = emitC(graph, { name });

@@ -92,11 +92,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
     .option('--target <target>', `also emit code for a target: ${backends().map((b) => `${b.name} (${b.description})`).join(', ')}`)
     .option('--emit-ir [full]', `also write the shift-add IR text (NAME.shift.ir), constants over ${DEFAULT_ELIDE_OVER} elements elided as crc32; --emit-ir=full prints every constant (parseable)`)), 'emit')
-    .action(async (model: string, opts: ConversionFlags & { out: string; target?: string; emitIr?: boolean | string }) => {
+    .action(async (model: string, flags: ConversionFlags & { out: string; target?: string; emitIr?: boolean | string }, cmd: Command) => {
       setExit(await runCommand(debug(), () => {
         // The output folder, the target and its options are checked before seconds of conversion.
-        const outputs = new OutputTransaction(opts.out);
-        const target = opts.target === undefined ? undefined : getBackend(opts.target);
+        const outputs = new OutputTransaction(flags.out);
+        const target = flags.target === undefined ? undefined : getBackend(flags.target);
+        // A target's own term budget applies when the command line sets none (--terms 2 is commander's default).
+        const own = target?.defaultAvgTerms !== undefined && cmd.getOptionValueSource('terms') === 'default' && flags.avgTerms === undefined;
+        const opts = own ? { ...flags, avgTerms: String(target.defaultAvgTerms) } : flags;
         const values = selectOptions(targetValues(opts, 'emit'), target, 'emit');
         const targetOptions = target?.parseOptions(values, { model, ...(opts.calibrate ? { calibration: opts.calibrate } : {}) });
         const irMode = emitIrMode(opts.emitIr);

@@ -183,6 +183,20 @@ describe('runC library API', () => {
     expect(fs.readFileSync(path.join(out, 'net.h'), 'utf8')).toMatch(/Forms: L\d+ packed/);
     const bad = cli(['compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--weights', 'huffman']);
     expectDiagnostic(bad, 'SAC040');
-    expect(bad.err).toContain('auto, data, packed or code');
+    expect(bad.err).toContain('auto, data, packed, code or list');
+  });
+
+  it('compile --target c defaults to --avg-terms 0.9 (lists and code), unless --terms or --avg-terms is given; other targets keep --terms 2', () => {
+    const opts = (args: string[]) => {
+      const out = path.join(dir, `defaults-${args.join('')}`);
+      const r = cli(['compile', lenet, '--calibrate', calib, '-o', out, ...args]);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).options as { terms: number; avgTerms?: number };
+    };
+    expect(opts(['--target', 'c'])).toMatchObject({ terms: 2, avgTerms: 0.9 });
+    expect(opts(['--target', 'c', '--terms', '2']).avgTerms).toBeUndefined();
+    expect(opts(['--target', 'c', '--avg-terms', '1.5']).avgTerms).toBe(1.5);
+    expect(opts([]).avgTerms).toBeUndefined();
+    expect(fs.readFileSync(path.join(dir, 'defaults---targetc', 'lenet.h'), 'utf8')).toMatch(/Forms: .*L\d+ list/);
   });
 });

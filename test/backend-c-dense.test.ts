@@ -69,15 +69,16 @@ describe('K = 1 zero marker', () => {
 });
 
 describe('weight forms', () => {
-  it('auto puts convolutions in code within the budget, other convolutions packed, Gemm in data; data and code force one form', () => {
+  it('auto puts the convolutions of many outputs per code byte in code within the budget, other convolutions in lists, Gemm in data; data, code and list force one form', () => {
     const { graph } = compileCase('g', geometryCnn(3));
     const forms = (o: Parameters<typeof emitC>[1]) => emitC(graph, o).flash.layers.map((l) => `${l.op}:${l.form}`);
     const auto = forms({ name: 'g' });
-    expect(auto.filter((f) => f.startsWith('ShiftGemm')).every((f) => !f.endsWith(':code'))).toBe(true);
-    expect(auto.some((f) => f === 'ShiftConv:code')).toBe(true);
+    expect(auto.filter((f) => f.startsWith('ShiftGemm')).every((f) => f === 'ShiftGemm:dense' || f === 'ShiftGemm:sparse')).toBe(true);
+    expect(auto.filter((f) => f.startsWith('ShiftConv')).every((f) => f === 'ShiftConv:code' || f === 'ShiftConv:list')).toBe(true);
+    expect(auto).toContain('ShiftConv:list');
     const noCode = forms({ name: 'g', codeBytes: 0 });
-    expect(noCode.filter((f) => f.startsWith('ShiftConv')).every((f) => f === 'ShiftConv:packed')).toBe(true);
-    expect(noCode.filter((f) => f.startsWith('ShiftGemm')).every((f) => f === 'ShiftGemm:dense' || f === 'ShiftGemm:sparse')).toBe(true);
+    expect(noCode.filter((f) => f.startsWith('ShiftConv')).every((f) => f === 'ShiftConv:list')).toBe(true);
+    expect(forms({ name: 'g', weights: 'list' })).toEqual(noCode);
     expect(forms({ name: 'g', weights: 'data' }).some((f) => f.endsWith(':code'))).toBe(false);
     expect(forms({ name: 'g', weights: 'code' }).every((f) => f.endsWith(':code'))).toBe(true);
   });

@@ -64,7 +64,8 @@ describe('C backend: multiply-free machine code', () => {
 describe('C backend: source-level guarantees', () => {
   it('NAME.c has no multiplication, division, modulo, float, malloc or recursion', () => {
     for (const cs of cases) {
-      const code = stripComments(cs.c.source);
+      // String literals out too: the list walk's Thumb-1 asm names its operands %[t], %[a], ...
+      const code = stripComments(cs.c.source).replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
       expect(binaryStars(cs.c.source), cs.name).toEqual([]);
       expect(code).not.toMatch(/[/%]/);
       expect(code).not.toMatch(/\b(float|double|malloc|calloc|free)\b|\d\.\d|\d[eE]-?\d/);

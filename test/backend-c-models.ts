@@ -230,6 +230,15 @@ export const CASES: (() => Case)[] = [
   () => compileCase('k1pk', geometryCnn(5), { terms: 1, prune: 0.3 }, 'packed'),
   () => compileCase('prunedpk', tinyCnn(4), { prune: 0.6, terms: 3 }, 'packed'),
   () => compileCase('onedpk', conv1d(5), { avgTerms: 1.5 }, 'packed'),
+  // Byte lists over im2col windows: grouped/strided/dilated/padded and depthwise convs, paged (D > 128) wide
+  // layers, int16 activations, K = 1 with pruned weights, K = 3, 1-D, per-channel clamps and gains.
+  () => compileCase('geomls', geometryCnn(3), {}, 'list'),
+  () => compileCase('widels', wide(6), {}, 'list'),
+  () => compileCase('geom16ls', geometryCnn(8), { actBits: 16 }, 'list'),
+  () => compileCase('k1ls', geometryCnn(5), { terms: 1, prune: 0.3 }, 'list'),
+  () => compileCase('prunedls', tinyCnn(4), { prune: 0.6, terms: 3 }, 'list'),
+  () => compileCase('onedls', conv1d(5), { avgTerms: 1.5 }, 'list'),
+  () => compileCase('chls', channelCnn(9), {}, 'list'),
   // ShiftAddNet pairs (ai.shiftaddc ShiftConv -> AdderConv), int8 and int16 activations.
   () => compileCase('shiftadd', shiftAddCnn(12)),
   () => compileCase('shiftadd16', shiftAddCnn(13), { actBits: 16 }),

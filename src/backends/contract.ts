@@ -67,6 +67,11 @@ export interface Backend<O = unknown> {
   readonly options: readonly BackendOption[];
   /** Typed options from string values, with defaults; bad values are fail('SAC040'). */
   parseOptions(values: OptionValues, ctx: OptionContext): O;
+  /**
+   * Conversion default of `compile --target NAME` when neither --terms nor --avg-terms is given: the term
+   * budget its weight forms were measured best at (the C backend: smaller and faster than int8, same top-1).
+   */
+  readonly defaultAvgTerms?: number;
   /** Prints the graph; writes nothing. `onProgress` (optional) hears per node which one is being printed. */
   emit(g: Graph, options: O, onProgress?: EmitProgress): EmitResult;
   /** Optional runner: the same tensors as runInteger(g, inputs), computed by this backend's output. */

@@ -13,7 +13,7 @@ export interface WeightStats {
    * Stream walked at run time (`sparse` buckets or `dense` codes), `packed` (Huffman codes decoded per channel),
    * or `code`: one function per channel (weightBytes 0, the terms are in the program text).
    */
-  form: 'sparse' | 'dense' | 'packed' | 'code';
+  form: 'sparse' | 'dense' | 'packed' | 'code' | 'list';
   /** Non-zero terms (pruned weights and unused term slots store nothing). */
   terms: number;
   /** Bytes of the header + tap streams and the tap offset table. */

@@ -16,7 +16,7 @@ export interface CBackendOptions {
   cc?: string;
 }
 
-const FORMS: readonly WeightForm[] = ['auto', 'data', 'packed', 'code'];
+const FORMS: readonly WeightForm[] = ['auto', 'data', 'packed', 'code', 'list'];
 
 /** C identifier derived from a model file name (lenet-v2.onnx -> lenet_v2), prefixing generated code. */
 export function cName(model: string): string {
@@ -42,20 +42,28 @@ function emit(g: Graph, o: CBackendOptions, onProgress?: EmitProgress): EmitResu
   };
 }
 
+/**
+ * `compile --target c` without --terms/--avg-terms: at most 2 terms a weight, 0.9 on average, allocated by
+ * output error (allocate-terms). Measured against a TFLite-style int8 CMSIS-NN build of the four examples
+ * (bench/results/mcu-vs-cmsis.txt): top-1 within 0.1 points of it, and the C is smaller and faster.
+ */
+export const C_DEFAULT_AVG_TERMS = 0.9;
+
 export const cBackend: Backend<CBackendOptions> = {
   name: 'c',
+  defaultAvgTerms: C_DEFAULT_AVG_TERMS,
   description: 'C99 for MCUs: NAME.h, NAME.c, NAME_io.c (and NAME_weights.S/.bin past 2^26 constants)',
   options: [
     { key: 'name', flag: '--name <name>', use: 'both', description: 'C identifier prefixing the generated code (default: the model file name)' },
     {
       key: 'weights', flag: '--weights <form>', use: 'both', default: 'auto',
-      description: 'C shift-add weights: auto (code for the most reused convolutions, packed for the other convolutions, data for Gemm), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (fastest)',
+      description: 'C shift-add weights: auto (code for convolutions of few terms per output channel, such as first and depthwise ones; byte lists for the other convolutions; data for Gemm), list (byte lists for every convolution), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (every layer unrolled, largest)',
     },
     { key: 'cc', flag: '--cc <command>', use: 'run', description: 'host C compiler for --backend c (default: $CC, else cc)' },
   ],
   parseOptions(v, ctx) {
     const weights = (v.weights ?? 'auto') as WeightForm;
-    if (!FORMS.includes(weights)) fail('SAC040', `--weights must be auto, data, packed or code (got '${v.weights}')`);
+    if (!FORMS.includes(weights)) fail('SAC040', `--weights must be auto, data, packed, code or list (got '${v.weights}')`);
     const name = v.name ?? cName(ctx.model ?? 'model');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
     return v.cc === undefined ? { name, weights } : { name, weights, cc: v.cc };

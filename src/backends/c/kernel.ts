@@ -22,6 +22,8 @@ export interface KernelCtx {
   decls: string[];
   /** The layer's weights become code (see `codeLayers`), else a packed stream. */
   asCode?: boolean;
+  /** ShiftConv layers use the byte-list form (list-kernel.ts) where it applies. */
+  list?: boolean;
   /** Data layers use the entropy-coded `packed` form instead of dense/sparse streams. */
   packed?: boolean;
   /** Set when the model's constants are too many for C text: large weight tables go into NAME_weights.bin. */
@@ -38,7 +40,7 @@ export function weightTable(ctx: KernelCtx, name: string, type: string, values: 
  * `code`: unrolled per-channel functions; `auto`: code where terms are reused most (convolutions, within a
  * budget), packed for the other convolutions, data for Gemm.
  */
-export type WeightForm = 'auto' | 'data' | 'packed' | 'code';
+export type WeightForm = 'auto' | 'data' | 'packed' | 'code' | 'list';
 
 /** A generated kernel: the body of `static void fn(const T *x0.., T *y[, S *s])`. */
 export interface Kernel {

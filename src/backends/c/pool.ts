@@ -12,11 +12,19 @@ function bitsOf(dtype: string): number {
   return dtype === 'int16' ? 16 : 8;
 }
 
-/** requant(csd(s), shiftOut, bits) with no activation clamp (QAveragePool has none). */
-function avgStore(ctx: KernelCtx, a: QAveragePoolAttrs, digits: string, yt: string): string {
+/**
+ * requant(csd(s), shiftOut, bits) with no activation clamp (QAveragePool has none). `digits` is the C table
+ * of per-output digit sets, or the one set itself: then the csd is straight-line shifts of its non-zero
+ * digits (a 2x2 average is one shift), not the 17-step sac_csd loop (~150 instructions an output on Cortex-M0).
+ */
+function avgStore(ctx: KernelCtx, a: QAveragePoolAttrs, digits: string | readonly number[], yt: string): string {
   const narrow = ctx.rt.need('sac_narrow');
-  const csd = ctx.rt.need('sac_csd');
-  return `*y++ = (${yt})${narrow}(${csd}(acc, ${digits}, ${a.digits.length - 1}), ${a.shiftOut}, ${a.bits}, ${lit(satMin(a.bits))}, ${lit(satMax(a.bits))});`;
+  const D = a.digits.length - 1;
+  const store = (csd: string) => `*y++ = (${yt})${narrow}(${csd}, ${a.shiftOut}, ${a.bits}, ${lit(satMin(a.bits))}, ${lit(satMax(a.bits))});`;
+  if (typeof digits === 'string') return store(`${ctx.rt.need('sac_csd')}(acc, ${digits}, ${D})`);
+  // Opaque partial sums: gcc -Os would fold two or more shifted copies of acc into a multiply by a constant.
+  const parts = digits.flatMap((d, j) => (d === 0 ? [] : [`c ${d > 0 ? '+' : '-'}= u << ${D - j};`, 'SAC_OPAQUE(c);']));
+  return `{ uint32_t u = (uint32_t)acc, c = 0u; SAC_OPAQUE(u); ${parts.join(' ')} ${store('(int32_t)c')} }`;
 }
 
 /** Per-plane reduction over all spatial elements (GlobalMaxPool, global QAveragePool). */
@@ -51,8 +59,7 @@ export function poolKernel(ctx: KernelCtx, a: PoolGeometry | QAveragePoolAttrs, 
   const f = ctx.fn;
   if (mode === 'gavg') {
     const q = a as QAveragePoolAttrs;
-    ctx.decls.push(constArray(`${f}_d`, 'int8_t', q.digits));
-    return { data: [0], body: globalBody(ctx, '0', 'acc += X;', avgStore(ctx, q, `${f}_d`, yt)) };
+    return { data: [0], body: globalBody(ctx, '0', 'acc += X;', avgStore(ctx, q, q.digits, yt)) };
   }
   const { H, W, OH, OW, hp, wp, dh, dw, hn, wn } = poolPlan(a, xv.shape, yv.shape, ctx.where);
   const ho = Array.from(hp.start, (s, o) => (s + hp.lo[o]! * dh) * W);
@@ -78,9 +85,10 @@ export function poolKernel(ctx: KernelCtx, a: PoolGeometry | QAveragePoolAttrs, 
         sel.push(sets.get(count)!);
       }
     }
-    ctx.decls.push(constArray(`${f}_d`, 'int8_t', flat));
-    let digits = `${f}_d`;
+    let digits: string | number[] = flat;
     if (sets.size > 1) {
+      ctx.decls.push(constArray(`${f}_d`, 'int8_t', flat));
+      digits = `${f}_d`;
       ctx.decls.push(constArray(`${f}_ds`, utype(flat.length), sel));
       pre = ['int32_t k = 0;'];
       digits = `${f}_d + ${f}_ds[k++]`;

@@ -1,5 +1,6 @@
 // The C runtime helpers of docs/numerics.md (shl, requant, CSD, shift-add term walk), emitted only when used.
 import { tsuffix } from './cfmt.js';
+import { listChannelsText, listWalk2Text } from './list-walk.js';
 
 /**
  * Collects the helpers a translation unit needs. Unused `static` functions would trip -Wunused-function,
@@ -33,6 +34,27 @@ export class Runtime {
     return this.add(name, () => pkwText(name, xt, ot));
   }
 
+  /** sac_gain for a fixed digit count G, unrolled and inlined (the list form's per-output gain). */
+  gainUnrolled(G: number): string {
+    const name = `sac_gain${G}`;
+    return this.add(name, () => gainUnrolledText(name, G));
+  }
+
+  /** The byte-list walk of one channel over two window buffers (two output positions). */
+  listWalk2(xt: string, paged: boolean): string {
+    const name = `sac_lw2_${tsuffix(xt)}${paged ? '_pg' : ''}`;
+    return this.add(name, () => listWalk2Text(name, xt, paged));
+  }
+
+  /** The list form's shared channel loop of one variant (see listChannelsText). */
+  listChannels(xt: string, yt: string, G: number, fast: boolean, paged: boolean): string {
+    const walk = this.listWalk2(xt, paged);
+    const gain = G ? this.gainUnrolled(G) : null;
+    const narrow = fast ? null : this.need('sac_narrow');
+    const name = `sac_lch_${tsuffix(xt)}_${tsuffix(yt)}_g${G}${fast ? 'f' : 'n'}${paged ? '_pg' : ''}`;
+    return this.add(name, () => listChannelsText(name, walk, xt, yt, G, fast, gain, narrow));
+  }
+
   /** Zero-padded copy of `planes` planes (conv input windows then never leave the buffer). */
   pad(xt: string): string {
     const name = `sac_pad_${tsuffix(xt)}`;
@@ -54,10 +76,12 @@ const OPAQUE = `#if defined(__GNUC__)
 #define SAC_OPAQUE(v) __asm__("" : "+r"(v))
 #define SAC_PIN(v) __asm__ volatile("" : "+r"(v))
 #define SAC_NOINLINE __attribute__((noinline))
+#define SAC_INLINE __inline__ __attribute__((always_inline))
 #else
 #define SAC_OPAQUE(v) ((void)0)
 #define SAC_PIN(v) ((void)0)
 #define SAC_NOINLINE
+#define SAC_INLINE
 #endif`;
 
 // Shifts go through uint32_t: left shifts of negative int32 are undefined in C, and uint32 wrap-around is
@@ -93,6 +117,17 @@ static int32_t sac_gain(int32_t acc, const int8_t *d, int n) {
   }
   return (int32_t)v;
 }`;
+
+const gainUnrolledText = (name: string, G: number): string => {
+  const digit = (j: number) => `  c = d[${j}];\n  if (c > 0) v += (uint32_t)(acc >> (c - 1));\n  else if (c < 0) v -= (uint32_t)(acc >> (-c - 1));`;
+  return `// sac_gain over ${G} digits, unrolled.
+SAC_INLINE static int32_t ${name}(int32_t acc, const int8_t *d) {
+  uint32_t v = 0;
+  int c;
+${Array.from({ length: G }, (_, j) => digit(j)).join('\n')}
+  return (int32_t)v;
+}`;
+};
 
 const csdText = (): string => `// numerics.md csd(s): sum_j d_j * shl(s, D - j) for the D + 1 canonical signed digits d.
 static int32_t sac_csd(int32_t s, const int8_t *d, int D) {

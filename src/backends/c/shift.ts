@@ -11,6 +11,7 @@ import { denseWalkText } from './dense.js';
 import { clampHi, codeForm } from './unroll.js';
 import { convLoops, convWindow } from './conv-window.js';
 import { packedTables } from './packed-kernel.js';
+import { listConvKernel } from './list-kernel.js';
 
 /**
  * The optional channel gain (docs/numerics.md) of the data forms: a table of G digit codes per channel read
@@ -100,6 +101,10 @@ export function shiftConvKernel(ctx: KernelCtx, a: ShiftConvAttrs): Kernel {
   // Scratch bytes: the zero-padded input planes, then (packed form) the decoded channel, 4-byte aligned.
   const xb = bytesOf(xt);
   let scratchBytes = win.padded ? (win.cPerG * win.Hp * win.Wp * xb + 3) & ~3 : 0;
+  if (ctx.list) {
+    const k = listConvKernel(ctx, a, xt, yt);
+    if (k) return k;
+  }
   if (ctx.asCode) {
     const c = codeForm(ctx, xt, yt, M, D, a, tapOff, `${src} + o`);
     decode = c.decode;

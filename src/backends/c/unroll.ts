@@ -8,22 +8,24 @@ import { constArray, lit } from './cfmt.js';
 import { constData, optionalConstData, type KernelCtx, type WeightForm } from './kernel.js';
 
 /**
- * Measured on Cortex-M0 -Os (bench/results/mcu-cycles.txt): a term as code costs ~7 bytes of flash (plus ~24
- * per channel) and ~3-4 instructions per use; packed it costs (1 + B) bits and ~12 (dense) to ~20 (sparse
- * conv) instructions per use. Code therefore pays off in proportion to how often a term is used (output
- * positions per channel): `auto` unrolls convolutions by decreasing reuse while the estimate fits the budget.
- * Gemm terms are used once per inference, so they stay packed. Two outputs per channel call (one offset
- * walk for adjacent windows) measured no faster on Cortex-M0 (register spills at level boundaries) for
- * +28% code, so each call computes one output.
+ * A term as code costs ~7 bytes of flash (plus ~24 per channel) and ~3 instructions per use, in the list
+ * form (list-kernel.ts) 1 byte and ~2.9 instructions per use, but the list walk also pays ~50-100
+ * instructions per output (shift levels, the channel loop), which dominates a conv of few terms per channel
+ * (a first conv, a depthwise conv). `auto` therefore makes code of the convolutions with at least
+ * AUTO_OUTPUTS_PER_BYTE outputs per estimated code byte, best first, within the budget (default
+ * AUTO_CODE_BYTES); every other conv takes the list form. Measured (Cortex-M0 -O2, --terms 1, QEMU): dwsep's
+ * first and first depthwise convs as code take the model from 9.3M to 7.3M instructions for +1.4 KB.
+ * Gemm terms are used once per inference, so they stay data.
  */
-export const AUTO_CODE_BYTES = 160 * 1024;
+export const AUTO_CODE_BYTES = 16 * 1024;
+export const AUTO_OUTPUTS_PER_BYTE = 1.5;
 const CODE_BYTES_PER_TERM = 7;
 const CODE_BYTES_PER_CHANNEL = 24;
 const MIN_POSITIONS = 4;
 
-/** Node ids of the ShiftConv layers whose weights become code. */
+/** Node ids of the shift-add layers whose weights become code: all of them (`code`), the `auto` choice, or none. */
 export function codeLayers(g: Graph, form: WeightForm, budget: number): Set<number> {
-  const cand: { id: number; positions: number; bytes: number }[] = [];
+  const cand: { id: number; positions: number; outputs: number; bytes: number }[] = [];
   for (const n of g.nodes) {
     if (n.op.kind !== 'ShiftConv' && !(form === 'code' && n.op.kind === 'ShiftGemm')) continue;
     const codes = g.values[n.inputs[SHIFT_OPERANDS.codes]!]?.data;
@@ -32,12 +34,13 @@ export function codeLayers(g: Graph, form: WeightForm, budget: number): Set<numb
     const M = codes.shape[0]!;
     let terms = 0;
     for (let i = 0; i < codes.data.length; i++) if (codes.data[i]) terms++;
-    cand.push({ id: n.id, positions: numel(y) / (y[0]! * M), bytes: terms * CODE_BYTES_PER_TERM + M * CODE_BYTES_PER_CHANNEL });
+    cand.push({ id: n.id, positions: numel(y) / (y[0]! * M), outputs: numel(y), bytes: terms * CODE_BYTES_PER_TERM + M * CODE_BYTES_PER_CHANNEL });
   }
   if (form !== 'auto') return new Set(form === 'code' ? cand.map((c) => c.id) : []);
   const out = new Set<number>();
   let used = 0;
-  for (const c of [...cand].sort((a, b) => b.positions - a.positions || a.id - b.id)) {
+  for (const c of [...cand].sort((a, b) => b.outputs / b.bytes - a.outputs / a.bytes || a.id - b.id)) {
+    if (c.outputs < AUTO_OUTPUTS_PER_BYTE * c.bytes) break;
     if (c.positions < MIN_POSITIONS || used + c.bytes > budget) continue;
     out.add(c.id);
     used += c.bytes;
