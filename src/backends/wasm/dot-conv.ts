@@ -90,7 +90,7 @@ function buildWeights(ctx: WasmKernelCtx, p: DotPlan): void {
 function dotWeights(c: Code, split: boolean, shifted: boolean): void {
   const [weights, out, M4, C, taps, tapBytes, mbBytes, kp] = [0, 1, 2, 3, 4, 5, 6, 7];
   const cp = c.local(); const mb = c.local(); const lp = c.local(); const pp = c.local(); const tp = c.local();
-  const w = c.local(); const code = c.local(); const half = c.local(); const k = c.local();
+  const w = c.local(); const code = c.local(); const half = c.local(); const k = shifted ? c.local() : -1;
   const one = (): void => {
     c.get(pp).set(tp);
     c.forN({ local: taps }, () => {
@@ -217,7 +217,7 @@ function narrowOut(ctx: WasmKernelCtx, p: DotPlan): void {
   const c = ctx.code;
   const { s, d } = p;
   const ap = c.local(); const rp = c.local(); const hp = c.local(); const gp = c.local(); const yp = c.local(); const rowp = c.local(); const q = c.local();
-  const kp = c.local(); const bp = c.local();
+  const kp = d.shifts ? c.local() : -1; const bp = d.shifts ? c.local() : -1;
   c.i32(p.acc).set(ap).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
   if (d.shifts) c.i32(ctx.data.i8(d.shifts)).set(kp).i32(p.biasAt).set(bp);
   c.forN(s.M, () => {

@@ -65,7 +65,7 @@ function vnarrow(c: Code, G: number, post: boolean): void {
   const code = c.local(); const r = c.local(); const s = c.local(); const rnd = c.local(V128);
   const lo = c.local(V128); const hi = c.local(V128); const mn = c.local(V128); const mx = c.local(V128);
   const acc = c.local(V128); const v = c.local(V128); const ap = c.local();
-  const k = c.local(); const bias = c.local(V128);
+  const k = post ? c.local() : -1; const bias = post ? c.local(V128) : -1;
   if (post) c.get(o.kp).loadU(1).set(k).get(o.bp).load(4).simd(SIMD.splat).set(bias);
   dig.forEach((d, k) => {
     c.get(o.gp).load(1, k).tee(code).i32(31).op(OP.shr_s).tee(s).simd(SIMD.splat).set(d.sg);
