@@ -1,11 +1,13 @@
 // WebAssembly backend, op by op: one graph per lowered-dialect op, bit-exact with runInteger on random and extreme inputs.
 import { describe, expect, it } from 'vitest';
+import { dotConvLayout } from '../src/backends/wasm/dot-conv.js';
 import { emitWasm } from '../src/backends/wasm/emit.js';
+import { shiftGeom } from '../src/backends/wasm/shift.js';
 import { runWasm } from '../src/backends/wasm/run.js';
 import { GraphBuilder, type Graph } from '../src/ir/graph.js';
 import { runInteger } from '../src/ir/interp-int.js';
 import { lrnIndexCount } from '../src/ir/ops/qlrn.js';
-import { LOWERED_OPS, type LoweredKind } from '../src/ir/lowered.js';
+import { LOWERED_OPS, shiftParams, type LoweredKind } from '../src/ir/lowered.js';
 import type { Op } from '../src/ir/registry.js';
 import { csdDigits } from '../src/ir/fixed-point.js';
 import { tensor } from '../src/ir/tensor.js';
@@ -90,6 +92,36 @@ describe('WebAssembly backend: the SIMD 2x2 average pool (simd-pool.ts)', () => 
     for (const [shape, shiftOut, bits] of [[[1, 2, 4, 16], 7, 8], [[2, 3, 6, 20], 7, 8], [[1, 1, 3, 35], 5, 16], [[1, 2, 2, 18], 0, 8], [[1, 1, 2, 16], -3, 16]] as const) {
       const attrs = { ...pool2, countIncludePad: true, global: false, digits: [...csdDigits(1 / 4, 7)], shiftOut, bits };
       sweep(`avg2x2-${shape.join('x')}-${shiftOut}-${bits}`, [...shape], node({ kind: 'QAveragePool', attrs } as Op, (_b, x) => [x]), 4);
+    }
+  });
+});
+
+describe('WebAssembly backend: the SIMD dot kernel with shifted and split weights (dot-conv.ts)', () => {
+  it('channels whose weights share trailing zeros pair input channels (shifted); an odd weight beside one past int16 splits', () => {
+    // M = 4 channels x C = 2 x 3x3 taps x K = 2 codes (B = 4: shifts 0..15, so 2^15 + 2^14 = 49152 fits no int16).
+    const layer = (tag: string, codes: number[]) => (b: GraphBuilder, x: number): number => {
+      const consts = {
+        codes: b.addConst(`codes-${tag}`, tensor('int8', [4, 2, 3, 3, 2], codes)),
+        bias: b.addConst(`bias-${tag}`, tensor('int32', [4], [3, -1, 100000, -7])),
+        rshift: b.addConst(`rshift-${tag}`, tensor('int32', [4], [14, 13, 12, 15])),
+        gain: b.addConst(`gain-${tag}`, tensor('int8', [4, 2], [1, 0, 2, -3, 0, 0, 1, 4])),
+      };
+      return b.addNode(`conv-${tag}`, { kind: 'ShiftConv', attrs: { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, terms: 2, shiftBits: 4, ...ACT } },
+        shiftParams({ x, ...consts }), undefined, undefined, [q])[0]!;
+    };
+    const rng = mulberry32(5);
+    // Per channel m the smallest shift allowed is m + 1 (codes >= m + 2): weights multiples of 2^(m + 1).
+    const even = Array.from({ length: 144 }, (_, i) => { const m = Math.floor(i / 36); return i % 7 === 0 ? (i % 2 ? -16 : 16) : (rng() < 0.3 ? 0 : (m + 2 + Math.floor(rng() * (14 - m))) * (rng() < 0.5 ? -1 : 1)); });
+    const odd = even.map((c, i) => (i === 40 ? 1 : c));
+    for (const [tag, codes, want] of [['shifted', even, 'shifted'], ['split', odd, 'split']] as const) {
+      const body = layer(tag, codes);
+      const b = new GraphBuilder('dialect', 13);
+      const x0 = b.addValue('x', { dtype: 'int8', shape: [1, 2, 6, 6] }, { quant: q });
+      const g = b.finish([x0], [body(b, x0)]);
+      const n = g.nodes.find((v) => v.op.kind === 'ShiftConv')!;
+      const d = dotConvLayout(g, n, shiftGeom(g, n))!;
+      expect(d.split ? 'split' : d.shifts ? 'shifted' : 'pairs', tag).toBe(want);
+      sweep(`dot-${tag}`, [1, 2, 6, 6], body, 6);
     }
   });
 });

@@ -15,15 +15,22 @@ const P = 4;
  * [-128, 127] (`split`: weights up to 2^23, what shift windows of 16 exponents need). Rows of Wp padded
  * columns; OW rounded up to P (the extra positions are computed and dropped).
  */
-export interface DotGeom { split: boolean; pairs: number; OW4: number; PS: number; xBytes: number; accBytes: number; wBytes: number; MB: number }
+export interface DotGeom {
+  split: boolean; pairs: number; OW4: number; PS: number; xBytes: number; accBytes: number; wBytes: number; MB: number;
+  /**
+   * Per output channel k_m when the unsplit int16 weights are w >> k_m (k_m the fewest trailing zeros of the
+   * channel's weights, so the shift is exact): its sums are (sum of x w') << k_m + bias, the same mod 2^32.
+   */
+  shifts: number[] | null;
+}
 
-export function dotGeom(s: ShiftGeom, split: boolean): DotGeom {
+export function dotGeom(s: ShiftGeom, split: boolean, shifts: number[] | null = null): DotGeom {
   const pairs = split ? s.C : (s.C + 1) >> 1;
   const OW4 = Math.ceil(s.OW / P) * P;
   const PS = s.OH * OW4;
   // Slack: the extra positions of the last row read up to P strides past the last padded column.
   const xBytes = ((s.Hp * s.Wp * pairs * 4 + P * s.sw * pairs * 4 + 16) + 15) & ~15;
-  return { split, pairs, OW4, PS, xBytes, accBytes: s.M * PS * 4, wBytes: s.M * s.KH * s.KW * pairs * 4, MB: s.M % 8 === 0 ? 2 : 1 };
+  return { split, pairs, OW4, PS, xBytes, accBytes: s.M * PS * 4, wBytes: s.M * s.KH * s.KW * pairs * 4, MB: s.M % 8 === 0 ? 2 : 1, shifts };
 }
 
 /**
@@ -35,13 +42,26 @@ export function dotGeom(s: ShiftGeom, split: boolean): DotGeom {
 export function dotConvLayout(g: Graph, node: Node, s: ShiftGeom): DotGeom | null {
   if (node.op.kind !== 'ShiftConv' || s.groups !== 1 || s.M % 4 !== 0 || s.OH * s.OW < 2) return null;
   const cd = shiftConst(g, node, 'codes')!.data;
+  const per = cd.length / (s.M * s.K);
   let max = 0;
-  for (let i = 0; i < cd.length; i += s.K) {
-    let w = 0;
-    for (let k = 0; k < s.K; k++) { const c = cd[i + k]!; if (c) w += Math.sign(c) * 2 ** (Math.abs(c) - 1); }
-    max = Math.max(max, Math.abs(w));
+  let scaled = true;
+  const shifts: number[] = [];
+  for (let m = 0; m < s.M; m++) {
+    let mx = 0;
+    let tz = 30;
+    for (let i = m * per * s.K; i < (m + 1) * per * s.K; i += s.K) {
+      let w = 0;
+      for (let k = 0; k < s.K; k++) { const c = cd[i + k]!; if (c) w += Math.sign(c) * 2 ** (Math.abs(c) - 1); }
+      mx = Math.max(mx, Math.abs(w));
+      for (let z = 0; z < tz; z++) if (Math.abs(w) % 2 ** (z + 1)) { tz = z; break; }
+    }
+    max = Math.max(max, mx);
+    shifts.push(tz);
+    if (mx / 2 ** tz > 32767) scaled = false;
   }
   if (max <= 32767) return dotGeom(s, false);
+  // Channels whose weights share trailing zeros fit int16 once shifted: two input channels per lane pair again.
+  if (scaled) return dotGeom(s, false, shifts);
   const int8 = g.values[node.inputs[0]!]!.type.dtype === 'int8';
   return int8 && max < 2 ** 22 ? dotGeom(s, true) : null;
 }
@@ -61,18 +81,22 @@ function buildWeights(ctx: WasmKernelCtx, p: DotPlan): void {
   const { s, d } = p;
   const tapBytes = d.pairs * 16;
   ctx.init.i32(p.codesAt).i32(p.wAt).i32(s.M / 4).i32(s.C).i32(s.KH * s.KW).i32(tapBytes).i32(s.KH * s.KW * tapBytes);
-  ctx.init.call(ctx.rt.once(`dotWeights${d.split ? 'Split' : ''}`, 7, (c) => dotWeights(c, d.split), false));
+  if (d.shifts) ctx.init.i32(ctx.data.i8(d.shifts));
+  const name = `dotWeights${d.split ? 'Split' : d.shifts ? 'Shifted' : ''}`;
+  ctx.init.call(ctx.rt.once(name, d.shifts ? 8 : 7, (c) => dotWeights(c, d.split, !!d.shifts), false));
 }
 
-/** dotWeights(weights, out, M / 4, C, taps, tap bytes, 4-channel block bytes): the body of buildWeights. */
-function dotWeights(c: Code, split: boolean): void {
-  const [weights, out, M4, C, taps, tapBytes, mbBytes] = [0, 1, 2, 3, 4, 5, 6];
+/** dotWeights(weights, out, M / 4, C, taps, tap bytes, 4-channel block bytes[, k per channel]): buildWeights' body. */
+function dotWeights(c: Code, split: boolean, shifted: boolean): void {
+  const [weights, out, M4, C, taps, tapBytes, mbBytes, kp] = [0, 1, 2, 3, 4, 5, 6, 7];
   const cp = c.local(); const mb = c.local(); const lp = c.local(); const pp = c.local(); const tp = c.local();
-  const w = c.local(); const code = c.local(); const half = c.local();
+  const w = c.local(); const code = c.local(); const half = c.local(); const k = shifted ? c.local() : -1;
   const one = (): void => {
     c.get(pp).set(tp);
     c.forN({ local: taps }, () => {
-      c.get(cp).load(4).set(w).bump(cp, 4);
+      c.get(cp).load(4);
+      if (shifted) c.get(k).op(OP.shr_s);
+      c.set(w).bump(cp, 4);
       if (split) {
         // lo = ((w + 128) & 255) - 128, hi = (w - lo) >> 8: exact halves, lo in [-128, 127].
         c.get(tp).get(w).i32(128).op(OP.add).i32(255).op(OP.and).i32(128).op(OP.sub).tee(code).store(2);
@@ -86,6 +110,7 @@ function dotWeights(c: Code, split: boolean): void {
     c.get(mb).set(lp);
     c.forN(4, () => {
       c.get(lp).set(pp);
+      if (shifted) { c.get(kp).loadU(1).set(k); c.bump(kp, 1); }
       if (split) c.forN({ local: C }, () => { one(); c.bump(pp, 16); });
       else {
         c.forN({ local: half }, () => { one(); c.bump(pp, 2); one(); c.bump(pp, 14); });
@@ -140,7 +165,8 @@ export function dotConvSample(ctx: WasmKernelCtx, p: DotPlan): void {
   const wp = c.local(); const ap = c.local(); const xkh = c.local();
   c.i32(p.wAt).set(wblk).i32(p.acc).set(ablk).i32(p.biasAt).set(bp);
   c.forN(s.M / (4 * d.MB), () => {
-    bv.forEach((v, k) => { c.get(bp).simd(SIMD.load, 2, ...leb(k * 16)).set(v); });
+    // Shifted channels start from 0: the bias is added after the shift (narrowOut).
+    bv.forEach((v, k) => { if (d.shifts) c.i32(0).simd(SIMD.splat).set(v); else c.get(bp).simd(SIMD.load, 2, ...leb(k * 16)).set(v); });
     c.i32(p.xh).set(xrow).get(ablk).set(ap);
     c.forN(s.OH, () => {
       c.get(xrow).set(xpos);
@@ -191,9 +217,12 @@ function narrowOut(ctx: WasmKernelCtx, p: DotPlan): void {
   const c = ctx.code;
   const { s, d } = p;
   const ap = c.local(); const rp = c.local(); const hp = c.local(); const gp = c.local(); const yp = c.local(); const rowp = c.local(); const q = c.local();
+  const kp = d.shifts ? c.local() : -1; const bp = d.shifts ? c.local() : -1;
   c.i32(p.acc).set(ap).i32(p.rAt).set(rp).i32(p.hiAt).set(hp).i32(p.gainAt).set(gp).get(p.ys).set(yp);
+  if (d.shifts) c.i32(ctx.data.i8(d.shifts)).set(kp).i32(p.biasAt).set(bp);
   c.forN(s.M, () => {
-    simdNarrow(c, ctx.rt, { acc: { local: ap }, count: d.PS, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits });
+    simdNarrow(c, ctx.rt, { acc: { local: ap }, count: d.PS, gp, G: p.G, rp, hp, lo: p.actMin, bits: p.bits, post: d.shifts ? { kp, bp } : undefined });
+    if (d.shifts) c.bump(kp, 1).bump(bp, 4);
     c.get(ap).set(rowp);
     c.forN(s.OH, () => {
       c.get(rowp).set(q);

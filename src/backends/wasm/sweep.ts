@@ -50,18 +50,23 @@ function uleb16(n: number): number[] {
  * then clamp(requant(v, r, bits), lo, hi) with r at local `rp` and hi at local `hp` (int16 each): numerics.md, four lanes at a
  * time (the same int32 wrap-around, arithmetic shifts and clamps as the scalar narrow()/gain()).
  */
-export function simdNarrow(c: Code, rt: Runtime, o: { acc: number | { local: number }; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number }): void {
+export function simdNarrow(c: Code, rt: Runtime, o: { acc: number | { local: number }; count: number; gp: number; G: number; rp: number; hp: number; lo: number; bits: number; post?: { kp: number; bp: number } }): void {
   if (typeof o.acc === 'number') c.i32(o.acc); else c.get(o.acc.local);
-  c.i32(o.count / 4).get(o.gp).get(o.rp).get(o.hp).i32(o.lo).i32(o.bits).call(rt.once(`vnarrow${o.G}`, 7, (f) => vnarrow(f, o.G), false));
+  c.i32(o.count / 4).get(o.gp).get(o.rp).get(o.hp).i32(o.lo).i32(o.bits);
+  // post: each accumulator first becomes (acc << k) + bias, k (uint8) and bias (int32) at the locals kp, bp.
+  if (o.post) c.get(o.post.kp).get(o.post.bp).call(rt.once(`vnarrow${o.G}s`, 9, (f) => vnarrow(f, o.G, true), false));
+  else c.call(rt.once(`vnarrow${o.G}`, 7, (f) => vnarrow(f, o.G, false), false));
 }
 
-/** The shared body of simdNarrow for G gain digits: params acc address, vectors, gain/rshift/hi pointers, lo, bits. */
-function vnarrow(c: Code, G: number): void {
-  const o = { acc: 0, n4: 1, gp: 2, rp: 3, hp: 4, lo: 5, bits: 6 };
+/** The shared body of simdNarrow for G gain digits: params acc address, vectors, gain/rshift/hi pointers, lo, bits[, k, bias pointers]. */
+function vnarrow(c: Code, G: number, post: boolean): void {
+  const o = { acc: 0, n4: 1, gp: 2, rp: 3, hp: 4, lo: 5, bits: 6, kp: 7, bp: 8 };
   const dig = Array.from({ length: G }, () => ({ j: c.local(), sg: c.local(V128), nz: c.local(V128) }));
   const code = c.local(); const r = c.local(); const s = c.local(); const rnd = c.local(V128);
   const lo = c.local(V128); const hi = c.local(V128); const mn = c.local(V128); const mx = c.local(V128);
   const acc = c.local(V128); const v = c.local(V128); const ap = c.local();
+  const k = post ? c.local() : -1; const bias = post ? c.local(V128) : -1;
+  if (post) c.get(o.kp).loadU(1).set(k).get(o.bp).load(4).simd(SIMD.splat).set(bias);
   dig.forEach((d, k) => {
     c.get(o.gp).load(1, k).tee(code).i32(31).op(OP.shr_s).tee(s).simd(SIMD.splat).set(d.sg);
     c.get(code).get(s).op(OP.xor).get(s).op(OP.sub).i32(1).op(OP.sub).set(d.j);
@@ -77,7 +82,9 @@ function vnarrow(c: Code, G: number): void {
   const sweep = (positive: boolean): void => {
     c.get(o.acc).set(ap);
     c.forN({ local: o.n4 }, () => {
-      c.get(ap).simd(SIMD.load, 2, 0).set(acc);
+      c.get(ap).simd(SIMD.load, 2, 0);
+      if (post) c.get(k).simd(SIMD.shl).get(bias).simd(SIMD.add);
+      c.set(acc);
       if (G === 0) c.get(acc).set(v);
       else {
         dig.forEach((d, k) => {
