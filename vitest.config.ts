@@ -26,6 +26,7 @@ export const FAST = [
   'test/numerics.test.ts',
   'test/op-traits.test.ts',
   'test/ops-*.test.ts',
+  'test/pair-convs.test.ts',
   'test/passes.test.ts',
   'test/passes/**/*.test.ts',
   'test/recover-kernels.test.ts',

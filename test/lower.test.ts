@@ -77,9 +77,9 @@ describe('shift-add conversion', () => {
     for (const pass of new Set(SHIFT_PIPELINE.map((p) => p.name))) {
       let text = '';
       // The first run of a pass is pinned (canonicalize runs twice; the second has nothing left to do here).
-      // pair-convs works only in pair mode (--mode shiftadd); its own golden is test/passes/pair-convs.ir.
-      const mode = pass === 'pair-convs' ? 'shiftadd' as const : undefined;
-      compile(model, { calibration: [calib], terms: 2, prune: 0.25, pruneChannels: 0.25, mode, verifyEach: true, printIrAfter: pass, onIr: (_p, t) => { text ||= t; } });
+      // pair-convs works only in pair mode: its golden is the graph after it with --mode shiftadd.
+      const mode = pass === 'pair-convs' ? { mode: 'shiftadd' as const } : {};
+      compile(model, { calibration: [calib], terms: 2, prune: 0.25, pruneChannels: 0.25, ...mode, verifyEach: true, printIrAfter: pass, onIr: (_p, t) => { text ||= t; } });
       texts.set(pass, text);
     }
     const distinct = new Set(texts.values());
