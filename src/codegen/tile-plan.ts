@@ -172,7 +172,7 @@ export function tileGeometry(g: Graph, seg: Segment, consumers: readonly number[
     const y = bandOf.get(n.outputs[0]!)!;
     program.push({ node: { id: -1, name: n.name, op: bandOp(n.op), inputs: ins, outputs: [y] }, source: n.id });
     const yt = g.values[n.outputs[0]!]!.type.shape;
-    const each = elementWork(g, n);
+    const each = yt[1]! * elementWork(g, n);
     work.tiled += starts.length * bands.get(y)!.rows * bands.get(y)!.cols * each;
     work.untiled += yt[2]! * yt[3]! * each;
   }
@@ -186,7 +186,7 @@ export function tileGeometry(g: Graph, seg: Segment, consumers: readonly number[
   return { seg, starts, inputs, bands, graph, program: program.map((p, i) => ({ node: tileNodes[i]!, source: p.source })), bandOf, work };
 }
 
-/** Work per output element of a row node: the conv's taps, the pool's window, 1 for elementwise ops. */
+/** Work per output element of a node: the conv's taps, the pool's window, 1 for elementwise ops. */
 function elementWork(g: Graph, n: Node): number {
   const op = n.op;
   const win = (k: readonly number[]) => k.reduce((a, b) => a * b, 1);

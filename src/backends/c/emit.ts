@@ -1,7 +1,7 @@
 // emitC: prints a lowered integer graph as C99 (NAME.h, multiply-free NAME.c, float helpers NAME_io.c).
 import { planArena, type Loc, type NodePlanInfo } from '../../codegen/plan.js';
 import { weightTotals } from '../../codegen/weights.js';
-import { atNode, fail } from '../../diagnostics.js';
+import { atNode, fail, ShiftaddcError } from '../../diagnostics.js';
 import type { Graph, Node } from '../../ir/graph.js';
 import { assertLowered } from '../../ir/interp-int.js';
 import { formatType, numel } from '../../ir/tensor.js';
@@ -45,6 +45,8 @@ export interface EmitCOptions {
 /** What --ram-budget did: the segments run in row bands and the halo rows computed again. */
 export interface CTiling {
   budget: number;
+  /** `auto` used data streams where it would pack a convolution (no tiling met the budget with packed streams). */
+  unpacked: boolean;
   /** The arena without tiling, and the work of the tiled model over the untiled one minus 1 (a fraction). */
   untiledArenaBytes: number;
   extraWork: number;
@@ -96,10 +98,13 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   let rt = new Runtime();
   const isOut = new Set(g.outputs);
   const asCode = codeLayers(g, opts.weights ?? 'auto', opts.codeBytes ?? AUTO_CODE_BYTES);
+  // Under --ram-budget, `auto` may give up its packed streams (their decoded channel is scratch): see below.
+  let unpacked = false;
   const build = (gg: Graph, node: Node, fn: string, source: Node, r: Runtime, b: WeightBlob | undefined) => {
     const decls: string[] = [];
     const where = atNode(source.name, source.op.kind);
-    const kernel: Kernel = kernelFor({ g: gg, node, fn, where, rt: r, decls, asCode: asCode.has(source.id), packed: packedLayer(source, opts.weights ?? 'auto'), ...(b ? { blob: b } : {}) });
+    const packed = !unpacked && packedLayer(source, opts.weights ?? 'auto');
+    const kernel: Kernel = kernelFor({ g: gg, node, fn, where, rt: r, decls, asCode: asCode.has(source.id), packed, ...(b ? { blob: b } : {}) });
     return { decls, kernel };
   };
   // Kernels first: the planner needs each node's scratch and in-place ability.
@@ -111,14 +116,25 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     return build(g, node, `L${t}`, node, rt, blob);
   });
   let built = buildAll(new Set());
-  const info: NodePlanInfo[] = built.map(({ kernel }) => planInfo(kernel));
+  let info: NodePlanInfo[] = built.map(({ kernel }) => planInfo(kernel));
   let plan = planArena(g, info);
   let steps = g.nodes.map((_, t) => [t]);
   let tiling: Tiling | null = null;
   let bands: { kernels: (Kernel | null)[]; fns: string[]; decls: string[][] }[] = [];
   if (opts.ramBudget !== undefined && plan.arenaBytes > opts.ramBudget) {
     // Band kernels are built to size their scratch on a throwaway runtime; the chosen ones are built again below.
-    tiling = planTiling(g, opts.ramBudget, info, (tg, node, source) => planInfo(build(tg, node, 'L', source === null ? node : g.nodes[source]!, new Runtime(), undefined).kernel));
+    const bandInfo = (tg: Graph, node: Node, source: number | null) => planInfo(build(tg, node, 'L', source === null ? node : g.nodes[source]!, new Runtime(), undefined).kernel);
+    try {
+      tiling = planTiling(g, opts.ramBudget, info, bandInfo);
+    } catch (e) {
+      // A packed conv decodes each channel into scratch (a few KB for wide layers): under `auto` the data streams,
+      // which need none, are the fallback when no tiling meets the budget with packed streams.
+      if (!(e instanceof ShiftaddcError && e.code === 'SAC066' && (opts.weights ?? 'auto') === 'auto')) throw e;
+      unpacked = true;
+      info = g.nodes.map((node, t) => planInfo(build(g, node, `L${t}`, node, new Runtime(), undefined).kernel));
+      info = info.map((x, t) => (built[t]!.kernel === null ? { scratchBytes: 0, inPlace: false, alias: true } : x));
+      tiling = planTiling(g, opts.ramBudget, info, bandInfo);
+    }
     rt = new Runtime();
     blob = newBlob();
     const inSeg = new Set(tiling.steps.filter((s) => s.length > 1 || tiling!.segments.some((x) => x.geo.seg.first === s[0])).flat());
@@ -258,7 +274,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     memory,
     flash: { layers: flash, ...weightTotals(flash) },
     ops: built.filter((b) => b.kernel !== null).length + bands.reduce((a, b) => a + b.kernels.length, 0),
-    ...(opts.ramBudget !== undefined ? { tiling: tilingSummary(g, opts.ramBudget, tiling, plan.arenaBytes) } : {}),
+    ...(opts.ramBudget !== undefined ? { tiling: { ...tilingSummary(g, opts.ramBudget, tiling, plan.arenaBytes), unpacked } } : {}),
     ...(bin ? { weights: { bin: bin.take(), asm: blobAsm(name, bin.bytes) } } : {}),
   };
 }
@@ -281,7 +297,7 @@ function planInfo(kernel: Kernel | null): NodePlanInfo {
   return { scratchBytes: kernel?.scratch ? kernel.scratch.elems * elemBytes(kernel.scratch.type) : 0, inPlace: Boolean(kernel?.inPlace), alias: kernel === null };
 }
 
-function tilingSummary(g: Graph, budget: number, t: Tiling | null, arena: number): CTiling {
+function tilingSummary(g: Graph, budget: number, t: Tiling | null, arena: number): Omit<CTiling, 'unpacked'> {
   if (!t) return { budget, untiledArenaBytes: arena, extraWork: 0, segments: [] };
   return {
     budget,
