@@ -26,8 +26,8 @@ const FLAGS = [...STRICT, '-O1', '-fsanitize=address,undefined', '-fno-sanitize-
 function chain(seed: number): ModelSpec {
   const rng = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
-  const init: ModelSpec['initializers'] = [];
-  const nodes: ModelSpec['nodes'] = [];
+  const init: NonNullable<ModelSpec['initializers']>[number][] = [];
+  const nodes: ModelSpec['nodes'][number][] = [];
   const c0 = 1 + (seed % 3);
   let c = c0;
   const H = 12 + Math.floor(rng() * 8);

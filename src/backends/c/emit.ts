@@ -15,7 +15,7 @@ import type { EmitProgress } from '../contract.js';
 import { blobAsm, WeightBlob } from './blob.js';
 import { AUTO_CODE_BYTES, codeLayers } from './unroll.js';
 import { planTiling, type Tiling } from '../../codegen/tile-search.js';
-import { bandHelpers, segmentCalls, wholePtr } from './tiles.js';
+import { bandHelpers, segmentCalls, segmentLayers, tilingSummary, wholePtr } from './tiles.js';
 
 export interface EmitCOptions {
   /** C identifier prefixing every exported symbol and macro (NAME_run, NAME_ARENA_SIZE, ...). */
@@ -178,7 +178,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   };
   const layers: string[] = [];
   const calls: string[] = [];
-  const types = (gg: Graph, ids: readonly number[]) => ids.map((i) => (i >= 0 ? formatType(gg.values[i]!.type) : '-')).join(', ');
+  const types = (ids: readonly number[]) => ids.map((i) => (i >= 0 ? formatType(g.values[i]!.type) : '-')).join(', ');
   steps.forEach((nodes, step) => {
     const seg = tiling?.segments.findIndex((x) => x.geo.seg.first === nodes[0]) ?? -1;
     if (seg < 0) emitNode(nodes[0]!, step);
@@ -187,15 +187,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   function emitSegment(i: number, step: number): void {
     const s = tiling!.segments[i]!;
     const b = bands[i]!;
-    s.geo.program.forEach((p, k) => {
-      const kernel = b.kernels[k]!;
-      const bt = (id: number) => ctype(s.geo.graph.values[id]!.type.dtype, `value '${s.geo.graph.values[id]!.name}'`);
-      const params = kernel.data.map((d) => `const ${bt(p.node.inputs[d]!)} *x${d}`);
-      params.push(`${bt(p.node.outputs[0]!)} *y`);
-      if (kernel.scratch) params.push(`${kernel.scratch.type} *s`);
-      const title = `// layer ${p.source ?? `${s.geo.seg.last} window`}: node '${safeComment(p.node.name)}' (${p.node.op.kind}) on patches ${types(s.geo.graph, p.node.inputs)} -> ${types(s.geo.graph, p.node.outputs)}`;
-      layers.push(title, ...b.decls[k]!, `static void ${b.fns[k]}(${params.join(', ')}) {`, ...kernel.body.map((l) => `  ${l}`), '}', '');
-    });
+    layers.push(...segmentLayers(s, b));
     const bt = (id: number) => ctype(s.geo.graph.values[id]!.type.dtype, `value '${s.geo.graph.values[id]!.name}'`);
     const base = plan.buffers[plan.scratch[step]!]!.offset;
     calls.push(...segmentCalls(g, s, b, base, (id) => wholePtr(plan.loc[id]!, (buf) => plan.buffers[buf]!.offset), bt));
@@ -203,7 +195,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
   function emitNode(t: number, step: number): void {
     const node = g.nodes[t]!;
     const { decls, kernel } = built[t]!;
-    const title = `// layer ${t}: node '${safeComment(node.name)}' (${node.op.kind}) ${types(g, node.inputs)} -> ${types(g, node.outputs)}`;
+    const title = `// layer ${t}: node '${safeComment(node.name)}' (${node.op.kind}) ${types(node.inputs)} -> ${types(node.outputs)}`;
     if (!kernel) { calls.push(`  ${title.trim()}: aliases its input, no code`); return; }
     const yid = node.outputs[0]!;
     const params: string[] = [];
@@ -295,24 +287,6 @@ function constElements(g: Graph): number {
 
 function planInfo(kernel: Kernel | null): NodePlanInfo {
   return { scratchBytes: kernel?.scratch ? kernel.scratch.elems * elemBytes(kernel.scratch.type) : 0, inPlace: Boolean(kernel?.inPlace), alias: kernel === null };
-}
-
-function tilingSummary(g: Graph, budget: number, t: Tiling | null, arena: number): Omit<CTiling, 'unpacked'> {
-  if (!t) return { budget, untiledArenaBytes: arena, extraWork: 0, segments: [] };
-  return {
-    budget,
-    untiledArenaBytes: t.untiledArenaBytes,
-    extraWork: t.extraWork,
-    segments: t.segments.map((s) => ({
-      nodes: g.nodes.slice(s.geo.seg.first, s.geo.seg.last + 1).map((n) => n.name),
-      sink: g.values[s.geo.seg.sink]!.name,
-      tiles: s.geo.starts.length,
-      patch: [s.geo.seg.T, s.geo.seg.Tw] as [number, number],
-      size: g.values[s.geo.seg.sink]!.type.shape.slice(2) as [number, number],
-      arenaBytes: s.arena.bytes,
-      extraWork: s.geo.work.tiled / s.geo.work.untiled - 1,
-    })),
-  };
 }
 
 function elemBytes(t: string): number {

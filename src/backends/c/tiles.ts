@@ -3,9 +3,11 @@ import type { Loc } from '../../codegen/plan.js';
 import type { Band } from '../../codegen/tile-plan.js';
 import type { TiledSegment } from '../../codegen/tile-search.js';
 import type { Graph } from '../../ir/graph.js';
-import { DTYPE_BYTES } from '../../ir/tensor.js';
-import { safeComment } from './cfmt.js';
+import { ctype, safeComment } from './cfmt.js';
 import type { Kernel } from './kernel.js';
+import type { Tiling } from '../../codegen/tile-search.js';
+import type { CTiling } from './emit.js';
+import { DTYPE_BYTES, formatType } from '../../ir/tensor.js';
 
 /**
  * Byte copies between whole tensors and patches (any dtype), per plane: `top`/`bot` bytes of zero patch rows,
@@ -97,10 +99,44 @@ function runs(b: Band, k: number, eb: number): { skip: number; args: number[]; e
 }
 
 export interface SegmentEmit {
-  /** The band kernels of the program, in order (null for none). */
+  /** The patch kernels of the program, in order (null for none), their function names and table declarations. */
   kernels: (Kernel | null)[];
-  /** Function name of each program node. */
   fns: string[];
+  decls: string[][];
+}
+
+/** The C functions of a segment's tile program: one per node, shared by every tile. */
+export function segmentLayers(s: TiledSegment, b: SegmentEmit): string[] {
+  const tg = s.geo.graph;
+  const bt = (id: number) => ctype(tg.values[id]!.type.dtype, `value '${tg.values[id]!.name}'`);
+  const types = (ids: readonly number[]) => ids.map((i) => (i >= 0 ? formatType(tg.values[i]!.type) : '-')).join(', ');
+  return s.geo.program.flatMap((p, k) => {
+    const kernel = b.kernels[k]!;
+    const params = kernel.data.map((d) => `const ${bt(p.node.inputs[d]!)} *x${d}`);
+    params.push(`${bt(p.node.outputs[0]!)} *y`);
+    if (kernel.scratch) params.push(`${kernel.scratch.type} *s`);
+    const title = `// layer ${p.source ?? `${s.geo.seg.last} window`}: node '${safeComment(p.node.name)}' (${p.node.op.kind}) on patches ${types(p.node.inputs)} -> ${types(p.node.outputs)}`;
+    return [title, ...b.decls[k]!, `static void ${b.fns[k]}(${params.join(', ')}) {`, ...kernel.body.map((l) => `  ${l}`), '}', ''];
+  });
+}
+
+/** The --ram-budget plan as the emit result states it (no tiling: nothing tiled, the arena fits). */
+export function tilingSummary(g: Graph, budget: number, t: Tiling | null, arena: number): Omit<CTiling, 'unpacked'> {
+  if (!t) return { budget, untiledArenaBytes: arena, extraWork: 0, segments: [] };
+  return {
+    budget,
+    untiledArenaBytes: t.untiledArenaBytes,
+    extraWork: t.extraWork,
+    segments: t.segments.map((s) => ({
+      nodes: g.nodes.slice(s.geo.seg.first, s.geo.seg.last + 1).map((n) => n.name),
+      sink: g.values[s.geo.seg.sink]!.name,
+      tiles: s.geo.starts.length,
+      patch: [s.geo.seg.T, s.geo.seg.Tw] as [number, number],
+      size: g.values[s.geo.seg.sink]!.type.shape.slice(2) as [number, number],
+      arenaBytes: s.arena.bytes,
+      extraWork: s.geo.work.tiled / s.geo.work.untiled - 1,
+    })),
+  };
 }
 
 /**
