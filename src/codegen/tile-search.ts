@@ -24,7 +24,7 @@ export interface Tiling {
 interface Evaluation { plan: ArenaPlan; steps: number[][]; live: number[] }
 
 /** Chooses the tiling for `budget` arena bytes; fails SAC066 naming the layer and the smallest budget that works. */
-export function planTiling(g: Graph, budget: number, info: readonly NodePlanInfo[], bandInfo: BandInfo): Tiling {
+export function planTiling(g: Graph, budget: number, info: readonly NodePlanInfo[], bandInfo: BandInfo, diagnose = true): Tiling {
   const search = new Search(g, info, bandInfo);
   const r = search.run(budget);
   if ('segments' in r) return r;
@@ -34,6 +34,8 @@ export function planTiling(g: Graph, budget: number, info: readonly NodePlanInfo
     const t = search.run(b);
     if ('segments' in t) return t;
   }
+  // A caller with a fallback (another weight form) skips the bisection for the smallest budget.
+  if (!diagnose) return fail('SAC066', `--ram-budget ${budget} cannot be met`, atNode(g.nodes[r.node]!.name, g.nodes[r.node]!.op.kind));
   // Bisection over budgets the search can meet (it meets the untiled arena with no tiling at all).
   let lo = budget;
   let hi = search.untiled.plan.arenaBytes;
@@ -41,7 +43,6 @@ export function planTiling(g: Graph, budget: number, info: readonly NodePlanInfo
     const mid = (lo + hi) >> 1;
     if ('segments' in search.run(mid)) hi = mid; else lo = mid;
   }
-  if (hi < budget) return search.run(hi) as Tiling;
   const n = g.nodes[r.node]!;
   return fail('SAC066', `--ram-budget ${budget} cannot be met: at layer '${n.name}' (${n.op.kind}) ${r.need} bytes are live; the smallest budget the tiler meets is ${hi} bytes`, atNode(n.name, n.op.kind));
 }

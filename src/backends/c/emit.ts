@@ -125,7 +125,7 @@ export function emitC(g: Graph, opts: EmitCOptions): CEmitResult {
     // Band kernels are built to size their scratch on a throwaway runtime; the chosen ones are built again below.
     const bandInfo = (tg: Graph, node: Node, source: number | null) => planInfo(build(tg, node, 'L', source === null ? node : g.nodes[source]!, new Runtime(), undefined).kernel);
     try {
-      tiling = planTiling(g, opts.ramBudget, info, bandInfo);
+      tiling = planTiling(g, opts.ramBudget, info, bandInfo, (opts.weights ?? 'auto') !== 'auto');
     } catch (e) {
       // A packed conv decodes each channel into scratch (a few KB for wide layers): under `auto` the data streams,
       // which need none, are the fallback when no tiling meets the budget with packed streams.
