@@ -20,7 +20,7 @@ const EX = new URL('../examples/', import.meta.url).pathname;
 const FLAGS = [...STRICT, '-O1', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
 /**
- * A random chain over [1, C, H, W]: 3x3 convs (stride 1/2, symmetric or lopsided pads, dilation 2), 1x1 convs,
+ * A random chain over [1, C, H, W]: 3x3 convs (stride 1/2, symmetric or lopsided pads, dilation 2, depthwise), 1x1 convs,
  * unpadded max/average pools, residual adds and fire-module concats, then global pool and Gemm (never tiled).
  */
 function chain(seed: number): ModelSpec {
@@ -35,15 +35,16 @@ function chain(seed: number): ModelSpec {
   let h = H;
   let x = 'x';
   let k = 0;
-  const conv = (src: string, cin: number, cout: number, attrs: Record<string, number[]>, kk: number): string => {
+  const conv = (src: string, cin: number, cout: number, attrs: Record<string, number | number[]>, kk: number): string => {
     const n = `n${k++}`;
-    init.push({ name: `${n}_w`, dims: [cout, cin, kk, kk], data: randn(rng, cout * cin * kk * kk, 0.6 / Math.sqrt(cin * kk)) }, { name: `${n}_b`, dims: [cout], data: randn(rng, cout, 0.1) });
+    const per = cin / (typeof attrs.group === 'number' ? attrs.group : 1);
+    init.push({ name: `${n}_w`, dims: [cout, per, kk, kk], data: randn(rng, cout * per * kk * kk, 0.6 / Math.sqrt(per * kk)) }, { name: `${n}_b`, dims: [cout], data: randn(rng, cout, 0.1) });
     nodes.push({ op: 'Conv', inputs: [src, `${n}_w`, `${n}_b`], outputs: [`${n}_c`], attrs, name: `${n}_conv` });
     nodes.push({ op: 'Relu', inputs: [`${n}_c`], outputs: [n], name: `${n}_relu` });
     return n;
   };
   for (let layer = 0; layer < 5; layer++) {
-    const kind = pick(['conv', 'conv', 'stride', 'pool', 'res', 'fire', 'dil', 'lop']);
+    const kind = pick(['conv', 'conv', 'stride', 'pool', 'res', 'fire', 'dil', 'lop', 'dw']);
     const m = 3 + Math.floor(rng() * 5);
     if (kind === 'conv') { x = conv(x, c, m, { pads: [1, 1, 1, 1] }, 3); c = m; }
     else if (kind === 'stride' && h >= 8) { x = conv(x, c, m, { pads: [1, 1, 1, 1], strides: [2, 2] }, 3); c = m; h = Math.ceil(h / 2); }
@@ -104,7 +105,8 @@ describe('C --ram-budget (patch tiling)', () => {
     const { budget, c } = tiled(g, Math.floor(untiled.memory.arenaBytes * 0.6), weights);
     expect(c.memory.arenaBytes).toBeLessThanOrEqual(budget);
     expect(c.tiling!.segments.length).toBeGreaterThan(0);
-    expect(c.tiling!.extraWork).toBeGreaterThanOrEqual(0);
+    // Tiles skip rows and columns no later layer reads (a strided 1x1 conv's last row), so this can dip below 0.
+    expect(c.tiling!.extraWork).toBeGreaterThan(-1);
     const x = randomInput(g, 5, mulberry32(seed + 100));
     const want = runInteger(g, [x])[0]!;
     const got = runC(g, [x], { name: `tile${seed}`, weights, ramBudget: budget, cacheDir: CACHE, flags: FLAGS })[0]!;
