@@ -24,12 +24,14 @@ export const FAST = [
   'test/numerics-graph.test.ts',
   'test/numerics.test.ts',
   'test/op-traits.test.ts',
+  'test/package-docs.test.ts',
   'test/ops-*.test.ts',
   'test/passes.test.ts',
   'test/passes/**/*.test.ts',
   'test/recover-kernels.test.ts',
   'test/recover.test.ts',
   'test/report.test.ts',
+  'test/tile-plan.test.ts',
 ];
 
 export default defineConfig({
