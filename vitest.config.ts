@@ -25,6 +25,7 @@ export const FAST = [
   'test/numerics-graph.test.ts',
   'test/numerics.test.ts',
   'test/op-traits.test.ts',
+  'test/package-docs.test.ts',
   'test/ops-*.test.ts',
   'test/pair-convs.test.ts',
   'test/passes.test.ts',
@@ -32,6 +33,7 @@ export const FAST = [
   'test/recover-kernels.test.ts',
   'test/recover.test.ts',
   'test/report.test.ts',
+  'test/tile-plan.test.ts',
   'test/wasm-unpack.test.ts',
 ];
 

@@ -16,6 +16,7 @@ import { evaluate, runShift } from './eval.js';
 import { DEFAULT_ELIDE_OVER, printGraph } from './ir/printer.js';
 import type { Graph } from './ir/graph.js';
 import { reportMarkdown } from './report-md.js';
+import { targetMarkdown } from './report-target.js';
 import { formatCount } from './format-count.js';
 import { formatEnergy, formatInspect, inspect } from './inspect.js';
 import { check } from './check.js';
@@ -108,9 +109,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const ir = `${name}.shift.ir`;
         if (irMode) outputs.add(ir, printIrText(result.graph, irMode, ir));
         else outputs.drop(ir);
-        outputs.add('report.json', `${JSON.stringify(result.report, null, 2)}\n`);
-        outputs.add('report.md', reportMarkdown(result.report, name));
         const emitted = target?.emit(result.graph, targetOptions, withMarks(undefined));
+        // With a --ram-budget plan the report also states what the emitted code takes and what was tiled.
+        const planned = emitted?.stats.tiling && target ? { name: target.name, stats: emitted.stats } : undefined;
+        const report = planned ? { ...result.report, target: { name: planned.name, ...planned.stats } } : result.report;
+        outputs.add('report.json', `${JSON.stringify(report, null, 2)}\n`);
+        outputs.add('report.md', reportMarkdown(result.report, name) + (planned ? targetMarkdown(planned.name, planned.stats) : ''));
         for (const f of emitted?.files ?? []) outputs.add(f.name, f.data);
         // Every file appears at once, after everything above succeeded: a failure leaves the previous outputs.
         outputs.commit();

@@ -42,6 +42,7 @@ export const DIAGNOSTICS = {
   SAC063: { title: 'C binary failed', hint: 'the generated program should not fail: rerun with --debug and report it' },
   SAC064: { title: 'cannot use the build cache', hint: 'set SHIFTADDC_CACHE to a writable folder' },
   SAC065: { title: 'model too large for the C backend', hint: 'prune the model or use a backend that stores weights as binary data' },
+  SAC066: { title: 'RAM budget cannot be met', hint: 'raise --ram-budget to the smallest budget named, or prune the model\'s early layers' },
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -4,7 +4,7 @@ import { formatCount } from './format-count.js';
 import type { CompileReport } from './report.js';
 
 /** Model text in a Markdown table cell or list item: escaped, capped, its pipes, backticks and HTML brackets neutralised. */
-function md(s: string, max?: number): string {
+export function md(s: string, max?: number): string {
   return printable(s, max).replace(/[\\`<>|]/g, (c) => `\\${c}`);
 }
 

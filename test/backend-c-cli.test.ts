@@ -199,4 +199,29 @@ describe('runC library API', () => {
     expect(opts([]).avgTerms).toBeUndefined();
     expect(fs.readFileSync(path.join(dir, 'defaults---targetc', 'lenet.h'), 'utf8')).toMatch(/Forms: .*L\d+ list/);
   });
+
+  it('compile --target c --ram-budget tiles lenet under the budget and says so; an unmeetable budget is one SAC066 line, nothing written', () => {
+    const out = path.join(dir, 'budget');
+    const r = cli(['compile', lenet, '--calibrate', calib, '-o', out, '--target', 'c', '--name', 'net', '--ram-budget', '3000']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/--ram-budget 3000: arena \d+ bytes untiled; tiled \d+ layers from '[^']+' in \d+ patches of \d+x\d+/);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.target.name).toBe('c');
+    expect(report.target.memory.arenaBytes).toBeLessThanOrEqual(3000);
+    expect(report.target.tiling.segments.length).toBeGreaterThan(0);
+    expect(Number(/#define net_ARENA_SIZE (\d+)/.exec(fs.readFileSync(path.join(out, 'net.h'), 'utf8'))![1])).toBe(report.target.memory.arenaBytes);
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/## Target c[\s\S]*\| tiled layers \|/);
+    // Same integer outputs through the tiled C as through the interpreter.
+    const [oi, oc] = [path.join(dir, 'budget-i.npy'), path.join(dir, 'budget-c.npy')];
+    expect(cli(['run', lenet, '--input', images, ...shift, '--output', oi]).code).toBe(0);
+    const c = cli(['run', lenet, '--input', images, ...shift, '--backend', 'c', '--ram-budget', '3000', '--output', oc]);
+    expect(c.code, c.err).toBe(0);
+    expect(fs.readFileSync(oc).equals(fs.readFileSync(oi))).toBe(true);
+    const none = path.join(dir, 'budget-none');
+    const bad = cli(['compile', lenet, '--calibrate', calib, '-o', none, '--target', 'c', '--ram-budget', '64']);
+    expectDiagnostic(bad, 'SAC066');
+    expect(bad.err).toMatch(/smallest budget the tiler meets is \d+ bytes/);
+    expect(fs.existsSync(none)).toBe(false);
+    expectDiagnostic(cli(['compile', lenet, '--calibrate', calib, '-o', none, '--target', 'c', '--ram-budget', '12k']), 'SAC040');
+  });
 });

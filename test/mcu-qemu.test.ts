@@ -81,4 +81,32 @@ describe.skipIf(!hasQemu)('bare-metal C under QEMU (examples/mcu)', () => {
     }
     console.log(`mcu-qemu lenet (terms 2):\n  ${rows.join('\n  ')}`);
   });
+
+  // Their untiled arenas (52 KB, 23.5 KB) overflow the micro:bit; --ram-budget runs their early layers in patches.
+  it.each([['resnet'], ['squeeze']])('%s with --ram-budget 15200 runs on the micro:bit (16 KB RAM incl. a 1 KB stack) equal to runInteger', (name) => {
+    const calib = readNpy(readInputFile(`${EX}data/calib-256.npy`), 'calib');
+    const sample = readNpy(readInputFile(`${EX}data/sample.npy`), 'sample');
+    const { graph } = compile(loadModel(`${EX}${name}.onnx`), { calibration: [calib], terms: 2 });
+    const c = emitC(graph, { name, ramBudget: 15200 });
+    const { inT, outT } = ioTypes(c.header);
+    const q = quantizeInput(sample, graph.values[graph.inputs[0]!]!.quant?.frac ?? 0, inT === 'int16_t' ? 16 : 8);
+    const [y] = runInteger(graph, [q]) as [Tensor];
+    const gen = path.join(dir, `gen-${name}`);
+    fs.mkdirSync(gen, { recursive: true });
+    fs.writeFileSync(path.join(gen, `${name}.h`), c.header);
+    fs.writeFileSync(path.join(gen, `${name}.c`), c.source);
+    fs.writeFileSync(path.join(gen, 'input.h'), inputHeader(name, inT, outT, q.data));
+    const out = path.join(dir, `microbit-${name}`);
+    execFileSync('make', ['-s', '-C', MCU, 'BOARD=microbit', `NAME=${name}`, `GEN=${gen}`, `OUT=${out}`, 'EXTRA=-Werror', 'STACK=1024'], { stdio: 'pipe' });
+    const elf = path.join(out, 'app.elf');
+    const r = spawnSync('qemu-system-arm', ['-M', 'microbit', '-nographic', '-monitor', 'none', '-serial', 'none',
+      '-semihosting-config', 'enable=on,target=native', '-kernel', elf], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, `qemu exit status; output:\n${r.stdout}${r.stderr}`).toBe(0);
+    const rep = parseReport(r.stdout + r.stderr);
+    expect(rep.out.toString('hex')).toBe(Buffer.from(y.data.buffer, y.data.byteOffset, y.data.byteLength).toString('hex'));
+    const sizes = execFileSync('arm-none-eabi-size', ['-A', elf], { encoding: 'utf8' });
+    const sec = (n: string) => Number(new RegExp(`^\\${n}\\s+(\\d+)`, 'm').exec(sizes)?.[1] ?? 0);
+    expect(sec('.data') + sec('.bss') + sec('.stack')).toBeLessThanOrEqual(16 << 10);
+    expect(rep.stack).toBeLessThan(sec('.stack'));
+  });
 });

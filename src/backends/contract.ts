@@ -47,6 +47,11 @@ export interface BackendStats {
   codeTerms: number;
   /** Graph nodes that became code (aliasing nodes such as Reshape need none). */
   ops: number;
+  /** The C backend's --ram-budget plan: tiled layers and their recompute (docs/c-tiling.md). */
+  tiling?: {
+    budget: number; untiledArenaBytes: number; extraWork: number; unpacked: boolean;
+    segments: { nodes: string[]; sink: string; tiles: number; patch: [number, number]; size: [number, number]; arenaBytes: number; extraWork: number }[];
+  };
 }
 
 export interface EmitResult {

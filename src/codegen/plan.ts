@@ -80,7 +80,7 @@ export function planArena(g: Graph, info: readonly NodePlanInfo[]): ArenaPlan {
     }
     scratch.push(inf.scratchBytes > 0 ? buffers.push({ bytes: align(inf.scratchBytes), start: t, end: t, offset: 0 }) - 1 : -1);
   });
-  const arenaBytes = place(buffers);
+  const arenaBytes = placeBuffers(buffers);
   let lowerBound = 0;
   for (let t = 0; t < g.nodes.length; t++) {
     let live = 0;
@@ -97,7 +97,7 @@ export function planArena(g: Graph, info: readonly NodePlanInfo[]): ArenaPlan {
  * Greedy first-fit by decreasing size (ties by start time, then index: deterministic). Each buffer takes the
  * lowest offset not overlapping any already placed buffer whose lifetime intersects its own.
  */
-function place(buffers: Buffer[]): number {
+export function placeBuffers(buffers: Buffer[]): number {
   const order = buffers.map((_, i) => i).sort((a, b) => buffers[b]!.bytes - buffers[a]!.bytes || buffers[a]!.start - buffers[b]!.start || a - b);
   const placed: Buffer[] = [];
   let total = 0;

@@ -1,9 +1,10 @@
 // The C backend behind the backend contract: its options, the files NAME.h / NAME.c / NAME_io.c, and the host runner.
 import * as path from 'node:path';
-import { fail } from '../../diagnostics.js';
+import { fail, printable } from '../../diagnostics.js';
 import type { Graph } from '../../ir/graph.js';
 import type { Backend, EmitProgress, EmitResult } from '../contract.js';
-import { emitC, type CEmitResult } from './emit.js';
+import { emitC, type CEmitResult, type CTiling } from './emit.js';
+
 import { hostCompiler } from './host.js';
 import type { WeightForm } from './kernel.js';
 import { buildHost, runHost } from './run.js';
@@ -14,6 +15,8 @@ export interface CBackendOptions {
   weights: WeightForm;
   /** Host compiler command for the runner (default $CC, else cc). */
   cc?: string;
+  /** Arena bytes the C must fit: early layers run in patches (--ram-budget, docs/c-tiling.md). */
+  ramBudget?: number;
 }
 
 const FORMS: readonly WeightForm[] = ['auto', 'data', 'packed', 'code', 'list'];
@@ -26,18 +29,25 @@ export function cName(model: string): string {
 /** The command line's one-line summary of a C emission. */
 export function cSummary(name: string, c: CEmitResult): string {
   const blob = c.weights ? `; ${c.weights.bin.length} bytes of tables in ${name}_weights.bin (assemble ${name}_weights.S beside it)` : '';
-  return `${name}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code${blob}`;
+  return `${name}.c: arena ${c.memory.arenaBytes} bytes (lower bound ${c.memory.lowerBound}), packed weights ${c.flash.weightBytes} bytes (ideal ${c.flash.idealBytes}) for ${c.flash.terms - c.flash.codeTerms} terms, ${c.flash.codeTerms} terms as code${blob}${c.tiling ? `; ${tilingLine(c.tiling)}` : ''}`;
+}
+
+/** What --ram-budget did, in one phrase: the arena it saved, the layers it tiled and their recompute. */
+export function tilingLine(t: CTiling): string {
+  if (!t.segments.length) return `--ram-budget ${t.budget}: the untiled arena (${t.untiledArenaBytes} bytes) fits, nothing tiled`;
+  const segs = t.segments.map((s) => `${s.nodes.length} layers from '${printable(s.nodes[0]!, 60)}' in ${s.tiles} patches of ${s.patch.join('x')}`).join(', ');
+  return `--ram-budget ${t.budget}: arena ${t.untiledArenaBytes} bytes untiled; tiled ${segs}; halo recompute +${(100 * t.extraWork).toFixed(1)}% work${t.unpacked ? '; data streams instead of packed ones (their decode scratch did not fit)' : ''}`;
 }
 
 function emit(g: Graph, o: CBackendOptions, onProgress?: EmitProgress): EmitResult {
-  const c = emitC(g, { name: o.name, weights: o.weights, ...(onProgress ? { onProgress } : {}) });
+  const c = emitC(g, { name: o.name, weights: o.weights, ...(onProgress ? { onProgress } : {}), ...(o.ramBudget === undefined ? {} : { ramBudget: o.ramBudget }) });
   const f = c.flash;
   return {
     files: [
       { name: `${o.name}.h`, data: c.header }, { name: `${o.name}.c`, data: c.source }, { name: `${o.name}_io.c`, data: c.io },
       ...(c.weights ? [{ name: `${o.name}_weights.S`, data: c.weights.asm }, { name: `${o.name}_weights.bin`, data: c.weights.bin }] : []),
     ],
-    stats: { memory: c.memory, weightBytes: f.weightBytes, idealBytes: f.idealBytes, paramBytes: f.paramBytes, terms: f.terms, codeTerms: f.codeTerms, ops: c.ops },
+    stats: { memory: c.memory, weightBytes: f.weightBytes, idealBytes: f.idealBytes, paramBytes: f.paramBytes, terms: f.terms, codeTerms: f.codeTerms, ops: c.ops, ...(c.tiling ? { tiling: c.tiling } : {}) },
     summary: cSummary(o.name, c),
   };
 }
@@ -60,13 +70,19 @@ export const cBackend: Backend<CBackendOptions> = {
       description: 'C shift-add weights: auto (code for convolutions of few terms per output channel, such as first and depthwise ones; byte lists for the other convolutions; data for Gemm), list (byte lists for every convolution), data (dense/sparse streams), packed (Huffman-coded streams, smallest flash) or code (every layer unrolled, largest)',
     },
     { key: 'cc', flag: '--cc <command>', use: 'run', description: 'host C compiler for --backend c (default: $CC, else cc)' },
+    {
+      key: 'ramBudget', flag: '--ram-budget <bytes>', use: 'both',
+      description: 'C arena bytes to fit: early layers run in patches with recomputed halos (default: no budget); a budget no tiling meets fails SAC066 with the smallest one that works',
+    },
   ],
   parseOptions(v, ctx) {
     const weights = (v.weights ?? 'auto') as WeightForm;
     if (!FORMS.includes(weights)) fail('SAC040', `--weights must be auto, data, packed, code or list (got '${v.weights}')`);
     const name = v.name ?? cName(ctx.model ?? 'model');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail('SAC040', `--name '${name}' is not a C identifier`);
-    return v.cc === undefined ? { name, weights } : { name, weights, cc: v.cc };
+    const budget = v.ramBudget === undefined ? undefined : Number(v.ramBudget);
+    if (budget !== undefined && !(/^\d+$/.test(v.ramBudget!) && budget > 0 && budget <= 2 ** 31)) fail('SAC040', `--ram-budget must be a positive number of bytes (got '${v.ramBudget}')`);
+    return { name, weights, ...(v.cc === undefined ? {} : { cc: v.cc }), ...(budget === undefined ? {} : { ramBudget: budget }) };
   },
   emit,
   runDescription: 'the generated C built by --cc, $CC or cc at -O2, cached in $SHIFTADDC_CACHE, else $XDG_CACHE_HOME/shiftaddc or ~/.cache/shiftaddc',
@@ -74,7 +90,7 @@ export const cBackend: Backend<CBackendOptions> = {
     hostCompiler(o.cc);
   },
   run(g, inputs, o, onInfo) {
-    const p = buildHost(g, { name: o.name, weights: o.weights, ...(o.cc === undefined ? {} : { cc: o.cc }) });
+    const p = buildHost(g, { name: o.name, weights: o.weights, ...(o.cc === undefined ? {} : { cc: o.cc }), ...(o.ramBudget === undefined ? {} : { ramBudget: o.ramBudget }) });
     const how = p.cached ? 'cached' : 'built';
     onInfo?.({ line: `C program ${p.path} (${how})`, label: `generated C, ${how} ${p.path}`, json: { program: p.path, cached: p.cached } });
     return runHost(p, inputs);

@@ -21,6 +21,8 @@ export interface RunCOptions {
   weights?: WeightForm;
   /** Constant elements printed as C text before the large tables go into NAME_weights.bin (see EmitCOptions). */
   maxConstElements?: number;
+  /** Arena bytes the generated C must fit (see EmitCOptions.ramBudget). */
+  ramBudget?: number;
 }
 
 /** A host executable of one graph; `cached` says the build was reused rather than compiled now. */
@@ -71,7 +73,11 @@ int main(int argc, char **argv) {
 /** Emits C for the graph and builds it with the stdio main (reused from the cache when nothing changed). */
 export function buildHost(g: Graph, opts: RunCOptions = {}): HostProgram {
   const name = opts.name ?? 'model';
-  const c = emitC(g, { name, weights: opts.weights, ...(opts.maxConstElements === undefined ? {} : { maxConstElements: opts.maxConstElements }) });
+  const c = emitC(g, {
+    name, weights: opts.weights,
+    ...(opts.maxConstElements === undefined ? {} : { maxConstElements: opts.maxConstElements }),
+    ...(opts.ramBudget === undefined ? {} : { ramBudget: opts.ramBudget }),
+  });
   const io = (id: number) => ctype(g.values[id]!.type.dtype, `value '${g.values[id]!.name}'`);
   const src = writeSources(opts.cacheDir ?? cacheRoot(), name, {
     [`${name}.h`]: c.header, [`${name}.c`]: c.source, [`${name}_io.c`]: c.io,
