@@ -78,7 +78,7 @@ function counted(board, elf) {
 /** Writes a bench/peers C peer as an examples/mcu generated model (NAME.h, NAME.c, input.h) into `gen`. */
 function peerGen(gen, name, source, inT, outT, input, nOut) {
   fs.mkdirSync(gen, { recursive: true });
-  fs.writeFileSync(path.join(gen, `${name}.h`), `// ${name}.h: a bench/peers C peer for examples/mcu.\n#include <stdint.h>\n#define ${name}_INPUT_SIZE ${input.length}\n#define ${name}_OUTPUT_SIZE ${nOut}\nint ${name}_run(const ${inT} *in, ${outT} *out);\n`);
+  fs.writeFileSync(path.join(gen, `${name}.h`), `// ${name}.h: a bench/peers C peer for examples/mcu.\n#include <stdint.h>\n#define ${name.toUpperCase()}_INPUT_SIZE ${input.length}\n#define ${name.toUpperCase()}_OUTPUT_SIZE ${nOut}\nint ${name}_run(const ${inT} *in, ${outT} *out);\n`);
   fs.writeFileSync(path.join(gen, `${name}.c`), source);
   fs.writeFileSync(path.join(gen, 'input.h'), inputHeader(name, inT, outT, input));
   return gen;

@@ -81,7 +81,7 @@ function genDir(label, name, header, source, inT, outT, input) {
   fs.writeFileSync(path.join(gen, 'input.h'), inputHeader(name, inT, outT, input));
   return gen;
 }
-const peerHeader = (name, inLen, outLen, t = 'int8_t') => `#include <stdint.h>\n#define ${name}_INPUT_SIZE ${inLen}\n#define ${name}_OUTPUT_SIZE ${outLen}\nint ${name}_run(const ${t} *in, ${t} *out);\n`;
+const peerHeader = (name, inLen, outLen, t = 'int8_t') => `#include <stdint.h>\n#define ${name.toUpperCase()}_INPUT_SIZE ${inLen}\n#define ${name.toUpperCase()}_OUTPUT_SIZE ${outLen}\nint ${name}_run(const ${t} *in, ${t} *out);\n`;
 const empty = genDir('empty', 'empty', peerHeader('empty', 1, 1), '#include <stdint.h>\nint empty_run(const int8_t *in, int8_t *out) { out[0] = in[0]; return 0; }\n', 'int8_t', 'int8_t', [0]);
 
 const M0 = '-mcpu=cortex-m0 -mthumb', M4 = '-mcpu=cortex-m4 -mthumb';

@@ -209,7 +209,7 @@ describe('runC library API', () => {
     expect(report.target.name).toBe('c');
     expect(report.target.memory.arenaBytes).toBeLessThanOrEqual(3000);
     expect(report.target.tiling.segments.length).toBeGreaterThan(0);
-    expect(Number(/#define net_ARENA_SIZE (\d+)/.exec(fs.readFileSync(path.join(out, 'net.h'), 'utf8'))![1])).toBe(report.target.memory.arenaBytes);
+    expect(Number(/#define NET_ARENA_SIZE (\d+)/.exec(fs.readFileSync(path.join(out, 'net.h'), 'utf8'))![1])).toBe(report.target.memory.arenaBytes);
     expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/## Target c[\s\S]*\| tiled layers \|/);
     // Same integer outputs through the tiled C as through the interpreter.
     const [oi, oc] = [path.join(dir, 'budget-i.npy'), path.join(dir, 'budget-c.npy')];

@@ -17,11 +17,11 @@ it('NAME.h links from C++ (extern "C") and states version, options and the API b
   fs.writeFileSync(path.join(dir, 'main.cpp'), `#include <cstdio>
 #include "tiny.h"
 int main() {
-  static ${io![1]} in[tiny_INPUT_SIZE];
-  static ${io![2]} out[tiny_OUTPUT_SIZE];
-  for (int i = 0; i < tiny_INPUT_SIZE; i++) in[i] = (${io![1]})(i * 7 - 50);
+  static ${io![1]} in[TINY_INPUT_SIZE];
+  static ${io![2]} out[TINY_OUTPUT_SIZE];
+  for (int i = 0; i < TINY_INPUT_SIZE; i++) in[i] = (${io![1]})(i * 7 - 50);
   int rc = tiny_run(in, out);
-  for (int i = 0; i < tiny_OUTPUT_SIZE; i++) std::printf("%d ", (int)out[i]);
+  for (int i = 0; i < TINY_OUTPUT_SIZE; i++) std::printf("%d ", (int)out[i]);
   return rc;
 }
 `);

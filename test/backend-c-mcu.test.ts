@@ -95,7 +95,7 @@ describe('C backend: source-level guarantees', () => {
       const { arenaBytes, lowerBound, naiveBytes } = cs.c.memory;
       expect(arenaBytes).toBeGreaterThanOrEqual(lowerBound);
       expect(arenaBytes).toBeLessThanOrEqual(naiveBytes);
-      expect(cs.c.header).toContain(`#define ${cs.name}_ARENA_SIZE ${arenaBytes}`);
+      expect(cs.c.header).toContain(`#define ${cs.name.toUpperCase()}_ARENA_SIZE ${arenaBytes}`);
     }
   });
 

@@ -22,8 +22,8 @@ export function inputHeader(name, inT, outT, values) {
     '#define INPUT_H_',
     `#include "${name}.h"`,
     `#define MODEL_RUN ${name}_run`,
-    `#define MODEL_INPUT_SIZE ${name}_INPUT_SIZE`,
-    `#define MODEL_OUTPUT_SIZE ${name}_OUTPUT_SIZE`,
+    `#define MODEL_INPUT_SIZE ${name.toUpperCase()}_INPUT_SIZE`,
+    `#define MODEL_OUTPUT_SIZE ${name.toUpperCase()}_OUTPUT_SIZE`,
     `typedef ${inT} model_in_t;`,
     `typedef ${outT} model_out_t;`,
     `static const model_in_t model_input[MODEL_INPUT_SIZE] = {`,
@@ -42,7 +42,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const { readNpy } = await import(new URL('io/npy.js', dist).href);
   const { quantizeInput } = await import(new URL('ir/interp-int.js', dist).href);
   const header = fs.readFileSync(path.join(gen, `${name}.h`), 'utf8');
-  const frac = Number(new RegExp(`#define ${name}_INPUT_FRAC (-?\\d+)`).exec(header)?.[1]);
+  const frac = Number(new RegExp(`#define ${name.toUpperCase()}_INPUT_FRAC (-?\\d+)`).exec(header)?.[1]);
   const { inT, outT } = ioTypes(header);
   const x = readNpy(readInputFile(image, 'image'), image);
   const per = x.data.length / x.shape[0];

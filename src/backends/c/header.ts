@@ -5,6 +5,11 @@ import { safeComment } from './cfmt.js';
 export interface IoTensor { id: number; name: string; ctype: string; shape: number[]; frac: number; offset: number; size: number }
 export interface IoSpec { name: string; inputs: IoTensor[]; outputs: IoTensor[] }
 
+/** The prefix of NAME.h's macros: NAME upper-cased (LENET_ARENA_SIZE), the C convention that keeps macros apart from functions. */
+export function macroPrefix(name: string): string {
+  return name.toUpperCase();
+}
+
 function macros(N: string, side: 'INPUT' | 'OUTPUT', ts: readonly IoTensor[]): string[] {
   const total = ts.reduce((p, t) => p + t.size, 0);
   const out = [`#define ${N}_${side}_SIZE ${total}`];
@@ -33,7 +38,8 @@ export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound:
   const N = io.name;
   const inT = io.inputs[0]!.ctype;
   const outT = io.outputs[0]!.ctype;
-  const guard = `${N.toUpperCase()}_H_`;
+  const M = macroPrefix(N);
+  const guard = `${M}_H_`;
   const shapes = (ts: readonly IoTensor[]) => ts.map((t) => `'${safeComment(t.name)}' [${t.shape.join(', ')}] frac ${t.frac}`).join('; ');
   const x = io.inputs[0]!;
   return [
@@ -58,17 +64,17 @@ export function headerText(io: IoSpec, memory: { arenaBytes: number; lowerBound:
     `// Output: ${shapes(io.outputs)}. Fixed point real = q * 2^-FRAC of the model's outputs`,
     '//         (raw scores/logits if the model ends in one: the arg-max is the predicted class).',
     '',
-    ...macros(N, 'INPUT', io.inputs),
-    ...macros(N, 'OUTPUT', io.outputs),
+    ...macros(M, 'INPUT', io.inputs),
+    ...macros(M, 'OUTPUT', io.outputs),
     '',
     `// Bytes of working memory (4-byte aligned); the liveness lower bound is ${memory.lowerBound} bytes.`,
-    `#define ${N}_ARENA_SIZE ${memory.arenaBytes}`,
-    `#define ${N}_ARENA_LOWER_BOUND ${memory.lowerBound}`,
+    `#define ${M}_ARENA_SIZE ${memory.arenaBytes}`,
+    `#define ${M}_ARENA_LOWER_BOUND ${memory.lowerBound}`,
     '',
-    `// Runs the network on ${N}_INPUT_SIZE elements, writing ${N}_OUTPUT_SIZE; returns 0 (-1 on a null pointer).`,
+    `// Runs the network on ${M}_INPUT_SIZE elements, writing ${M}_OUTPUT_SIZE; returns 0 (-1 on a null pointer).`,
     '// Uses a static arena: not reentrant.',
     `int ${N}_run(const ${inT} *in, ${outT} *out);`,
-    `// Same with a caller-provided arena of ${N}_ARENA_SIZE bytes, 4-byte aligned.`,
+    `// Same with a caller-provided arena of ${M}_ARENA_SIZE bytes, 4-byte aligned.`,
     `int ${N}_run_arena(const ${inT} *in, ${outT} *out, uint8_t *arena);`,
     '',
     `// Float helpers (${N}_io.c, outside the multiply-free core): q = sat(floor(x * 2^FRAC + 0.5)), NaN -> 0;`,

@@ -7,6 +7,7 @@ import { ctype } from './cfmt.js';
 import { emitC } from './emit.js';
 import type { WeightForm } from './kernel.js';
 import { buildC, cacheRoot, runBinary, writeSources } from './host.js';
+import { macroPrefix } from './header.js';
 
 export interface RunCOptions {
   /** C identifier of the generated code (default `model`); only names the files in the cache. */
@@ -35,17 +36,18 @@ export interface HostProgram { graph: Graph; path: string; cached: boolean }
  * NAME_io.c first and writes dequantised floats.
  */
 export function stdioMain(name: string, inT: string, outT: string): string {
+  const M = macroPrefix(name);
   return `#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "${name}.h"
-static ${inT} in[${name}_INPUT_SIZE];
-static ${outT} out[${name}_OUTPUT_SIZE];
-static float fin[${name}_INPUT_SIZE];
-static float fout[${name}_OUTPUT_SIZE];
+static ${inT} in[${M}_INPUT_SIZE];
+static ${outT} out[${M}_OUTPUT_SIZE];
+static float fin[${M}_INPUT_SIZE];
+static float fout[${M}_OUTPUT_SIZE];
 int main(int argc, char **argv) {
   int n, k, rc;
-  uint8_t *arena = (uint8_t *)malloc(${name}_ARENA_SIZE + 1);
+  uint8_t *arena = (uint8_t *)malloc(${M}_ARENA_SIZE + 1);
   if (argc < 3 || !arena) return 2;
   n = atoi(argv[2]);
   for (k = 0; k < n; k++) {
@@ -55,7 +57,7 @@ int main(int argc, char **argv) {
     } else if (fread(in, sizeof in, 1, stdin) != 1) return 2;
     if (!strcmp(argv[1], "run")) rc = ${name}_run(in, out);
     else {
-      memset(arena, 0xA5 ^ k, ${name}_ARENA_SIZE + 1);
+      memset(arena, 0xA5 ^ k, ${M}_ARENA_SIZE + 1);
       rc = ${name}_run_arena(in, out, arena);
     }
     if (rc) return 3;
