@@ -77,14 +77,15 @@ export function adderLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: st
   const growth = gain ? 2 : 1;
   // Floor(v 2^-r + 0.5) is exact while |v| + 2^(r-1) < 2^24; past r = 24 the sum lies in (0, 1) and floors to 0 anyway.
   const round = Math.max(0, ...rs.map((r) => (r >= 1 && r < 24 ? 2 ** (r - 1) : 0)));
-  if (A * growth + round < EXACT) return tailPlain(b, n.name, b.node('Sub', [biasT(bias, `${n.name}_bias`), sum(dist, `${n.name}_sum`)], {}, `${n.name}_acc`), tail, out);
+  const plain = () => tailPlain(b, n.name, b.node('Sub', [biasT(bias, `${n.name}_bias`), sum(dist, `${n.name}_sum`)], {}, `${n.name}_acc`), tail, out);
+  if (A * growth + round < EXACT) return plain();
   // Past 2^24 (int16 inputs, wide windows): |x - w| = 256 dh + dl (dl in [0, 255]) and bias likewise make
   // acc = 256 (bh - sum dh) + (bl - sum dl), an exact pair whose halves stay below 2^24 for D < 2^16 taps.
   const bh = bias.map((v) => Math.floor(v / 256));
   const boundH = Math.max(...bh.map(Math.abs)) + D * 255;
   if ((boundH + 2 ** 16) * growth + Math.max(1, ...rs.map((r) => 2 ** (r - 9))) >= EXACT || 255 + D * 255 >= EXACT) {
     stats.approximate.push(n.name);
-    return tailPlain(b, n.name, b.node('Sub', [biasT(bias, `${n.name}_bias`), sum(dist, `${n.name}_sum`)], {}, `${n.name}_acc`), tail, out);
+    return plain();
   }
   const dh = b.node('Floor', [b.node('Mul', [dist, b.scalar(1 / 256)], {}, `${n.name}_dh_div`)], {}, `${n.name}_dh`);
   const dl = b.node('Sub', [dist, b.node('Mul', [dh, b.scalar(256)], {}, `${n.name}_dh256`)], {}, `${n.name}_dl`);
