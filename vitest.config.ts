@@ -7,6 +7,7 @@ export const FAST = [
   'test/architecture.test.ts',
   'test/backend-c-list.test.ts',
   'test/backend-onnx-ops.test.ts',
+  'test/backend-onnx-adder.test.ts',
   'test/lowered.test.ts',
   'test/recover-blocks.test.ts',
   'test/channel-fracs.test.ts',

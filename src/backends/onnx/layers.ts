@@ -11,26 +11,14 @@ import type { RequantizeAttrs } from '../../ir/ops/requantize.js';
 import { clampHi, termWeights, type ShiftAttrs } from '../../ir/ops/shift-common.js';
 import { numel } from '../../ir/tensor.js';
 import type { OnnxBuilder } from './builder.js';
-import { accumulatorBound, EXACT, floorShift, requantPair, scalePair, splitAccumulate, splitHalves, splitWeights, sumPairs, type Pair } from './wide.js';
+import { adderLayer } from './adder.js';
+import { channelConst, requantise, tailPair, tailPlain, type LayerTail } from './gain.js';
+import { accumulatorBound, EXACT, requantPair, splitAccumulate, splitHalves, splitWeights } from './wide.js';
 
 /** What the export measured: shift layers whose accumulators may pass 2^24 even split in halves (float32 rounds there). */
 export interface ExportStats { approximate: string[] }
 
 const GAP_HINT = 'compile this model with --target c or --target wasm, or without the layer (docs/onnx-export.md)';
-
-/** Per-channel constant shaped to broadcast over axis 1 of a rank-r tensor. */
-function channelConst(b: OnnxBuilder, stem: string, rank: number, data: readonly number[]): string {
-  return b.floats(stem, [1, data.length, ...Array<number>(Math.max(0, rank - 2)).fill(1)], data);
-}
-
-/**
- * requant(v, r) clamped to [lo, hi]: floor(v * 2^-r + 0.5) is rshr (round half up) for r >= 0 and the exact
- * left shift for r < 0 (v is an integer); the clamp is the saturation and the fused activation together.
- */
-export function requantise(b: OnnxBuilder, v: string, scale: string, lo: string, hi: string, stem: string, out?: string): string {
-  const f = b.node('Floor', [b.node('Add', [b.node('Mul', [v, scale], {}, `${stem}_scaled`), b.scalar(0.5)], {}, `${stem}_half`)], {}, `${stem}_round`);
-  return b.node('Min', [b.node('Max', [f, lo], {}, `${stem}_lo`), hi], {}, stem, out);
-}
 
 function shiftLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string, stats: ExportStats): string {
   const a = n.op.attrs as ShiftAttrs & Partial<ConvAttrs>;
@@ -47,12 +35,11 @@ function shiftLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string, s
   const rank = g.values[n.outputs[0]!]!.type.shape.length;
   const gainId = shiftOperand(n, 'gain');
   const gain = gainId >= 0 ? g.values[gainId]!.data! : undefined;
-  const G = gain ? gain.shape[1]! : 0;
-  const digit = (j: number, m: number) => gain!.data[m * G + j]!;
   const rs = Array.from(shiftConst(g, n, 'rshift')!.data);
   const hi = Array.from({ length: M }, (_, m) => clampHi(a, m));
   const lo = b.scalar(a.actMin);
   const hiT = channelConst(b, `${n.name}_hi`, rank, hi);
+  const tail: LayerTail = { gain, rshift: rs, rank, lo, hi: hiT };
   // Exact in plain float32 when the accumulator (doubled by a gain's digits) stays below 2^24; else split in halves.
   const xMax = g.values[n.inputs[0]!]!.type.dtype === 'int16' ? 32768 : 128;
   const growth = gain ? 2 : 1;
@@ -68,39 +55,12 @@ function shiftLayer(b: OnnxBuilder, g: Graph, n: Node, x: string, out: string, s
     const byInput = fitsH(boundH) && boundL < EXACT;
     const byWeights = fitsH(accumulatorBound(sw.hi, sb.hi, M, xMax)) && accumulatorBound(sw.lo, sb.lo, M, xMax) < EXACT;
     if (byInput || byWeights) {
-      let p = byInput ? splitAccumulate(b, x, bias, n.name, layer) : splitWeights(b, x, w, wShape, bias, n.name, conv);
-      if (gain) {
-        const terms: Pair[] = [];
-        for (let j = 0; j < G; j++) {
-          const sh = Array.from({ length: M }, (_, m) => (digit(j, m) === 0 ? 0 : Math.abs(digit(j, m)) - 1));
-          terms.push(scalePair(b, floorShift(b, p, sh, rank, `${n.name}_g${j}`), Array.from({ length: M }, (_, m) => Math.sign(digit(j, m))), rank, `${n.name}_g${j}`));
-        }
-        p = sumPairs(b, terms, `${n.name}_gained`);
-      }
-      const v = requantPair(b, p, rs, rank, n.name);
-      return b.node('Min', [b.node('Max', [v, lo], {}, `${n.name}_lo`), hiT], {}, n.name, out);
+      const p = byInput ? splitAccumulate(b, x, bias, n.name, layer) : splitWeights(b, x, w, wShape, bias, n.name, conv);
+      return tailPair(b, n.name, p, tail, out);
     }
     stats.approximate.push(n.name);
   }
-  const acc = layer(x, b.floats(`${n.name}_bias`, [M], bias));
-  let v = acc;
-  if (gain) {
-    // Per digit column: sign * floor(acc * 2^-j), the arithmetic right shift of docs/numerics.md, summed.
-    const terms: string[] = [];
-    for (let j = 0; j < G; j++) {
-      const sc: number[] = [];
-      const sg: number[] = [];
-      for (let m = 0; m < M; m++) {
-        const c = digit(j, m);
-        sc.push(c === 0 ? 0 : 2 ** -(Math.abs(c) - 1));
-        sg.push(Math.sign(c));
-      }
-      const fl = b.node('Floor', [b.node('Mul', [acc, channelConst(b, `${n.name}_gain${j}_scale`, rank, sc)], {}, `${n.name}_g${j}`)], {}, `${n.name}_g${j}_floor`);
-      terms.push(b.node('Mul', [fl, channelConst(b, `${n.name}_gain${j}_sign`, rank, sg)], {}, `${n.name}_g${j}_term`));
-    }
-    v = terms.length === 1 ? terms[0]! : b.node('Sum', terms, {}, `${n.name}_gained`);
-  }
-  return requantise(b, v, channelConst(b, `${n.name}_rscale`, rank, rs.map((r) => 2 ** -r)), lo, hiT, n.name, out);
+  return tailPlain(b, n.name, layer(x, b.floats(`${n.name}_bias`, [M], bias)), tail, out);
 }
 
 function poolAttrs(a: PoolGeometry) {
@@ -160,6 +120,8 @@ export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string
       const v = b.node('Add', [b.node('Mul', [x, b.scalar(2 ** (F - q.fracA))], {}, `${n.name}_a`), b.node('Mul', [ins[1]!, b.scalar(2 ** (F - q.fracB))], {}, `${n.name}_b`)], {}, `${n.name}_sum`);
       return requantise(b, v, b.scalar(2 ** -(F - q.fracOut)), b.scalar(q.actMin), b.scalar(q.actMax), n.name, out);
     }
+    case 'AdderConv':
+      return adderLayer(b, g, n, x, out, stats);
     case 'QAveragePool':
       return averagePool(b, g, n, x, out);
     case 'Lut': {
@@ -192,7 +154,7 @@ export function emitNode(b: OnnxBuilder, g: Graph, n: Node, ins: readonly string
       return b.node('Pad', [x, b.ints(`${n.name}_pads`, p.pads), b.scalar(0)], { mode: 'constant' }, n.name, out);
     }
     default:
-      // AdderConv (sum |x - w|) and QLrn (table chains) have no standard-op form written yet.
+      // QLrn (its chain of tables) has no standard-op form written yet.
       return fail('SAC060', `op ${n.op.kind} has no ONNX export yet`, atNode(n.name, n.op.kind), GAP_HINT);
   }
 }
