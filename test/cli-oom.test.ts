@@ -1,4 +1,4 @@
-// A compile that fills the JavaScript heap (12 MB old space: since the list-form C emitter, 30 MB no longer fills) ends in one SAC025 line naming the stage and node, not a V8 crash (exit 134).
+// A compile that fills the JavaScript heap (12 MB old space: light/squeezenet now compiles within 30 MB) ends in one SAC025 line naming the stage and node, not a V8 crash (exit 134).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
