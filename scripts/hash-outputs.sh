@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Hashes every compile output (IR with every constant inline, reports, C) of the four examples at the settings the refactors must keep The measured sizes depend on the installed arm-none-eabi-gcc: --no-measure-size keeps them out.
-# byte-identical (compile times blanked): usage `scripts/hash-outputs.sh [outdir]`; prints one sha256 line per file.
+# Hashes every compile output (IR with every constant inline, reports, C) of the four examples at the settings the refactors must keep
+# byte-identical (compile times blanked; --no-measure-size: measured sizes depend on the installed arm-none-eabi-gcc):
+# usage `scripts/hash-outputs.sh [outdir]`; prints one sha256 line per file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/shiftaddc-hashes}"
