@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cBackend } from '../src/backends/c/backend.js';
+import { cBackend, cSize } from '../src/backends/c/backend.js';
+import { emitC } from '../src/backends/c/emit.js';
 import { getBackend, selectOptions } from '../src/backends/registry.js';
 import { targetValues } from '../src/cli-options.js';
 import { MEASURE_FLAGS, haveCrossCompiler } from '../src/backends/c/measure-size.js';
@@ -86,6 +87,22 @@ describe('C size figures', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a weights-blob build counts NAME_weights.bin as weights, measured too (the object links it as an extern)', () => {
+    const graph = compile(loadModel(`${EX}lenet.onnx`), { calibration: [calib], terms: 2 }).graph;
+    const text = emittedSize(emitC(graph, { name: 'lenet', weights: 'data' }).source, 0, 0);
+    const c = emitC(graph, { name: 'lenet', weights: 'data', maxConstElements: 0 });
+    const size = cSize('lenet', c);
+    expect(size.binBytes).toBe(c.weights!.bin.length);
+    // The same tables, moved into the blob at 16-byte aligned offsets.
+    const moved = size.weightBytes + size.tableBytes - (text.weightBytes + text.tableBytes);
+    expect(moved).toBeGreaterThanOrEqual(0);
+    expect(moved).toBeLessThan(16 * text.tables.length);
+    if (size.measured) {
+      expect(size.measured.weightBytes).toBeGreaterThanOrEqual(size.binBytes);
+      expect(size.measured.flashBytes).toBeGreaterThan(size.binBytes + size.measured.codeBytes);
+    } else expect(size.notMeasured).toBe(haveCrossCompiler() ? 'off' : 'no compiler');
   });
 
   it('--no-measure-size reaches the backend as measureSize false; not given, measuring is the default', () => {
