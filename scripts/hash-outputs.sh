@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Hashes every compile output (IR with every constant inline, reports, C) of the four examples at the settings the refactors must keep
-# byte-identical (compile times blanked): usage `scripts/hash-outputs.sh [outdir]`; prints one sha256 line per file.
+# byte-identical (compile times blanked; --no-measure-size: measured sizes depend on the installed arm-none-eabi-gcc):
+# usage `scripts/hash-outputs.sh [outdir]`; prints one sha256 line per file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-/tmp/shiftaddc-hashes}"
@@ -10,7 +11,7 @@ for m in lenet resnet dwsep squeeze; do
   for s in "${settings[@]}"; do
     tag="${s%%:*}"; flags="${s#*:}"
     # shellcheck disable=SC2086
-    node bin/shiftaddc.js compile "examples/$m.onnx" --calibrate examples/data/calib-256.npy --target c --emit-ir=full $flags -o "$out/$m-$tag" >/dev/null
+    node bin/shiftaddc.js compile "examples/$m.onnx" --calibrate examples/data/calib-256.npy --target c --no-measure-size --emit-ir=full $flags -o "$out/$m-$tag" >/dev/null
   done
 done
 # The compile time is the one field that differs between runs: blank it before hashing.

@@ -127,6 +127,8 @@ export function targetValues(opts: object, use: 'emit' | 'run'): OptionValues {
   for (const { option } of backendOptions(use)) {
     const v = (opts as Record<string, unknown>)[option.key];
     if (typeof v === 'string') out[option.key] = v;
+    // A negated flag (--no-measure-size) given: commander's false; its default true counts as not given.
+    else if (v === false) out[option.key] = 'false';
   }
   return out;
 }

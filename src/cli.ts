@@ -16,7 +16,7 @@ import { evaluate, runShift } from './eval.js';
 import { DEFAULT_ELIDE_OVER, printGraph } from './ir/printer.js';
 import type { Graph } from './ir/graph.js';
 import { reportMarkdown } from './report-md.js';
-import { targetMarkdown } from './report-target.js';
+import { sizeMarkdown, targetMarkdown } from './report-target.js';
 import { formatCount } from './format-count.js';
 import { formatEnergy, formatInspect, inspect } from './inspect.js';
 import { check } from './check.js';
@@ -110,11 +110,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
         if (irMode) outputs.add(ir, printIrText(result.graph, irMode, ir));
         else outputs.drop(ir);
         const emitted = target?.emit(result.graph, targetOptions, withMarks(undefined));
-        // With a --ram-budget plan the report also states what the emitted code takes and what was tiled.
+        // The size figures (C: exact table bytes, measured flash and stack) and, with a --ram-budget plan, what was tiled.
+        const size = emitted?.stats.size;
         const planned = emitted?.stats.tiling && target ? { name: target.name, stats: emitted.stats } : undefined;
-        const report = planned ? { ...result.report, target: { name: planned.name, ...planned.stats } } : result.report;
+        const base = size ? { ...result.report, size } : result.report;
+        const report = planned ? { ...base, target: { name: planned.name, ...planned.stats } } : base;
         outputs.add('report.json', `${JSON.stringify(report, null, 2)}\n`);
-        outputs.add('report.md', reportMarkdown(result.report, name) + (planned ? targetMarkdown(planned.name, planned.stats) : ''));
+        outputs.add('report.md', reportMarkdown(result.report, name) + (size ? sizeMarkdown(size) : '') + (planned ? targetMarkdown(planned.name, planned.stats) : ''));
         for (const f of emitted?.files ?? []) outputs.add(f.name, f.data);
         // Every file appears at once, after everything above succeeded: a failure leaves the previous outputs.
         outputs.commit();
@@ -124,7 +126,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         const t = result.report.totals;
         const ad = result.report.adderLayers;
         const adder = ad ? ` + ${ad.length} adder layers (${formatCount(ad.reduce((s, l) => s + l.subs, 0))} subtractions, ${formatCount(ad.reduce((s, l) => s + l.abs, 0))} absolute values, ${formatCount(ad.reduce((s, l) => s + l.adds, 0))} adds)` : '';
-        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds${adder}, ${t.multiplies} multiplies; weights ${t.weightBytes} bytes (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
+        process.stdout.write(`${name}: ${result.report.layers.length} shift-add layers, ${formatCount(t.shifts)} shifts + ${formatCount(t.adds)} adds${adder}, ${t.multiplies} multiplies; weight terms ${t.weightBytes} bytes at (1 + B) bits (int8 ${t.int8WeightBytes}); ${result.report.seconds.toFixed(2)} s -> ${opts.out}\n`);
       }));
     });
 

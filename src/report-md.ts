@@ -26,7 +26,7 @@ export function reportMarkdown(r: CompileReport, title: string): string {
       '',
     ] : []),
     `Totals: ${formatCount(t.shifts)} shifts and ${formatCount(t.adds)} adds, ${t.multiplies} multiplies, replacing ${formatCount(t.floatMacs)} float MACs.`,
-    `Weights: ${formatCount(t.weightBytes)} bytes packed (int8 would take ${formatCount(t.int8WeightBytes)}, float32 ${formatCount(t.floatWeightBytes)}).`,
+    `Weights: ${formatCount(t.weightBytes)} bytes at the ideal (1 + B) bits a term plus per-channel parameters, not the flash of a target (its Size section says that; int8 would take ${formatCount(t.int8WeightBytes)}, float32 ${formatCount(t.floatWeightBytes)}).`,
     `Input fractional bits: ${r.inputFrac.join(', ')}; output fractional bits: ${r.outputFrac.join(', ')}.`,
     // Notes quote model names but are sentences of ours: a longer cap.
     ...r.notes.map((n) => `- ${md(n, 2000)}`),

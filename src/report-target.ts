@@ -21,3 +21,15 @@ export function targetMarkdown(target: string, s: BackendStats): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** The size section of report.md: the C's flash and RAM, measured or exact from its text, and which. */
+export function sizeMarkdown(s: NonNullable<BackendStats['size']>): string {
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  const m = s.measured;
+  const lines = ['', '## Size', ''];
+  if (m) {
+    lines.push(`Measured (${m.target}, \`${md(m.compiler)}\`): code ${kb(m.codeBytes)} + weights ${kb(m.weightBytes)} + tables ${kb(m.tableBytes)} = ${kb(m.flashBytes)} flash (${m.flashBytes} bytes); arena ${s.arenaBytes} B + stack ${m.stackBytes} B (static RAM ${m.ramBytes} B; the stack is a static bound: -fstack-usage frames along the deepest call path from NAME_run).`, '');
+  } else lines.push(`Code size and stack not measured (${md(s.notMeasured ?? 'off')}): measuring needs arm-none-eabi-gcc on PATH and no --no-measure-size.`, '');
+  lines.push(`Exact from the emitted C: weight streams ${s.weightBytes} bytes${s.binBytes ? ` (${s.binBytes} in the weights blob)` : ''}, other tables ${s.tableBytes} bytes (${s.tables.length} const tables); arena ${s.arenaBytes} B, static RAM ${s.staticRamBytes} B.`);
+  return `${lines.join('\n')}\n`;
+}

@@ -9,6 +9,7 @@ import { readNpy, writeNpy } from '../src/io/npy.js';
 import { buildModel, type ModelSpec } from './helpers/onnx-builder.js';
 import { backends, emit, getBackend, runnerNames } from '../src/backends/registry.js';
 import { parseGraph } from '../src/ir/parser.js';
+import { sizeLine } from '../src/backends/c/size.js';
 
 const root = path.resolve(__dirname, '..');
 const lenet = path.join(root, 'examples', 'lenet.onnx');
@@ -198,7 +199,10 @@ describe('backends through the registry', () => {
     for (const f of e.files) expect(fs.readFileSync(path.join(out, f.name), 'utf8'), f.name).toBe(f.data);
     expect(r.out.split('\n')[0]).toBe(e.summary);
     const s = e.stats;
-    expect(e.summary).toBe(`net.c: arena ${s.memory.arenaBytes} bytes (lower bound ${s.memory.lowerBound}), packed weights ${s.weightBytes} bytes (ideal ${s.idealBytes}) for ${s.terms - s.codeTerms} terms, ${s.codeTerms} terms as code`);
+    expect(e.summary).toBe(`net.c: ${sizeLine(s.size!)}; arena lower bound ${s.memory.lowerBound} B; weight streams hold ${s.terms - s.codeTerms} terms (ideal ${s.idealBytes} bytes), ${s.codeTerms} terms as code`);
+    expect(e.summary).toContain(`arena ${s.memory.arenaBytes} B`);
+    // report.json carries the same size object (the figures measured by the same compiler, or exact ones).
+    expect(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')).size).toEqual(s.size);
     expect(s.codeTerms).toBe(0);
     expect(s.memory.lowerBound).toBeLessThanOrEqual(s.memory.arenaBytes);
     expect(s.ops).toBeGreaterThan(0);

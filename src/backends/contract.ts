@@ -47,6 +47,8 @@ export interface BackendStats {
   codeTerms: number;
   /** Graph nodes that became code (aliasing nodes such as Reshape need none). */
   ops: number;
+  /** The C backend's size figures: exact table bytes and arena, and the cross compiler's measure (docs/c-weights.md). */
+  size?: import('./c/size.js').CSize;
   /** The C backend's --ram-budget plan: tiled layers and their recompute (docs/c-tiling.md). */
   tiling?: {
     budget: number; untiledArenaBytes: number; extraWork: number; unpacked: boolean;
